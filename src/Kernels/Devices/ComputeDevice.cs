@@ -1,0 +1,88 @@
+using Engine.Kernels.Fusion;
+
+namespace Engine.Kernels.Devices;
+
+/// <summary>
+/// One device of one backend. Owns the device's memory and runs the op kernels.
+/// Every kernel works on buffers of 4-byte elements; offsets and sizes are in elements.
+/// Contiguity: unless a parameter is a <see cref="StridedSlice"/>, operands are dense row-major.
+/// All launches are ordered (in-order queue on GPU backends); <see cref="Read"/> waits for them.
+/// </summary>
+public abstract class ComputeDevice : IDisposable
+{
+    public abstract DeviceKind Kind { get; }
+
+    /// <summary>Short identifier as the CLI spells it: "cpu", "opencl:0", "cuda:1".</summary>
+    public abstract string Id { get; }
+
+    /// <summary>Human-readable name (vendor model string for GPU backends).</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Bytes of memory the device reports (host RAM for cpu).</summary>
+    public abstract long MemoryBytes { get; }
+
+    /// <summary>Allocates a zero-filled buffer of <paramref name="length"/> 4-byte elements.</summary>
+    public abstract DeviceBuffer Allocate(long length);
+
+    public abstract void Write<T>(BufferSlice dst, ReadOnlySpan<T> src) where T : unmanaged;
+    public abstract void Read<T>(BufferSlice src, Span<T> dst) where T : unmanaged;
+
+    /// <summary>Waits until every launched kernel has finished.</summary>
+    public abstract void Synchronize();
+
+    // ---- data movement -------------------------------------------------------------------
+
+    /// <summary>dst[i...] = src[i...] for two strided views of equal shape (rank 0..8).</summary>
+    public abstract void Copy(StridedSlice src, StridedSlice dst);
+
+    /// <summary>dst[i] = value for i in [0, count). Int32 buffers take the bit pattern of (int)value.</summary>
+    public abstract void Fill(BufferSlice dst, long count, float value, DType dtype = DType.Float32);
+
+    /// <summary>dst[i] = start + i * step (fp32).</summary>
+    public abstract void Arange(BufferSlice dst, long count, float start, float step);
+
+    /// <summary>
+    /// Counter-based (Philox4x32-10) random numbers: element i depends only on (seed, i), so every
+    /// backend produces the same values. Uniform: a + (b - a) * u, u in [0,1). Normal: mean a, std b (Box-Muller).
+    /// </summary>
+    public abstract void FillRandom(BufferSlice dst, long count, ulong seed, RandomDistribution distribution, float a, float b);
+
+    // ---- compute -------------------------------------------------------------------------
+
+    /// <summary>Runs a compiled elementwise/reduction expression. See <see cref="FusedLaunch"/>.</summary>
+    public abstract void RunFused(FusedProgram program, FusedLaunch launch);
+
+    public abstract void Gemm(GemmSpec spec, BufferSlice a, BufferSlice b, BufferSlice c);
+
+    /// <summary>
+    /// Reduces a dense [outer, axis, inner] tensor over the middle axis into dense [outer, inner].
+    /// Sums accumulate in double (or fp32 partials combined in double). ArgMax writes Int32, first index on ties.
+    /// </summary>
+    public abstract void Reduce(ReduceOp op, BufferSlice src, BufferSlice dst, long outer, long axis, long inner);
+
+    /// <summary>Softmax (or log-softmax) of each of <paramref name="rows"/> dense rows of <paramref name="cols"/>.</summary>
+    public abstract void Softmax(BufferSlice src, BufferSlice dst, long rows, int cols, bool log);
+
+    /// <summary>
+    /// y = (x - mean) * rstd * gamma + beta per row; writes mean and rstd (one per row) for a backward pass.
+    /// rstd = 1 / sqrt(var + eps), var the biased variance.
+    /// </summary>
+    public abstract void LayerNorm(BufferSlice x, BufferSlice gamma, BufferSlice beta, BufferSlice y,
+                                   BufferSlice mean, BufferSlice rstd, long rows, int cols, float eps);
+
+    /// <summary>dst[i, :] = table[indices[i], :] for i in [0, count); indices are Int32 and must lie in [0, rows).</summary>
+    public abstract void Gather(BufferSlice table, BufferSlice indices, BufferSlice dst, long count, int dim);
+
+    /// <summary>table[indices[i], :] += src[i, :], deterministic (same order on every run).</summary>
+    public abstract void ScatterAdd(BufferSlice src, BufferSlice indices, BufferSlice table, long count, int dim);
+
+    /// <summary>
+    /// losses[r] = logsumexp(logits[r, :]) - logits[r, targets[r]] for each of <paramref name="rows"/> rows;
+    /// targets are Int32 in [0, cols).
+    /// </summary>
+    public abstract void CrossEntropy(BufferSlice logits, BufferSlice targets, BufferSlice losses, long rows, int cols);
+
+    public abstract void Dispose();
+
+    public override string ToString() => $"{Id} ({Name})";
+}

@@ -1,0 +1,41 @@
+namespace Engine.Kernels.Devices;
+
+/// <summary>
+/// A block of device memory holding <see cref="Length"/> 4-byte elements (fp32 or int32).
+/// Released deterministically by <see cref="Dispose"/>: the GC cannot see device memory,
+/// so there is no finalizer to fall back on.
+/// </summary>
+public abstract class DeviceBuffer : IDisposable
+{
+    protected DeviceBuffer(ComputeDevice device, long length)
+    {
+        if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, "buffer length must be >= 0");
+        Device = device;
+        Length = length;
+    }
+
+    public ComputeDevice Device { get; }
+
+    /// <summary>Number of 4-byte elements.</summary>
+    public long Length { get; }
+
+    public bool IsDisposed { get; private set; }
+
+    public void ThrowIfDisposed()
+    {
+        if (IsDisposed)
+            throw new ObjectDisposedException(GetType().Name,
+                $"a {Length}-element buffer on device '{Device.Name}' was used after it was disposed");
+    }
+
+    public void Dispose()
+    {
+        if (IsDisposed) return;
+        IsDisposed = true;
+        Release();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the native memory; called exactly once.</summary>
+    protected abstract void Release();
+}
