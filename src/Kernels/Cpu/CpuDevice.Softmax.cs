@@ -13,6 +13,8 @@ public sealed unsafe partial class CpuDevice
         if (cols == 0) return;
         CpuParallel.For(rows, RowsPerWorker(cols), (begin, end) =>
         {
+            // log-softmax needs x after the exponentials are summed, and y may alias x.
+            var scratch = log ? new float[cols] : null;
             for (long r = begin; r < end; r++)
             {
                 float* x = source + r * cols, y = target + r * cols;
@@ -20,8 +22,9 @@ public sealed unsafe partial class CpuDevice
                 float max = RowMath.Max(x, cols);
                 if (log)
                 {
-                    // Sum into y first: y may alias x, and x is needed again below.
-                    float shift = max + (float)Math.Log(RowMath.ExpShiftedSum(x, y, cols, max));
+                    double sum;
+                    fixed (float* exps = scratch) sum = RowMath.ExpShiftedSum(x, exps, cols, max);
+                    float shift = max + (float)Math.Log(sum);
                     TensorPrimitives.Subtract(new ReadOnlySpan<float>(x, cols), shift, new Span<float>(y, cols));
                 }
                 else
