@@ -3,14 +3,13 @@ namespace Engine.Kernels.Cpu;
 /// <summary>
 /// Copies blocks of op(A) and op(B) into the panel layout the micro-kernels read: an A panel is
 /// <c>rows</c> consecutive floats per k, a B panel <c>columns</c> consecutive floats per k, panels back to
-/// back, edges padded with zeros (so edge tiles run the same kernel). Alpha is folded into A here.
+/// back, edges padded with zeros (so edge tiles run the same kernel).
 /// </summary>
 internal static unsafe class GemmPacking
 {
     /// <summary>Packs op(A)[i0 .. i0+mc, k0 .. k0+kc] into ceil(mc / mr) panels of mr x kc.</summary>
     public static void PackA(in GemmProblem p, int i0, int mc, int k0, int kc, int mr, float* dst)
     {
-        float alpha = p.Alpha;
         for (int panel = 0; panel < mc; panel += mr, dst += (long)mr * kc)
         {
             int rows = Math.Min(mr, mc - panel);
@@ -22,7 +21,7 @@ internal static unsafe class GemmPacking
                 {
                     float* from = p.AAt(i0 + panel, k0 + k);
                     float* to = dst + k * mr;
-                    for (int r = 0; r < rows; r++) to[r] = alpha * from[r];
+                    for (int r = 0; r < rows; r++) to[r] = from[r];
                 }
             }
             else
@@ -31,7 +30,7 @@ internal static unsafe class GemmPacking
                 {
                     float* from = p.AAt(i0 + panel + r, k0);
                     float* to = dst + r;
-                    for (int k = 0; k < kc; k++) to[k * mr] = alpha * from[k];
+                    for (int k = 0; k < kc; k++) to[k * mr] = from[k];
                 }
             }
         }
@@ -46,11 +45,17 @@ internal static unsafe class GemmPacking
             if (columns < nr) new Span<float>(dst, nr * kc).Clear();
             if (p.TransB)
             {
+                // op(B) columns are stored as rows: transpose 16 x 16 blocks, the ragged rest element by element.
+                int blockColumns = Transpose16.IsSupported ? columns / 16 * 16 : 0;
+                int blockDepth = Transpose16.IsSupported ? kc / 16 * 16 : 0;
+                for (int j = 0; j < blockColumns; j += 16)
+                for (int k = 0; k < blockDepth; k += 16)
+                    Transpose16.Block(p.BAt(k0 + k, j0 + panel + j), p.Ldb, dst + k * nr + j, nr);
                 for (int j = 0; j < columns; j++)
                 {
                     float* from = p.BAt(k0, j0 + panel + j);
                     float* to = dst + j;
-                    for (int k = 0; k < kc; k++) to[k * nr] = from[k];
+                    for (int k = j < blockColumns ? blockDepth : 0; k < kc; k++) to[k * nr] = from[k];
                 }
             }
             else
