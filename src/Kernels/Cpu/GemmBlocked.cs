@@ -29,7 +29,7 @@ internal static unsafe class GemmBlocked<TKernel> where TKernel : struct, IGemmM
                 int kcb = Math.Min(kc, p.K - pc);
                 var store = new GemmStore(p.Alpha, p.Beta, Accumulate: pc > 0);
                 var tileStore = new GemmStore(p.Alpha, 0f, Accumulate: false);
-                GemmPacking.PackB(p, jc, ncb, pc, kcb, nr, packedB);
+                GemmPacking.PackB(p, jc, ncb, pc, kcb, nr, TKernel.VectorWidth, packedB);
                 for (int ic = m0; ic < m1; ic += mc)
                 {
                     int mcb = Math.Min(mc, m1 - ic);
@@ -39,6 +39,8 @@ internal static unsafe class GemmBlocked<TKernel> where TKernel : struct, IGemmM
                     for (int jr = 0; jr < ncb; jr += nr)
                     {
                         int columns = Math.Min(nr, ncb - jr);
+                        int vectors = (columns + TKernel.VectorWidth - 1) / TKernel.VectorWidth;
+                        bool narrow = vectors * TKernel.VectorWidth < nr;
                         float* bPanel = packedB + (long)jr * kcb;
                         for (int ir = 0; ir < mcb; ir += mr)
                         {
@@ -46,12 +48,18 @@ internal static unsafe class GemmBlocked<TKernel> where TKernel : struct, IGemmM
                             float* c = p.C + (ic + ir) * p.Ldc + jc + jr;
                             bool direct = directA && ir < fullRows;
                             float* aPanel = direct ? p.AAt(ic + ir, pc) : packedA + (long)(directA ? 0 : ir) * kcb;
-                            bool fullTile = rows == mr && columns == nr;
-                            float* target = fullTile ? c : tile;
-                            long ldTarget = fullTile ? p.Ldc : nr;
-                            if (direct) TKernel.RunDirect(kcb, aPanel, p.Lda, bPanel, target, ldTarget, fullTile ? store : tileStore);
-                            else TKernel.Run(kcb, aPanel, bPanel, target, ldTarget, fullTile ? store : tileStore);
-                            if (!fullTile) MergeTile(tile, nr, c, p.Ldc, rows, columns, store);
+                            if (rows == mr && columns == nr)
+                            {
+                                if (direct) TKernel.RunDirect(kcb, aPanel, p.Lda, bPanel, c, p.Ldc, store);
+                                else TKernel.Run(kcb, aPanel, bPanel, c, p.Ldc, store);
+                                continue;
+                            }
+                            // Edge tile: compute alpha*AB into scratch, then merge the valid corner.
+                            if (narrow)
+                                TKernel.RunNarrow(vectors, kcb, aPanel, direct ? p.Lda : 1, direct ? 1 : mr, bPanel, tile, nr, tileStore);
+                            else if (direct) TKernel.RunDirect(kcb, aPanel, p.Lda, bPanel, tile, nr, tileStore);
+                            else TKernel.Run(kcb, aPanel, bPanel, tile, nr, tileStore);
+                            MergeTile(tile, nr, c, p.Ldc, rows, columns, store);
                         }
                     }
                 }

@@ -1,3 +1,4 @@
+// Generated: the unrolled register tiles are regular enough to write by script, too long to write by hand.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -5,12 +6,13 @@ namespace Engine.Kernels.Cpu;
 
 /// <summary>
 /// 6x16 fp32 micro-kernel for machines without AVX-512 (16 ymm registers): 12 accumulators, 2 B vectors,
-/// one broadcast.
+/// one broadcast; an 8-column narrow variant for the last column panel.
 /// </summary>
 internal readonly unsafe struct GemmKernel6x16 : IGemmMicroKernel
 {
     public static int Rows => 6;
     public static int Columns => 16;
+    public static int VectorWidth => 8;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, long ldc, in GemmStore store)
@@ -46,12 +48,12 @@ internal readonly unsafe struct GemmKernel6x16 : IGemmMicroKernel
             a += 6;
             b += 16;
         }
-        Store(c + 0 * ldc, c00, c01, store);
-        Store(c + 1 * ldc, c10, c11, store);
-        Store(c + 2 * ldc, c20, c21, store);
-        Store(c + 3 * ldc, c30, c31, store);
-        Store(c + 4 * ldc, c40, c41, store);
-        Store(c + 5 * ldc, c50, c51, store);
+        Store2(c + 0 * ldc, c00, c01, store);
+        Store2(c + 1 * ldc, c10, c11, store);
+        Store2(c + 2 * ldc, c20, c21, store);
+        Store2(c + 3 * ldc, c30, c31, store);
+        Store2(c + 4 * ldc, c40, c41, store);
+        Store2(c + 5 * ldc, c50, c51, store);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -93,16 +95,89 @@ internal readonly unsafe struct GemmKernel6x16 : IGemmMicroKernel
             c51 = Vector256.FusedMultiplyAdd(x5, b1, c51);
             b += 16;
         }
-        Store(c + 0 * ldc, c00, c01, store);
-        Store(c + 1 * ldc, c10, c11, store);
-        Store(c + 2 * ldc, c20, c21, store);
-        Store(c + 3 * ldc, c30, c31, store);
-        Store(c + 4 * ldc, c40, c41, store);
-        Store(c + 5 * ldc, c50, c51, store);
+        Store2(c + 0 * ldc, c00, c01, store);
+        Store2(c + 1 * ldc, c10, c11, store);
+        Store2(c + 2 * ldc, c20, c21, store);
+        Store2(c + 3 * ldc, c30, c31, store);
+        Store2(c + 4 * ldc, c40, c41, store);
+        Store2(c + 5 * ldc, c50, c51, store);
+    }
+
+    public static void RunNarrow(int vectors, int kc, float* a, long rowStride, long kStride, float* b, float* c, long ldc,
+                                 in GemmStore store)
+    {
+        switch (vectors)
+        {
+            case 1: Narrow1(kc, a, rowStride, kStride, b, c, ldc, store); break;
+            default: throw new ArgumentOutOfRangeException(nameof(vectors), vectors, "a narrow tile has 1..1 vectors");
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Narrow1(int kc, float* a, long rowStride, long kStride, float* b, float* c, long ldc, in GemmStore store)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * rowStride;
+        float* a2 = a + 2 * rowStride;
+        float* a3 = a + 3 * rowStride;
+        float* a4 = a + 4 * rowStride;
+        float* a5 = a + 5 * rowStride;
+        Vector256<float> c00 = default;
+        Vector256<float> c10 = default;
+        Vector256<float> c20 = default;
+        Vector256<float> c30 = default;
+        Vector256<float> c40 = default;
+        Vector256<float> c50 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector256.Load(b + 0);
+            var x0 = Vector256.Create(a0[k * kStride]);
+            c00 = Vector256.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector256.Create(a1[k * kStride]);
+            c10 = Vector256.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector256.Create(a2[k * kStride]);
+            c20 = Vector256.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector256.Create(a3[k * kStride]);
+            c30 = Vector256.FusedMultiplyAdd(x3, b0, c30);
+            var x4 = Vector256.Create(a4[k * kStride]);
+            c40 = Vector256.FusedMultiplyAdd(x4, b0, c40);
+            var x5 = Vector256.Create(a5[k * kStride]);
+            c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
+            b += 8;
+        }
+        Store1(c + 0 * ldc, c00, store);
+        Store1(c + 1 * ldc, c10, store);
+        Store1(c + 2 * ldc, c20, store);
+        Store1(c + 3 * ldc, c30, store);
+        Store1(c + 4 * ldc, c40, store);
+        Store1(c + 5 * ldc, c50, store);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* c, Vector256<float> v0, Vector256<float> v1, in GemmStore store)
+    private static void Store1(float* c, Vector256<float> v0, in GemmStore store)
+    {
+        if (store.Alpha != 1)
+        {
+            var alpha = Vector256.Create(store.Alpha);
+            v0 *= alpha;
+        }
+        if (store.Accumulate)
+        {
+            Vector256.Store(Vector256.Load(c + 0) + v0, c + 0);
+        }
+        else if (store.Beta == 0)
+        {
+            Vector256.Store(v0, c + 0);
+        }
+        else
+        {
+            var beta = Vector256.Create(store.Beta);
+            Vector256.Store(Vector256.FusedMultiplyAdd(Vector256.Load(c + 0), beta, v0), c + 0);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store2(float* c, Vector256<float> v0, Vector256<float> v1, in GemmStore store)
     {
         if (store.Alpha != 1)
         {

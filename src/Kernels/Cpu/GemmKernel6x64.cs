@@ -1,3 +1,4 @@
+// Generated: the unrolled register tiles are regular enough to write by script, too long to write by hand.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -6,11 +7,13 @@ namespace Engine.Kernels.Cpu;
 /// <summary>
 /// 6x64 fp32 micro-kernel on AVX-512: 24 zmm accumulators, 4 B vectors and one broadcast A element per row
 /// per k step (29 of 32 registers). Per k: 24 FMAs against 4 loads and 6 broadcasts, so both FMA pipes stay busy.
+/// Narrow variants (16, 32, 48 columns) serve the last column panel so a ragged N does not pay for 64 columns.
 /// </summary>
 internal readonly unsafe struct GemmKernel6x64 : IGemmMicroKernel
 {
     public static int Rows => 6;
     public static int Columns => 64;
+    public static int VectorWidth => 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, long ldc, in GemmStore store)
@@ -60,12 +63,12 @@ internal readonly unsafe struct GemmKernel6x64 : IGemmMicroKernel
             a += 6;
             b += 64;
         }
-        Store(c + 0 * ldc, c00, c01, c02, c03, store);
-        Store(c + 1 * ldc, c10, c11, c12, c13, store);
-        Store(c + 2 * ldc, c20, c21, c22, c23, store);
-        Store(c + 3 * ldc, c30, c31, c32, c33, store);
-        Store(c + 4 * ldc, c40, c41, c42, c43, store);
-        Store(c + 5 * ldc, c50, c51, c52, c53, store);
+        Store4(c + 0 * ldc, c00, c01, c02, c03, store);
+        Store4(c + 1 * ldc, c10, c11, c12, c13, store);
+        Store4(c + 2 * ldc, c20, c21, c22, c23, store);
+        Store4(c + 3 * ldc, c30, c31, c32, c33, store);
+        Store4(c + 4 * ldc, c40, c41, c42, c43, store);
+        Store4(c + 5 * ldc, c50, c51, c52, c53, store);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -121,16 +124,250 @@ internal readonly unsafe struct GemmKernel6x64 : IGemmMicroKernel
             c53 = Vector512.FusedMultiplyAdd(x5, b3, c53);
             b += 64;
         }
-        Store(c + 0 * ldc, c00, c01, c02, c03, store);
-        Store(c + 1 * ldc, c10, c11, c12, c13, store);
-        Store(c + 2 * ldc, c20, c21, c22, c23, store);
-        Store(c + 3 * ldc, c30, c31, c32, c33, store);
-        Store(c + 4 * ldc, c40, c41, c42, c43, store);
-        Store(c + 5 * ldc, c50, c51, c52, c53, store);
+        Store4(c + 0 * ldc, c00, c01, c02, c03, store);
+        Store4(c + 1 * ldc, c10, c11, c12, c13, store);
+        Store4(c + 2 * ldc, c20, c21, c22, c23, store);
+        Store4(c + 3 * ldc, c30, c31, c32, c33, store);
+        Store4(c + 4 * ldc, c40, c41, c42, c43, store);
+        Store4(c + 5 * ldc, c50, c51, c52, c53, store);
+    }
+
+    public static void RunNarrow(int vectors, int kc, float* a, long rowStride, long kStride, float* b, float* c, long ldc,
+                                 in GemmStore store)
+    {
+        switch (vectors)
+        {
+            case 1: Narrow1(kc, a, rowStride, kStride, b, c, ldc, store); break;
+            case 2: Narrow2(kc, a, rowStride, kStride, b, c, ldc, store); break;
+            case 3: Narrow3(kc, a, rowStride, kStride, b, c, ldc, store); break;
+            default: throw new ArgumentOutOfRangeException(nameof(vectors), vectors, "a narrow tile has 1..3 vectors");
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Narrow1(int kc, float* a, long rowStride, long kStride, float* b, float* c, long ldc, in GemmStore store)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * rowStride;
+        float* a2 = a + 2 * rowStride;
+        float* a3 = a + 3 * rowStride;
+        float* a4 = a + 4 * rowStride;
+        float* a5 = a + 5 * rowStride;
+        Vector512<float> c00 = default;
+        Vector512<float> c10 = default;
+        Vector512<float> c20 = default;
+        Vector512<float> c30 = default;
+        Vector512<float> c40 = default;
+        Vector512<float> c50 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector512.LoadAligned(b + 0);
+            var x0 = Vector512.Create(a0[k * kStride]);
+            c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            var x1 = Vector512.Create(a1[k * kStride]);
+            c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            var x2 = Vector512.Create(a2[k * kStride]);
+            c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            var x3 = Vector512.Create(a3[k * kStride]);
+            c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+            var x4 = Vector512.Create(a4[k * kStride]);
+            c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+            var x5 = Vector512.Create(a5[k * kStride]);
+            c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+            b += 16;
+        }
+        Store1(c + 0 * ldc, c00, store);
+        Store1(c + 1 * ldc, c10, store);
+        Store1(c + 2 * ldc, c20, store);
+        Store1(c + 3 * ldc, c30, store);
+        Store1(c + 4 * ldc, c40, store);
+        Store1(c + 5 * ldc, c50, store);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Narrow2(int kc, float* a, long rowStride, long kStride, float* b, float* c, long ldc, in GemmStore store)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * rowStride;
+        float* a2 = a + 2 * rowStride;
+        float* a3 = a + 3 * rowStride;
+        float* a4 = a + 4 * rowStride;
+        float* a5 = a + 5 * rowStride;
+        Vector512<float> c00 = default, c01 = default;
+        Vector512<float> c10 = default, c11 = default;
+        Vector512<float> c20 = default, c21 = default;
+        Vector512<float> c30 = default, c31 = default;
+        Vector512<float> c40 = default, c41 = default;
+        Vector512<float> c50 = default, c51 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector512.LoadAligned(b + 0);
+            var b1 = Vector512.LoadAligned(b + 16);
+            var x0 = Vector512.Create(a0[k * kStride]);
+            c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            var x1 = Vector512.Create(a1[k * kStride]);
+            c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            var x2 = Vector512.Create(a2[k * kStride]);
+            c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            var x3 = Vector512.Create(a3[k * kStride]);
+            c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            var x4 = Vector512.Create(a4[k * kStride]);
+            c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            var x5 = Vector512.Create(a5[k * kStride]);
+            c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            b += 32;
+        }
+        Store2(c + 0 * ldc, c00, c01, store);
+        Store2(c + 1 * ldc, c10, c11, store);
+        Store2(c + 2 * ldc, c20, c21, store);
+        Store2(c + 3 * ldc, c30, c31, store);
+        Store2(c + 4 * ldc, c40, c41, store);
+        Store2(c + 5 * ldc, c50, c51, store);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Narrow3(int kc, float* a, long rowStride, long kStride, float* b, float* c, long ldc, in GemmStore store)
+    {
+        float* a0 = a;
+        float* a1 = a + 1 * rowStride;
+        float* a2 = a + 2 * rowStride;
+        float* a3 = a + 3 * rowStride;
+        float* a4 = a + 4 * rowStride;
+        float* a5 = a + 5 * rowStride;
+        Vector512<float> c00 = default, c01 = default, c02 = default;
+        Vector512<float> c10 = default, c11 = default, c12 = default;
+        Vector512<float> c20 = default, c21 = default, c22 = default;
+        Vector512<float> c30 = default, c31 = default, c32 = default;
+        Vector512<float> c40 = default, c41 = default, c42 = default;
+        Vector512<float> c50 = default, c51 = default, c52 = default;
+        for (int k = 0; k < kc; k++)
+        {
+            var b0 = Vector512.LoadAligned(b + 0);
+            var b1 = Vector512.LoadAligned(b + 16);
+            var b2 = Vector512.LoadAligned(b + 32);
+            var x0 = Vector512.Create(a0[k * kStride]);
+            c00 = Vector512.FusedMultiplyAdd(x0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
+            c02 = Vector512.FusedMultiplyAdd(x0, b2, c02);
+            var x1 = Vector512.Create(a1[k * kStride]);
+            c10 = Vector512.FusedMultiplyAdd(x1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
+            c12 = Vector512.FusedMultiplyAdd(x1, b2, c12);
+            var x2 = Vector512.Create(a2[k * kStride]);
+            c20 = Vector512.FusedMultiplyAdd(x2, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
+            c22 = Vector512.FusedMultiplyAdd(x2, b2, c22);
+            var x3 = Vector512.Create(a3[k * kStride]);
+            c30 = Vector512.FusedMultiplyAdd(x3, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            c32 = Vector512.FusedMultiplyAdd(x3, b2, c32);
+            var x4 = Vector512.Create(a4[k * kStride]);
+            c40 = Vector512.FusedMultiplyAdd(x4, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(x4, b1, c41);
+            c42 = Vector512.FusedMultiplyAdd(x4, b2, c42);
+            var x5 = Vector512.Create(a5[k * kStride]);
+            c50 = Vector512.FusedMultiplyAdd(x5, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
+            c52 = Vector512.FusedMultiplyAdd(x5, b2, c52);
+            b += 48;
+        }
+        Store3(c + 0 * ldc, c00, c01, c02, store);
+        Store3(c + 1 * ldc, c10, c11, c12, store);
+        Store3(c + 2 * ldc, c20, c21, c22, store);
+        Store3(c + 3 * ldc, c30, c31, c32, store);
+        Store3(c + 4 * ldc, c40, c41, c42, store);
+        Store3(c + 5 * ldc, c50, c51, c52, store);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, in GemmStore store)
+    private static void Store1(float* c, Vector512<float> v0, in GemmStore store)
+    {
+        if (store.Alpha != 1)
+        {
+            var alpha = Vector512.Create(store.Alpha);
+            v0 *= alpha;
+        }
+        if (store.Accumulate)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + v0, c + 0);
+        }
+        else if (store.Beta == 0)
+        {
+            Vector512.Store(v0, c + 0);
+        }
+        else
+        {
+            var beta = Vector512.Create(store.Beta);
+            Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(c + 0), beta, v0), c + 0);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store2(float* c, Vector512<float> v0, Vector512<float> v1, in GemmStore store)
+    {
+        if (store.Alpha != 1)
+        {
+            var alpha = Vector512.Create(store.Alpha);
+            v0 *= alpha;
+            v1 *= alpha;
+        }
+        if (store.Accumulate)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + v0, c + 0);
+            Vector512.Store(Vector512.Load(c + 16) + v1, c + 16);
+        }
+        else if (store.Beta == 0)
+        {
+            Vector512.Store(v0, c + 0);
+            Vector512.Store(v1, c + 16);
+        }
+        else
+        {
+            var beta = Vector512.Create(store.Beta);
+            Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(c + 0), beta, v0), c + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(c + 16), beta, v1), c + 16);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store3(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, in GemmStore store)
+    {
+        if (store.Alpha != 1)
+        {
+            var alpha = Vector512.Create(store.Alpha);
+            v0 *= alpha;
+            v1 *= alpha;
+            v2 *= alpha;
+        }
+        if (store.Accumulate)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + v0, c + 0);
+            Vector512.Store(Vector512.Load(c + 16) + v1, c + 16);
+            Vector512.Store(Vector512.Load(c + 32) + v2, c + 32);
+        }
+        else if (store.Beta == 0)
+        {
+            Vector512.Store(v0, c + 0);
+            Vector512.Store(v1, c + 16);
+            Vector512.Store(v2, c + 32);
+        }
+        else
+        {
+            var beta = Vector512.Create(store.Beta);
+            Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(c + 0), beta, v0), c + 0);
+            Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(c + 16), beta, v1), c + 16);
+            Vector512.Store(Vector512.FusedMultiplyAdd(Vector512.Load(c + 32), beta, v2), c + 32);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store4(float* c, Vector512<float> v0, Vector512<float> v1, Vector512<float> v2, Vector512<float> v3, in GemmStore store)
     {
         if (store.Alpha != 1)
         {

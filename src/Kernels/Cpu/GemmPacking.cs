@@ -36,33 +36,41 @@ internal static unsafe class GemmPacking
         }
     }
 
-    /// <summary>Packs op(B)[k0 .. k0+kc, j0 .. j0+nc] into ceil(nc / nr) panels of kc x nr.</summary>
-    public static void PackB(in GemmProblem p, int j0, int nc, int k0, int kc, int nr, float* dst)
+    /// <summary>Packs op(B)[k0 .. k0+kc, j0 .. j0+nc] into ceil(nc / nr) panels of kc x nr (the last one possibly narrower).</summary>
+    public static void PackB(in GemmProblem p, int j0, int nc, int k0, int kc, int nr, int vectorWidth, float* dst)
     {
-        for (int panel = 0; panel < nc; panel += nr, dst += (long)nr * kc)
+        for (int panel = 0; panel < nc; panel += nr)
         {
             int columns = Math.Min(nr, nc - panel);
-            if (columns < nr) new Span<float>(dst, nr * kc).Clear();
-            if (p.TransB)
+            // A narrower last panel is only rounded up to whole vectors: the narrow kernels read it at that stride.
+            int width = columns == nr ? nr : (columns + vectorWidth - 1) / vectorWidth * vectorWidth;
+            PackBPanel(p, j0 + panel, columns, k0, kc, width, dst);
+            dst += (long)width * kc;
+        }
+    }
+
+    private static void PackBPanel(in GemmProblem p, int j0, int columns, int k0, int kc, int nr, float* dst)
+    {
+        if (columns < nr) new Span<float>(dst, nr * kc).Clear();
+        if (p.TransB)
+        {
+            // op(B) columns are stored as rows: transpose 16 x 16 blocks, the ragged rest element by element.
+            int blockColumns = Transpose16.IsSupported ? columns / 16 * 16 : 0;
+            int blockDepth = Transpose16.IsSupported ? kc / 16 * 16 : 0;
+            for (int j = 0; j < blockColumns; j += 16)
+            for (int k = 0; k < blockDepth; k += 16)
+                Transpose16.Block(p.BAt(k0 + k, j0 + j), p.Ldb, dst + k * nr + j, nr);
+            for (int j = 0; j < columns; j++)
             {
-                // op(B) columns are stored as rows: transpose 16 x 16 blocks, the ragged rest element by element.
-                int blockColumns = Transpose16.IsSupported ? columns / 16 * 16 : 0;
-                int blockDepth = Transpose16.IsSupported ? kc / 16 * 16 : 0;
-                for (int j = 0; j < blockColumns; j += 16)
-                for (int k = 0; k < blockDepth; k += 16)
-                    Transpose16.Block(p.BAt(k0 + k, j0 + panel + j), p.Ldb, dst + k * nr + j, nr);
-                for (int j = 0; j < columns; j++)
-                {
-                    float* from = p.BAt(k0, j0 + panel + j);
-                    float* to = dst + j;
-                    for (int k = j < blockColumns ? blockDepth : 0; k < kc; k++) to[k * nr] = from[k];
-                }
+                float* from = p.BAt(k0, j0 + j);
+                float* to = dst + j;
+                for (int k = j < blockColumns ? blockDepth : 0; k < kc; k++) to[k * nr] = from[k];
             }
-            else
-            {
-                for (int k = 0; k < kc; k++)
-                    new ReadOnlySpan<float>(p.BAt(k0 + k, j0 + panel), columns).CopyTo(new Span<float>(dst + k * nr, columns));
-            }
+        }
+        else
+        {
+            for (int k = 0; k < kc; k++)
+                new ReadOnlySpan<float>(p.BAt(k0 + k, j0), columns).CopyTo(new Span<float>(dst + k * nr, columns));
         }
     }
 }
