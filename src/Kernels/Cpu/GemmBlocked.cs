@@ -67,7 +67,11 @@ internal static unsafe class GemmBlocked<TKernel> where TKernel : struct, IGemmM
         }
     }
 
-    /// <summary>Writes the valid corner of an edge tile (already scaled by alpha) into C with the store's rule.</summary>
+    /// <summary>
+    /// Writes the valid corner of an edge tile (already scaled by alpha) into C with the store's rule, rounding
+    /// exactly as the kernels' vector stores do, so a C element does not depend on whether it fell in an edge tile
+    /// (which depends on how C was split over threads).
+    /// </summary>
     private static void MergeTile(float* tile, int ldt, float* c, long ldc, int rows, int columns, in GemmStore store)
     {
         float beta = store.Beta;
@@ -77,7 +81,7 @@ internal static unsafe class GemmBlocked<TKernel> where TKernel : struct, IGemmM
             float* to = c + r * ldc;
             if (store.Accumulate) for (int j = 0; j < columns; j++) to[j] += from[j];
             else if (beta == 0) for (int j = 0; j < columns; j++) to[j] = from[j];
-            else for (int j = 0; j < columns; j++) to[j] = beta * to[j] + from[j];
+            else for (int j = 0; j < columns; j++) to[j] = MathF.FusedMultiplyAdd(to[j], beta, from[j]);
         }
     }
 
