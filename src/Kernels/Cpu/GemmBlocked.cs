@@ -69,8 +69,7 @@ internal static unsafe class GemmBlocked<TKernel> where TKernel : struct, IGemmM
 
     /// <summary>
     /// Writes the valid corner of an edge tile (already scaled by alpha) into C with the store's rule, rounding
-    /// exactly as the kernels' vector stores do, so a C element does not depend on whether it fell in an edge tile
-    /// (which depends on how C was split over threads).
+    /// exactly as the kernels' vector stores do (beta * C + AB as one fused multiply-add).
     /// </summary>
     private static void MergeTile(float* tile, int ldt, float* c, long ldc, int rows, int columns, in GemmStore store)
     {

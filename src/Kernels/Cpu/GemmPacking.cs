@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace Engine.Kernels.Cpu;
 
 /// <summary>
@@ -17,11 +19,20 @@ internal static unsafe class GemmPacking
             if (p.TransA)
             {
                 // op(A) rows are stored as columns: each k holds the panel's rows contiguously.
+                bool sixWide = mr == 6 && rows == 6;
                 for (int k = 0; k < kc; k++)
                 {
                     float* from = p.AAt(i0 + panel, k0 + k);
                     float* to = dst + k * mr;
-                    for (int r = 0; r < rows; r++) to[r] = from[r];
+                    if (sixWide)
+                    {
+                        Vector128.Store(Vector128.Load(from), to);
+                        *(ulong*)(to + 4) = *(ulong*)(from + 4);
+                    }
+                    else
+                    {
+                        for (int r = 0; r < rows; r++) to[r] = from[r];
+                    }
                 }
             }
             else
