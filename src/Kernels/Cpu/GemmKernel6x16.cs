@@ -1,6 +1,7 @@
 // Generated: the unrolled register tiles are regular enough to write by script, too long to write by hand.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Engine.Kernels.Cpu;
 
@@ -17,6 +18,22 @@ internal readonly unsafe struct GemmKernel6x16 : IGemmMicroKernel
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, long ldc, in GemmStore store)
     {
+        // Start fetching the C tile now: its lines are needed only after the k loop, and would stall it there.
+        float* cRow0 = c + 0 * ldc;
+        float* cRow1 = c + 1 * ldc;
+        float* cRow2 = c + 2 * ldc;
+        float* cRow3 = c + 3 * ldc;
+        float* cRow4 = c + 4 * ldc;
+        float* cRow5 = c + 5 * ldc;
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(cRow0 + 0);
+            Sse.Prefetch0(cRow1 + 0);
+            Sse.Prefetch0(cRow2 + 0);
+            Sse.Prefetch0(cRow3 + 0);
+            Sse.Prefetch0(cRow4 + 0);
+            Sse.Prefetch0(cRow5 + 0);
+        }
         Vector256<float> c00 = default, c01 = default;
         Vector256<float> c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default;
@@ -65,6 +82,22 @@ internal readonly unsafe struct GemmKernel6x16 : IGemmMicroKernel
         float* a3 = a + 3 * lda;
         float* a4 = a + 4 * lda;
         float* a5 = a + 5 * lda;
+        // Start fetching the C tile now: its lines are needed only after the k loop, and would stall it there.
+        float* cRow0 = c + 0 * ldc;
+        float* cRow1 = c + 1 * ldc;
+        float* cRow2 = c + 2 * ldc;
+        float* cRow3 = c + 3 * ldc;
+        float* cRow4 = c + 4 * ldc;
+        float* cRow5 = c + 5 * ldc;
+        if (Sse.IsSupported)
+        {
+            Sse.Prefetch0(cRow0 + 0);
+            Sse.Prefetch0(cRow1 + 0);
+            Sse.Prefetch0(cRow2 + 0);
+            Sse.Prefetch0(cRow3 + 0);
+            Sse.Prefetch0(cRow4 + 0);
+            Sse.Prefetch0(cRow5 + 0);
+        }
         Vector256<float> c00 = default, c01 = default;
         Vector256<float> c10 = default, c11 = default;
         Vector256<float> c20 = default, c21 = default;
