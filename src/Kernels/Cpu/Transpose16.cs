@@ -16,34 +16,51 @@ internal static unsafe class Transpose16
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Block(float* src, long lds, float* dst, long ldd)
     {
-        // Rows 4g..4g+3 become u[g, c]: lane l holds column c + 4l of those four rows.
-        Span<Vector512<float>> u = stackalloc Vector512<float>[16];
-        for (int g = 0; g < 4; g++)
-        {
-            float* s = src + 4 * g * lds;
-            var r0 = Vector512.Load(s);
-            var r1 = Vector512.Load(s + lds);
-            var r2 = Vector512.Load(s + 2 * lds);
-            var r3 = Vector512.Load(s + 3 * lds);
-            var t0 = Avx512F.UnpackLow(r0, r1).AsDouble();
-            var t1 = Avx512F.UnpackHigh(r0, r1).AsDouble();
-            var t2 = Avx512F.UnpackLow(r2, r3).AsDouble();
-            var t3 = Avx512F.UnpackHigh(r2, r3).AsDouble();
-            u[4 * g + 0] = Avx512F.UnpackLow(t0, t2).AsSingle();
-            u[4 * g + 1] = Avx512F.UnpackHigh(t0, t2).AsSingle();
-            u[4 * g + 2] = Avx512F.UnpackLow(t1, t3).AsSingle();
-            u[4 * g + 3] = Avx512F.UnpackHigh(t1, t3).AsSingle();
-        }
-        for (int c = 0; c < 4; c++)
-        {
-            var v = Avx512F.Shuffle4x128(u[c], u[4 + c], 0x88);
-            var vh = Avx512F.Shuffle4x128(u[c], u[4 + c], 0xDD);
-            var x = Avx512F.Shuffle4x128(u[8 + c], u[12 + c], 0x88);
-            var xh = Avx512F.Shuffle4x128(u[8 + c], u[12 + c], 0xDD);
-            Vector512.Store(Avx512F.Shuffle4x128(v, x, 0x88), dst + c * ldd);
-            Vector512.Store(Avx512F.Shuffle4x128(v, x, 0xDD), dst + (c + 8) * ldd);
-            Vector512.Store(Avx512F.Shuffle4x128(vh, xh, 0x88), dst + (c + 4) * ldd);
-            Vector512.Store(Avx512F.Shuffle4x128(vh, xh, 0xDD), dst + (c + 12) * ldd);
-        }
+        // Rows 4g..4g+3 become u[g][c]: lane l holds column c + 4l of those four rows. All 16 stay in registers.
+        Interleave(src, lds, out var u00, out var u01, out var u02, out var u03);
+        Interleave(src + 4 * lds, lds, out var u10, out var u11, out var u12, out var u13);
+        Interleave(src + 8 * lds, lds, out var u20, out var u21, out var u22, out var u23);
+        Interleave(src + 12 * lds, lds, out var u30, out var u31, out var u32, out var u33);
+        GatherLanes(u00, u10, u20, u30, dst, ldd);
+        GatherLanes(u01, u11, u21, u31, dst + ldd, ldd);
+        GatherLanes(u02, u12, u22, u32, dst + 2 * ldd, ldd);
+        GatherLanes(u03, u13, u23, u33, dst + 3 * ldd, ldd);
+    }
+
+    /// <summary>Four rows to four vectors: vector c, lane l = column c + 4l of rows 0..3.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Interleave(float* s, long lds, out Vector512<float> u0, out Vector512<float> u1,
+                                   out Vector512<float> u2, out Vector512<float> u3)
+    {
+        var r0 = Vector512.Load(s);
+        var r1 = Vector512.Load(s + lds);
+        var r2 = Vector512.Load(s + 2 * lds);
+        var r3 = Vector512.Load(s + 3 * lds);
+        var t0 = Avx512F.UnpackLow(r0, r1).AsDouble();
+        var t1 = Avx512F.UnpackHigh(r0, r1).AsDouble();
+        var t2 = Avx512F.UnpackLow(r2, r3).AsDouble();
+        var t3 = Avx512F.UnpackHigh(r2, r3).AsDouble();
+        u0 = Avx512F.UnpackLow(t0, t2).AsSingle();
+        u1 = Avx512F.UnpackHigh(t0, t2).AsSingle();
+        u2 = Avx512F.UnpackLow(t1, t3).AsSingle();
+        u3 = Avx512F.UnpackHigh(t1, t3).AsSingle();
+    }
+
+    /// <summary>
+    /// From the four row groups' vectors for column c, writes columns c, c + 4, c + 8, c + 12 (16 rows each)
+    /// to dst, dst + 4 ldd, dst + 8 ldd, dst + 12 ldd.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void GatherLanes(Vector512<float> g0, Vector512<float> g1, Vector512<float> g2, Vector512<float> g3,
+                                    float* dst, long ldd)
+    {
+        var v = Avx512F.Shuffle4x128(g0, g1, 0x88);
+        var vh = Avx512F.Shuffle4x128(g0, g1, 0xDD);
+        var x = Avx512F.Shuffle4x128(g2, g3, 0x88);
+        var xh = Avx512F.Shuffle4x128(g2, g3, 0xDD);
+        Vector512.Store(Avx512F.Shuffle4x128(v, x, 0x88), dst);
+        Vector512.Store(Avx512F.Shuffle4x128(vh, xh, 0x88), dst + 4 * ldd);
+        Vector512.Store(Avx512F.Shuffle4x128(v, x, 0xDD), dst + 8 * ldd);
+        Vector512.Store(Avx512F.Shuffle4x128(vh, xh, 0xDD), dst + 12 * ldd);
     }
 }
