@@ -23,8 +23,14 @@ public sealed unsafe partial class CpuDevice
     /// <summary>Writes one 32-bit pattern <paramref name="count"/> times, vectorized and over all cores.</summary>
     internal static void FillBits(int* target, long count, int bits)
     {
+        bool streaming = StreamingStores.Applies(count);
         CpuParallel.For(count, CpuParallel.MinElementsPerWorker, (begin, end) =>
         {
+            if (streaming)
+            {
+                StreamingStores.Fill(target + begin, end - begin, bits);
+                return;
+            }
             for (long i = begin; i < end; i += int.MaxValue)
                 new Span<int>(target + i, (int)Math.Min(int.MaxValue, end - i)).Fill(bits);
         });

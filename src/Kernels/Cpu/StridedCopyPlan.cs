@@ -85,8 +85,12 @@ internal sealed unsafe class StridedCopyPlan
         {
             // One long row: split the row itself.
             long s = _srcStrides[inner], d = _dstStrides[inner];
-            CpuParallel.For(rowLength, CpuParallel.MinElementsPerWorker,
-                (begin, end) => CopyRow(source + begin * s, s, target + begin * d, d, end - begin));
+            bool streaming = s == 1 && d == 1 && StreamingStores.Applies(rowLength);
+            CpuParallel.For(rowLength, CpuParallel.MinElementsPerWorker, (begin, end) =>
+            {
+                if (streaming) StreamingStores.Copy(source + begin, target + begin, end - begin);
+                else CopyRow(source + begin * s, s, target + begin * d, d, end - begin);
+            });
             return;
         }
         CpuParallel.For(rows, minRows, (begin, end) => CopyRows(source, target, begin, end));

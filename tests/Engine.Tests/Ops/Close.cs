@@ -5,13 +5,16 @@ namespace Engine.Tests.Ops;
 /// <summary>Tolerance checks against double references, with messages that say where the mismatch is.</summary>
 internal static class Close
 {
-    /// <summary>Fails unless |actual - expected| &lt;= relative * scale + absolute.</summary>
-    public static void Check(double expected, double actual, double scale, string where,
+    /// <summary>
+    /// Fails unless |actual - expected| &lt;= relative * scale + absolute. The location is formatted only on failure:
+    /// tests check millions of elements.
+    /// </summary>
+    public static void Check(double expected, double actual, double scale, Func<string> where,
                              double relative = 1e-5, double absolute = 1e-6)
     {
         double allowed = relative * Math.Abs(scale) + absolute;
         if (!(Math.Abs(actual - expected) <= allowed) && !(double.IsNaN(expected) && double.IsNaN(actual)))
-            throw new XunitException($"{where}: expected {expected:R}, got {actual:R} (|error| {Math.Abs(actual - expected):E3} > {allowed:E3})");
+            throw new XunitException($"{where()}: expected {expected:R}, got {actual:R} (|error| {Math.Abs(actual - expected):E3} > {allowed:E3})");
     }
 
     public static void All(double[] expected, float[] actual, string what, double relative = 1e-5, double absolute = 1e-6)
@@ -19,6 +22,6 @@ internal static class Close
         if (expected.Length != actual.Length)
             throw new XunitException($"{what}: expected {expected.Length} values, got {actual.Length}");
         for (int i = 0; i < expected.Length; i++)
-            Check(expected[i], actual[i], expected[i], $"{what}[{i}]", relative, absolute);
+            Check(expected[i], actual[i], expected[i], () => $"{what}[{i}]", relative, absolute);
     }
 }

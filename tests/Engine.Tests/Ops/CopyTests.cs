@@ -41,6 +41,7 @@ public class CopyTests
     {
         var device = Backends.Get(backend);
         Verify(device, new Case([1 << 17], [0], [0], [false], false, 1));
+        Verify(device, new Case([(4 << 20) + 7], [0], [0], [false], false, 5));
         Verify(device, new Case([300, 513], [1, 0], [0, 1], [false, false], false, 2));
         Verify(device, new Case([3, 40, 37], [0, 2, 1], [0, 1, 2], [false, false, false], true, 3));
         Verify(device, new Case([2, 33, 16], [2, 0, 1], [1, 0, 2], [false, false, false], false, 4));

@@ -31,7 +31,7 @@ public class CrossEntropyTests
                 for (int j = 0; j < c.cols; j++) max = Math.Max(max, logits[r * c.cols + j]);
                 for (int j = 0; j < c.cols; j++) sum += Math.Exp(logits[r * c.cols + j] - max);
                 double expected = max + Math.Log(sum) - logits[r * c.cols + targets[r]];
-                Close.Check(expected, result[r], Math.Abs(max) + expected, $"cross-entropy [{c.rows}, {c.cols}] range {c.range} row {r}",
+                Close.Check(expected, result[r], Math.Abs(max) + expected, () => $"cross-entropy [{c.rows}, {c.cols}] range {c.range} row {r}",
                             relative: 1e-6);
             }
         }).Check(TestSeeds.Quick(60));

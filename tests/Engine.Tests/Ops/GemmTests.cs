@@ -77,7 +77,7 @@ public class GemmTests
         device.Gemm(spec, new BufferSlice(da, offset), new BufferSlice(db, offset), new BufferSlice(dc, offset));
         var result = device.ReadFloats(dc);
 
-        for (int i = 0; i < offset; i++) Close.Check(c0[i], result[i], 0, $"{c}: element {i} before C", 0, 0);
+        for (int i = 0; i < offset; i++) Close.Check(c0[i], result[i], 0, () => $"{c}: element {i} before C", 0, 0);
         for (int batch = 0; batch < c.Batch; batch++)
         {
             long baseA = offset + batch * spec.BatchStrideA, baseB = offset + batch * spec.BatchStrideB;
@@ -88,7 +88,7 @@ public class GemmTests
                 long at = baseC + i * spec.Ldc + j;
                 if (j >= c.N)
                 {
-                    Close.Check(c0[at], result[at], 0, $"{c}: padding C[{batch}][{i}, {j}]", 0, 0);
+                    Close.Check(c0[at], result[at], 0, () => $"{c}: padding C[{batch}][{i}, {j}]", 0, 0);
                     continue;
                 }
                 double sum = 0, magnitude = 0;
@@ -101,7 +101,7 @@ public class GemmTests
                 }
                 double expected = c.Alpha * sum + c.Beta * (double)c0[at];
                 double scale = Math.Abs(c.Alpha) * magnitude + Math.Abs(c.Beta * c0[at]);
-                Close.Check(expected, result[at], scale, $"{c}: C[{batch}][{i}, {j}]", relative: 1e-4);
+                Close.Check(expected, result[at], scale, () => $"{c}: C[{batch}][{i}, {j}]", relative: 1e-4);
             }
         }
     }

@@ -41,15 +41,15 @@ public class LayerNormTests
                 for (int j = 0; j < c.cols; j++) variance += Math.Pow(x[r * c.cols + j] - mu, 2);
                 variance /= c.cols;
                 double inv = 1 / Math.Sqrt(variance + c.eps);
-                string where = $"layernorm [{c.rows}, {c.cols}] shift {c.shift} row {r}";
-                Close.Check(mu, mean[r], mu, where + " mean", relative: 1e-6);
-                Close.Check(inv, rstd[r], inv, where + " rstd", relative: 1e-4);
+                Func<string> where = () => $"layernorm [{c.rows}, {c.cols}] shift {c.shift} row {r}";
+                Close.Check(mu, mean[r], mu, () => where() + " mean", relative: 1e-6);
+                Close.Check(inv, rstd[r], inv, () => where() + " rstd", relative: 1e-4);
                 for (int j = 0; j < c.cols; j++)
                 {
                     // x itself carries fp32 rounding of the shift, amplified by rstd: allow for it.
                     double expected = (x[r * c.cols + j] - mu) * inv * gamma[j] + beta[j];
                     double scale = 1 + (Math.Abs(c.shift) * inv * gamma[j] * 0.1);
-                    Close.Check(expected, y[r * c.cols + j], scale, $"{where} col {j}", relative: 1e-4);
+                    Close.Check(expected, y[r * c.cols + j], scale, () => $"{where()} col {j}", relative: 1e-4);
                 }
             }
         }).Check(TestSeeds.Quick(60));

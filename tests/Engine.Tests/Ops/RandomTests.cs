@@ -45,7 +45,7 @@ public class RandomTests
             for (int i = 0; i < c.count; i++)
             {
                 float expected = c.normal ? Philox.Normal(c.seed, (ulong)i, c.a, c.b) : Philox.Uniform(c.seed, (ulong)i, c.a, c.b);
-                Close.Check(expected, values[i], Math.Abs(c.a) + Math.Abs(c.b) * 8, $"{kind} seed {c.seed} element {i}",
+                Close.Check(expected, values[i], Math.Abs(c.a) + Math.Abs(c.b) * 8, () => $"{kind} seed {c.seed} element {i}",
                             relative: 1e-6, absolute: 0);
                 if (!c.normal) Assert.InRange(values[i], Math.Min(c.a, c.b), Math.Max(c.a, c.b));
             }

@@ -53,12 +53,12 @@ public class ReduceTests
                 if (v > max) { max = v; argMax = a; }
             }
             int at = 1 + o * c.Inner + j;
-            string where = $"{c.Op} of [{c.Outer}, {c.Axis}, {c.Inner}] at ({o}, {j})";
+            Func<string> where = () => $"{c.Op} of [{c.Outer}, {c.Axis}, {c.Inner}] at ({o}, {j})";
             float value = BitConverter.Int32BitsToSingle(bits[at]);
             switch (c.Op)
             {
-                case ReduceOp.ArgMax: Assert.True(argMax == bits[at], $"{where}: index {bits[at]}, expected {argMax}"); break;
-                case ReduceOp.Max: Assert.True((float)max == value, $"{where}: {value}, expected {max}"); break;
+                case ReduceOp.ArgMax: if (argMax != bits[at]) Assert.Fail($"{where()}: index {bits[at]}, expected {argMax}"); break;
+                case ReduceOp.Max: if ((float)max != value) Assert.Fail($"{where()}: {value}, expected {max}"); break;
                 case ReduceOp.Sum: Close.Check(sum, value, magnitude, where, relative: 1e-6); break;
                 case ReduceOp.Mean: Close.Check(sum / c.Axis, value, magnitude / c.Axis, where, relative: 1e-6); break;
                 case ReduceOp.SumSquares: Close.Check(squares, value, squares, where, relative: 1e-6); break;

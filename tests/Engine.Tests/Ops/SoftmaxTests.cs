@@ -37,7 +37,7 @@ public class SoftmaxTests
                 {
                     double shifted = x[r * c.cols + j] - max;
                     double expected = c.log ? shifted - Math.Log(sum) : Math.Exp(shifted) / sum;
-                    string where = $"{(c.log ? "log-softmax" : "softmax")} [{c.rows}, {c.cols}] range {c.range} at ({r}, {j})";
+                    Func<string> where = () => $"{(c.log ? "log-softmax" : "softmax")} [{c.rows}, {c.cols}] range {c.range} at ({r}, {j})";
                     Close.Check(expected, y[r * c.cols + j], c.log ? Math.Abs(max) + Math.Abs(expected) : expected, where,
                                 relative: 1e-5, absolute: 1e-7);
                 }
