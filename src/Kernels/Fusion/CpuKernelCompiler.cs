@@ -39,8 +39,12 @@ internal sealed class CpuKernelCompiler
     private readonly Dictionary<(bool, int), Expression> _constants = [];
     private ParameterExpression[] _outPtr = [];
 
-    private CpuKernelCompiler(FusionGraph graph, CpuVectorIsa isa, int[] outputNodes, int[] reductions, CpuInputMode[] modes)
+    private readonly bool _streaming;
+
+    private CpuKernelCompiler(FusionGraph graph, CpuVectorIsa isa, int[] outputNodes, int[] reductions, CpuInputMode[] modes,
+                              bool streaming)
     {
+        _streaming = streaming;
         _graph = graph;
         _isa = isa;
         _outputNodes = outputNodes;
@@ -51,9 +55,13 @@ internal sealed class CpuKernelCompiler
             : graph.Needed(outputNodes, expandRoots: false);
     }
 
-    /// <summary>Compiles the map pass (writes <paramref name="outputNodes"/>) or a reduce level (<paramref name="reductions"/>).</summary>
-    public static CpuRowKernel Compile(FusionGraph graph, CpuVectorIsa isa, int[] outputNodes, int[] reductions, CpuInputMode[] modes) =>
-        new CpuKernelCompiler(graph, isa, outputNodes, reductions, modes).Build();
+    /// <summary>
+    /// Compiles the map pass (writes <paramref name="outputNodes"/>) or a reduce level (<paramref name="reductions"/>).
+    /// <paramref name="streaming"/> stores outputs with non-temporal stores.
+    /// </summary>
+    public static CpuRowKernel Compile(FusionGraph graph, CpuVectorIsa isa, int[] outputNodes, int[] reductions,
+                                       CpuInputMode[] modes, bool streaming) =>
+        new CpuKernelCompiler(graph, isa, outputNodes, reductions, modes, streaming).Build();
 
     private CpuRowKernel Build()
     {
@@ -169,7 +177,7 @@ internal sealed class CpuKernelCompiler
         {
             var ptr = _outPtr[o];
             statements.Add(vector
-                ? Call(_isa.Store, ptr, _i, values[_outputNodes[o]]!)
+                ? Call(_streaming ? _isa.Stream : _isa.Store, ptr, _i, values[_outputNodes[o]]!)
                 : Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.StoreScalar))!, ptr, _i, values[_outputNodes[o]]!));
         }
         int s = 0, m = 0;

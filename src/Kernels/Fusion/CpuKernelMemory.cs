@@ -21,6 +21,23 @@ internal static unsafe class CpuKernelMemory
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store256(nint p, long i, Vector256<float> v) => v.Store((float*)p + i);
 
+    /// <summary>Non-temporal store where the address is 64-byte aligned: large outputs skip the read-for-ownership.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Stream512(nint p, long i, Vector512<float> v)
+    {
+        float* a = (float*)p + i;
+        if (((nint)a & 63) == 0) v.StoreAlignedNonTemporal(a);
+        else v.Store(a);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Stream256(nint p, long i, Vector256<float> v)
+    {
+        float* a = (float*)p + i;
+        if (((nint)a & 31) == 0) v.StoreAlignedNonTemporal(a);
+        else v.Store(a);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float LoadScalar(nint p, long i) => ((float*)p)[i];
 

@@ -14,6 +14,7 @@ internal sealed class CpuVectorIsa
         Width = (int)vector.GetProperty("Count")!.GetValue(null)!;
         Load = Helper("Load" + suffix);
         Store = Helper("Store" + suffix);
+        Stream = Helper("Stream" + suffix);
         HorizontalMax = typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.HorizontalMax), [vector])!;
     }
 
@@ -28,6 +29,9 @@ internal sealed class CpuVectorIsa
     public int Width { get; }
     public MethodInfo Load { get; }
     public MethodInfo Store { get; }
+
+    /// <summary>Store that bypasses the caches when aligned (for outputs much larger than the caches).</summary>
+    public MethodInfo Stream { get; }
     public MethodInfo HorizontalMax { get; }
 
     /// <summary>A generic operation of the static class instantiated for <paramref name="element"/>, e.g. Sqrt&lt;float&gt;.</summary>

@@ -5,6 +5,13 @@ namespace Engine.Kernels.Fusion;
 
 public sealed partial class FusedProgram
 {
+    /// <summary>
+    /// Outputs at least this large, written to buffers no input reads, use non-temporal stores: they would
+    /// not stay in the caches anyway (32 MiB L3 here), and streaming saves the read-for-ownership of every
+    /// line. In-place outputs keep plain stores: their lines were just read into the cache.
+    /// </summary>
+    private const long StreamingBytes = 32L << 20;
+
     /// <summary>Compiled CPU row kernels, per phase and input access pattern.</summary>
     private readonly ConcurrentDictionary<string, CpuRowKernel> _cpuKernels = new();
 
@@ -34,12 +41,12 @@ public sealed partial class FusedProgram
         for (int level = 1; level <= _graph.LevelCount; level++)
         {
             var ks = _graph.ReductionsOfLevel(level);
-            var kernel = CpuKernel(level, ks, modes);
+            var kernel = CpuKernel(level, ks, modes, streaming: false);
             var totals = runner.Reduce(kernel, ks.Select(k => _graph.Nodes[_graph.ReductionNodes[k]].Op == FxOp.Sum).ToArray());
             for (int j = 0; j < ks.Length; j++) parameters[ScalarCount + ks[j]] = (float)totals[j];
         }
         if (OutputCount > 0 && layout.Count > 0)
-            runner.Map(CpuKernel(0, [], modes));
+            runner.Map(CpuKernel(0, [], modes, streaming: Streams(launch, layout)));
         if (launch.Reductions is { } red && ReductionCount > 0)
         {
             var dst = Host(red.Buffer, "the reductions slice").Pointer + red.Offset;
@@ -47,11 +54,15 @@ public sealed partial class FusedProgram
         }
     }
 
-    private CpuRowKernel CpuKernel(int level, int[] reductions, CpuInputMode[] modes)
+    private bool Streams(FusedLaunch launch, LaunchLayout layout) =>
+        layout.Count * OutputCount * sizeof(float) >= StreamingBytes
+        && !launch.Outputs.Any(o => launch.Inputs.Any(i => ReferenceEquals(i.Buffer, o.Buffer)));
+
+    private CpuRowKernel CpuKernel(int level, int[] reductions, CpuInputMode[] modes, bool streaming)
     {
-        var key = $"{level}:{string.Concat(modes.Select(m => (char)('0' + (int)m)))}";
+        var key = $"{level}:{string.Concat(modes.Select(m => (char)('0' + (int)m)))}:{streaming}";
         return _cpuKernels.GetOrAdd(key, _ => CpuKernelCompiler.Compile(_graph, CpuVectorIsa.Best,
-            level == 0 ? _graph.OutputNodes : [], reductions, modes));
+            level == 0 ? _graph.OutputNodes : [], reductions, modes, streaming));
     }
 
     private CpuBuffer Host(Devices.DeviceBuffer buffer, string what) => buffer as CpuBuffer
