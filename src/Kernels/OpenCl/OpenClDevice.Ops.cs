@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Engine.Kernels.Devices;
-using Engine.Kernels.Fusion;
 
 namespace Engine.Kernels.OpenCl;
 
@@ -19,8 +18,6 @@ public sealed partial class OpenClDevice
 
     /// <summary>Local size of every 1-D op kernel (also compiled into them as WG_SIZE).</summary>
     private int OpGroupSize => Math.Min(256, MaxWorkGroupSize);
-
-    public override void RunFused(FusedProgram program, FusedLaunch launch) => program.ExecuteOnGpu(launch, this);
 
     private CompiledKernel OpKernel(string file, string kernel) =>
         _opKernels.GetOrAdd((file, kernel),
