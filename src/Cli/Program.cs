@@ -1,0 +1,1 @@
+Console.Error.WriteLine("engine: commands are being built"); return 1;
