@@ -69,7 +69,7 @@ public sealed partial class Tensor
             var strides = ShapeMath.BroadcastStrides(t.ShapeArray, t._strides, launchTarget);
             operands[i] = new StridedSlice(t.Buffer, t.Offset, launchShape, strides);
         }
-        first.Device.RunFused(program, new FusedLaunch(launchShape, operands, [result.Slice], scalars));
+        first.Device.RunFused(program, new FusedLaunch(launchShape, operands, [result.DataSlice], scalars));
         return result;
     }
 }
