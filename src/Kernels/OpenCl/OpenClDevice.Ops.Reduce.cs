@@ -14,16 +14,16 @@ public sealed partial class OpenClDevice
     {
         if (outer < 0 || axis < 0 || inner < 0)
             throw new ArgumentOutOfRangeException(nameof(axis),
-                $"reduce: outer, axis and inner must be >= 0, got [{outer}, {axis}, {inner}]");
+                $"reduce shape [outer {outer}, axis {axis}, inner {inner}] has a negative extent");
         if (!Enum.IsDefined(op))
             throw new ArgumentOutOfRangeException(nameof(op), op, "unknown reduce op");
+        if (axis == 0 && op is ReduceOp.Max or ReduceOp.ArgMax)
+            throw new ArgumentException($"{op} over an empty axis (shape [{outer}, 0, {inner}]) has no value", nameof(axis));
         CheckSlice(src, outer * axis * inner, nameof(src));
         CheckSlice(dst, outer * inner, nameof(dst));
         if (outer * inner == 0) return;
         if (axis == 0)
         {
-            if (op is ReduceOp.Max or ReduceOp.ArgMax)
-                throw new ArgumentException($"reduce: {op} over an empty axis has no value (shape [{outer}, 0, {inner}])", nameof(axis));
             Fill(dst, outer * inner, op == ReduceOp.Mean ? float.NaN : 0f);
             return;
         }

@@ -7,7 +7,7 @@ public sealed partial class OpenClDevice
 {
     public override void Softmax(BufferSlice src, BufferSlice dst, long rows, int cols, bool log)
     {
-        CheckRows(rows, cols, "softmax");
+        CheckRows(rows, cols);
         CheckSlice(src, rows * cols, nameof(src));
         CheckSlice(dst, rows * cols, nameof(dst));
         if (rows == 0 || cols == 0) return;
@@ -18,14 +18,21 @@ public sealed partial class OpenClDevice
     public override void LayerNorm(BufferSlice x, BufferSlice gamma, BufferSlice beta, BufferSlice y,
                                    BufferSlice mean, BufferSlice rstd, long rows, int cols, float eps)
     {
-        CheckRows(rows, cols, "layernorm");
+        CheckRows(rows, cols);
         CheckSlice(x, rows * cols, nameof(x));
         CheckSlice(gamma, cols, nameof(gamma));
         CheckSlice(beta, cols, nameof(beta));
         CheckSlice(y, rows * cols, nameof(y));
         CheckSlice(mean, rows, nameof(mean));
         CheckSlice(rstd, rows, nameof(rstd));
-        if (rows == 0 || cols == 0) return;
+        if (rows == 0) return;
+        if (cols == 0)
+        {
+            // The mean and variance of an empty row are 0 / 0, as on the cpu backend.
+            Fill(mean, rows, float.NaN);
+            Fill(rstd, rows, float.NaN);
+            return;
+        }
         LaunchGroupPerItem(OpKernel("layernorm.cl", "layernorm_rows"), rows,
             [Buf(x), Off(x), Buf(gamma), Off(gamma), Buf(beta), Off(beta), Buf(y), Off(y),
              Buf(mean), Off(mean), Buf(rstd), Off(rstd), KernelArg.Of(cols), KernelArg.Of(eps)]);
@@ -33,21 +40,19 @@ public sealed partial class OpenClDevice
 
     public override void CrossEntropy(BufferSlice logits, BufferSlice targets, BufferSlice losses, long rows, int cols)
     {
-        CheckRows(rows, cols, "cross-entropy");
+        CheckRows(rows, cols);
         CheckSlice(logits, rows * cols, nameof(logits));
         CheckSlice(targets, rows, nameof(targets));
         CheckSlice(losses, rows, nameof(losses));
+        CheckIndices(targets, rows, cols, nameof(targets), "class");
         if (rows == 0) return;
-        if (cols == 0)
-            throw new ArgumentOutOfRangeException(nameof(cols), cols, "cross-entropy: rows of 0 classes have no target");
-        CheckIndices(targets, rows, cols, nameof(targets));
         LaunchGroupPerItem(OpKernel("cross_entropy.cl", "cross_entropy_rows"), rows,
             [Buf(logits), Off(logits), Buf(targets), Off(targets), Buf(losses), Off(losses), KernelArg.Of(cols)]);
     }
 
-    private static void CheckRows(long rows, int cols, string op)
+    private static void CheckRows(long rows, int cols)
     {
         if (rows < 0 || cols < 0)
-            throw new ArgumentOutOfRangeException(nameof(rows), $"{op}: rows and cols must be >= 0, got [{rows}, {cols}]");
+            throw new ArgumentOutOfRangeException(nameof(rows), $"row shape [{rows}, {cols}] has a negative extent");
     }
 }

@@ -55,10 +55,7 @@ public sealed partial class OpenClDevice
     private void CheckOwned(DeviceBuffer buffer, string name)
     {
         ArgumentNullException.ThrowIfNull(buffer, name);
-        buffer.ThrowIfDisposed();
-        if (!ReferenceEquals(buffer.Device, this))
-            throw new ArgumentException(
-                $"{name}: the buffer belongs to device '{buffer.Device.Id}', not to this {Id} device", name);
+        Own(buffer, name);
     }
 
     private static KernelArg Buf(BufferSlice slice) => KernelArg.Of(slice.Buffer);

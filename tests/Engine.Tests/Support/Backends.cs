@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Engine.Kernels.Cpu;
 using Engine.Kernels.Devices;
+using Engine.Kernels.OpenCl;
 using Xunit;
 
 namespace Engine.Tests.Support;
@@ -14,6 +15,7 @@ public static class Backends
     private static readonly (string Name, Func<ComputeDevice> Create)[] Factories =
     [
         ("cpu", () => new CpuDevice()),
+        ("opencl", () => new OpenClDevice(OpenClPlatforms.Devices[0])),
     ];
 
     private static readonly ConcurrentDictionary<string, Lazy<ComputeDevice>> Devices = new();
