@@ -136,6 +136,9 @@ public sealed unsafe partial class OpenClDevice : ComputeDevice, IKernelLauncher
     private static long CheckRange(OpenClBuffer buffer, long offset, int count, int elementSize, Type type, string op, string parameter)
     {
         var bytes = (long)count * elementSize;
+        if (bytes % sizeof(float) != 0)
+            throw new ArgumentException(
+                $"{op} of {count} {type.Name} is {bytes} bytes, not a whole number of 4-byte elements", parameter);
         var capacity = buffer.Length * sizeof(float);
         if (offset < 0 || offset * sizeof(float) + bytes > capacity)
             throw new ArgumentOutOfRangeException(parameter,

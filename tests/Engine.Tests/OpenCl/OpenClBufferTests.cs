@@ -88,6 +88,8 @@ public sealed class OpenClBufferTests(OpenClFixture fixture, ITestOutputHelper o
         Assert.Contains("10-element", e.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => device.Read(new BufferSlice(buffer, -1), new float[1].AsSpan()));
         Assert.Throws<ArgumentOutOfRangeException>(() => device.Read<float>(buffer, new float[11]));
+        var partial = Assert.Throws<ArgumentException>(() => device.Write<byte>(buffer, new byte[3]));
+        Assert.Contains("not a whole number of 4-byte elements", partial.Message);
     }
 
     [Fact]
