@@ -17,14 +17,14 @@ public sealed partial class OpenClDevice
         {
             LaunchGridStride(OpKernel("copy.cl", "copy_dense"), layout.Count,
                 [KernelArg.Of(src.Buffer), KernelArg.Of(src.Offset), KernelArg.Of(dst.Buffer), KernelArg.Of(dst.Offset),
-                 KernelArg.Of(layout.Count)]);
+                 KernelArg.Of(layout.Count)], Traffic(2 * layout.Count));
         }
         else if (layout.Rank == 1)
         {
             LaunchGridStride(OpKernel("copy.cl", "copy_row"), layout.Count,
                 [KernelArg.Of(src.Buffer), KernelArg.Of(src.Offset), KernelArg.Of(layout.SrcStrides[0]),
                  KernelArg.Of(dst.Buffer), KernelArg.Of(dst.Offset), KernelArg.Of(layout.DstStrides[0]),
-                 KernelArg.Of(layout.Count)]);
+                 KernelArg.Of(layout.Count)], Traffic(2 * layout.Count));
         }
         else
         {
@@ -34,7 +34,8 @@ public sealed partial class OpenClDevice
             Write<long>(scratch, packed);
             LaunchGridStride(OpKernel("copy.cl", "copy_strided"), layout.Count,
                 [KernelArg.Of(src.Buffer), KernelArg.Of(src.Offset), KernelArg.Of(dst.Buffer), KernelArg.Of(dst.Offset),
-                 KernelArg.Of(scratch), KernelArg.Of(0L), KernelArg.Of(layout.Rank), KernelArg.Of(layout.Count)]);
+                 KernelArg.Of(scratch), KernelArg.Of(0L), KernelArg.Of(layout.Rank), KernelArg.Of(layout.Count)],
+                Traffic(2 * layout.Count));
         }
     }
 
@@ -44,7 +45,7 @@ public sealed partial class OpenClDevice
         if (count == 0) return;
         int bits = dtype == DType.Int32 ? (int)value : BitConverter.SingleToInt32Bits(value);
         LaunchGridStride(OpKernel("fill.cl", "fill_bits"), count,
-            [Buf(dst), Off(dst), KernelArg.Of(count), KernelArg.Of(bits)]);
+            [Buf(dst), Off(dst), KernelArg.Of(count), KernelArg.Of(bits)], Traffic(count));
     }
 
     public override void Arange(BufferSlice dst, long count, float start, float step)
@@ -52,7 +53,7 @@ public sealed partial class OpenClDevice
         CheckSlice(dst, count, nameof(dst));
         if (count == 0) return;
         LaunchGridStride(OpKernel("fill.cl", "arange"), count,
-            [Buf(dst), Off(dst), KernelArg.Of(count), KernelArg.Of(start), KernelArg.Of(step)]);
+            [Buf(dst), Off(dst), KernelArg.Of(count), KernelArg.Of(start), KernelArg.Of(step)], Traffic(count, 2.0 * count));
     }
 
     public override void FillRandom(BufferSlice dst, long count, ulong seed, RandomDistribution distribution, float a, float b)
@@ -66,7 +67,8 @@ public sealed partial class OpenClDevice
         };
         if (count == 0) return;
         LaunchGridStride(OpKernel("random.cl", kernel), count,
-            [Buf(dst), Off(dst), KernelArg.Of(count), KernelArg.Of(unchecked((long)seed)), KernelArg.Of(a), KernelArg.Of(b)]);
+            [Buf(dst), Off(dst), KernelArg.Of(count), KernelArg.Of(unchecked((long)seed)), KernelArg.Of(a), KernelArg.Of(b)],
+            Traffic(count));
     }
 
     /// <summary>Checks that every element a strided view can reach lies inside its buffer (negative strides allowed).</summary>

@@ -26,6 +26,8 @@ public sealed partial class OpenClDevice
              Buf(a), Off(a), KernelArg.Of(spec.Lda), KernelArg.Of(spec.BatchStrideA),
              Buf(b), Off(b), KernelArg.Of(spec.Ldb), KernelArg.Of(spec.BatchStrideB),
              Buf(c), Off(c), KernelArg.Of(spec.Ldc), KernelArg.Of(spec.BatchStrideC),
-             KernelArg.Of(spec.Alpha), KernelArg.Of(spec.Beta)]);
+             KernelArg.Of(spec.Alpha), KernelArg.Of(spec.Beta)],
+            Traffic(spec.Batch * ((long)spec.M * spec.K + (long)spec.K * spec.N + (long)spec.M * spec.N * (spec.Beta == 0 ? 1 : 2)),
+                    spec.Flops));
     }
 }

@@ -16,7 +16,8 @@ public sealed partial class OpenClDevice
         CheckIndices(indices, count, rows, nameof(indices), "table row");
         if (count == 0) return;
         LaunchGridStride(OpKernel("gather.cl", "gather_rows"), count * dim,
-            [Buf(table), Off(table), Buf(indices), Off(indices), Buf(dst), Off(dst), KernelArg.Of(count), KernelArg.Of(dim)]);
+            [Buf(table), Off(table), Buf(indices), Off(indices), Buf(dst), Off(dst), KernelArg.Of(count), KernelArg.Of(dim)],
+            Traffic(count + 2 * count * dim));
     }
 
     public override void ScatterAdd(BufferSlice src, BufferSlice indices, BufferSlice table, long count, int dim)
@@ -27,7 +28,8 @@ public sealed partial class OpenClDevice
         CheckIndices(indices, count, rows, nameof(indices), "table row");
         if (count == 0) return;
         LaunchGridStride(OpKernel("scatter_add.cl", "scatter_add_columns"), dim,
-            [Buf(src), Off(src), Buf(indices), Off(indices), Buf(table), Off(table), KernelArg.Of(count), KernelArg.Of(dim)]);
+            [Buf(src), Off(src), Buf(indices), Off(indices), Buf(table), Off(table), KernelArg.Of(count), KernelArg.Of(dim)],
+            Traffic(count + 3 * count * dim, (double)count * dim));
     }
 
     /// <summary>A table of dim-wide rows runs from its offset to the end of its buffer; returns its row count.</summary>
@@ -54,7 +56,8 @@ public sealed partial class OpenClDevice
         long groups = Math.Clamp((count + OpGroupSize - 1) / OpGroupSize, 1, IndexCheckGroups);
         var firstBad = Scratch("index-check", 2 * groups);
         Launch(OpKernel("index_check.cl", "index_check"), [groups * OpGroupSize], [OpGroupSize],
-            [Buf(indices), Off(indices), KernelArg.Of(count), KernelArg.Of(bound), KernelArg.Of(firstBad), KernelArg.Of(0L)]);
+            [Buf(indices), Off(indices), KernelArg.Of(count), KernelArg.Of(bound), KernelArg.Of(firstBad), KernelArg.Of(0L)],
+            Traffic(count + 2 * groups));
         Span<long> perGroup = stackalloc long[(int)groups];
         Read<long>(firstBad, perGroup);
         long position = long.MaxValue;

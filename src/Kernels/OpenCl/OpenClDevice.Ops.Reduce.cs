@@ -29,6 +29,7 @@ public sealed partial class OpenClDevice
         }
 
         bool argMax = op == ReduceOp.ArgMax;
+        var work = Traffic(outer * axis * inner + outer * inner, (double)outer * axis * inner);
         int opCode = op switch
         {
             ReduceOp.Sum => 0,
@@ -42,7 +43,7 @@ public sealed partial class OpenClDevice
             KernelArg[] args = argMax
                 ? [Buf(src), Off(src), Buf(dst), Off(dst), KernelArg.Of(outer), KernelArg.Of(axis), KernelArg.Of(inner)]
                 : [Buf(src), Off(src), Buf(dst), Off(dst), KernelArg.Of(outer), KernelArg.Of(axis), KernelArg.Of(inner), KernelArg.Of(opCode)];
-            LaunchGridStride(kernel, outer * inner, args);
+            LaunchGridStride(kernel, outer * inner, args, work);
         }
         else if (inner == 1)
         {
@@ -50,7 +51,7 @@ public sealed partial class OpenClDevice
             KernelArg[] args = argMax
                 ? [Buf(src), Off(src), Buf(dst), Off(dst), KernelArg.Of(axis)]
                 : [Buf(src), Off(src), Buf(dst), Off(dst), KernelArg.Of(axis), KernelArg.Of(opCode)];
-            LaunchGroupPerItem(kernel, outer, args);
+            LaunchGroupPerItem(kernel, outer, args, work);
         }
         else
         {
@@ -58,7 +59,7 @@ public sealed partial class OpenClDevice
             KernelArg[] args = argMax
                 ? [Buf(src), Off(src), Buf(dst), Off(dst), KernelArg.Of(axis), KernelArg.Of(inner)]
                 : [Buf(src), Off(src), Buf(dst), Off(dst), KernelArg.Of(axis), KernelArg.Of(inner), KernelArg.Of(opCode)];
-            LaunchGroupPerItem(kernel, outer * ((inner + ReduceColumnsPerGroup - 1) / ReduceColumnsPerGroup), args);
+            LaunchGroupPerItem(kernel, outer * ((inner + ReduceColumnsPerGroup - 1) / ReduceColumnsPerGroup), args, work);
         }
     }
 }

@@ -12,7 +12,8 @@ public sealed partial class OpenClDevice
         CheckSlice(dst, rows * cols, nameof(dst));
         if (rows == 0 || cols == 0) return;
         LaunchGroupPerItem(OpKernel("softmax.cl", "softmax_rows"), rows,
-            [Buf(src), Off(src), Buf(dst), Off(dst), KernelArg.Of(cols), KernelArg.Of(log ? 1 : 0)]);
+            [Buf(src), Off(src), Buf(dst), Off(dst), KernelArg.Of(cols), KernelArg.Of(log ? 1 : 0)],
+            Traffic(2 * rows * cols, 4.0 * rows * cols));
     }
 
     public override void LayerNorm(BufferSlice x, BufferSlice gamma, BufferSlice beta, BufferSlice y,
@@ -35,7 +36,8 @@ public sealed partial class OpenClDevice
         }
         LaunchGroupPerItem(OpKernel("layernorm.cl", "layernorm_rows"), rows,
             [Buf(x), Off(x), Buf(gamma), Off(gamma), Buf(beta), Off(beta), Buf(y), Off(y),
-             Buf(mean), Off(mean), Buf(rstd), Off(rstd), KernelArg.Of(cols), KernelArg.Of(eps)]);
+             Buf(mean), Off(mean), Buf(rstd), Off(rstd), KernelArg.Of(cols), KernelArg.Of(eps)],
+            Traffic(2 * rows * cols + 2 * cols + 2 * rows, 7.0 * rows * cols));
     }
 
     public override void CrossEntropy(BufferSlice logits, BufferSlice targets, BufferSlice losses, long rows, int cols)
@@ -47,7 +49,8 @@ public sealed partial class OpenClDevice
         CheckIndices(targets, rows, cols, nameof(targets), "class");
         if (rows == 0) return;
         LaunchGroupPerItem(OpKernel("cross_entropy.cl", "cross_entropy_rows"), rows,
-            [Buf(logits), Off(logits), Buf(targets), Off(targets), Buf(losses), Off(losses), KernelArg.Of(cols)]);
+            [Buf(logits), Off(logits), Buf(targets), Off(targets), Buf(losses), Off(losses), KernelArg.Of(cols)],
+            Traffic(rows * cols + 2 * rows, 3.0 * rows * cols));
     }
 
     private static void CheckRows(long rows, int cols)

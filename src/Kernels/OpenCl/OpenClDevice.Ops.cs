@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Engine.Kernels.Devices;
+using Engine.Kernels.Profiling;
 
 namespace Engine.Kernels.OpenCl;
 
@@ -7,7 +8,8 @@ namespace Engine.Kernels.OpenCl;
 /// The op kernels of the OpenCL backend: each op validates its operands on the host (same rules and messages as
 /// the cpu backend), then launches the portable kernels in Sources/*.cl. Launch shapes come from a small fixed
 /// set (1-D groups of <see cref="OpGroupSize"/>, 16 x 16 for GEMM) because PoCL recompiles a kernel for every
-/// new local size.
+/// new local size. Each launch reports its minimal memory traffic (every operand read or written once) and flops
+/// to the profiler.
 /// </summary>
 public sealed partial class OpenClDevice
 {
@@ -24,19 +26,22 @@ public sealed partial class OpenClDevice
             key => GetKernel(KernelSources.Load(key.File), key.File, key.Kernel, $"-DWG_SIZE={OpGroupSize}"));
 
     /// <summary>Launches a grid-stride kernel over <paramref name="count"/> items with at most MaxGridGroups groups.</summary>
-    private void LaunchGridStride(CompiledKernel kernel, long count, ReadOnlySpan<KernelArg> args)
+    private void LaunchGridStride(CompiledKernel kernel, long count, ReadOnlySpan<KernelArg> args, KernelWork work)
     {
         long group = OpGroupSize;
         long groups = Math.Clamp((count + group - 1) / group, 1, MaxGridGroups);
-        Launch(kernel, [groups * group], [group], args);
+        Launch(kernel, [groups * group], [group], args, work);
     }
 
     /// <summary>Launches one work-group of OpGroupSize threads per item (rows of softmax, LayerNorm, ...).</summary>
-    private void LaunchGroupPerItem(CompiledKernel kernel, long items, ReadOnlySpan<KernelArg> args)
+    private void LaunchGroupPerItem(CompiledKernel kernel, long items, ReadOnlySpan<KernelArg> args, KernelWork work)
     {
         long group = OpGroupSize;
-        Launch(kernel, [items * group], [group], args);
+        Launch(kernel, [items * group], [group], args, work);
     }
+
+    /// <summary>Profiler figures for a launch that moves <paramref name="elements"/> 4-byte elements.</summary>
+    private static KernelWork Traffic(long elements, double flops = 0) => new(elements * sizeof(float), flops);
 
     /// <summary>
     /// Checks that <paramref name="slice"/> is a live buffer of this device holding <paramref name="count"/>

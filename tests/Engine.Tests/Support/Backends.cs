@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Engine.Kernels.Cpu;
 using Engine.Kernels.Devices;
-using Engine.Kernels.OpenCl;
 using Xunit;
 
 namespace Engine.Tests.Support;
@@ -15,7 +14,7 @@ public static class Backends
     private static readonly (string Name, Func<ComputeDevice> Create)[] Factories =
     [
         ("cpu", () => new CpuDevice()),
-        ("opencl", () => new OpenClDevice(OpenClPlatforms.Devices[0])),
+        ("opencl", () => DeviceRegistry.Open("opencl")),
     ];
 
     private static readonly ConcurrentDictionary<string, Lazy<ComputeDevice>> Devices = new();
