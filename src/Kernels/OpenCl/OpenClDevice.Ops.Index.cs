@@ -15,7 +15,7 @@ public sealed partial class OpenClDevice
         CheckSlice(dst, count * dim, nameof(dst));
         CheckIndices(indices, count, rows, nameof(indices), "table row");
         if (count == 0) return;
-        LaunchGridStride(OpKernel("gather.cl", "gather_rows"), count * dim,
+        LaunchPerItem(OpKernel("gather.cl", "gather_rows"), count * dim,
             [Buf(table), Off(table), Buf(indices), Off(indices), Buf(dst), Off(dst), KernelArg.Of(count), KernelArg.Of(dim)],
             Traffic(count + 2 * count * dim));
     }
@@ -27,7 +27,7 @@ public sealed partial class OpenClDevice
         CheckSlice(src, count * dim, nameof(src));
         CheckIndices(indices, count, rows, nameof(indices), "table row");
         if (count == 0) return;
-        LaunchGridStride(OpKernel("scatter_add.cl", "scatter_add_columns"), dim,
+        LaunchPerItem(OpKernel("scatter_add.cl", "scatter_add_columns"), dim,
             [Buf(src), Off(src), Buf(indices), Off(indices), Buf(table), Off(table), KernelArg.Of(count), KernelArg.Of(dim)],
             Traffic(count + 3 * count * dim, (double)count * dim));
     }

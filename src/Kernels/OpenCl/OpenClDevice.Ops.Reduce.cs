@@ -43,7 +43,7 @@ public sealed partial class OpenClDevice
             KernelArg[] args = argMax
                 ? [Buf(src), Off(src), Buf(dst), Off(dst), KernelArg.Of(outer), KernelArg.Of(axis), KernelArg.Of(inner)]
                 : [Buf(src), Off(src), Buf(dst), Off(dst), KernelArg.Of(outer), KernelArg.Of(axis), KernelArg.Of(inner), KernelArg.Of(opCode)];
-            LaunchGridStride(kernel, outer * inner, args, work);
+            LaunchPerItem(kernel, outer * inner, args, work);
         }
         else if (inner == 1)
         {
