@@ -17,6 +17,9 @@ public sealed partial class OpenClDevice
                                         spec.TransB ? spec.K : spec.N, spec.Ldb, "Ldb"), nameof(b));
         CheckSlice(c, GemmChecks.Extent(nameof(c), spec.Batch, spec.BatchStrideC, spec.M, spec.N, spec.Ldc, "Ldc"), nameof(c));
         if (spec.Batch == 0 || spec.M == 0 || spec.N == 0) return;
+        if (MaxWorkGroupSize < GemmThreadsX * GemmThreadsY)
+            throw new NotSupportedException(
+                $"gemm.cl runs {GemmThreadsX}x{GemmThreadsY} work-groups; device '{Id}' allows only {MaxWorkGroupSize} work-items per group");
 
         long groupsX = (spec.N + GemmBlockN - 1) / GemmBlockN, groupsY = (spec.M + GemmBlockM - 1) / GemmBlockM;
         Launch(OpKernel("gemm.cl", "gemm"),

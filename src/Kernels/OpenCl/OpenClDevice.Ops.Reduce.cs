@@ -30,12 +30,14 @@ public sealed partial class OpenClDevice
 
         bool argMax = op == ReduceOp.ArgMax;
         var work = Traffic(outer * axis * inner + outer * inner, (double)outer * axis * inner);
+        // REDUCE_OP_* in reduce.cl; ArgMax has kernels of its own and passes no op code.
         int opCode = op switch
         {
             ReduceOp.Sum => 0,
             ReduceOp.Mean => 1,
             ReduceOp.Max => 2,
-            _ => 3,
+            ReduceOp.SumSquares => 3,
+            _ => -1,
         };
         if (axis <= SerialReduceMaxAxis)
         {
