@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace Engine.Models.Checkpoints;
 
@@ -49,6 +50,13 @@ internal sealed class SafeTensorsParser(string source)
 
     private JsonDocument ParseJson(ReadOnlySpan<byte> header)
     {
+        // JsonDocument checks UTF-8 inside strings only when they are read, and then throws
+        // InvalidOperationException; checking the whole header first keeps every failure a CheckpointException.
+        if (!Utf8.IsValid(header))
+        {
+            Utf8.ToUtf16(header, new char[header.Length], out int valid, out _, replaceInvalidSequences: false);
+            throw Fail($"has a header that is not valid UTF-8 (first bad byte at file offset {8 + valid})");
+        }
         try
         {
             return JsonDocument.Parse(header.ToArray());
@@ -56,11 +64,6 @@ internal sealed class SafeTensorsParser(string source)
         catch (JsonException e)
         {
             throw Fail($"has a header that is not valid JSON ({e.Message})");
-        }
-        catch (ArgumentException e)
-        {
-            // Invalid UTF-8 inside a string surfaces as ArgumentException on some paths.
-            throw Fail($"has a header that is not valid UTF-8 JSON ({e.Message})");
         }
     }
 
