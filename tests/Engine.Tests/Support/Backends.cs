@@ -1,0 +1,39 @@
+using System.Collections.Concurrent;
+using Engine.Kernels.Cpu;
+using Engine.Kernels.Devices;
+using Xunit;
+
+namespace Engine.Tests.Support;
+
+/// <summary>
+/// The backends every op test runs on, by name. Each device is created once and shared by the whole test run
+/// (creating a GPU context per test would dominate the run time). A new backend is one line in <see cref="Factories"/>.
+/// </summary>
+public static class Backends
+{
+    private static readonly (string Name, Func<ComputeDevice> Create)[] Factories =
+    [
+        ("cpu", () => new CpuDevice()),
+    ];
+
+    private static readonly ConcurrentDictionary<string, Lazy<ComputeDevice>> Devices = new();
+
+    /// <summary>Backend names for [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))].</summary>
+    public static TheoryData<string> Names
+    {
+        get
+        {
+            var names = new TheoryData<string>();
+            foreach (var (name, _) in Factories) names.Add(name);
+            return names;
+        }
+    }
+
+    public static ComputeDevice Get(string name)
+    {
+        var factory = Array.Find(Factories, f => f.Name == name).Create
+                      ?? throw new ArgumentException(
+                          $"unknown backend '{name}'; known: {string.Join(", ", Factories.Select(f => f.Name))}", nameof(name));
+        return Devices.GetOrAdd(name, _ => new Lazy<ComputeDevice>(factory)).Value;
+    }
+}
