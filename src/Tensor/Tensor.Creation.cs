@@ -90,7 +90,7 @@ public sealed partial class Tensor
         if (result.Length == 0) return result;
         if (IsContiguous)
         {
-            Device.Read(Slice, result.AsSpan());
+            Device.Read(DataSlice, result.AsSpan());
             return result;
         }
         using var dense = Contiguous();
