@@ -25,6 +25,9 @@ internal enum Domain
 
     /// <summary>A permutation of distinct values 0.25 apart: no ties for max.</summary>
     Distinct,
+
+    /// <summary>Each row (last axis) a shuffle of values 0.5 apart plus small noise: no row has a tiny variance (LayerNorm).</summary>
+    SpreadRows,
 }
 
 /// <summary>One op under gradient check: its inputs' domains and a function of variables.</summary>
@@ -63,6 +66,16 @@ internal static class GradTesting
                 var order = Enumerable.Range(0, n).ToArray();
                 rng.Shuffle(order);
                 return order.Select(k => (k - n / 2) * 0.25f + 0.05f).ToArray();
+            case Domain.SpreadRows:
+                int width = shape.Length == 0 ? 1 : shape[^1];
+                var rows = new float[n];
+                for (int start = 0; start < n; start += width)
+                {
+                    var ranks = Enumerable.Range(0, width).ToArray();
+                    rng.Shuffle(ranks);
+                    for (int k = 0; k < width; k++) rows[start + k] = (ranks[k] - (width - 1) / 2f) * 0.5f + 0.1f * rng.NextSingle();
+                }
+                return rows;
             case Domain.OddTenths:
                 return Enumerable.Range(0, n).Select(_ => (2 * rng.Next(-11, 11) + 1) * 0.1f).ToArray();
             case Domain.EvenTenths:
