@@ -44,7 +44,7 @@ public class ElementwiseBenchmarks
         _device.RunFused(ElementwiseOps.Mul, new FusedLaunch([N], [Dense(_a), Dense(_b)], [_d], []));
         _device.RunFused(ElementwiseOps.Add, new FusedLaunch([N], [Dense(_d), Dense(_c)], [_d], []));
         _device.RunFused(ElementwiseOps.Relu, new FusedLaunch([N], [Dense(_d)], [_d], []));
-        _device.RunFused(ElementwiseOps.MulScalar, new FusedLaunch([N], [Dense(_d)], [_d], [0.5f]));
+        _device.RunFused(ElementwiseOps.Scale, new FusedLaunch([N], [Dense(_d)], [_d], [0.5f]));
         _device.Synchronize();
     }
 

@@ -58,7 +58,7 @@ public static class ElementwiseSuite
             device.RunFused(ElementwiseOps.Mul, new FusedLaunch([n], [Dense(a, n), Dense(b, n)], [d], []));
             device.RunFused(ElementwiseOps.Add, new FusedLaunch([n], [Dense(d, n), Dense(c, n)], [d], []));
             device.RunFused(ElementwiseOps.Relu, new FusedLaunch([n], [Dense(d, n)], [d], []));
-            device.RunFused(ElementwiseOps.MulScalar, new FusedLaunch([n], [Dense(d, n)], [d], [0.5f]));
+            device.RunFused(ElementwiseOps.Scale, new FusedLaunch([n], [Dense(d, n)], [d], [0.5f]));
         }, device.Synchronize, reps: reps);
         yield return new BenchRecord("chain_unfused", device.Id, $"{n}", tu * 1e3, "ms");
         yield return new BenchRecord("chain_fusion_speedup", device.Id, $"{n}", tu / tf, "x");

@@ -11,7 +11,7 @@ public sealed partial class Tensor
     public static Tensor Full(ComputeDevice device, float value, params int[] shape)
     {
         var t = Allocate(device, shape);
-        if (value != 0f) device.Fill(t.Slice, t.Count, value);
+        if (value != 0f) device.Fill(t.DataSlice, t.Count, value);
         return t;
     }
 
@@ -26,7 +26,7 @@ public sealed partial class Tensor
         if (n < 0) n = 0;
         if (n > int.MaxValue) throw new ArgumentException($"Arange: {n} elements is too many for one dimension");
         var t = Allocate(device, [(int)n]);
-        if (n > 0) device.Arange(t.Slice, n, start, step);
+        if (n > 0) device.Arange(t.DataSlice, n, start, step);
         return t;
     }
 
@@ -34,7 +34,7 @@ public sealed partial class Tensor
     public static Tensor Uniform(ComputeDevice device, ulong seed, float low, float high, params int[] shape)
     {
         var t = Allocate(device, shape);
-        if (t.Count > 0) device.FillRandom(t.Slice, t.Count, seed, RandomDistribution.Uniform, low, high);
+        if (t.Count > 0) device.FillRandom(t.DataSlice, t.Count, seed, RandomDistribution.Uniform, low, high);
         return t;
     }
 
@@ -42,7 +42,7 @@ public sealed partial class Tensor
     public static Tensor Normal(ComputeDevice device, ulong seed, float mean, float std, params int[] shape)
     {
         var t = Allocate(device, shape);
-        if (t.Count > 0) device.FillRandom(t.Slice, t.Count, seed, RandomDistribution.Normal, mean, std);
+        if (t.Count > 0) device.FillRandom(t.DataSlice, t.Count, seed, RandomDistribution.Normal, mean, std);
         return t;
     }
 
@@ -59,7 +59,7 @@ public sealed partial class Tensor
         if (ShapeMath.Count(shape) != data.Length)
             throw new ArgumentException($"FromArray: {data.Length} values do not fill shape {ShapeMath.Format(shape)} ({ShapeMath.Count(shape)} elements)");
         var t = Allocate(device, shape, dtype);
-        if (data.Length > 0) device.Write(t.Slice, data);
+        if (data.Length > 0) device.Write(t.DataSlice, data);
         return t;
     }
 
@@ -90,11 +90,11 @@ public sealed partial class Tensor
         if (result.Length == 0) return result;
         if (IsContiguous)
         {
-            Device.Read(Slice, result.AsSpan());
+            Device.Read(DataSlice, result.AsSpan());
             return result;
         }
         using var dense = Contiguous();
-        Device.Read(dense.Slice, result.AsSpan());
+        Device.Read(dense.DataSlice, result.AsSpan());
         return result;
     }
 

@@ -15,11 +15,11 @@ public sealed partial class Tensor
     public static Tensor operator +(Tensor a, float s) => Map(ElementwiseOps.AddScalar, "Add", [s], a);
     public static Tensor operator +(float s, Tensor a) => a + s;
     public static Tensor operator -(Tensor a, float s) => a + (-s);
-    public static Tensor operator -(float s, Tensor a) => Map(ElementwiseOps.ScalarSub, "Sub", [s], a);
-    public static Tensor operator *(Tensor a, float s) => Map(ElementwiseOps.MulScalar, "Mul", [s], a);
+    public static Tensor operator -(float s, Tensor a) => Map(ReversedScalarOps.Sub, "Sub", [s], a);
+    public static Tensor operator *(Tensor a, float s) => Map(ElementwiseOps.Scale, "Mul", [s], a);
     public static Tensor operator *(float s, Tensor a) => a * s;
     public static Tensor operator /(Tensor a, float s) => a * (1f / s);
-    public static Tensor operator /(float s, Tensor a) => Map(ElementwiseOps.ScalarDiv, "Div", [s], a);
+    public static Tensor operator /(float s, Tensor a) => Map(ReversedScalarOps.Div, "Div", [s], a);
 
     public Tensor Neg() => -this;
     public Tensor Abs() => Map(ElementwiseOps.Abs, "Abs", [], this);
@@ -69,7 +69,7 @@ public sealed partial class Tensor
             var strides = ShapeMath.BroadcastStrides(t.ShapeArray, t._strides, launchTarget);
             operands[i] = new StridedSlice(t.Buffer, t.Offset, launchShape, strides);
         }
-        first.Device.RunFused(program, new FusedLaunch(launchShape, operands, [result.Slice], scalars));
+        first.Device.RunFused(program, new FusedLaunch(launchShape, operands, [result.DataSlice], scalars));
         return result;
     }
 }

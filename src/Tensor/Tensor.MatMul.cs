@@ -36,7 +36,7 @@ public sealed partial class Tensor
         try
         {
             var spec = new GemmSpec(batch, m, n, k, aT, bT, lda, ldb, n, strideA, strideB, (long)m * n);
-            a.Device.Gemm(spec, aSlice, bSlice, result.Slice);
+            a.Device.Gemm(spec, aSlice, bSlice, result.DataSlice);
         }
         finally
         {
@@ -73,7 +73,7 @@ public sealed partial class Tensor
         var expanded = new StridedSlice(t.Buffer, t.Offset, Array.ConvertAll(full, d => (long)d),
                                         ShapeMath.BroadcastStrides(t._shape, t._strides, full));
         t.Device.Copy(expanded, dense.Strided);
-        return (transpose, dense.Slice, cols, (long)rows * cols, dense);
+        return (transpose, dense.DataSlice, cols, (long)rows * cols, dense);
     }
 
     /// <summary>One stride that walks every batch of <paramref name="t"/> in order, or null if there is none.</summary>

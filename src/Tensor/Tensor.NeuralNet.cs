@@ -21,7 +21,7 @@ public sealed partial class Tensor
         if (Count == 0) return result;
         using var dense = Contiguous();
         int cols = _shape[^1];
-        Device.Softmax(dense.Slice, result.Slice, Count / cols, cols, log);
+        Device.Softmax(dense.DataSlice, result.DataSlice, Count / cols, cols, log);
         return result;
     }
 
@@ -50,7 +50,7 @@ public sealed partial class Tensor
             using var dx = x.Contiguous();
             using var dg = gamma.Contiguous();
             using var db = beta.Contiguous();
-            x.Device.LayerNorm(dx.Slice, dg.Slice, db.Slice, y.Slice, mean.Slice, rstd.Slice, rows, cols, eps);
+            x.Device.LayerNorm(dx.DataSlice, dg.DataSlice, db.DataSlice, y.DataSlice, mean.DataSlice, rstd.DataSlice, rows, cols, eps);
         }
         return new LayerNormResult(y, mean, rstd);
     }
@@ -64,7 +64,7 @@ public sealed partial class Tensor
         if (count == 0 || dim == 0) return result;
         using var dt = table.Contiguous();
         using var di = indices.Contiguous();
-        table.Device.Gather(dt.Slice, di.Slice, result.Slice, count, dim);
+        table.Device.Gather(dt.DataSlice, di.DataSlice, result.DataSlice, count, dim);
         return result;
     }
 
@@ -82,7 +82,7 @@ public sealed partial class Tensor
         if (count == 0 || dim == 0) return;
         using var ds = source.Contiguous();
         using var di = indices.Contiguous();
-        table.Device.ScatterAdd(ds.Slice, di.Slice, table.Slice, count, dim);
+        table.Device.ScatterAdd(ds.DataSlice, di.DataSlice, table.DataSlice, count, dim);
     }
 
     private static (int Dim, long Count) CheckEmbedding(Tensor table, Tensor indices, string op)
@@ -111,7 +111,7 @@ public sealed partial class Tensor
         if (logits._shape[1] == 0) throw new ArgumentException($"{op}: logits {ShapeMath.Format(logits._shape)} have no classes");
         using var dl = logits.Contiguous();
         using var dt = targets.Contiguous();
-        logits.Device.CrossEntropy(dl.Slice, dt.Slice, losses.Slice, logits._shape[0], logits._shape[1]);
+        logits.Device.CrossEntropy(dl.DataSlice, dt.DataSlice, losses.DataSlice, logits._shape[0], logits._shape[1]);
         return losses;
     }
 

@@ -53,7 +53,7 @@ public sealed partial class Tensor
         var result = Allocate(Device, shape, op == ReduceOp.ArgMax ? DType.Int32 : DType.Float32);
         if (result.Count == 0) return result;
         using var dense = Contiguous();
-        Device.Reduce(op, dense.Slice, result.Slice, outer, _shape[a], inner);
+        Device.Reduce(op, dense.DataSlice, result.DataSlice, outer, _shape[a], inner);
         return result;
     }
 }

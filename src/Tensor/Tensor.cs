@@ -72,7 +72,7 @@ public sealed partial class Tensor : IDisposable
         get { ThrowIfDisposed(); return _storage.Buffer; }
     }
 
-    internal BufferSlice Slice => new(Buffer, Offset);
+    internal BufferSlice DataSlice => new(Buffer, Offset);
 
     internal StridedSlice Strided => new(Buffer, Offset, Array.ConvertAll(_shape, d => (long)d), _strides.ToArray());
 

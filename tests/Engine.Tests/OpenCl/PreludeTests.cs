@@ -83,6 +83,16 @@ public sealed class PreludeTests(OpenClFixture fixture, ITestOutputHelper output
     }
 
     [Fact]
+    public void KernelSources_ServesEmbeddedFiles_AndNamesMissingOnes()
+    {
+        Assert.Contains("#define KERNEL __kernel", KernelSources.Load("prelude.opencl.h"));
+        Assert.All(KernelSources.All, kv => Assert.EndsWith(".cl", kv.Key));
+        var e = Assert.Throws<ArgumentException>(() => KernelSources.Load("no_such_kernel.cl"));
+        Assert.Contains("no_such_kernel.cl", e.Message);
+        Assert.Contains("prelude.cuda.h", e.Message);
+    }
+
+    [Fact]
     public void MathMacros_MatchDoubleReference_OnOpenCl()
     {
         if (fixture.Require(output) is not { } device) return;
