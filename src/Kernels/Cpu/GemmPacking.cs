@@ -1,16 +1,19 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace Engine.Kernels.Cpu;
 
 /// <summary>
 /// Copies blocks of op(A) and op(B) into the panel layout the micro-kernels read: an A panel is
 /// <c>rows</c> consecutive floats per k, a B panel <c>columns</c> consecutive floats per k, panels back to
-/// back, edges padded with zeros (so edge tiles run the same kernel). Alpha is folded into A here.
+/// back, edges padded with zeros (so edge tiles run the same kernel).
 /// </summary>
 internal static unsafe class GemmPacking
 {
     /// <summary>Packs op(A)[i0 .. i0+mc, k0 .. k0+kc] into ceil(mc / mr) panels of mr x kc.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(in GemmProblem p, int i0, int mc, int k0, int kc, int mr, float* dst)
     {
-        float alpha = p.Alpha;
         for (int panel = 0; panel < mc; panel += mr, dst += (long)mr * kc)
         {
             int rows = Math.Min(mr, mc - panel);
@@ -18,11 +21,20 @@ internal static unsafe class GemmPacking
             if (p.TransA)
             {
                 // op(A) rows are stored as columns: each k holds the panel's rows contiguously.
+                bool sixWide = mr == 6 && rows == 6;
                 for (int k = 0; k < kc; k++)
                 {
                     float* from = p.AAt(i0 + panel, k0 + k);
                     float* to = dst + k * mr;
-                    for (int r = 0; r < rows; r++) to[r] = alpha * from[r];
+                    if (sixWide)
+                    {
+                        Vector128.Store(Vector128.Load(from), to);
+                        *(ulong*)(to + 4) = *(ulong*)(from + 4);
+                    }
+                    else
+                    {
+                        for (int r = 0; r < rows; r++) to[r] = from[r];
+                    }
                 }
             }
             else
@@ -31,33 +43,48 @@ internal static unsafe class GemmPacking
                 {
                     float* from = p.AAt(i0 + panel + r, k0);
                     float* to = dst + r;
-                    for (int k = 0; k < kc; k++) to[k * mr] = alpha * from[k];
+                    for (int k = 0; k < kc; k++) to[k * mr] = from[k];
                 }
             }
         }
     }
 
-    /// <summary>Packs op(B)[k0 .. k0+kc, j0 .. j0+nc] into ceil(nc / nr) panels of kc x nr.</summary>
-    public static void PackB(in GemmProblem p, int j0, int nc, int k0, int kc, int nr, float* dst)
+    /// <summary>Packs op(B)[k0 .. k0+kc, j0 .. j0+nc] into ceil(nc / nr) panels of kc x nr (the last one possibly narrower).</summary>
+    public static void PackB(in GemmProblem p, int j0, int nc, int k0, int kc, int nr, int vectorWidth, float* dst)
     {
-        for (int panel = 0; panel < nc; panel += nr, dst += (long)nr * kc)
+        for (int panel = 0; panel < nc; panel += nr)
         {
             int columns = Math.Min(nr, nc - panel);
-            if (columns < nr) new Span<float>(dst, nr * kc).Clear();
-            if (p.TransB)
+            // A narrower last panel is only rounded up to whole vectors: the narrow kernels read it at that stride.
+            int width = columns == nr ? nr : (columns + vectorWidth - 1) / vectorWidth * vectorWidth;
+            PackBPanel(p, j0 + panel, columns, k0, kc, width, dst);
+            dst += (long)width * kc;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackBPanel(in GemmProblem p, int j0, int columns, int k0, int kc, int nr, float* dst)
+    {
+        if (columns < nr) new Span<float>(dst, nr * kc).Clear();
+        if (p.TransB)
+        {
+            // op(B) columns are stored as rows: transpose 16 x 16 blocks, the ragged rest element by element.
+            int blockColumns = Transpose16.IsSupported ? columns / 16 * 16 : 0;
+            int blockDepth = Transpose16.IsSupported ? kc / 16 * 16 : 0;
+            for (int j = 0; j < blockColumns; j += 16)
+            for (int k = 0; k < blockDepth; k += 16)
+                Transpose16.Block(p.BAt(k0 + k, j0 + j), p.Ldb, dst + k * nr + j, nr);
+            for (int j = 0; j < columns; j++)
             {
-                for (int j = 0; j < columns; j++)
-                {
-                    float* from = p.BAt(k0, j0 + panel + j);
-                    float* to = dst + j;
-                    for (int k = 0; k < kc; k++) to[k * nr] = from[k];
-                }
+                float* from = p.BAt(k0, j0 + j);
+                float* to = dst + j;
+                for (int k = j < blockColumns ? blockDepth : 0; k < kc; k++) to[k * nr] = from[k];
             }
-            else
-            {
-                for (int k = 0; k < kc; k++)
-                    new ReadOnlySpan<float>(p.BAt(k0 + k, j0 + panel), columns).CopyTo(new Span<float>(dst + k * nr, columns));
-            }
+        }
+        else
+        {
+            for (int k = 0; k < kc; k++)
+                new ReadOnlySpan<float>(p.BAt(k0 + k, j0), columns).CopyTo(new Span<float>(dst + k * nr, columns));
         }
     }
 }

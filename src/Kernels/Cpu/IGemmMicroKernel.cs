@@ -1,20 +1,31 @@
 namespace Engine.Kernels.Cpu;
 
 /// <summary>
-/// A register-blocked GEMM inner kernel: C[0..Rows, 0..Columns] (+)= A panel * B panel over kc steps, where the
-/// A panel holds Rows consecutive floats per k and the B panel Columns consecutive floats per k (both packed,
-/// 64-byte aligned, zero-padded at the edges). Implemented by structs so the driver is specialised per kernel.
+/// A register-blocked GEMM inner kernel: a Rows x Columns tile of C from kc steps of A (Rows values per k) times
+/// a packed B panel (Columns consecutive floats per k, 64-byte aligned). Implemented by structs so the driver is
+/// compiled once per kernel with every call resolved statically.
 /// </summary>
 internal unsafe interface IGemmMicroKernel
 {
     /// <summary>MR: rows of C per call.</summary>
     static abstract int Rows { get; }
 
-    /// <summary>NR: columns of C per call.</summary>
+    /// <summary>NR: columns of C per call, a multiple of <see cref="VectorWidth"/>.</summary>
     static abstract int Columns { get; }
 
+    /// <summary>Floats per SIMD register.</summary>
+    static abstract int VectorWidth { get; }
+
+    /// <summary>Full tile from a packed A panel: A[r, k] at a[k * Rows + r].</summary>
+    static abstract void Run(int kc, float* a, float* b, float* c, long ldc, in GemmStore store);
+
+    /// <summary>Full tile reading row-major A in place: A[r, k] at a[r * lda + k] (saves packing A).</summary>
+    static abstract void RunDirect(int kc, float* a, long lda, float* b, float* c, long ldc, in GemmStore store);
+
     /// <summary>
-    /// accumulate = false: C = A*B + beta*C (beta == 0 never reads C). accumulate = true: C += A*B.
+    /// Tile of only <paramref name="vectors"/> * VectorWidth columns (fewer than Columns; the B panel is that wide),
+    /// A[r, k] at a[r * rowStride + k * kStride]: the last column panel of a ragged N.
     /// </summary>
-    static abstract void Run(int kc, float* a, float* b, float* c, long ldc, float beta, bool accumulate);
+    static abstract void RunNarrow(int vectors, int kc, float* a, long rowStride, long kStride, float* b, float* c, long ldc,
+                                   in GemmStore store);
 }

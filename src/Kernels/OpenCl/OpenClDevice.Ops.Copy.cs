@@ -15,16 +15,16 @@ public sealed partial class OpenClDevice
 
         if (layout.Rank == 1 && layout.SrcStrides[0] == 1 && layout.DstStrides[0] == 1)
         {
-            LaunchGridStride(OpKernel("copy.cl", "copy_dense"), layout.Count,
+            LaunchPerItem(OpKernel("copy.cl", "copy_dense"), layout.Count,
                 [KernelArg.Of(src.Buffer), KernelArg.Of(src.Offset), KernelArg.Of(dst.Buffer), KernelArg.Of(dst.Offset),
-                 KernelArg.Of(layout.Count)]);
+                 KernelArg.Of(layout.Count)], Traffic(2 * layout.Count));
         }
         else if (layout.Rank == 1)
         {
-            LaunchGridStride(OpKernel("copy.cl", "copy_row"), layout.Count,
+            LaunchPerItem(OpKernel("copy.cl", "copy_row"), layout.Count,
                 [KernelArg.Of(src.Buffer), KernelArg.Of(src.Offset), KernelArg.Of(layout.SrcStrides[0]),
                  KernelArg.Of(dst.Buffer), KernelArg.Of(dst.Offset), KernelArg.Of(layout.DstStrides[0]),
-                 KernelArg.Of(layout.Count)]);
+                 KernelArg.Of(layout.Count)], Traffic(2 * layout.Count));
         }
         else
         {
@@ -32,9 +32,10 @@ public sealed partial class OpenClDevice
             long[] packed = [.. layout.Shape, .. layout.SrcStrides, .. layout.DstStrides];
             var scratch = Scratch("copy-layout", 2L * packed.Length);
             Write<long>(scratch, packed);
-            LaunchGridStride(OpKernel("copy.cl", "copy_strided"), layout.Count,
+            LaunchPerItem(OpKernel("copy.cl", "copy_strided"), layout.Count,
                 [KernelArg.Of(src.Buffer), KernelArg.Of(src.Offset), KernelArg.Of(dst.Buffer), KernelArg.Of(dst.Offset),
-                 KernelArg.Of(scratch), KernelArg.Of(0L), KernelArg.Of(layout.Rank), KernelArg.Of(layout.Count)]);
+                 KernelArg.Of(scratch), KernelArg.Of(0L), KernelArg.Of(layout.Rank), KernelArg.Of(layout.Count)],
+                Traffic(2 * layout.Count));
         }
     }
 
@@ -43,16 +44,16 @@ public sealed partial class OpenClDevice
         CheckSlice(dst, count, nameof(dst));
         if (count == 0) return;
         int bits = dtype == DType.Int32 ? (int)value : BitConverter.SingleToInt32Bits(value);
-        LaunchGridStride(OpKernel("fill.cl", "fill_bits"), count,
-            [Buf(dst), Off(dst), KernelArg.Of(count), KernelArg.Of(bits)]);
+        LaunchPerItem(OpKernel("fill.cl", "fill_bits"), count,
+            [Buf(dst), Off(dst), KernelArg.Of(count), KernelArg.Of(bits)], Traffic(count));
     }
 
     public override void Arange(BufferSlice dst, long count, float start, float step)
     {
         CheckSlice(dst, count, nameof(dst));
         if (count == 0) return;
-        LaunchGridStride(OpKernel("fill.cl", "arange"), count,
-            [Buf(dst), Off(dst), KernelArg.Of(count), KernelArg.Of(start), KernelArg.Of(step)]);
+        LaunchPerItem(OpKernel("fill.cl", "arange"), count,
+            [Buf(dst), Off(dst), KernelArg.Of(count), KernelArg.Of(start), KernelArg.Of(step)], Traffic(count, 2.0 * count));
     }
 
     public override void FillRandom(BufferSlice dst, long count, ulong seed, RandomDistribution distribution, float a, float b)
@@ -65,8 +66,9 @@ public sealed partial class OpenClDevice
             _ => throw new ArgumentOutOfRangeException(nameof(distribution), distribution, "unknown random distribution"),
         };
         if (count == 0) return;
-        LaunchGridStride(OpKernel("random.cl", kernel), count,
-            [Buf(dst), Off(dst), KernelArg.Of(count), KernelArg.Of(unchecked((long)seed)), KernelArg.Of(a), KernelArg.Of(b)]);
+        LaunchPerItem(OpKernel("random.cl", kernel), count,
+            [Buf(dst), Off(dst), KernelArg.Of(count), KernelArg.Of(unchecked((long)seed)), KernelArg.Of(a), KernelArg.Of(b)],
+            Traffic(count));
     }
 
     /// <summary>Checks that every element a strided view can reach lies inside its buffer (negative strides allowed).</summary>

@@ -9,13 +9,17 @@ public sealed partial class OpenClDevice
 
     public override void Gemm(GemmSpec spec, BufferSlice a, BufferSlice b, BufferSlice c)
     {
-        GemmChecks.Validate(spec);
-        CheckSlice(a, GemmChecks.Extent(spec.Batch, spec.BatchStrideA, spec.TransA ? spec.K : spec.M,
-                                        spec.TransA ? spec.M : spec.K, spec.Lda), nameof(a));
-        CheckSlice(b, GemmChecks.Extent(spec.Batch, spec.BatchStrideB, spec.TransB ? spec.N : spec.K,
-                                        spec.TransB ? spec.K : spec.N, spec.Ldb), nameof(b));
-        CheckSlice(c, GemmChecks.Extent(spec.Batch, spec.BatchStrideC, spec.M, spec.N, spec.Ldc), nameof(c));
+        GemmChecks.ValidateShape(spec);
+        // Stored shapes: A is M x K (K x M when TransA), B is K x N (N x K when TransB), C is M x N.
+        CheckSlice(a, GemmChecks.Extent(nameof(a), spec.Batch, spec.BatchStrideA, spec.TransA ? spec.K : spec.M,
+                                        spec.TransA ? spec.M : spec.K, spec.Lda, "Lda"), nameof(a));
+        CheckSlice(b, GemmChecks.Extent(nameof(b), spec.Batch, spec.BatchStrideB, spec.TransB ? spec.N : spec.K,
+                                        spec.TransB ? spec.K : spec.N, spec.Ldb, "Ldb"), nameof(b));
+        CheckSlice(c, GemmChecks.Extent(nameof(c), spec.Batch, spec.BatchStrideC, spec.M, spec.N, spec.Ldc, "Ldc"), nameof(c));
         if (spec.Batch == 0 || spec.M == 0 || spec.N == 0) return;
+        if (MaxWorkGroupSize < GemmThreadsX * GemmThreadsY)
+            throw new NotSupportedException(
+                $"gemm.cl runs {GemmThreadsX}x{GemmThreadsY} work-groups; device '{Id}' allows only {MaxWorkGroupSize} work-items per group");
 
         long groupsX = (spec.N + GemmBlockN - 1) / GemmBlockN, groupsY = (spec.M + GemmBlockM - 1) / GemmBlockM;
         Launch(OpKernel("gemm.cl", "gemm"),
@@ -25,6 +29,8 @@ public sealed partial class OpenClDevice
              Buf(a), Off(a), KernelArg.Of(spec.Lda), KernelArg.Of(spec.BatchStrideA),
              Buf(b), Off(b), KernelArg.Of(spec.Ldb), KernelArg.Of(spec.BatchStrideB),
              Buf(c), Off(c), KernelArg.Of(spec.Ldc), KernelArg.Of(spec.BatchStrideC),
-             KernelArg.Of(spec.Alpha), KernelArg.Of(spec.Beta)]);
+             KernelArg.Of(spec.Alpha), KernelArg.Of(spec.Beta)],
+            Traffic(spec.Batch * ((long)spec.M * spec.K + (long)spec.K * spec.N + (long)spec.M * spec.N * (spec.Beta == 0 ? 1 : 2)),
+                    spec.Flops));
     }
 }

@@ -14,27 +14,30 @@ public sealed partial class OpenClDevice
     {
         if (outer < 0 || axis < 0 || inner < 0)
             throw new ArgumentOutOfRangeException(nameof(axis),
-                $"reduce: outer, axis and inner must be >= 0, got [{outer}, {axis}, {inner}]");
+                $"reduce shape [outer {outer}, axis {axis}, inner {inner}] has a negative extent");
         if (!Enum.IsDefined(op))
             throw new ArgumentOutOfRangeException(nameof(op), op, "unknown reduce op");
+        if (axis == 0 && op is ReduceOp.Max or ReduceOp.ArgMax)
+            throw new ArgumentException($"{op} over an empty axis (shape [{outer}, 0, {inner}]) has no value", nameof(axis));
         CheckSlice(src, outer * axis * inner, nameof(src));
         CheckSlice(dst, outer * inner, nameof(dst));
         if (outer * inner == 0) return;
         if (axis == 0)
         {
-            if (op is ReduceOp.Max or ReduceOp.ArgMax)
-                throw new ArgumentException($"reduce: {op} over an empty axis has no value (shape [{outer}, 0, {inner}])", nameof(axis));
             Fill(dst, outer * inner, op == ReduceOp.Mean ? float.NaN : 0f);
             return;
         }
 
         bool argMax = op == ReduceOp.ArgMax;
+        var work = Traffic(outer * axis * inner + outer * inner, (double)outer * axis * inner);
+        // REDUCE_OP_* in reduce.cl; ArgMax has kernels of its own and passes no op code.
         int opCode = op switch
         {
             ReduceOp.Sum => 0,
             ReduceOp.Mean => 1,
             ReduceOp.Max => 2,
-            _ => 3,
+            ReduceOp.SumSquares => 3,
+            _ => -1,
         };
         if (axis <= SerialReduceMaxAxis)
         {
@@ -42,7 +45,7 @@ public sealed partial class OpenClDevice
             KernelArg[] args = argMax
                 ? [Buf(src), Off(src), Buf(dst), Off(dst), KernelArg.Of(outer), KernelArg.Of(axis), KernelArg.Of(inner)]
                 : [Buf(src), Off(src), Buf(dst), Off(dst), KernelArg.Of(outer), KernelArg.Of(axis), KernelArg.Of(inner), KernelArg.Of(opCode)];
-            LaunchGridStride(kernel, outer * inner, args);
+            LaunchPerItem(kernel, outer * inner, args, work);
         }
         else if (inner == 1)
         {
@@ -50,7 +53,7 @@ public sealed partial class OpenClDevice
             KernelArg[] args = argMax
                 ? [Buf(src), Off(src), Buf(dst), Off(dst), KernelArg.Of(axis)]
                 : [Buf(src), Off(src), Buf(dst), Off(dst), KernelArg.Of(axis), KernelArg.Of(opCode)];
-            LaunchGroupPerItem(kernel, outer, args);
+            LaunchGroupPerItem(kernel, outer, args, work);
         }
         else
         {
@@ -58,7 +61,7 @@ public sealed partial class OpenClDevice
             KernelArg[] args = argMax
                 ? [Buf(src), Off(src), Buf(dst), Off(dst), KernelArg.Of(axis), KernelArg.Of(inner)]
                 : [Buf(src), Off(src), Buf(dst), Off(dst), KernelArg.Of(axis), KernelArg.Of(inner), KernelArg.Of(opCode)];
-            LaunchGroupPerItem(kernel, outer * ((inner + ReduceColumnsPerGroup - 1) / ReduceColumnsPerGroup), args);
+            LaunchGroupPerItem(kernel, outer * ((inner + ReduceColumnsPerGroup - 1) / ReduceColumnsPerGroup), args, work);
         }
     }
 }

@@ -44,30 +44,28 @@ DEVICE_FN void philox_x0_x1(UINT c0, UINT c1, UINT k0, UINT k1, UINT* x0, UINT* 
 // dst[i] = a + (b - a) * u_i, u_i = (x0 >> 8) * 2^-24 in [0, 1).
 KERNEL void random_uniform(GLOBAL float* dst, LONG dst_off, LONG count, LONG seed, float a, float b)
 {
-    UINT k0 = (UINT)((ULONG)seed), k1 = (UINT)((ULONG)seed >> 32);
-    float span = b - a;
-    for (LONG i = (LONG)GLOBAL_ID(0); i < count; i += (LONG)GLOBAL_SIZE(0))
-    {
-        UINT x0, x1;
-        philox_x0_x1((UINT)((ULONG)i), (UINT)((ULONG)i >> 32), k0, k1, &x0, &x1);
-        float u = (float)(x0 >> 8) * TWO_POW_MINUS_24;
-        float scaled = MUL_RN(span, u);
-        dst[dst_off + i] = a + scaled;
-    }
+    const LONG i = GLOBAL_ID(0);
+    if (i >= count) return;
+    const UINT k0 = (UINT)((ULONG)seed), k1 = (UINT)((ULONG)seed >> 32);
+    const float span = b - a;
+    UINT x0, x1;
+    philox_x0_x1((UINT)((ULONG)i), (UINT)((ULONG)i >> 32), k0, k1, &x0, &x1);
+    float u = (float)(x0 >> 8) * TWO_POW_MINUS_24;
+    float scaled = MUL_RN(span, u);
+    dst[dst_off + i] = a + scaled;
 }
 
 // dst[i] = a + b * z_i, z_i = sqrt(-2 ln u1) cos(2 pi u2) (Box-Muller), u1 in (0, 1], u2 in [0, 1).
 KERNEL void random_normal(GLOBAL float* dst, LONG dst_off, LONG count, LONG seed, float a, float b)
 {
-    UINT k0 = (UINT)((ULONG)seed), k1 = (UINT)((ULONG)seed >> 32);
-    for (LONG i = (LONG)GLOBAL_ID(0); i < count; i += (LONG)GLOBAL_SIZE(0))
-    {
-        UINT x0, x1;
-        philox_x0_x1((UINT)((ULONG)i), (UINT)((ULONG)i >> 32), k0, k1, &x0, &x1);
-        float u1 = (float)((x0 >> 8) + 1u) * TWO_POW_MINUS_24;
-        float u2 = (float)(x1 >> 8) * TWO_POW_MINUS_24;
-        float z = SQRTF(-2.0f * LOGF(u1)) * COSF(TWO_PI * u2);
-        float scaled = MUL_RN(b, z);
-        dst[dst_off + i] = a + scaled;
-    }
+    const LONG i = GLOBAL_ID(0);
+    if (i >= count) return;
+    const UINT k0 = (UINT)((ULONG)seed), k1 = (UINT)((ULONG)seed >> 32);
+    UINT x0, x1;
+    philox_x0_x1((UINT)((ULONG)i), (UINT)((ULONG)i >> 32), k0, k1, &x0, &x1);
+    float u1 = (float)((x0 >> 8) + 1u) * TWO_POW_MINUS_24;
+    float u2 = (float)(x1 >> 8) * TWO_POW_MINUS_24;
+    float z = SQRTF(-2.0f * LOGF(u1)) * COSF(TWO_PI * u2);
+    float scaled = MUL_RN(b, z);
+    dst[dst_off + i] = a + scaled;
 }

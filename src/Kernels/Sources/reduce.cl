@@ -54,15 +54,14 @@ KERNEL void reduce_serial(GLOBAL const float* RESTRICT src, LONG src_off,
                           GLOBAL float* RESTRICT dst, LONG dst_off,
                           LONG outer, LONG axis, LONG inner, int op)
 {
-    for (LONG out = (LONG)GLOBAL_ID(0); out < outer * inner; out += (LONG)GLOBAL_SIZE(0))
-    {
-        const LONG o = out / inner, j = out - o * inner;
-        const LONG base = src_off + o * axis * inner + j;
-        acc_t acc = reduce_identity(op);
-        for (LONG a = 0; a < axis; ++a)
-            acc = reduce_combine(op, acc, reduce_term(op, src[base + a * inner]));
-        dst[dst_off + out] = reduce_finish(op, acc, axis);
-    }
+    const LONG out = GLOBAL_ID(0);
+    if (out >= outer * inner) return;
+    const LONG o = out / inner, j = out - o * inner;
+    const LONG base = src_off + o * axis * inner + j;
+    acc_t acc = reduce_identity(op);
+    for (LONG a = 0; a < axis; ++a)
+        acc = reduce_combine(op, acc, reduce_term(op, src[base + a * inner]));
+    dst[dst_off + out] = reduce_finish(op, acc, axis);
 }
 
 // inner == 1: one work-group per output, reducing one contiguous row of length axis.
@@ -129,19 +128,18 @@ DEVICE_FN int argmax_better(float v, LONG i, float best, LONG best_i)
 KERNEL void argmax_serial(GLOBAL const float* RESTRICT src, LONG src_off,
                           GLOBAL int* RESTRICT dst, LONG dst_off, LONG outer, LONG axis, LONG inner)
 {
-    for (LONG out = (LONG)GLOBAL_ID(0); out < outer * inner; out += (LONG)GLOBAL_SIZE(0))
+    const LONG out = GLOBAL_ID(0);
+    if (out >= outer * inner) return;
+    const LONG o = out / inner, j = out - o * inner;
+    const LONG base = src_off + o * axis * inner + j;
+    float best = src[base];
+    LONG best_i = 0;
+    for (LONG a = 1; a < axis; ++a)
     {
-        const LONG o = out / inner, j = out - o * inner;
-        const LONG base = src_off + o * axis * inner + j;
-        float best = src[base];
-        LONG best_i = 0;
-        for (LONG a = 1; a < axis; ++a)
-        {
-            const float v = src[base + a * inner];
-            if (argmax_better(v, a, best, best_i)) { best = v; best_i = a; }
-        }
-        dst[dst_off + out] = (int)best_i;
+        const float v = src[base + a * inner];
+        if (argmax_better(v, a, best, best_i)) { best = v; best_i = a; }
     }
+    dst[dst_off + out] = (int)best_i;
 }
 
 KERNEL void argmax_rows(GLOBAL const float* RESTRICT src, LONG src_off,

@@ -7,12 +7,11 @@ KERNEL void scatter_add_columns(GLOBAL const float* RESTRICT src, LONG src_off,
                                 GLOBAL const int* RESTRICT indices, LONG indices_off,
                                 GLOBAL float* RESTRICT table, LONG table_off, LONG count, int dim)
 {
-    for (LONG c = (LONG)GLOBAL_ID(0); c < dim; c += (LONG)GLOBAL_SIZE(0))
+    const LONG c = GLOBAL_ID(0);
+    if (c >= dim) return;
+    for (LONG i = 0; i < count; ++i)
     {
-        for (LONG i = 0; i < count; ++i)
-        {
-            const LONG at = table_off + (LONG)indices[indices_off + i] * dim + c;
-            table[at] += src[src_off + i * dim + c];
-        }
+        const LONG at = table_off + (LONG)indices[indices_off + i] * dim + c;
+        table[at] += src[src_off + i * dim + c];
     }
 }

@@ -14,6 +14,7 @@ public static class Backends
     private static readonly (string Name, Func<ComputeDevice> Create)[] Factories =
     [
         ("cpu", () => new CpuDevice()),
+        ("opencl", () => DeviceRegistry.Open("opencl")),
     ];
 
     private static readonly ConcurrentDictionary<string, Lazy<ComputeDevice>> Devices = new();
