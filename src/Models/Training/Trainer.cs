@@ -83,6 +83,7 @@ public sealed class Trainer : IDisposable
     public TrainResult Run(IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var wall = Stopwatch.StartNew();
+        long firstStep = Step;
         double trainLoss = double.NaN, valLoss = double.NaN;
         string? checkpoint = null;
         long stepsSinceReport = 0, ticksSinceReport = 0;
@@ -115,7 +116,7 @@ public sealed class Trainer : IDisposable
             if (step % Config.CheckpointInterval == 0 || step == Config.MaxIters)
                 checkpoint = SaveCheckpoint(trainLoss, valLoss);
         }
-        if (cancelled && Step > _savedStep) checkpoint = SaveCheckpoint(trainLoss, valLoss);
+        if (cancelled && Step > firstStep && Step > _savedStep) checkpoint = SaveCheckpoint(trainLoss, valLoss);
         return new TrainResult(Step, trainLoss, valLoss, cancelled, checkpoint);
     }
 
