@@ -5,7 +5,7 @@ namespace Engine.Bench;
 
 /// <summary>
 /// The `--quick` suite: GEMM (square and the transformer's shapes), the STREAM triad and a fused elementwise
-/// chain against the same chain unfused, on every backend present. One JSON object per line on stdout;
+/// chain against the same chain unfused, and fused optimizer steps, on every backend present. One JSON object per line on stdout;
 /// notes (absent backends) on stderr.
 /// </summary>
 public static class QuickBench
@@ -26,6 +26,7 @@ public static class QuickBench
             bool cpu = device.Kind == DeviceKind.Cpu;
             foreach (var r in GemmSuite.Run(device, quick: true, cpu ? [128, 256, 512, 1024, 2048] : [256, 1024])) Console.WriteLine(r);
             foreach (var r in ElementwiseSuite.Run(device, quick: true)) Console.WriteLine(r);
+            foreach (var r in OptimSuite.Run(device, quick: true)) Console.WriteLine(r);
         }
         return 0;
     }

@@ -6,9 +6,6 @@ namespace Engine.Autograd;
 /// <summary>Moves gradients between a broadcast shape and the shape of the input that was broadcast.</summary>
 public static class GradientShapes
 {
-    // out = a over the index space of b: b only supplies the shape to broadcast a to.
-    private static readonly FusedProgram Expand = BuildExpand();
-
     /// <summary>
     /// Sums <paramref name="gradient"/> over the axes along which an input of shape <paramref name="shape"/> was
     /// broadcast (leading axes it lacks, and axes where it has size 1). Returns a new tensor of exactly that shape.
@@ -35,14 +32,9 @@ public static class GradientShapes
     }
 
     /// <summary>A dense copy of <paramref name="value"/> broadcast (NumPy rules) to the shape of <paramref name="like"/>.</summary>
-    public static Tensor BroadcastLike(Tensor value, Tensor like) => Tensor.Map(Expand, "BroadcastLike", [], value, like);
-
-    private static FusedProgram BuildExpand()
+    public static Tensor BroadcastLike(Tensor value, Tensor like)
     {
-        var b = new FusionBuilder("broadcast_like");
-        var value = b.Input("value");
-        b.Input("like");
-        b.Output("out", value);
-        return b.Build();
+        using var expanded = value.Expand(like.Shape.ToArray());
+        return expanded.Clone();
     }
 }

@@ -9,13 +9,10 @@ public sealed partial class OpenClDevice
 
     public override void Gemm(GemmSpec spec, BufferSlice a, BufferSlice b, BufferSlice c)
     {
-        GemmChecks.ValidateShape(spec);
-        // Stored shapes: A is M x K (K x M when TransA), B is K x N (N x K when TransB), C is M x N.
-        CheckSlice(a, GemmChecks.Extent(nameof(a), spec.Batch, spec.BatchStrideA, spec.TransA ? spec.K : spec.M,
-                                        spec.TransA ? spec.M : spec.K, spec.Lda, "Lda"), nameof(a));
-        CheckSlice(b, GemmChecks.Extent(nameof(b), spec.Batch, spec.BatchStrideB, spec.TransB ? spec.N : spec.K,
-                                        spec.TransB ? spec.K : spec.N, spec.Ldb, "Ldb"), nameof(b));
-        CheckSlice(c, GemmChecks.Extent(nameof(c), spec.Batch, spec.BatchStrideC, spec.M, spec.N, spec.Ldc, "Ldc"), nameof(c));
+        var extent = GemmChecks.Validate(spec);
+        CheckSlice(a, extent.A, nameof(a));
+        CheckSlice(b, extent.B, nameof(b));
+        CheckSlice(c, extent.C, nameof(c));
         if (spec.Batch == 0 || spec.M == 0 || spec.N == 0) return;
         if (MaxWorkGroupSize < GemmThreadsX * GemmThreadsY)
             throw new NotSupportedException(
