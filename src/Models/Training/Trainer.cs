@@ -107,7 +107,8 @@ public sealed class Trainer : IDisposable
             if (log || eval)
             {
                 trainLoss = loss;
-                double? measured = eval ? valLoss = EstimateValLoss() : null;
+                double? measured = null;
+                if (eval) measured = valLoss = EstimateValLoss();
                 double seconds = (double)ticksSinceReport / Stopwatch.Frequency;
                 progress?.Report(new TrainProgress(step, Config.MaxIters, loss, measured, learningRate, gradNorm,
                     stepsSinceReport * _inputs.Length / seconds, 1000 * seconds / stepsSinceReport, wall.Elapsed));
