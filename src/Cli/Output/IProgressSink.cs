@@ -1,0 +1,9 @@
+namespace Engine.Cli.Output;
+
+/// <summary>Receives a run's logged steps and its notes (resumed from, checkpoint saved, ...).</summary>
+public interface IProgressSink
+{
+    void Step(StepMetrics metrics);
+
+    void Note(string line);
+}
