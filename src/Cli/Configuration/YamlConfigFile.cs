@@ -19,15 +19,11 @@ internal static class YamlConfigFile
         if (root is null) return config;
         if (root is not YamlMappingNode mapping)
             throw Error(path, root.Start, "expected a mapping of settings (key: value), e.g. 'layers: 4'");
-        var seen = new Dictionary<string, Mark>(StringComparer.Ordinal);
         foreach (var (keyNode, valueNode) in mapping.Children)
         {
             if (keyNode is not YamlScalarNode { Value: { } key })
                 throw Error(path, keyNode.Start, "keys must be plain setting names");
             var setting = TrainSettings.ByKey(key) ?? throw Error(path, keyNode.Start, $"unknown key '{key}'{Suggest(key)}");
-            if (seen.TryGetValue(key, out var first))
-                throw Error(path, keyNode.Start, $"key '{key}' repeats (first on line {first.Line})");
-            seen[key] = keyNode.Start;
             if (valueNode is not YamlScalarNode scalar)
                 throw Error(path, valueNode.Start, $"key '{key}' must be a single value ({setting.ExpectedKind}), not a list or mapping");
             var text = IsNull(scalar) ? null : scalar.Value;
