@@ -3,6 +3,7 @@ using Engine.Kernels.OpenCl;
 using Engine.Models.Checkpoints;
 using Engine.Models.Data;
 using Engine.Models.Text;
+using Engine.Models.Training;
 
 namespace Engine.Cli;
 
@@ -43,7 +44,7 @@ public static class ErrorReporter
 
     private static string Hint(string what) => DebugEnabled ? "" : $" (run with {DebugVariable}=1 for {what})";
 
-    private static bool IsKnown(Exception e) => e is UsageException or DataException or CheckpointException or TokenizerException
+    private static bool IsKnown(Exception e) => e is UsageException or DataException or CheckpointException or CheckpointMismatchException or TokenizerException
         or KernelBuildException or OpenClException or ArgumentException or IOException or UnauthorizedAccessException;
 
     // ArgumentException appends " (Parameter 'name')", which means nothing to someone typing flags.

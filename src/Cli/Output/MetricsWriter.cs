@@ -1,11 +1,12 @@
 using System.Text.Json;
+using Engine.Models.Training;
 
 namespace Engine.Cli.Output;
 
 /// <summary>
 /// Appends one JSON object per logged step to a JSONL file (<c>&lt;out-dir&gt;/metrics.jsonl</c>), flushing each line
 /// so a crash or Ctrl-C loses nothing already reported and a resumed run continues the same file. Keys:
-/// step, train_loss, val_loss (evaluation steps only), lr, grad_norm, tokens_per_s, elapsed_s. A non-finite loss is
+/// step, train_loss, val_loss (evaluation steps only), lr, grad_norm, tokens_per_s, ms_per_iter, elapsed_s. A non-finite loss is
 /// written as null (JSON has no NaN).
 /// </summary>
 public sealed class MetricsWriter : IDisposable
@@ -28,7 +29,7 @@ public sealed class MetricsWriter : IDisposable
     public string Path { get; }
 
     /// <summary>Appends the record of <paramref name="metrics"/> and flushes it to the file.</summary>
-    public void Write(StepMetrics metrics)
+    public void Write(TrainProgress metrics)
     {
         ArgumentNullException.ThrowIfNull(metrics);
         _file.Write(Serialize(metrics));
@@ -36,7 +37,7 @@ public sealed class MetricsWriter : IDisposable
     }
 
     /// <summary>The JSONL line (with its newline) for <paramref name="metrics"/>.</summary>
-    public static byte[] Serialize(StepMetrics metrics)
+    public static byte[] Serialize(TrainProgress metrics)
     {
         var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -48,6 +49,7 @@ public sealed class MetricsWriter : IDisposable
             WriteNumber(json, "lr", metrics.LearningRate);
             WriteNumber(json, "grad_norm", metrics.GradNorm);
             WriteNumber(json, "tokens_per_s", metrics.TokensPerSecond);
+            WriteNumber(json, "ms_per_iter", metrics.MsPerIter);
             WriteNumber(json, "elapsed_s", metrics.Elapsed.TotalSeconds);
             json.WriteEndObject();
         }

@@ -1,3 +1,5 @@
+using Engine.Models.Training;
+
 namespace Engine.Cli.Output;
 
 /// <summary>One line per logged step and per note, for pipes, files and CI logs.</summary>
@@ -7,7 +9,7 @@ internal sealed class PlainProgressView(TextWriter output) : ProgressView
 
     private sealed class Sink(TextWriter output, long firstStep) : IProgressSink
     {
-        public void Step(StepMetrics metrics)
+        public void Step(TrainProgress metrics)
         {
             output.WriteLine(Describe(metrics, firstStep));
             output.Flush();

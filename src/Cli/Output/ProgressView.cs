@@ -1,4 +1,5 @@
 using System.Globalization;
+using Engine.Models.Training;
 
 namespace Engine.Cli.Output;
 
@@ -18,14 +19,22 @@ public abstract class ProgressView
     public abstract T Run<T>(long firstStep, long totalSteps, Func<IProgressSink, T> body);
 
     /// <summary>"step 20/2000  loss 2.3456  val 2.4011  lr 1.00e-03  |g| 0.850  12,345 tok/s  ETA 1m23s".</summary>
-    public static string Describe(StepMetrics m, long firstStep)
+    public static string Describe(TrainProgress m, long firstStep)
     {
         var c = CultureInfo.InvariantCulture;
-        var text = string.Create(c, $"step {m.Step}/{m.TotalSteps}  loss {m.TrainLoss:F4}");
+        var text = string.Create(c, $"step {m.Step}/{m.MaxIters}  loss {m.TrainLoss:F4}");
         if (m.ValLoss is { } val) text += string.Create(c, $"  val {val:F4}");
         text += string.Create(c, $"  lr {m.LearningRate:0.00e+00}  |g| {m.GradNorm:F3}  {m.TokensPerSecond:N0} tok/s");
-        if (m.EstimatedRemaining(firstStep) is { } eta) text += "  ETA " + FormatDuration(eta);
+        if (EstimatedRemaining(m, firstStep) is { } eta) text += "  ETA " + FormatDuration(eta);
         return text;
+    }
+
+    /// <summary>Time left at the average pace of the steps this run has taken since <paramref name="firstStep"/>.</summary>
+    public static TimeSpan? EstimatedRemaining(TrainProgress m, long firstStep)
+    {
+        long done = m.Step - firstStep, left = m.MaxIters - m.Step;
+        if (done <= 0 || left < 0) return null;
+        return TimeSpan.FromTicks((long)(m.Elapsed.Ticks * ((double)left / done)));
     }
 
     /// <summary>"45s", "3m07s", "2h05m".</summary>

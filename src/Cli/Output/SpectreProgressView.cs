@@ -1,3 +1,4 @@
+using Engine.Models.Training;
 using Spectre.Console;
 
 namespace Engine.Cli.Output;
@@ -22,7 +23,7 @@ internal sealed class SpectreProgressView(TextWriter output) : ProgressView
 
     private sealed class Sink(IAnsiConsole console, ProgressTask task, long firstStep) : IProgressSink
     {
-        public void Step(StepMetrics metrics)
+        public void Step(TrainProgress metrics)
         {
             task.Value = metrics.Step;
             task.Description = Markup.Escape(Describe(metrics, firstStep));
