@@ -26,7 +26,7 @@ internal static class TrainCommand
     private static int Run(CliSession session, TrainConfig config, bool resume)
     {
         RequireUsableOutDir(config.OutDir, resume);
-        using var trainer = new Trainer(config, resume);
+        using var trainer = TrainingCorpus.Naming(config, () => new Trainer(config, resume));
         using var metrics = new MetricsWriter(Path.Combine(config.OutDir, MetricsWriter.FileName));
         long firstStep = trainer.Step;
         var result = ProgressView.For(session).Run(firstStep, config.MaxIters, sink =>
