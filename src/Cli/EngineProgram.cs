@@ -52,5 +52,6 @@ public static class EngineProgram
         TrainCommand.Create(session),
         EvalCommand.Create(session),
         DevicesCommand.Create(session),
+        BenchCommand.Create(session),
     };
 }

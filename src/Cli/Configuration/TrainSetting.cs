@@ -12,14 +12,12 @@ namespace Engine.Cli.Configuration;
 internal sealed class TrainSetting
 {
     private readonly PropertyInfo _property;
-    private readonly Func<ParseResult, object?> _readFlag;
 
-    private TrainSetting(PropertyInfo property, string key, Option option, Func<ParseResult, object?> readFlag)
+    private TrainSetting(PropertyInfo property, string key, Option<string[]> option)
     {
         _property = property;
         Key = key;
         Option = option;
-        _readFlag = readFlag;
     }
 
     /// <summary>The YAML key, e.g. "block_size".</summary>
@@ -29,7 +27,7 @@ internal sealed class TrainSetting
     public string Flag => Key.Replace('_', '-');
 
     /// <summary>The command-line option, e.g. "--block-size".</summary>
-    public Option Option { get; }
+    public Option<string[]> Option { get; }
 
     /// <summary>What a YAML value must look like, for error messages ("an integer", "a number", ...).</summary>
     public string ExpectedKind => Describe(_property.PropertyType);
@@ -40,25 +38,26 @@ internal sealed class TrainSetting
     public static TrainSetting For(PropertyInfo property, string description)
     {
         string key = SnakeCase(property.Name);
-        var name = "--" + key.Replace('_', '-');
         var type = property.PropertyType;
-        if (type == typeof(int)) return Create<int>(property, key, name, description);
-        if (type == typeof(float)) return Create<float>(property, key, name, description);
-        if (type == typeof(ulong)) return Create<ulong>(property, key, name, description);
-        if (type == typeof(string))
+        if (type != typeof(int) && type != typeof(float) && type != typeof(ulong) && type != typeof(string))
+            throw new InvalidOperationException($"TrainConfig.{property.Name} has type {type.Name}, which the program cannot read from flags or YAML.");
+        // Strings, parsed here like YAML values, so a repeated flag can override an earlier one (last wins).
+        var option = new Option<string[]>("--" + key.Replace('_', '-'))
         {
-            var option = new Option<string>(name) { Description = description };
-            return new TrainSetting(property, key, option, r => r.GetValue(option));
-        }
-        throw new InvalidOperationException($"TrainConfig.{property.Name} has type {type.Name}, which the program cannot read from flags or YAML.");
+            Description = description,
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
+        return new TrainSetting(property, key, option);
     }
 
-    /// <summary>The value the flag was given, or false when the flag is absent.</summary>
+    /// <summary>The value the flag was last given, or false when the flag is absent.</summary>
+    /// <exception cref="UsageException">The value is not of the setting's type.</exception>
     public bool TryReadFlag(ParseResult result, out object? value)
     {
         value = null;
-        if (result.GetResult(Option) is null) return false;
-        value = _readFlag(result);
+        if (result.GetValue(Option) is not [.., var text]) return false;
+        if (!TryParseScalar(text, out value)) throw new UsageException($"--{Flag} must be {ExpectedKind}, got '{text}'");
         return true;
     }
 
@@ -89,12 +88,6 @@ internal sealed class TrainSetting
 
     /// <summary>The setting's value in <paramref name="config"/>.</summary>
     public object? ValueIn(TrainConfig config) => _property.GetValue(config);
-
-    private static TrainSetting Create<T>(PropertyInfo property, string key, string name, string description) where T : struct
-    {
-        var option = new Option<T?>(name) { Description = description };
-        return new TrainSetting(property, key, option, r => r.GetValue(option));
-    }
 
     private static bool IsNullableReference(PropertyInfo property) =>
         new NullabilityInfoContext().Create(property).WriteState == NullabilityState.Nullable;

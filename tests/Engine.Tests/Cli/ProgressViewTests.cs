@@ -1,12 +1,13 @@
 using Engine.Cli;
 using Engine.Cli.Output;
+using Engine.Models.Training;
 using Xunit;
 
 namespace Engine.Tests.Cli;
 
 public sealed class ProgressViewTests
 {
-    private static readonly StepMetrics Metrics = new(30, 110, 2.34567, 2.5, 1e-3, 0.5, 12345, TimeSpan.FromSeconds(20));
+    private static readonly TrainProgress Metrics = new(30, 110, 2.34567, 2.5, 1e-3, 0.5, 12345, 10.4, TimeSpan.FromSeconds(20));
 
     [Fact]
     public void PlainLinesCarryStepLossRateAndEta()

@@ -1,0 +1,53 @@
+using System.Globalization;
+using System.Text.Json;
+using Xunit;
+
+namespace Engine.Tests.Cli;
+
+public sealed class EvalAndBenchTests
+{
+    [Fact]
+    public void EvalReportsAFiniteLossOfTheCheckpointOnBothSplits()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "run");
+        Assert.Equal(0, CliRun.Of(TinyRun.Args(outDir, 10)).ExitCode);
+
+        var val = CliRun.Of("eval", "--checkpoint", outDir);
+        Assert.True(val.ExitCode == 0, val.Error);
+        Assert.StartsWith("val loss ", val.Out);
+        Assert.Contains("(step 10)", val.Out);
+        double loss = double.Parse(val.Out.Split(' ')[2], CultureInfo.InvariantCulture);
+        // A 46-symbol alphabet: an untrained model sits near ln(46) = 3.83; the loss is a real cross-entropy.
+        Assert.InRange(loss, 1.0, 5.0);
+
+        var train = CliRun.Of("eval", "--checkpoint", Path.Combine(outDir, "step-0000010.safetensors"), "--split", "train", "--iters", "3", "--batch-size", "2");
+        Assert.True(train.ExitCode == 0, train.Error);
+        Assert.StartsWith("train loss ", train.Out);
+        Assert.Contains("3 batches of 2x16 tokens", train.Out);
+    }
+
+    [Fact]
+    public void EvalFlagsOutOfRangeAreNamed()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "run");
+        Assert.Equal(0, CliRun.Of(TinyRun.Args(outDir, 5)).ExitCode);
+        CliRun.Of("eval", "--checkpoint", outDir, "--iters", "0").SingleErrorLine("--iters must be > 0");
+        CliRun.Of("eval", "--checkpoint", outDir, "--device", "nope").SingleErrorLine("no device 'nope'");
+        Assert.Equal(2, CliRun.Of("eval", "--checkpoint", outDir, "--split", "test").ExitCode);
+    }
+
+    [Fact]
+    public void BenchPrintsTrainStepAsABenchRecord()
+    {
+        var run = CliRun.Of("bench", "--quick", "--warmup", "1", "--steps", "3");
+        Assert.True(run.ExitCode == 0, run.Error);
+        var records = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var step = Assert.Single(records, r => r.GetProperty("name").GetString() == "train_step");
+        Assert.Equal("cpu", step.GetProperty("backend").GetString());
+        Assert.StartsWith("T: layers 4, heads 4, width 128, block 64, batch 12", step.GetProperty("shape").GetString());
+        Assert.Equal("ms/iter", step.GetProperty("unit").GetString());
+        Assert.True(step.GetProperty("value").GetDouble() > 0);
+    }
+}
