@@ -142,7 +142,7 @@ public sealed unsafe partial class OpenClDevice : ComputeDevice, IKernelLauncher
         var capacity = buffer.Length * sizeof(float);
         if (offset < 0 || offset * sizeof(float) + bytes > capacity)
             throw new ArgumentOutOfRangeException(parameter,
-                $"{op} of {count} {type.Name} ({bytes} bytes) at element offset {offset} does not fit the {buffer.Length}-element buffer ({capacity} bytes)");
+                $"{op} of elements [{offset}, {offset + bytes / sizeof(float)}) ({count} {type.Name} at element offset {offset}) does not fit a buffer of length {buffer.Length}");
         return bytes;
     }
 }

@@ -100,10 +100,15 @@ public sealed class CheckpointStore
 
         Checkpoint? best = null;
         var problems = new List<string>();
-        foreach (var sidecar in System.IO.Directory.EnumerateFiles(Directory, "*.json").Order(StringComparer.Ordinal))
+        var names = System.IO.Directory.EnumerateFiles(Directory, "*.json")
+            .Concat(System.IO.Directory.EnumerateFiles(Directory, "*.safetensors"))
+            .Select(Path.GetFileNameWithoutExtension)
+            .OfType<string>()
+            .Where(IsValidName)
+            .Distinct()
+            .Order(StringComparer.Ordinal);
+        foreach (var name in names)
         {
-            var name = Path.GetFileNameWithoutExtension(sidecar);
-            if (Path.GetFileName(sidecar) == LatestFileName || !IsValidName(name)) continue;
             try
             {
                 var candidate = Load(name);

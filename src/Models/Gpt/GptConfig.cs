@@ -15,7 +15,7 @@ public sealed record GptConfig(int VocabSize, int BlockSize, int Layers, int Hea
 
     /// <summary>
     /// Trainable elements of the tied model, position embeddings included:
-    /// V·C + T·C + L·(12·C² + (bias ? 13 : 4)·C) + (bias ? 2 : 1)·C.
+    /// V·C + T·C + L·(12·C² + (bias ? 13 : 2)·C) + (bias ? 2 : 1)·C; for preset T (V = 65) 804,096.
     /// nanoGPT's reported "number of parameters" excludes the position embeddings (subtract T·C).
     /// </summary>
     public long ParameterCount
@@ -23,7 +23,7 @@ public sealed record GptConfig(int VocabSize, int BlockSize, int Layers, int Hea
         get
         {
             long c = Width;
-            long perBlock = 12 * c * c + (Bias ? 13 : 4) * c;
+            long perBlock = 12 * c * c + (Bias ? 13 : 2) * c;
             return (long)VocabSize * c + (long)BlockSize * c + Layers * perBlock + (Bias ? 2 : 1) * c;
         }
     }

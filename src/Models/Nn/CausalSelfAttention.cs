@@ -5,9 +5,12 @@ using Engine.Tensors;
 namespace Engine.Models.Nn;
 
 /// <summary>
-/// Multi-head causal self-attention as nanoGPT's: one fused projection to q, k, v ([3·width, width], "c_attn"),
+/// Multi-head causal self-attention as nanoGPT's: one fused q, k, v projection weight ([3·width, width], "c_attn"),
 /// per head softmax(q·kᵀ/√head_size + mask)·v, heads joined and projected back ("c_proj"). The mask adds
 /// <see cref="MaskedScore"/> above the diagonal, so a position never attends to a later one.
+/// The projection runs as one product per row block of c_attn (q, k, v): each output is then dense and its
+/// gradient lands in its third of the weight's gradient, where splitting one [B, T, 3C] output would pad and sum
+/// three full-size gradients in the backward pass.
 /// </summary>
 public sealed class CausalSelfAttention
 {
@@ -24,7 +27,7 @@ public sealed class CausalSelfAttention
         Width = width;
         Heads = heads;
         BlockSize = blockSize;
-        QkvProjection = new Linear(parameters, name + ".c_attn", width, 3 * width, bias);
+        QkvProjection = new Linear(parameters, name + ".c_attn", width, 3 * width, bias, outputBlocks: 3);
         OutputProjection = new Linear(parameters, name + ".c_proj", width, width, bias, ParameterRole.ResidualProjection);
         _mask = parameters.Constant($"causal_mask[{blockSize}]", device => CausalMask(device, blockSize));
     }
@@ -43,16 +46,18 @@ public sealed class CausalSelfAttention
             throw new ArgumentException(
                 $"attention: input of shape [{string.Join(", ", x.Shape.ToArray())}] must be [batch, T ≤ {BlockSize}, {Width}]");
         int b = x.Shape[0], t = x.Shape[1];
-        // [B, T, 3·C] → [3, B, H, T, hs], one dense copy, so q, k and v are dense [B, H, T, hs] batches for the GEMMs.
-        var heads = QkvProjection.Forward(x).Reshape(b, t, 3, Heads, HeadSize).Permute(2, 0, 3, 1, 4).Contiguous();
-        var q = heads.Slice(0, 0, 1).Reshape(b, Heads, t, HeadSize) * (1f / MathF.Sqrt(HeadSize));
-        var k = heads.Slice(0, 1, 1).Reshape(b, Heads, t, HeadSize);
-        var v = heads.Slice(0, 2, 1).Reshape(b, Heads, t, HeadSize);
+        var qkv = QkvProjection.ForwardBlocks(x);
+        var q = SplitHeads(qkv[0], b, t) * (1f / MathF.Sqrt(HeadSize));
+        var k = SplitHeads(qkv[1], b, t);
+        var v = SplitHeads(qkv[2], b, t);
         var scores = Variable.MatMul(q, k, transposeB: true) + Mask(t);   // [B, H, T, T]
         var y = Variable.MatMul(scores.Softmax(), v);                     // [B, H, T, hs]
         var joined = y.Permute(0, 2, 1, 3).Reshape(b, t, Width);          // heads side by side again
         return OutputProjection.Forward(joined);
     }
+
+    /// <summary>[B, T, C] → dense [B, H, T, hs], the layout the batched GEMMs read in place.</summary>
+    private Variable SplitHeads(Variable x, int b, int t) => x.Reshape(b, t, Heads, HeadSize).Permute(0, 2, 1, 3).Contiguous();
 
     private Variable Mask(int t) => t == BlockSize ? _mask : _mask.Slice(0, 0, t).Slice(1, 0, t);
 

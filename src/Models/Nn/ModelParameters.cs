@@ -33,11 +33,14 @@ public sealed class ModelParameters : IDisposable
 
     /// <summary>
     /// Declares a trainable tensor. Weight decay applies to rank ≥ 2 tensors (matrices and embeddings), as nanoGPT's
-    /// parameter groups.
+    /// parameter groups. <paramref name="rowBlocks"/> &gt; 0 also binds <see cref="Weight.RowBlocks"/>.
     /// </summary>
-    public Weight Register(string name, int[] shape, ParameterRole role)
+    public Weight Register(string name, int[] shape, ParameterRole role, int rowBlocks = 0)
     {
-        var weight = new Weight(Store.Register(name, shape), role);
+        ArgumentOutOfRangeException.ThrowIfNegative(rowBlocks);
+        if (rowBlocks > 0 && (shape.Length < 1 || shape[0] % rowBlocks != 0))
+            throw new ArgumentException($"weight '{name}' of shape [{string.Join(", ", shape)}] cannot be split into {rowBlocks} row blocks");
+        var weight = new Weight(Store.Register(name, shape), role, rowBlocks);
         _weights.Add(weight);
         return weight;
     }

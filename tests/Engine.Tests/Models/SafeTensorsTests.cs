@@ -119,6 +119,17 @@ public class SafeTensorsTests
     }
 
     [Fact]
+    public void HeaderWithInvalidUtf8IsRejected()
+    {
+        byte[] header = [.. "{\"a"u8, 0xC3, 0x28, .. "\":{\"dtype\":\"F32\",\"shape\":[],\"data_offsets\":[0,4]}}"u8];
+        byte[] file = [.. LengthPrefix((ulong)header.Length), .. header, 0, 0, 0, 0];
+
+        var error = Assert.Throws<CheckpointException>(() => SafeTensorsFile.Parse(file, "f"));
+
+        Assert.Contains("not valid UTF-8 (first bad byte at file offset 11)", error.Message);
+    }
+
+    [Fact]
     public void MissingFileOrDirectoryIsNamed()
     {
         using var dir = ModelTestFiles.CreateTempDirectory();

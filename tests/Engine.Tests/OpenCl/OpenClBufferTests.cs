@@ -85,7 +85,7 @@ public sealed class OpenClBufferTests(OpenClFixture fixture, ITestOutputHelper o
         using var buffer = device.Allocate(10);
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => device.Write(new BufferSlice(buffer, 8), new float[3].AsSpan()));
         Assert.Contains("offset 8", e.Message);
-        Assert.Contains("10-element", e.Message);
+        Assert.Contains("length 10", e.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => device.Read(new BufferSlice(buffer, -1), new float[1].AsSpan()));
         Assert.Throws<ArgumentOutOfRangeException>(() => device.Read<float>(buffer, new float[11]));
         var partial = Assert.Throws<ArgumentException>(() => device.Write<byte>(buffer, new byte[3]));

@@ -80,4 +80,17 @@ public class ParameterStoreTests
         tracked.Step();
         Assert.Equal(5.0, tracked.ReadGradNorm(), 6);
     }
+
+    [Fact]
+    public void AnEmptyStoreStepsWithoutLaunching()
+    {
+        using var store = new ParameterStore(Support.Backends.Get("cpu"));
+        store.Allocate();
+        using var optimizer = new Optimizer(store, Optimizers.AdamW(1e-3, clip: 1.0));
+        optimizer.Step();
+        optimizer.StepTransformByTransform();
+        Assert.Equal(2, optimizer.StepCount);
+        Assert.Empty(store.ExportValues());
+        Assert.All(optimizer.ExportState().Slots, s => Assert.Empty(s.Values));
+    }
 }
