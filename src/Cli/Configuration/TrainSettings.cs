@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Reflection;
 using Engine.Models.Config;
 
@@ -43,7 +44,7 @@ internal static class TrainSettings
 
     /// <summary>The settings in declaration order.</summary>
     public static IReadOnlyList<TrainSetting> All { get; } = Properties()
-        .Select(p => TrainSetting.For(p, Descriptions.GetValueOrDefault(p.Name, "")))
+        .Select(p => TrainSetting.For(p, Descriptions.GetValueOrDefault(p.Name, "") + DefaultOf(p)))
         .ToArray();
 
     /// <summary>Names of the properties that lack a description (empty when the table is complete).</summary>
@@ -51,6 +52,9 @@ internal static class TrainSettings
 
     /// <summary>The setting whose YAML key is <paramref name="key"/>, or null.</summary>
     public static TrainSetting? ByKey(string key) => All.FirstOrDefault(s => s.Key == key);
+
+    private static string DefaultOf(PropertyInfo property) =>
+        property.GetValue(TrainConfig.Tiny) is { } value ? $" (tiny: {Convert.ToString(value, CultureInfo.InvariantCulture)})" : "";
 
     private static IEnumerable<PropertyInfo> Properties() =>
         typeof(TrainConfig).GetProperties(BindingFlags.Public | BindingFlags.Instance)

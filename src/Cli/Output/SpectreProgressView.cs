@@ -1,9 +1,13 @@
+using System.Globalization;
 using Engine.Models.Training;
 using Spectre.Console;
 
 namespace Engine.Cli.Output;
 
-/// <summary>A live Spectre.Console progress bar whose description carries the latest step's figures.</summary>
+/// <summary>
+/// A live Spectre.Console progress bar (step, loss, tokens/s, bar, percentage, ETA); evaluation steps also leave a
+/// full line above it.
+/// </summary>
 internal sealed class SpectreProgressView(TextWriter output) : ProgressView
 {
     public override T Run<T>(long firstStep, long totalSteps, Func<IProgressSink, T> body)
@@ -26,7 +30,9 @@ internal sealed class SpectreProgressView(TextWriter output) : ProgressView
         public void Step(TrainProgress metrics)
         {
             task.Value = metrics.Step;
-            task.Description = Markup.Escape(Describe(metrics, firstStep));
+            // Short enough to leave room for the bar on an 80-column terminal; the remaining-time column is the ETA.
+            task.Description = string.Create(CultureInfo.InvariantCulture,
+                $"step {metrics.Step}/{metrics.MaxIters}  loss {metrics.TrainLoss:F4}  {metrics.TokensPerSecond:N0} tok/s");
             if (metrics.ValLoss is not null) console.MarkupLine($"[grey]{Markup.Escape(Describe(metrics, firstStep))}[/]");
         }
 
