@@ -50,6 +50,7 @@ public static class EngineProgram
     private static RootCommand CreateRoot(CliSession session) => new("engine: train, sample and evaluate small GPT models on cpu or OpenCL.")
     {
         TrainCommand.Create(session),
+        SampleCommand.Create(session),
         EvalCommand.Create(session),
         DevicesCommand.Create(session),
         BenchCommand.Create(session),

@@ -16,16 +16,27 @@ public sealed class EvalAndBenchTests
         var val = CliRun.Of("eval", "--checkpoint", outDir);
         Assert.True(val.ExitCode == 0, val.Error);
         Assert.StartsWith("val loss ", val.Out);
-        Assert.Contains("(step 10)", val.Out);
+        Assert.Contains($"checkpoint {Path.Combine(outDir, "step-0000010")} (step 10)", val.Out);
         double loss = double.Parse(val.Out.Split(' ')[2], CultureInfo.InvariantCulture);
         // A 46-symbol alphabet: an untrained model sits near ln(46) = 3.83; the loss is a real cross-entropy.
         Assert.InRange(loss, 1.0, 5.0);
 
-        var train = CliRun.Of("eval", "--checkpoint", Path.Combine(outDir, "step-0000010.safetensors"), "--split", "train", "--iters", "3", "--batch-size", "2");
-        Assert.True(train.ExitCode == 0, train.Error);
-        Assert.StartsWith("train loss ", train.Out);
-        Assert.Contains("3 batches of 2x16 tokens", train.Out);
+        // The validation split is the last 10% of the text; "all" scores every token, so it covers about ten times as many.
+        var all = CliRun.Of("eval", "--checkpoint", Path.Combine(outDir, "step-0000010.safetensors"), "--split", "all", "--batch-size", "64");
+        Assert.True(all.ExitCode == 0, all.Error);
+        Assert.StartsWith("all loss ", all.Out);
+        long valTokens = Tokens(val.Out), allTokens = Tokens(all.Out);
+        Assert.InRange(allTokens, 9 * valTokens, 11 * valTokens);
+
+        using var text = new TempDirectory();
+        var small = text.File("small.txt", "the king sees the queen.\n");
+        var exact = CliRun.Of("eval", "--checkpoint", outDir, "--data", small, "--split", "all");
+        Assert.True(exact.ExitCode == 0, exact.Error);
+        Assert.Contains("over 24 tokens of " + small, exact.Out); // 25 characters, 24 predictions
     }
+
+    private static long Tokens(string line) =>
+        long.Parse(line.Split(" over ")[1].Split(' ')[0], NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
 
     [Fact]
     public void EvalFlagsOutOfRangeAreNamed()
@@ -33,7 +44,7 @@ public sealed class EvalAndBenchTests
         using var dir = new TempDirectory();
         var outDir = Path.Combine(dir.Path, "run");
         Assert.Equal(0, CliRun.Of(TinyRun.Args(outDir, 5)).ExitCode);
-        CliRun.Of("eval", "--checkpoint", outDir, "--iters", "0").SingleErrorLine("--iters must be > 0");
+        CliRun.Of("eval", "--checkpoint", outDir, "--batch-size", "0").SingleErrorLine("--batch-size must be > 0");
         CliRun.Of("eval", "--checkpoint", outDir, "--device", "nope").SingleErrorLine("no device 'nope'");
         Assert.Equal(2, CliRun.Of("eval", "--checkpoint", outDir, "--split", "test").ExitCode);
     }
