@@ -1,0 +1,40 @@
+using Engine.Kernels.Devices;
+
+namespace Engine.Bench;
+
+/// <summary>GEMM throughput: square sizes, and the shapes one training step of config T runs (batch 12 × block 64 tokens, width 128).</summary>
+public static class GemmSuite
+{
+    /// <summary>(label, spec): the transformer's GEMMs, forward and backward, for 768 tokens of width 128.</summary>
+    public static IEnumerable<(string Label, GemmSpec Spec)> TransformerShapes()
+    {
+        yield return ("qkv 768x384x128", GemmSpec.Contiguous(1, 768, 384, 128, transB: true));
+        yield return ("mlp-up 768x512x128", GemmSpec.Contiguous(1, 768, 512, 128, transB: true));
+        yield return ("mlp-down 768x128x512", GemmSpec.Contiguous(1, 768, 128, 512, transB: true));
+        yield return ("lm-head 768x65x128", GemmSpec.Contiguous(1, 768, 65, 128, transB: true));
+        yield return ("weight-grad 512x128x768", GemmSpec.Contiguous(1, 512, 128, 768, transA: true));
+        yield return ("attn-scores 48x(64x64x32)", GemmSpec.Contiguous(48, 64, 64, 32, transB: true));
+        yield return ("attn-values 48x(64x32x64)", GemmSpec.Contiguous(48, 64, 32, 64));
+    }
+
+    public static IEnumerable<BenchRecord> Run(ComputeDevice device, bool quick, int[] squareSizes)
+    {
+        foreach (var n in squareSizes)
+            yield return Measure(device, $"{n}x{n}x{n}", GemmSpec.Contiguous(1, n, n, n), quick);
+        foreach (var (label, spec) in TransformerShapes())
+            yield return Measure(device, label, spec, quick);
+    }
+
+    public static BenchRecord Measure(ComputeDevice device, string shape, GemmSpec spec, bool quick)
+    {
+        long aLen = spec.Batch * (long)spec.M * spec.K, bLen = spec.Batch * (long)spec.K * spec.N, cLen = spec.Batch * (long)spec.M * spec.N;
+        using var a = device.Allocate(aLen);
+        using var b = device.Allocate(bLen);
+        using var c = device.Allocate(cLen);
+        device.FillRandom(a, aLen, 1, RandomDistribution.Uniform, -1, 1);
+        device.FillRandom(b, bLen, 2, RandomDistribution.Uniform, -1, 1);
+        double seconds = Timing.MedianSeconds(() => device.Gemm(spec, a, b, c), device.Synchronize,
+                                              warmup: 2, reps: quick ? 5 : 15, budgetSeconds: quick ? 3 : 10);
+        return new BenchRecord("gemm", device.Id, shape, spec.Flops / seconds / 1e9, "GFLOP/s");
+    }
+}

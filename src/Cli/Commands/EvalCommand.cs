@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.Globalization;
+using Engine.Models.Data;
+using Engine.Models.Sampling;
+using Engine.Models.Text;
+
+namespace Engine.Cli.Commands;
+
+/// <summary>
+/// <c>engine eval</c>: the mean next-token loss of a checkpoint's model over every token of a text's validation split
+/// (its last 10%, what training held out) or of the whole text, tokenized with the checkpoint's tokenizer.
+/// </summary>
+internal static class EvalCommand
+{
+    public static Command Create(CliSession session)
+    {
+        var checkpoint = CommonOptions.Checkpoint();
+        var device = CommonOptions.Device();
+        var data = new Option<string>("--data") { Description = "UTF-8 text to evaluate on (default: the checkpoint's training data)" };
+        var split = new Option<string>("--split")
+        {
+            Description = "val: the last 10% (held out in training) | all: the whole text",
+            DefaultValueFactory = _ => "val",
+        };
+        split.AcceptOnlyFromAmong("val", "all");
+        var batchSize = new Option<int>("--batch-size") { Description = "windows per forward pass", DefaultValueFactory = _ => 16 };
+        var command = new Command("eval", "Mean loss of a checkpoint on a text file.") { checkpoint, device, data, split, batchSize };
+        command.SetAction(result => Run(session, result.GetRequiredValue(checkpoint), result.GetRequiredValue(device), result.GetValue(data),
+            result.GetRequiredValue(split) == "all" ? EvalSplit.All : EvalSplit.Val, result.GetValue(batchSize)));
+        return command;
+    }
+
+    private static int Run(CliSession session, string checkpoint, string device, string? data, EvalSplit split, int batchSize)
+    {
+        if (batchSize < 1) throw new UsageException($"--batch-size must be > 0 (got {batchSize})");
+        using var trained = CheckpointLocator.LoadModel(checkpoint, device);
+        var corpus = data is { } path ? TextCorpus.Load(path) : TrainingCorpus.Load(CheckpointLocator.TrainConfigOf(trained.Checkpoint));
+        var tokens = EncodeOrExplain(trained.Tokenizer, corpus);
+        var scored = split == EvalSplit.Val ? TokenDataset.FromTokens(tokens).Val : tokens;
+        var result = TrainingCorpus.Naming(corpus, () => Evaluator.Evaluate(trained.Model, scored, batchSize));
+        session.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{(split == EvalSplit.Val ? "val" : "all")} loss {result.Loss:F4} (perplexity {result.Perplexity:F2}) over {result.Tokens:N0} tokens " +
+            $"of {corpus.Source}; checkpoint {CheckpointLocator.Describe(checkpoint, trained.Checkpoint)} (step {trained.Checkpoint.Manifest.Step})"));
+        return ExitCodes.Success;
+    }
+
+    private static int[] EncodeOrExplain(ITokenizer tokenizer, TextCorpus corpus)
+    {
+        try
+        {
+            return tokenizer.Encode(corpus.Text);
+        }
+        catch (TokenizerException e)
+        {
+            throw new DataException($"{corpus.Source} cannot be encoded with the checkpoint's tokenizer: {e.Message}");
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.Globalization;
+using Engine.Cli.Output;
+using Engine.Models.Checkpoints;
+using Engine.Models.Config;
+using Engine.Models.Training;
+
+namespace Engine.Cli.Commands;
+
+/// <summary>
+/// <c>engine train</c>: trains a GPT on <c>--data</c> (or the generated corpus) with progress on standard output,
+/// one metrics.jsonl record per logged step, and checkpoints in <c>--out-dir</c> (the trainer writes them every
+/// checkpoint interval, at the end and on Ctrl-C).
+/// </summary>
+internal static class TrainCommand
+{
+    public static Command Create(CliSession session)
+    {
+        var options = new TrainOptions();
+        var command = new Command("train", "Train a GPT model; settings from --preset, then --config FILE (YAML), then flags.");
+        options.AddTo(command);
+        command.SetAction(result => Run(session, options.ReadConfig(result), result.GetValue(options.Resume)));
+        return command;
+    }
+
+    private static int Run(CliSession session, TrainConfig config, bool resume)
+    {
+        RequireUsableOutDir(config.OutDir, resume);
+        using var trainer = TrainingCorpus.Naming(config, () => new Trainer(config, resume));
+        using var metrics = new MetricsWriter(Path.Combine(config.OutDir, MetricsWriter.FileName));
+        long firstStep = trainer.Step;
+        var result = ProgressView.For(session).Run(firstStep, config.MaxIters, sink =>
+        {
+            sink.Note(Describe(trainer));
+            return trainer.Run(new Reporter(sink, metrics), session.Cancellation);
+        });
+        if (result.Cancelled)
+        {
+            session.Error.WriteLine($"engine: interrupted at step {result.Step}; {SavedAt(config, result)}; continue with --resume");
+            return ExitCodes.Interrupted;
+        }
+        session.Out.WriteLine(result.Step == firstStep
+            ? $"nothing to do: already at step {result.Step} of --max-iters {config.MaxIters}"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"done: step {result.Step}, train loss {result.TrainLoss:F4}, val loss {result.ValLoss:F4}; {SavedAt(config, result)}"));
+        session.Out.WriteLine($"metrics: {metrics.Path}");
+        return ExitCodes.Success;
+    }
+
+    /// <summary>A fresh run must not overwrite another run's checkpoints; a resumed one needs one to continue.</summary>
+    private static void RequireUsableOutDir(string outDir, bool resume)
+    {
+        bool hasCheckpoints = Directory.Exists(outDir) && Directory.EnumerateFiles(outDir)
+            .Any(f => Path.GetExtension(f) == ".safetensors" || Path.GetFileName(f) == CheckpointStore.LatestFileName);
+        if (resume && !hasCheckpoints)
+            throw new UsageException($"--resume: no checkpoint in --out-dir '{outDir}' to continue from (drop --resume to start a new run)");
+        if (!resume && hasCheckpoints)
+            throw new UsageException(
+                $"--out-dir '{outDir}' already holds checkpoints; pass --resume to continue that run, or choose another --out-dir");
+    }
+
+    private static string Describe(Trainer trainer)
+    {
+        var model = trainer.Model.Config;
+        var start = trainer.ResumedFrom is { } name ? $"resuming from checkpoint '{name}' at step {trainer.Step}" : "starting a new run";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{start}: {model.ParameterCount:N0} parameters (layers {model.Layers}, heads {model.Heads}, width {model.Width}, " +
+            $"block {model.BlockSize}, vocab {model.VocabSize}) on {trainer.Device}; data: {trainer.Data.Corpus.Source}");
+    }
+
+    private static string SavedAt(TrainConfig config, TrainResult result) =>
+        result.Checkpoint is { } name ? $"checkpoint {Path.Combine(config.OutDir, name)}" : "no new checkpoint";
+
+    /// <summary>Passes each report to the view and the metrics file on the trainer's thread, in order.</summary>
+    private sealed class Reporter(IProgressSink sink, MetricsWriter metrics) : IProgress<TrainProgress>
+    {
+        public void Report(TrainProgress value)
+        {
+            metrics.Write(value);
+            sink.Step(value);
+        }
+    }
+}

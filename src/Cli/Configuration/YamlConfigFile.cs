@@ -1,0 +1,89 @@
+using Engine.Models.Config;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Engine.Cli.Configuration;
+
+/// <summary>
+/// A YAML training configuration: a flat mapping of <see cref="TrainConfig"/> settings by snake_case key
+/// (e.g. <c>block_size: 128</c>). Unknown or repeated keys, values of the wrong type and malformed YAML are
+/// rejected with the file, line and key at fault.
+/// </summary>
+internal static class YamlConfigFile
+{
+    /// <summary>Applies every setting in the file at <paramref name="path"/> on top of <paramref name="config"/>.</summary>
+    /// <exception cref="UsageException">The file is missing, unreadable, not YAML, or holds a bad key or value.</exception>
+    public static TrainConfig Apply(string path, TrainConfig config)
+    {
+        var root = ReadRoot(path);
+        if (root is null) return config;
+        if (root is not YamlMappingNode mapping)
+            throw Error(path, root.Start, "expected a mapping of settings (key: value), e.g. 'layers: 4'");
+        foreach (var (keyNode, valueNode) in mapping.Children)
+        {
+            if (keyNode is not YamlScalarNode { Value: { } key })
+                throw Error(path, keyNode.Start, "keys must be plain setting names");
+            var setting = TrainSettings.ByKey(key) ?? throw Error(path, keyNode.Start, $"unknown key '{key}'{Suggest(key)}");
+            if (valueNode is not YamlScalarNode scalar)
+                throw Error(path, valueNode.Start, $"key '{key}' must be a single value ({setting.ExpectedKind}), not a list or mapping");
+            var text = IsNull(scalar) ? null : scalar.Value;
+            if (!setting.TryParseScalar(text, out var value))
+                throw Error(path, valueNode.Start, $"key '{key}' must be {setting.ExpectedKind}, got '{text ?? "nothing"}'");
+            config = setting.Apply(config, value);
+        }
+        return config;
+    }
+
+    private static YamlNode? ReadRoot(string path)
+    {
+        if (Directory.Exists(path)) throw new UsageException($"config '{path}' is a directory; expected a YAML file");
+        if (!File.Exists(path)) throw new UsageException($"config file '{path}' not found (full path: {Path.GetFullPath(path)})");
+        try
+        {
+            using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+            var stream = new YamlStream();
+            stream.Load(reader);
+            if (stream.Documents.Count > 1)
+                throw Error(path, stream.Documents[1].RootNode.Start, "expected one YAML document, found several");
+            return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
+        }
+        catch (YamlException e)
+        {
+            throw Error(path, e.Start, $"not valid YAML: {e.InnerException?.Message ?? e.Message}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"config file '{path}' cannot be read: {e.Message}");
+        }
+    }
+
+    private static bool IsNull(YamlScalarNode scalar) =>
+        scalar.Style == ScalarStyle.Plain && scalar.Value is null or "" or "~" or "null" or "Null" or "NULL";
+
+    private static string Suggest(string key)
+    {
+        var nearest = TrainSettings.All.Select(s => s.Key).MinBy(k => EditDistance(k, key))!;
+        return EditDistance(nearest, key) <= 2
+            ? $" (did you mean '{nearest}'?)"
+            : $" (known keys: {string.Join(", ", TrainSettings.All.Select(s => s.Key))})";
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.Length];
+    }
+
+    private static UsageException Error(string path, Mark mark, string message) => new($"{path}:{mark.Line}: {message}");
+}

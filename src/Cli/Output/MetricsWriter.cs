@@ -1,0 +1,67 @@
+using System.Text.Json;
+using Engine.Models.Training;
+
+namespace Engine.Cli.Output;
+
+/// <summary>
+/// Appends one JSON object per logged step to a JSONL file (<c>&lt;out-dir&gt;/metrics.jsonl</c>), flushing each line
+/// so a crash or Ctrl-C loses nothing already reported and a resumed run continues the same file. Keys:
+/// step, train_loss, val_loss (evaluation steps only), lr, grad_norm, tokens_per_s, ms_per_iter, elapsed_s. A non-finite loss is
+/// written as null (JSON has no NaN).
+/// </summary>
+public sealed class MetricsWriter : IDisposable
+{
+    public const string FileName = "metrics.jsonl";
+
+    private readonly FileStream _file;
+
+    /// <summary>Opens (creating when needed) <paramref name="path"/> for appending.</summary>
+    public MetricsWriter(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        Path = path;
+        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        _file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+    }
+
+    /// <summary>The file written.</summary>
+    public string Path { get; }
+
+    /// <summary>Appends the record of <paramref name="metrics"/> and flushes it to the file.</summary>
+    public void Write(TrainProgress metrics)
+    {
+        ArgumentNullException.ThrowIfNull(metrics);
+        _file.Write(Serialize(metrics));
+        _file.Flush();
+    }
+
+    /// <summary>The JSONL line (with its newline) for <paramref name="metrics"/>.</summary>
+    public static byte[] Serialize(TrainProgress metrics)
+    {
+        var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("step", metrics.Step);
+            WriteNumber(json, "train_loss", metrics.TrainLoss);
+            if (metrics.ValLoss is { } val) WriteNumber(json, "val_loss", val);
+            WriteNumber(json, "lr", metrics.LearningRate);
+            WriteNumber(json, "grad_norm", metrics.GradNorm);
+            WriteNumber(json, "tokens_per_s", metrics.TokensPerSecond);
+            WriteNumber(json, "ms_per_iter", metrics.MsPerIter);
+            WriteNumber(json, "elapsed_s", metrics.Elapsed.TotalSeconds);
+            json.WriteEndObject();
+        }
+        buffer.Write("\n"u8);
+        return buffer.ToArray();
+    }
+
+    public void Dispose() => _file.Dispose();
+
+    private static void WriteNumber(Utf8JsonWriter json, string name, double value)
+    {
+        if (double.IsFinite(value)) json.WriteNumber(name, value);
+        else json.WriteNull(name);
+    }
+}

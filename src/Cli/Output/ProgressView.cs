@@ -1,0 +1,45 @@
+using System.Globalization;
+using Engine.Models.Training;
+
+namespace Engine.Cli.Output;
+
+/// <summary>
+/// Shows a training run's progress: a live Spectre.Console bar (step, loss, tokens/s, ETA) on a terminal, one plain
+/// line per logged step when standard output is a pipe, file or CI log.
+/// </summary>
+public abstract class ProgressView
+{
+    public static ProgressView For(CliSession session)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        return session.IsTerminal ? new SpectreProgressView(session.Out) : new PlainProgressView(session.Out);
+    }
+
+    /// <summary>Runs <paramref name="body"/> (steps <paramref name="firstStep"/>..<paramref name="totalSteps"/>) while showing its progress.</summary>
+    public abstract T Run<T>(long firstStep, long totalSteps, Func<IProgressSink, T> body);
+
+    /// <summary>"step 20/2000  loss 2.3456  val 2.4011  lr 1.00e-03  |g| 0.850  12,345 tok/s  ETA 1m23s".</summary>
+    public static string Describe(TrainProgress m, long firstStep)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var text = string.Create(c, $"step {m.Step}/{m.MaxIters}  loss {m.TrainLoss:F4}");
+        if (m.ValLoss is { } val) text += string.Create(c, $"  val {val:F4}");
+        text += string.Create(c, $"  lr {m.LearningRate:0.00e+00}  |g| {m.GradNorm:F3}  {m.TokensPerSecond:N0} tok/s");
+        if (EstimatedRemaining(m, firstStep) is { } eta) text += "  ETA " + FormatDuration(eta);
+        return text;
+    }
+
+    /// <summary>Time left at the average pace of the steps this run has taken since <paramref name="firstStep"/>.</summary>
+    public static TimeSpan? EstimatedRemaining(TrainProgress m, long firstStep)
+    {
+        long done = m.Step - firstStep, left = m.MaxIters - m.Step;
+        if (done <= 0 || left < 0) return null;
+        return TimeSpan.FromTicks((long)(m.Elapsed.Ticks * ((double)left / done)));
+    }
+
+    /// <summary>"45s", "3m07s", "2h05m".</summary>
+    public static string FormatDuration(TimeSpan span) =>
+        span.TotalHours >= 1 ? $"{(int)span.TotalHours}h{span.Minutes:00}m"
+        : span.TotalMinutes >= 1 ? $"{(int)span.TotalMinutes}m{span.Seconds:00}s"
+        : $"{Math.Max(0, (int)Math.Ceiling(span.TotalSeconds))}s";
+}

@@ -1,0 +1,234 @@
+using System.Linq.Expressions;
+using static System.Linq.Expressions.Expression;
+
+namespace Engine.Kernels.Fusion;
+
+/// <summary>How a CPU kernel reads one input along the row it walks.</summary>
+internal enum CpuInputMode : byte { Contiguous, Broadcast, Strided }
+
+/// <summary>
+/// One row of a phase: reads inputs[k] (already offset to the row start), writes outputs[k], and for a
+/// reduce phase adds this row's sums (or maxima) into partials[j] (double). parameters = scalars, then reductions.
+/// </summary>
+internal delegate void CpuRowKernel(nint inputs, nint strides, nint outputs, nint parameters, long count, nint partials);
+
+/// <summary>
+/// Compiles one phase of a program (the map pass, or one reduce level) into a <see cref="CpuRowKernel"/>
+/// with System.Linq.Expressions: a SIMD main loop (when every input is contiguous or broadcast), then a
+/// float loop for the tail (or for the whole row when an input is strided). Sums accumulate in double.
+/// </summary>
+internal sealed class CpuKernelCompiler
+{
+    private readonly FusionGraph _graph;
+    private readonly CpuVectorIsa _isa;
+    private readonly int[] _outputNodes;
+    private readonly int[] _reductions;
+    private readonly CpuInputMode[] _modes;
+    private readonly bool[] _needed;
+
+    private readonly ParameterExpression _inputs = Parameter(typeof(nint), "inputs");
+    private readonly ParameterExpression _strides = Parameter(typeof(nint), "strides");
+    private readonly ParameterExpression _outputs = Parameter(typeof(nint), "outputs");
+    private readonly ParameterExpression _parameters = Parameter(typeof(nint), "parameters");
+    private readonly ParameterExpression _count = Parameter(typeof(long), "count");
+    private readonly ParameterExpression _partials = Parameter(typeof(nint), "partials");
+    private readonly ParameterExpression _i = Variable(typeof(long), "i");
+
+    private readonly List<ParameterExpression> _hoisted = [];
+    private readonly List<Expression> _prologue = [];
+    private readonly Dictionary<(bool, int), Expression> _constants = [];
+    private ParameterExpression[] _outPtr = [];
+
+    private readonly bool _streaming;
+
+    private CpuKernelCompiler(FusionGraph graph, CpuVectorIsa isa, int[] outputNodes, int[] reductions, CpuInputMode[] modes,
+                              bool streaming)
+    {
+        _streaming = streaming;
+        _graph = graph;
+        _isa = isa;
+        _outputNodes = outputNodes;
+        _reductions = reductions;
+        _modes = modes;
+        _needed = reductions.Length > 0
+            ? graph.Needed(reductions.Select(k => graph.ReductionNodes[k]), expandRoots: true)
+            : graph.Needed(outputNodes, expandRoots: false);
+    }
+
+    /// <summary>
+    /// Compiles the map pass (writes <paramref name="outputNodes"/>) or a reduce level (<paramref name="reductions"/>).
+    /// <paramref name="streaming"/> stores outputs with non-temporal stores.
+    /// </summary>
+    public static CpuRowKernel Compile(FusionGraph graph, CpuVectorIsa isa, int[] outputNodes, int[] reductions,
+                                       CpuInputMode[] modes, bool streaming) =>
+        new CpuKernelCompiler(graph, isa, outputNodes, reductions, modes, streaming).Build();
+
+    private CpuRowKernel Build()
+    {
+        var inPtr = new ParameterExpression?[_graph.InputNames.Length];
+        var inStride = new ParameterExpression?[inPtr.Length];
+        var scalarLeaves = new Dictionary<int, ParameterExpression>();   // node id -> hoisted float
+        for (int id = 0; id < _graph.Nodes.Length; id++)
+        {
+            if (!_needed[id]) continue;
+            var n = _graph.Nodes[id];
+            switch (n.Op)
+            {
+                case FxOp.Input:
+                    inPtr[n.Index] = Hoist(typeof(nint), $"in{n.Index}",
+                        Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.LoadPointer))!, _inputs, Constant(n.Index)));
+                    if (_modes[n.Index] == CpuInputMode.Broadcast)
+                        scalarLeaves[id] = Hoist(typeof(float), $"b{n.Index}", LoadScalar(inPtr[n.Index]!, Constant(0L)));
+                    if (_modes[n.Index] == CpuInputMode.Strided)
+                        inStride[n.Index] = Hoist(typeof(long), $"s{n.Index}",
+                            Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.LoadLong))!, _strides, Constant(n.Index)));
+                    break;
+                case FxOp.Scalar or FxOp.Sum or FxOp.MaxReduce:
+                    int slot = n.Op == FxOp.Scalar ? n.Index : _graph.ScalarNames.Length + n.Index;
+                    scalarLeaves[id] = Hoist(typeof(float), $"p{slot}", LoadScalar(_parameters, Constant((long)slot)));
+                    break;
+            }
+        }
+        var vectorLeaves = scalarLeaves.ToDictionary(kv => kv.Key,
+            kv => (Expression)Hoist(_isa.Vector, kv.Value.Name + "v", Call(_isa.Exact("Create", typeof(float)), kv.Value)));
+
+        _outPtr = _outputNodes.Select((_, o) => Hoist(typeof(nint), $"out{o}",
+            Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.LoadPointer))!, _outputs, Constant(o)))).ToArray();
+        bool vectorize = _modes.All(m => m != CpuInputMode.Strided);
+        var body = new List<Expression> { Assign(_i, Constant(0L)) };
+        var sumVars = new List<(ParameterExpression Lo, ParameterExpression Hi, ParameterExpression Tail)>();
+        var maxVars = new List<(ParameterExpression Vec, ParameterExpression Tail)>();
+        foreach (var k in _reductions)
+        {
+            if (IsSum(k))
+                sumVars.Add((Hoist(_isa.DoubleVector, $"lo{k}", Default(_isa.DoubleVector)),
+                             Hoist(_isa.DoubleVector, $"hi{k}", Default(_isa.DoubleVector)),
+                             Hoist(typeof(double), $"t{k}", Constant(0.0))));
+            else
+                maxVars.Add((Hoist(_isa.Vector, $"mv{k}", Call(_isa.Exact("Create", typeof(float)), Constant(float.NegativeInfinity))),
+                             Hoist(typeof(float), $"mt{k}", Constant(float.NegativeInfinity))));
+        }
+
+        if (vectorize)
+        {
+            var exit = Label("vector_done");
+            var step = Body(vector: true, vectorLeaves, inPtr, inStride, sumVars, maxVars);
+            step.Add(AddAssign(_i, Constant((long)_isa.Width)));
+            body.Add(Loop(IfThenElse(GreaterThan(_i, Subtract(_count, Constant((long)_isa.Width))),
+                                     Break(exit), Block(step)), exit));
+        }
+        var tailExit = Label("tail_done");
+        var tail = Body(vector: false, scalarLeaves.ToDictionary(kv => kv.Key, kv => (Expression)kv.Value), inPtr, inStride, sumVars, maxVars);
+        tail.Add(PreIncrementAssign(_i));
+        body.Add(Loop(IfThenElse(GreaterThanOrEqual(_i, _count), Break(tailExit), Block(tail)), tailExit));
+
+        int s = 0, m = 0;
+        for (int j = 0; j < _reductions.Length; j++)
+        {
+            if (IsSum(_reductions[j]))
+            {
+                var (lo, hi, t) = sumVars[s++];
+                var total = Add(Call(_isa.Generic("Sum", 1, typeof(double)), Add(lo, hi)), t);
+                body.Add(Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.AddPartial))!, _partials, Constant(j), total));
+            }
+            else
+            {
+                var (vec, t) = maxVars[m++];
+                var total = Call(typeof(MathF).GetMethod("Max", [typeof(float), typeof(float)])!, Call(_isa.HorizontalMax, vec), t);
+                body.Add(Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.MaxPartial))!, _partials, Constant(j), total));
+            }
+        }
+
+        var all = new List<Expression>(_prologue);
+        all.AddRange(body);
+        var lambda = Lambda<CpuRowKernel>(Block(_hoisted.Append(_i), all),
+            $"{_graph.Name}_cpu", [_inputs, _strides, _outputs, _parameters, _count, _partials]);
+        return lambda.Compile();
+    }
+
+    private bool IsSum(int reduction) => _graph.Nodes[_graph.ReductionNodes[reduction]].Op == FxOp.Sum;
+
+    /// <summary>Statements of one loop iteration: every needed node once, in id order, then stores or accumulations.</summary>
+    private List<Expression> Body(bool vector, Dictionary<int, Expression> leaves, ParameterExpression?[] inPtr,
+                                  ParameterExpression?[] inStride,
+                                  List<(ParameterExpression Lo, ParameterExpression Hi, ParameterExpression Tail)> sums,
+                                  List<(ParameterExpression Vec, ParameterExpression Tail)> maxes)
+    {
+        var type = vector ? _isa.Vector : typeof(float);
+        var emitter = new CpuOpEmitter(_isa, vector, c => Const(vector, c));
+        var values = new Expression?[_graph.Nodes.Length];
+        var locals = new List<ParameterExpression>();
+        var statements = new List<Expression>();
+        for (int id = 0; id < _graph.Nodes.Length; id++)
+        {
+            if (!_needed[id]) continue;
+            var n = _graph.Nodes[id];
+            if (leaves.TryGetValue(id, out var leaf)) { values[id] = leaf; continue; }
+            if (n.Op == FxOp.Constant) { values[id] = Const(vector, n.Value); continue; }
+            Expression value = n.Op == FxOp.Input
+                ? Load(vector, inPtr[n.Index]!, inStride[n.Index])
+                : emitter.Emit(n.Op, values[n.A]!, n.B >= 0 ? values[n.B] : null, n.C >= 0 ? values[n.C] : null);
+            var local = Variable(type, $"n{id}");
+            locals.Add(local);
+            statements.Add(Assign(local, value));
+            values[id] = local;
+        }
+        for (int o = 0; o < _outputNodes.Length; o++)
+        {
+            var ptr = _outPtr[o];
+            statements.Add(vector
+                ? Call(_streaming ? _isa.Stream : _isa.Store, ptr, _i, values[_outputNodes[o]]!)
+                : Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.StoreScalar))!, ptr, _i, values[_outputNodes[o]]!));
+        }
+        int s = 0, m = 0;
+        foreach (var k in _reductions)
+        {
+            var v = values[_graph.Nodes[_graph.ReductionNodes[k]].A]!;
+            if (IsSum(k))
+            {
+                var (lo, hi, tail) = sums[s++];
+                if (vector)
+                {
+                    statements.Add(AddAssign(lo, Call(_isa.Exact("WidenLower", _isa.Vector), v)));
+                    statements.Add(AddAssign(hi, Call(_isa.Exact("WidenUpper", _isa.Vector), v)));
+                }
+                else statements.Add(AddAssign(tail, Convert(v, typeof(double))));
+            }
+            else
+            {
+                var (vec, tail) = maxes[m++];
+                statements.Add(vector
+                    ? Assign(vec, Call(_isa.Generic("Max", 2, typeof(float)), vec, v))
+                    : Assign(tail, Call(typeof(MathF).GetMethod("Max", [typeof(float), typeof(float)])!, tail, v)));
+            }
+        }
+        return [Block(locals, statements.Count > 0 ? statements : [Empty()])];
+    }
+
+    private Expression Load(bool vector, ParameterExpression ptr, ParameterExpression? stride) =>
+        vector ? Call(_isa.Load, ptr, _i) : LoadScalar(ptr, stride is null ? _i : Multiply(_i, stride));
+
+    private static Expression LoadScalar(Expression ptr, Expression index) =>
+        Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.LoadScalar))!, ptr, index);
+
+    /// <summary>A float constant, or a vector of it hoisted out of the loop.</summary>
+    private Expression Const(bool vector, float value)
+    {
+        if (!vector) return Constant(value);
+        var key = (vector, BitConverter.SingleToInt32Bits(value));
+        if (!_constants.TryGetValue(key, out var e))
+        {
+            e = Hoist(_isa.Vector, $"c{_constants.Count}", Call(_isa.Exact("Create", typeof(float)), Constant(value)));
+            _constants.Add(key, e);
+        }
+        return e;
+    }
+
+    private ParameterExpression Hoist(Type type, string name, Expression init)
+    {
+        var v = Variable(type, name);
+        _hoisted.Add(v);
+        _prologue.Add(Assign(v, init));
+        return v;
+    }
+}

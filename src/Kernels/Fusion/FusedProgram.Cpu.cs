@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using Engine.Kernels.Cpu;
+
+namespace Engine.Kernels.Fusion;
+
+public sealed partial class FusedProgram
+{
+    /// <summary>
+    /// Outputs at least this large, written to buffers no input reads, use non-temporal stores: they would
+    /// not stay in the caches anyway (32 MiB L3 here), and streaming saves the read-for-ownership of every
+    /// line. In-place outputs keep plain stores: their lines were just read into the cache.
+    /// </summary>
+    private const long StreamingBytes = 32L << 20;
+
+    /// <summary>Compiled CPU row kernels, per phase and input access pattern.</summary>
+    private readonly ConcurrentDictionary<string, CpuRowKernel> _cpuKernels = new();
+
+    /// <summary>
+    /// Runs on the CPU backend: every buffer must be a <see cref="CpuBuffer"/>. Outputs may alias inputs
+    /// read at the same index (in-place updates); other overlaps are undefined.
+    /// </summary>
+    public unsafe void ExecuteOnCpu(FusedLaunch launch)
+    {
+        var layout = LaunchLayout.Create(this, launch);
+        var inputs = new nint[InputCount];
+        for (int i = 0; i < InputCount; i++)
+            inputs[i] = (nint)(Host(launch.Inputs[i].Buffer, $"input {i} ('{_graph.InputNames[i]}')").Pointer + launch.Inputs[i].Offset);
+        var outputs = new nint[OutputCount];
+        for (int o = 0; o < OutputCount; o++)
+            outputs[o] = (nint)(Host(launch.Outputs[o].Buffer, $"output {o} ('{_graph.Outputs[o].Name}')").Pointer + launch.Outputs[o].Offset);
+        var modes = layout.Strides.Select(s => s[^1] switch
+        {
+            1 => CpuInputMode.Contiguous,
+            0 => CpuInputMode.Broadcast,
+            _ => CpuInputMode.Strided,
+        }).ToArray();
+        var parameters = new float[ScalarCount + ReductionCount];
+        launch.Scalars.CopyTo(parameters, 0);
+        var runner = new CpuPhaseRunner(layout, inputs, outputs, parameters);
+
+        for (int level = 1; level <= _graph.LevelCount; level++)
+        {
+            var ks = _graph.ReductionsOfLevel(level);
+            var kernel = CpuKernel(level, ks, modes, streaming: false);
+            var totals = runner.Reduce(kernel, ks.Select(k => _graph.Nodes[_graph.ReductionNodes[k]].Op == FxOp.Sum).ToArray());
+            for (int j = 0; j < ks.Length; j++) parameters[ScalarCount + ks[j]] = (float)totals[j];
+        }
+        if (OutputCount > 0 && layout.Count > 0)
+            runner.Map(CpuKernel(0, [], modes, streaming: Streams(launch, layout)));
+        if (launch.Reductions is { } red && ReductionCount > 0)
+        {
+            var dst = Host(red.Buffer, "the reductions slice").Pointer + red.Offset;
+            for (int k = 0; k < ReductionCount; k++) dst[k] = parameters[ScalarCount + k];
+        }
+    }
+
+    private bool Streams(FusedLaunch launch, LaunchLayout layout) =>
+        layout.Count * OutputCount * sizeof(float) >= StreamingBytes
+        && !launch.Outputs.Any(o => launch.Inputs.Any(i => ReferenceEquals(i.Buffer, o.Buffer)));
+
+    private CpuRowKernel CpuKernel(int level, int[] reductions, CpuInputMode[] modes, bool streaming)
+    {
+        var key = $"{level}:{string.Concat(modes.Select(m => (char)('0' + (int)m)))}:{streaming}";
+        return _cpuKernels.GetOrAdd(key, _ => CpuKernelCompiler.Compile(_graph, CpuVectorIsa.Best,
+            level == 0 ? _graph.OutputNodes : [], reductions, modes, streaming));
+    }
+
+    private CpuBuffer Host(Devices.DeviceBuffer buffer, string what) => buffer as CpuBuffer
+        ?? throw new ArgumentException(
+            $"program '{Name}': {what} is a {buffer.GetType().Name} on '{buffer.Device.Name}'; ExecuteOnCpu needs cpu buffers");
+}

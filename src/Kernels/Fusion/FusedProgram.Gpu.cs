@@ -1,0 +1,105 @@
+using System.Collections.Concurrent;
+using Engine.Kernels.Devices;
+
+namespace Engine.Kernels.Fusion;
+
+public sealed partial class FusedProgram
+{
+    /// <summary>Local size used when no launcher is at hand (and the largest the GPU path ever uses).</summary>
+    private const int DefaultLocalSize = 256;
+
+    private readonly ConcurrentDictionary<(KernelDialect, int, int), string> _sources = new();
+
+    /// <summary>OpenCL C source of the dense variant (every kernel of the program), without the prelude.</summary>
+    public string EmitOpenCl() => Source(KernelDialect.OpenCl, 0, DefaultLocalSize);
+
+    /// <summary>OpenCL C source of the strided variant of rank <paramref name="rank"/> (1..8).</summary>
+    public string EmitOpenCl(int rank) => Source(KernelDialect.OpenCl, CheckRank(rank), DefaultLocalSize);
+
+    /// <summary>CUDA C source of the dense variant, without the prelude.</summary>
+    public string EmitCuda() => Source(KernelDialect.Cuda, 0, DefaultLocalSize);
+
+    /// <summary>CUDA C source of the strided variant of rank <paramref name="rank"/> (1..8).</summary>
+    public string EmitCuda(int rank) => Source(KernelDialect.Cuda, CheckRank(rank), DefaultLocalSize);
+
+    /// <summary>Kernel names in a variant's source, in launch order.</summary>
+    public IReadOnlyList<string> KernelNames(int rank = 0)
+    {
+        var stem = KernelStem + CStyleRenderer.VariantSuffix(rank);
+        var names = new List<string>();
+        for (int level = 1; level <= _graph.LevelCount; level++)
+        {
+            names.Add($"{stem}_reduce{level}");
+            names.Add($"{stem}_finalize{level}");
+        }
+        if (OutputCount > 0) names.Add($"{stem}_map");
+        return names;
+    }
+
+    /// <summary>
+    /// Runs on a GPU backend: each reduce level is a partial kernel (fixed work-group count) and a finalize
+    /// kernel writing the level's values to the launcher's "fusion.reductions" scratch, which later phases read;
+    /// then one map kernel writes the outputs. Dense launches index flat; others pass shape and strides.
+    /// </summary>
+    public void ExecuteOnGpu(FusedLaunch launch, IKernelLauncher launcher)
+    {
+        ArgumentNullException.ThrowIfNull(launcher);
+        var layout = LaunchLayout.Create(this, launch);
+        if (layout.Rank > LaunchLayout.MaxRank)
+            throw new ArgumentException(
+                $"program '{Name}': shape {LaunchLayout.Show(launch.Shape)} still has rank {layout.Rank} after merging dimensions; the GPU path supports {LaunchLayout.MaxRank}");
+        int local = Math.Min(DefaultLocalSize, launcher.MaxWorkGroupSize);
+        int rank = layout.IsDense ? 0 : layout.Rank;
+        var renderer = CStyleRenderer.For(launcher.Dialect);
+        var source = Source(launcher.Dialect, rank, local);
+        var file = KernelStem + CStyleRenderer.VariantSuffix(rank) + renderer.Extension;
+        var names = KernelNames(rank);
+        DeviceBuffer? reductions = ReductionCount > 0 ? launcher.Scratch("fusion.reductions", ReductionCount) : null;
+
+        var common = new List<KernelArg>();
+        for (int i = 0; i < InputCount; i++)
+        {
+            common.Add(KernelArg.Of(launch.Inputs[i].Buffer));
+            common.Add(KernelArg.Of(launch.Inputs[i].Offset));
+        }
+        if (reductions is not null) { common.Add(KernelArg.Of(reductions)); common.Add(KernelArg.Of(0L)); }
+        foreach (var s in launch.Scalars) common.Add(KernelArg.Of(s));
+        common.Add(KernelArg.Of(layout.Count));
+        if (rank > 0)
+        {
+            foreach (var d in layout.Shape) common.Add(KernelArg.Of(d));
+            foreach (var strides in layout.Strides)
+                foreach (var s in strides) common.Add(KernelArg.Of(s));
+        }
+
+        int k = 0;
+        for (int level = 1; level <= _graph.LevelCount; level++)
+        {
+            int count = _graph.ReductionsOfLevel(level).Length;
+            var partials = launcher.Scratch("fusion.partials", (long)CStyleRenderer.ReduceGroups * count);
+            var reduce = launcher.GetKernel(source, file, names[k++]);
+            launcher.Launch(reduce, [(long)CStyleRenderer.ReduceGroups * local], [local],
+                [.. common, KernelArg.Of(partials), KernelArg.Of(0L)]);
+            var finalize = launcher.GetKernel(source, file, names[k++]);
+            var dst = launch.Reductions ?? new BufferSlice(reductions!, 0);
+            launcher.Launch(finalize, [local], [local],
+                [KernelArg.Of(partials), KernelArg.Of(0L), KernelArg.Of(reductions!), KernelArg.Of(0L),
+                 KernelArg.Of(dst.Buffer), KernelArg.Of(dst.Offset), KernelArg.Of(launch.Reductions is null ? 0 : 1)]);
+        }
+        if (OutputCount > 0 && layout.Count > 0)
+        {
+            var map = launcher.GetKernel(source, file, names[k]);
+            var args = new List<KernelArg>(common);
+            foreach (var o in launch.Outputs) { args.Add(KernelArg.Of(o.Buffer)); args.Add(KernelArg.Of(o.Offset)); }
+            long global = (layout.Count + local - 1) / local * local;
+            launcher.Launch(map, [global], [local], args.ToArray());
+        }
+    }
+
+    private string Source(KernelDialect dialect, int rank, int local) =>
+        _sources.GetOrAdd((dialect, rank, local), key => CStyleRenderer.For(key.Item1).Render(this, key.Item2, key.Item3));
+
+    private int CheckRank(int rank) => rank is >= 1 and <= LaunchLayout.MaxRank
+        ? rank
+        : throw new ArgumentOutOfRangeException(nameof(rank), rank, $"program '{Name}': strided variants have rank 1..{LaunchLayout.MaxRank}");
+}

@@ -1,0 +1,91 @@
+namespace Engine.Kernels.Fusion;
+
+/// <summary>Outputs (one dense array each) and reductions of <see cref="FusedProgram.EvaluateReference"/>.</summary>
+public sealed record FusedReferenceResult(double[][] Outputs, double[] Reductions);
+
+public sealed partial class FusedProgram
+{
+    /// <summary>
+    /// The program's meaning, evaluated in double one element at a time: the scalar reference every backend
+    /// is tested against. Each input is a dense array of <paramref name="count"/> elements (broadcasts expanded).
+    /// </summary>
+    public FusedReferenceResult EvaluateReference(long count, IReadOnlyList<double[]> inputs, IReadOnlyList<double> scalars)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(scalars);
+        if (inputs.Count != InputCount)
+            throw new ArgumentException($"program '{Name}' expects {InputCount} inputs, got {inputs.Count}", nameof(inputs));
+        if (scalars.Count != ScalarCount)
+            throw new ArgumentException($"program '{Name}' expects {ScalarCount} scalars, got {scalars.Count}", nameof(scalars));
+        for (int i = 0; i < inputs.Count; i++)
+            if (inputs[i].LongLength != count)
+                throw new ArgumentException(
+                    $"program '{Name}': reference input {i} ('{_graph.InputNames[i]}') has {inputs[i].LongLength} elements, expected {count}");
+
+        var nodes = _graph.Nodes;
+        var values = new double[nodes.Length];
+        var reductions = new double[ReductionCount];
+        for (int level = 1; level <= _graph.LevelCount; level++)
+        {
+            var ks = _graph.ReductionsOfLevel(level);
+            foreach (var k in ks) reductions[k] = nodes[_graph.ReductionNodes[k]].Op == FxOp.Sum ? 0 : double.NegativeInfinity;
+            for (long e = 0; e < count; e++)
+            {
+                Evaluate(values, e, inputs, scalars, reductions);
+                foreach (var k in ks)
+                {
+                    double v = values[nodes[_graph.ReductionNodes[k]].A];
+                    reductions[k] = nodes[_graph.ReductionNodes[k]].Op == FxOp.Sum ? reductions[k] + v : Math.Max(reductions[k], v);
+                }
+            }
+        }
+        var outputs = _graph.OutputNodes.Select(_ => new double[count]).ToArray();
+        if (OutputCount > 0)
+            for (long e = 0; e < count; e++)
+            {
+                Evaluate(values, e, inputs, scalars, reductions);
+                for (int o = 0; o < outputs.Length; o++) outputs[o][e] = values[_graph.OutputNodes[o]];
+            }
+        return new FusedReferenceResult(outputs, reductions);
+    }
+
+    /// <summary>Fills values[id] for every node at element <paramref name="e"/> (reductions read from <paramref name="reductions"/>).</summary>
+    private void Evaluate(double[] values, long e, IReadOnlyList<double[]> inputs, IReadOnlyList<double> scalars, double[] reductions)
+    {
+        var nodes = _graph.Nodes;
+        for (int id = 0; id < nodes.Length; id++)
+        {
+            var n = nodes[id];
+            double a = n.A >= 0 ? values[n.A] : 0, b = n.B >= 0 ? values[n.B] : 0, c = n.C >= 0 ? values[n.C] : 0;
+            values[id] = n.Op switch
+            {
+                FxOp.Input => inputs[n.Index][e],
+                FxOp.Scalar => scalars[n.Index],
+                FxOp.Constant => n.Value,
+                FxOp.Neg => -a,
+                FxOp.Exp => Math.Exp(a),
+                FxOp.Log => Math.Log(a),
+                FxOp.Sqrt => Math.Sqrt(a),
+                FxOp.Rsqrt => 1 / Math.Sqrt(a),
+                FxOp.Tanh => Math.Tanh(a),
+                FxOp.Abs => Math.Abs(a),
+                FxOp.Relu => Math.Max(a, 0),
+                FxOp.Sigmoid => 1 / (1 + Math.Exp(-a)),
+                FxOp.Gelu => 0.5 * a * (1 + Math.Tanh(Math.Sqrt(2 / Math.PI) * (a + 0.044715 * a * a * a))),
+                FxOp.Add => a + b,
+                FxOp.Sub => a - b,
+                FxOp.Mul => a * b,
+                FxOp.Div => a / b,
+                FxOp.Pow => Math.Pow(a, b),
+                FxOp.Max => Math.Max(a, b),
+                FxOp.Min => Math.Min(a, b),
+                FxOp.Greater => a > b ? 1 : 0,
+                FxOp.Less => a < b ? 1 : 0,
+                FxOp.Where => a != 0 ? b : c,
+                FxOp.Fma => a * b + c,
+                FxOp.Sum or FxOp.MaxReduce => reductions[n.Index],
+                _ => throw new InvalidOperationException($"unknown op {n.Op}"),
+            };
+        }
+    }
+}

@@ -1,0 +1,148 @@
+using System.Text;
+
+namespace Engine.Kernels.Fusion;
+
+/// <summary>
+/// The canonical form of a built program: structurally equal subexpressions merged into one node
+/// (hash-consing), nodes numbered by a depth-first walk of the roots (declared reductions, then outputs),
+/// and a structure key that equal programs share whatever their names.
+/// </summary>
+internal sealed class FusionGraph
+{
+    private FusionGraph(string name, FusedNode[] nodes, string[] inputNames, string[] scalarNames,
+                        (string Name, Expr Value)[] outputs, int[] outputNodes,
+                        string[] reductionNames, int[] reductionNodes, int[] reductionLevels)
+    {
+        Name = name;
+        Nodes = nodes;
+        InputNames = inputNames;
+        ScalarNames = scalarNames;
+        Outputs = outputs;
+        OutputNodes = outputNodes;
+        ReductionNames = reductionNames;
+        ReductionNodes = reductionNodes;
+        ReductionLevels = reductionLevels;
+        LevelCount = reductionLevels.Length == 0 ? 0 : reductionLevels.Max();
+        StructureKey = BuildKey();
+        Hash = Fnv1a(StructureKey);
+    }
+
+    public string Name { get; }
+    public FusedNode[] Nodes { get; }
+    public string[] InputNames { get; }
+    public string[] ScalarNames { get; }
+    public (string Name, Expr Value)[] Outputs { get; }
+    public int[] OutputNodes { get; }
+
+    /// <summary>Per reduction (program order): its name, node id and level (1 = reads no other reduction).</summary>
+    public string[] ReductionNames { get; }
+    public int[] ReductionNodes { get; }
+    public int[] ReductionLevels { get; }
+    public int LevelCount { get; }
+
+    public string StructureKey { get; }
+    public ulong Hash { get; }
+
+    public static FusionGraph Create(FusionBuilder owner, List<Expr> inputs, List<Expr> scalars,
+                                     List<(string Name, Expr Value)> outputs, List<(string Name, Expr Value)> reductions)
+    {
+        var builder = new Canonicalizer(owner);
+        var declared = new Dictionary<int, string>();
+        foreach (var (name, value) in reductions)
+            declared.TryAdd(builder.Visit(value), name);
+        var outputNodes = outputs.Select(o => builder.Visit(o.Value)).ToArray();
+
+        var nodes = builder.Nodes.ToArray();
+        var reductionNodes = new List<int>();
+        var level = new int[nodes.Length];
+        for (int id = 0; id < nodes.Length; id++)
+        {
+            var n = nodes[id];
+            int below = 0;
+            for (int k = 0; k < FxOpInfo.Arity(n.Op); k++) below = Math.Max(below, level[n.Operand(k)]);
+            level[id] = FxOpInfo.IsReduction(n.Op) ? below + 1 : below;
+            if (FxOpInfo.IsReduction(n.Op))
+            {
+                nodes[id] = n with { Index = reductionNodes.Count };
+                reductionNodes.Add(id);
+            }
+        }
+        var names = reductionNodes.Select((id, k) => declared.TryGetValue(id, out var s) ? s : $"r{k}").ToArray();
+        return new FusionGraph(owner.Name, nodes,
+            inputs.Select(i => i.Name!).ToArray(), scalars.Select(s => s.Name!).ToArray(),
+            outputs.ToArray(), outputNodes, names, reductionNodes.ToArray(),
+            reductionNodes.Select(id => level[id]).ToArray());
+    }
+
+    /// <summary>Node ids needed to evaluate <paramref name="roots"/>, reductions treated as leaves (their value is known).</summary>
+    public bool[] Needed(IEnumerable<int> roots, bool expandRoots)
+    {
+        var need = new bool[Nodes.Length];
+        var stack = new Stack<int>();
+        foreach (var r in roots)
+        {
+            if (expandRoots && FxOpInfo.IsReduction(Nodes[r].Op)) stack.Push(Nodes[r].A);
+            else stack.Push(r);
+        }
+        while (stack.Count > 0)
+        {
+            int id = stack.Pop();
+            if (need[id]) continue;
+            need[id] = true;
+            var n = Nodes[id];
+            if (FxOpInfo.IsReduction(n.Op)) continue;
+            for (int k = 0; k < FxOpInfo.Arity(n.Op); k++) stack.Push(n.Operand(k));
+        }
+        return need;
+    }
+
+    /// <summary>Reduction positions of one level, in program order.</summary>
+    public int[] ReductionsOfLevel(int level) =>
+        Enumerable.Range(0, ReductionNodes.Length).Where(k => ReductionLevels[k] == level).ToArray();
+
+    private string BuildKey()
+    {
+        var sb = new StringBuilder();
+        sb.Append("in").Append(InputNames.Length).Append(";sc").Append(ScalarNames.Length).Append(';');
+        foreach (var n in Nodes)
+            sb.Append((int)n.Op).Append(',').Append(n.A).Append(',').Append(n.B).Append(',').Append(n.C).Append(',')
+              .Append(BitConverter.SingleToInt32Bits(n.Value)).Append(',').Append(n.Index).Append(';');
+        sb.Append("out:").AppendJoin(',', OutputNodes).Append(";red:").AppendJoin(',', ReductionNodes);
+        return sb.ToString();
+    }
+
+    private static ulong Fnv1a(string s)
+    {
+        ulong h = 14695981039346656037UL;
+        foreach (char c in s) { h ^= c; h *= 1099511628211UL; }
+        return h;
+    }
+
+    private sealed class Canonicalizer(FusionBuilder owner)
+    {
+        private readonly Dictionary<Expr, int> _seen = new(ReferenceEqualityComparer.Instance);
+        private readonly Dictionary<(FxOp, int, int, int, int, int), int> _unique = [];
+        public List<FusedNode> Nodes { get; } = [];
+
+        public int Visit(Expr e)
+        {
+            if (_seen.TryGetValue(e, out int known)) return known;
+            if (e.Op is FxOp.Input or FxOp.Scalar && !ReferenceEquals(e.Owner, owner))
+                throw new ArgumentException(
+                    $"program '{owner.Name}': {FxOpInfo.Name(e.Op)} '{e.Name}' was declared by program '{e.Owner?.Name}', not by this builder");
+            int a = -1, b = -1, c = -1;
+            if (e.Args.Count > 0) a = Visit(e.Args[0]);
+            if (e.Args.Count > 1) b = Visit(e.Args[1]);
+            if (e.Args.Count > 2) c = Visit(e.Args[2]);
+            var key = (e.Op, a, b, c, BitConverter.SingleToInt32Bits(e.Value), e.Index);
+            if (!_unique.TryGetValue(key, out int id))
+            {
+                id = Nodes.Count;
+                Nodes.Add(new FusedNode(e.Op, a, b, c, e.Value, e.Index));
+                _unique.Add(key, id);
+            }
+            _seen.Add(e, id);
+            return id;
+        }
+    }
+}

@@ -1,0 +1,37 @@
+namespace Engine.Kernels.Fusion;
+
+/// <summary>The operations a fusion expression is made of.</summary>
+public enum FxOp
+{
+    // leaves
+    Input, Scalar, Constant,
+    // unary
+    Neg, Exp, Log, Sqrt, Rsqrt, Tanh, Abs, Relu, Sigmoid, Gelu,
+    // binary
+    Add, Sub, Mul, Div, Pow, Max, Min, Greater, Less,
+    // ternary
+    Where, Fma,
+    // reductions over the whole index space (their value is one scalar)
+    Sum, MaxReduce,
+}
+
+internal static class FxOpInfo
+{
+    public static int Arity(FxOp op) => op switch
+    {
+        FxOp.Input or FxOp.Scalar or FxOp.Constant => 0,
+        FxOp.Add or FxOp.Sub or FxOp.Mul or FxOp.Div or FxOp.Pow or FxOp.Max or FxOp.Min
+            or FxOp.Greater or FxOp.Less => 2,
+        FxOp.Where or FxOp.Fma => 3,
+        _ => 1,
+    };
+
+    public static bool IsReduction(FxOp op) => op is FxOp.Sum or FxOp.MaxReduce;
+
+    /// <summary>Lower-case name used in ToString and error messages.</summary>
+    public static string Name(FxOp op) => op switch
+    {
+        FxOp.MaxReduce => "max_reduce",
+        _ => op.ToString().ToLowerInvariant(),
+    };
+}

@@ -1,0 +1,124 @@
+using Engine.Kernels.Devices;
+
+namespace Engine.Kernels.Fusion;
+
+/// <summary>
+/// A checked launch with its index space simplified: size-1 dimensions dropped and neighbouring dimensions
+/// merged wherever every input walks them as one (outputs are dense, so they always do). A dense launch
+/// ends as rank 1 with every input stride 1.
+/// </summary>
+internal sealed class LaunchLayout
+{
+    public const int MaxRank = 8;
+
+    private LaunchLayout(long count, long[] shape, long[][] strides)
+    {
+        Count = count;
+        Shape = shape;
+        Strides = strides;
+    }
+
+    public long Count { get; }
+
+    /// <summary>Collapsed shape, rank ≥ 1, row-major (last dimension innermost).</summary>
+    public long[] Shape { get; }
+
+    /// <summary>Per input, its strides over <see cref="Shape"/>.</summary>
+    public long[][] Strides { get; }
+
+    public int Rank => Shape.Length;
+    public long RowLength => Shape[^1];
+    public long Rows => Count / Math.Max(1, RowLength);
+
+    public bool IsDense => Rank == 1 && Strides.All(s => s[0] == 1);
+
+    public static LaunchLayout Create(FusedProgram program, FusedLaunch launch)
+    {
+        ArgumentNullException.ThrowIfNull(launch);
+        var shape = launch.Shape ?? throw new ArgumentException($"program '{program.Name}': the launch has no shape");
+        string where = $"program '{program.Name}'";
+        foreach (var d in shape)
+            if (d < 0) throw new ArgumentException($"{where}: launch shape {Show(shape)} has a negative dimension");
+        long count = launch.Count;
+        CheckCount(where, "inputs", program.InputCount, launch.Inputs?.Length, program.InputNames);
+        CheckCount(where, "outputs", program.OutputCount, launch.Outputs?.Length, program.OutputNames);
+        CheckCount(where, "scalars", program.ScalarCount, launch.Scalars?.Length, program.ScalarNames);
+
+        for (int i = 0; i < program.InputCount; i++)
+            CheckInput(where, i, program.InputNames[i], launch.Inputs![i], shape, count);
+        for (int o = 0; o < program.OutputCount; o++)
+            CheckDense(where, $"output {o} ('{program.OutputNames[o]}')", launch.Outputs![o], count);
+        if (launch.Reductions is { } red && program.ReductionCount > 0)
+            CheckDense(where, "the reductions slice", red, program.ReductionCount);
+
+        return Collapse(count, shape, launch.Inputs!.Select(s => s.Strides).ToArray());
+    }
+
+    private static LaunchLayout Collapse(long count, long[] shape, long[][] strides)
+    {
+        int inputs = strides.Length;
+        var dims = new List<long>();
+        var st = Enumerable.Range(0, inputs).Select(_ => new List<long>()).ToArray();
+        for (int d = 0; d < shape.Length; d++)
+        {
+            if (shape[d] == 1) continue;
+            bool merge = dims.Count > 0;
+            for (int i = 0; i < inputs && merge; i++)
+                merge = st[i][^1] == strides[i][d] * shape[d];
+            if (merge)
+            {
+                dims[^1] *= shape[d];
+                for (int i = 0; i < inputs; i++) st[i][^1] = strides[i][d];
+            }
+            else
+            {
+                dims.Add(shape[d]);
+                for (int i = 0; i < inputs; i++) st[i].Add(strides[i][d]);
+            }
+        }
+        if (dims.Count == 0 || count == 0)
+            return new LaunchLayout(count, [count], st.Select(_ => new long[] { 1 }).ToArray());
+        return new LaunchLayout(count, dims.ToArray(), st.Select(s => s.ToArray()).ToArray());
+    }
+
+    private static void CheckCount(string where, string what, int expected, int? actual, IReadOnlyList<string> names)
+    {
+        if (actual is null)
+            throw new ArgumentException($"{where}: the launch has no {what} array; expected {expected} ({string.Join(", ", names)})");
+        if (actual != expected)
+            throw new ArgumentException(
+                $"{where} expects {expected} {what} ({string.Join(", ", names)}), the launch passes {actual}");
+    }
+
+    private static void CheckInput(string where, int i, string name, StridedSlice s, long[] shape, long count)
+    {
+        string what = $"{where}: input {i} ('{name}')";
+        if (s.Buffer is null) throw new ArgumentException($"{what} has no buffer");
+        s.Buffer.ThrowIfDisposed();
+        if (s.Shape is null || !s.Shape.SequenceEqual(shape))
+            throw new ArgumentException($"{what} has shape {Show(s.Shape)}, expected the launch shape {Show(shape)}");
+        if (s.Strides is null || s.Strides.Length != shape.Length)
+            throw new ArgumentException($"{what} has {s.Strides?.Length ?? 0} strides for rank {shape.Length}");
+        if (count == 0) return;
+        long lo = s.Offset, hi = s.Offset;
+        for (int d = 0; d < shape.Length; d++)
+        {
+            long span = s.Strides[d] * (shape[d] - 1);
+            if (span < 0) lo += span; else hi += span;
+        }
+        if (lo < 0 || hi >= s.Buffer.Length)
+            throw new ArgumentOutOfRangeException(nameof(s),
+                $"{what} reaches elements [{lo}, {hi}] but its buffer holds {s.Buffer.Length}");
+    }
+
+    private static void CheckDense(string where, string what, BufferSlice s, long count)
+    {
+        if (s.Buffer is null) throw new ArgumentException($"{where}: {what} has no buffer");
+        s.Buffer.ThrowIfDisposed();
+        if (s.Offset < 0 || s.Offset + count > s.Buffer.Length)
+            throw new ArgumentOutOfRangeException(nameof(s),
+                $"{where}: {what} needs elements [{s.Offset}, {s.Offset + count}) but its buffer holds {s.Buffer.Length}");
+    }
+
+    public static string Show(long[]? shape) => shape is null ? "(none)" : $"[{string.Join(", ", shape)}]";
+}

@@ -1,0 +1,151 @@
+using Engine.Kernels.Devices;
+using Engine.Kernels.Profiling;
+
+namespace Engine.Kernels.OpenCl;
+
+/// <summary>Kernel launches, scratch buffers and kernel timing of an <see cref="OpenClDevice"/>.</summary>
+public sealed unsafe partial class OpenClDevice
+{
+    /// <summary>Timed launches not yet read back; bounded so a program that never synchronizes does not grow it forever.</summary>
+    private const int MaxPendingEvents = 256;
+
+    private readonly Dictionary<string, OpenClBuffer> _scratch = new();
+    private readonly List<PendingEvent> _pending = new();
+
+    private readonly record struct PendingEvent(nint Event, string Kernel, KernelWork Work);
+
+    public KernelDialect Dialect => KernelDialect.OpenCl;
+
+    /// <summary>min(device limit, 256) rounded down to a power of two.</summary>
+    public int MaxWorkGroupSize { get; }
+
+    public void Launch(CompiledKernel kernel, ReadOnlySpan<long> globalSize, ReadOnlySpan<long> localSize, ReadOnlySpan<KernelArg> args)
+        => Launch(kernel, globalSize, localSize, args, default);
+
+    /// <summary>
+    /// <see cref="Launch(CompiledKernel, ReadOnlySpan{long}, ReadOnlySpan{long}, ReadOnlySpan{KernelArg})"/> that also tells the
+    /// profiler how many bytes and flops the launch moves and computes, so <see cref="KernelProfiler.Summary"/> can report rates.
+    /// </summary>
+    public void Launch(CompiledKernel kernel, ReadOnlySpan<long> globalSize, ReadOnlySpan<long> localSize,
+                       ReadOnlySpan<KernelArg> args, KernelWork work)
+    {
+        ThrowIfDisposed();
+        if (kernel is not OpenClKernel own || !ReferenceEquals(own.Device, this))
+            throw new ArgumentException($"kernel '{kernel.Name}' was not compiled by device '{Id}'", nameof(kernel));
+        var dims = globalSize.Length;
+        if (dims is < 1 or > 3)
+            throw new ArgumentException($"kernel '{kernel.Name}': a launch has 1 to 3 dimensions, got {dims}", nameof(globalSize));
+        if (localSize.Length != 0 && localSize.Length != dims)
+            throw new ArgumentException($"kernel '{kernel.Name}': local size has {localSize.Length} dimensions, global size {dims}", nameof(localSize));
+
+        var global = stackalloc nuint[3];
+        var local = stackalloc nuint[3];
+        for (var d = 0; d < dims; d++)
+        {
+            if (globalSize[d] < 0)
+                throw new ArgumentOutOfRangeException(nameof(globalSize), $"kernel '{kernel.Name}': global size[{d}] = {globalSize[d]} is negative");
+            if (globalSize[d] == 0) return; // nothing to run; OpenCL would reject the empty range
+            global[d] = (nuint)globalSize[d];
+            if (localSize.Length == 0) continue;
+            if (localSize[d] <= 0 || globalSize[d] % localSize[d] != 0)
+                throw new ArgumentException(
+                    $"kernel '{kernel.Name}': global size[{d}] = {globalSize[d]} is not a positive multiple of local size[{d}] = {localSize[d]}",
+                    nameof(localSize));
+            local[d] = (nuint)localSize[d];
+        }
+
+        lock (_sync)
+        {
+            ThrowIfDisposed();
+            for (var i = 0; i < args.Length; i++) SetArg(own, (uint)i, args[i]);
+            var profile = KernelProfiler.Enabled;
+            nint evt = 0;
+            var status = ClNative.clEnqueueNDRangeKernel(_queue, own.Handle, (uint)dims, null, global,
+                                                         localSize.Length == 0 ? null : local, 0, null, profile ? &evt : null);
+            ClError.Check(status, $"clEnqueueNDRangeKernel({kernel.Name})");
+            if (!profile) return;
+            _pending.Add(new PendingEvent(evt, kernel.Name, work));
+            if (_pending.Count >= MaxPendingEvents) CollectProfileLocked();
+        }
+    }
+
+    public DeviceBuffer Scratch(string purpose, long length)
+    {
+        ThrowIfDisposed();
+        lock (_sync)
+        {
+            if (_scratch.TryGetValue(purpose, out var existing) && existing.Length >= length) return existing;
+            // Grow geometrically so a slowly rising demand does not reallocate on every call.
+            var grown = Math.Max(length, (existing?.Length ?? 0) * 2);
+            existing?.Dispose();
+            var buffer = (OpenClBuffer)Allocate(grown);
+            _scratch[purpose] = buffer;
+            return buffer;
+        }
+    }
+
+    private void SetArg(OpenClKernel kernel, uint index, in KernelArg arg)
+    {
+        int status;
+        switch (arg.Kind)
+        {
+            case KernelArg.ArgKind.Buffer:
+                var mem = Own(arg.Buffer!, "args").Handle;
+                status = ClNative.clSetKernelArg(kernel.Handle, index, (nuint)sizeof(nint), &mem);
+                break;
+            case KernelArg.ArgKind.Int64:
+                var l = arg.Value;
+                status = ClNative.clSetKernelArg(kernel.Handle, index, sizeof(long), &l);
+                break;
+            case KernelArg.ArgKind.Int32:
+                var i = (int)arg.Value;
+                status = ClNative.clSetKernelArg(kernel.Handle, index, sizeof(int), &i);
+                break;
+            case KernelArg.ArgKind.Float32:
+                var f = arg.FloatValue;
+                status = ClNative.clSetKernelArg(kernel.Handle, index, sizeof(float), &f);
+                break;
+            case KernelArg.ArgKind.LocalBytes:
+                status = ClNative.clSetKernelArg(kernel.Handle, index, (nuint)arg.Value, null);
+                break;
+            default:
+                throw new ArgumentException($"kernel '{kernel.Name}': argument {index} has unknown kind {arg.Kind}", "args");
+        }
+        ClError.Check(status, $"clSetKernelArg({kernel.Name}, argument {index}: {arg.Kind})");
+    }
+
+    private void CollectProfile()
+    {
+        lock (_sync) CollectProfileLocked();
+    }
+
+    /// <summary>Waits for the pending timed launches and hands their durations to <see cref="KernelProfiler"/>.</summary>
+    private void CollectProfileLocked()
+    {
+        if (_pending.Count == 0) return;
+        try
+        {
+            foreach (var p in _pending)
+            {
+                var evt = p.Event;
+                ClError.Check(ClNative.clWaitForEvents(1, &evt), $"clWaitForEvents({p.Kernel})");
+                ulong start, end;
+                ClError.Check(ClNative.clGetEventProfilingInfo(evt, Cl.ProfilingCommandStart, sizeof(ulong), &start, null),
+                              $"clGetEventProfilingInfo({p.Kernel})");
+                ClError.Check(ClNative.clGetEventProfilingInfo(evt, Cl.ProfilingCommandEnd, sizeof(ulong), &end, null),
+                              $"clGetEventProfilingInfo({p.Kernel})");
+                KernelProfiler.Record(p.Kernel, Id, (long)(end - start), p.Work);
+            }
+        }
+        finally
+        {
+            ReleasePendingEvents();
+        }
+    }
+
+    private void ReleasePendingEvents()
+    {
+        foreach (var p in _pending) ClError.Check(ClNative.clReleaseEvent(p.Event), $"clReleaseEvent({p.Kernel})");
+        _pending.Clear();
+    }
+}

@@ -1,0 +1,221 @@
+using System.Globalization;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Engine.Autograd;
+using Engine.Kernels.Devices;
+using Engine.Models.Checkpoints;
+using Engine.Models.Config;
+using Engine.Models.Data;
+using Engine.Models.Gpt;
+using Engine.Models.Nn;
+using Engine.Optim;
+using Engine.Tensors;
+
+namespace Engine.Models.Training;
+
+/// <summary>
+/// nanoGPT's train.py as a class: builds the data, the tokenizer, the model and the optimizer from a
+/// <see cref="TrainConfig"/>, optionally resumes from the latest complete checkpoint in OutDir, and runs steps
+/// (batch → forward → mean cross-entropy → backward → fused optimizer step). Every EvalInterval steps and at the
+/// end it measures the validation loss; every CheckpointInterval steps, at the end and when cancelled it writes a
+/// checkpoint. Each step's temporaries live in one <see cref="TensorScope"/>, so memory stays flat.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly BlockSampler _trainSampler;
+    private readonly BlockSampler _valSampler;
+    private readonly int[] _inputs;
+    private readonly int[] _targets;
+    private readonly CheckpointStore _checkpoints;
+    private long _savedStep = -1;
+
+    /// <param name="config">The run's settings; invalid ones throw <see cref="ArgumentException"/> naming every flag at fault.</param>
+    /// <param name="resume">Continue from the latest complete checkpoint in <c>config.OutDir</c> when there is one.</param>
+    /// <param name="device">The device to train on; null opens <c>config.Device</c> through <see cref="DeviceRegistry"/>.</param>
+    /// <exception cref="CheckpointMismatchException">Resuming a checkpoint of another model shape, tokenizer or optimizer.</exception>
+    public Trainer(TrainConfig config, bool resume = false, ComputeDevice? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var errors = config.Validate();
+        if (errors.Count > 0) throw new ArgumentException("invalid training configuration: " + string.Join("; ", errors), nameof(config));
+        Config = config;
+        _checkpoints = new CheckpointStore(config.OutDir);
+        var checkpoint = resume ? _checkpoints.LoadLatest() : null;
+        if (checkpoint is not null) TrainingCheckpoint.RequireCompatible(checkpoint, config);
+
+        Data = TrainingData.Load(config, checkpoint?.Manifest.Tokenizer);
+        Device = device ?? DeviceRegistry.Open(config.Device);
+        Model = new GptModel(GptConfig.From(config, Data.Tokenizer.VocabSize), Device, InitSchemes.Parse(config.Init), config.Seed);
+        try
+        {
+            Optimizer = new Optimizer(Model.Parameters.Store, CreateChain(config), trackGradNorm: true);
+            _trainSampler = Data.Dataset.CreateSampler(DataSplit.Train, config.BlockSize, config.BatchSize, config.Seed);
+            _valSampler = Data.Dataset.CreateSampler(DataSplit.Val, config.BlockSize, config.BatchSize, config.Seed + 1);
+            if (checkpoint is not null) Restore(checkpoint);
+        }
+        catch
+        {
+            Optimizer?.Dispose();
+            Model.Dispose();
+            throw;
+        }
+        _inputs = new int[config.BatchSize * config.BlockSize];
+        _targets = new int[_inputs.Length];
+    }
+
+    public TrainConfig Config { get; }
+    public TrainingData Data { get; }
+    public ComputeDevice Device { get; }
+    public GptModel Model { get; }
+    public Optimizer Optimizer { get; }
+
+    /// <summary>Steps taken so far (including those before a resume).</summary>
+    public long Step => Optimizer.StepCount;
+
+    /// <summary>The checkpoint this trainer resumed from, or null for a fresh run.</summary>
+    public string? ResumedFrom { get; private set; }
+
+    /// <summary>
+    /// Trains until MaxIters steps are done or <paramref name="cancellationToken"/> is cancelled; cancellation is
+    /// checked between steps, and a cancelled run writes a checkpoint of its last complete step (a save is never
+    /// interrupted, and the previous checkpoint stays valid until the new one is complete).
+    /// </summary>
+    public TrainResult Run(IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var wall = Stopwatch.StartNew();
+        long firstStep = Step;
+        double trainLoss = double.NaN, valLoss = double.NaN;
+        string? checkpoint = null;
+        long stepsSinceReport = 0, ticksSinceReport = 0;
+        bool cancelled = false;
+        while (Step < Config.MaxIters)
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                cancelled = true;
+                break;
+            }
+            long step = Step + 1;
+            bool log = step % Config.LogInterval == 0 || step == Config.MaxIters;
+            bool eval = step % Config.EvalInterval == 0 || step == Config.MaxIters;
+            double learningRate = Optimizer.NextLearningRate ?? double.NaN;
+            long start = Stopwatch.GetTimestamp();
+            double loss = TrainStep(readLoss: log || eval);
+            double gradNorm = log || eval ? Optimizer.ReadGradNorm() : double.NaN;
+            ticksSinceReport += Stopwatch.GetTimestamp() - start;
+            stepsSinceReport++;
+            if (log || eval)
+            {
+                trainLoss = loss;
+                double? measured = null;
+                if (eval) measured = valLoss = EstimateValLoss();
+                double seconds = (double)ticksSinceReport / Stopwatch.Frequency;
+                progress?.Report(new TrainProgress(step, Config.MaxIters, loss, measured, learningRate, gradNorm,
+                    stepsSinceReport * _inputs.Length / seconds, 1000 * seconds / stepsSinceReport, wall.Elapsed));
+                stepsSinceReport = ticksSinceReport = 0;
+            }
+            if (step % Config.CheckpointInterval == 0 || step == Config.MaxIters)
+                checkpoint = SaveCheckpoint(trainLoss, valLoss);
+        }
+        if (cancelled && Step > firstStep && Step > _savedStep) checkpoint = SaveCheckpoint(trainLoss, valLoss);
+        return new TrainResult(Step, trainLoss, valLoss, cancelled, checkpoint);
+    }
+
+    /// <summary>
+    /// One optimizer step on the next training batch; returns the batch's loss when <paramref name="readLoss"/> is
+    /// set (reading it waits for the device), NaN otherwise.
+    /// </summary>
+    public double TrainStep(bool readLoss = true)
+    {
+        _trainSampler.Next(_inputs, _targets);
+        using var scope = new TensorScope();
+        var (tokens, targets) = Batch();
+        Model.Parameters.ZeroGrads();
+        Variable loss;
+        using (var tape = new GradientTape())
+        {
+            loss = Model.Loss(tokens, targets);
+            tape.Backward(loss);
+        }
+        Optimizer.Step();
+        return readLoss ? loss.Value.Item() : double.NaN;
+    }
+
+    /// <summary>Mean loss over EvalIters validation batches (no gradients).</summary>
+    public double EstimateValLoss()
+    {
+        double sum = 0;
+        using var noGrad = new NoGradScope();
+        for (int i = 0; i < Config.EvalIters; i++)
+        {
+            _valSampler.Next(_inputs, _targets);
+            using var scope = new TensorScope();
+            var (tokens, targets) = Batch();
+            sum += Model.Loss(tokens, targets).Value.Item();
+        }
+        return sum / Config.EvalIters;
+    }
+
+    /// <summary>Writes checkpoint "step-NNNNNNN" for the current step and points latest.json at it; returns its name.</summary>
+    public string SaveCheckpoint(double trainLoss = double.NaN, double valLoss = double.NaN)
+    {
+        var extra = new JsonObject();
+        if (double.IsFinite(trainLoss)) extra["train_loss"] = trainLoss;
+        if (double.IsFinite(valLoss)) extra["val_loss"] = valLoss;
+        var rng = new Dictionary<string, RngState>
+        {
+            [TrainingCheckpoint.TrainSamplerRng] = _trainSampler.State,
+            [TrainingCheckpoint.ValSamplerRng] = _valSampler.State,
+        };
+        var name = TrainingCheckpoint.NameOf(Step);
+        var manifest = TrainingCheckpoint.Manifest(Model, Config, Data.Tokenizer.ToSpec(), Optimizer, rng, extra);
+        _checkpoints.Save(name, manifest, TrainingCheckpoint.Tensors(Model, Optimizer));
+        _savedStep = Step;
+        return name;
+    }
+
+    private (Tensor Tokens, Tensor Targets) Batch() =>
+        (Tensor.FromArray(Device, _inputs, Config.BatchSize, Config.BlockSize),
+         Tensor.FromArray(Device, _targets, Config.BatchSize, Config.BlockSize));
+
+    private void Restore(Checkpoint checkpoint)
+    {
+        var saved = TrainingCheckpoint.ModelConfigOf(checkpoint);
+        if (saved != Model.Config)
+            throw new CheckpointMismatchException(
+                $"Cannot resume from checkpoint '{checkpoint.Name}': it holds model {saved}, this configuration builds {Model.Config}.",
+                ["model"]);
+        TrainingCheckpoint.LoadWeights(checkpoint, Model);
+        TrainingCheckpoint.LoadOptimizer(checkpoint, Optimizer, Model.Parameters.Store);
+        if (checkpoint.Manifest.RngStates.TryGetValue(TrainingCheckpoint.TrainSamplerRng, out var train)) _trainSampler.State = train;
+        if (checkpoint.Manifest.RngStates.TryGetValue(TrainingCheckpoint.ValSamplerRng, out var val)) _valSampler.State = val;
+        _savedStep = checkpoint.Manifest.Step;
+        ResumedFrom = checkpoint.Name;
+    }
+
+    /// <summary>AdamW or SGD (nanoGPT's settings) with warmup + cosine decay and global-norm clipping when GradClip &gt; 0.</summary>
+    public static TransformChain CreateChain(TrainConfig config)
+    {
+        double lr = Decimal(config.Lr), minLr = Decimal(config.MinLr);
+        LearningRateSchedule schedule = config.WarmupIters < config.LrDecayIters
+            ? LearningRateSchedule.WarmupCosine(lr, config.WarmupIters, config.LrDecayIters, minLr)
+            : LearningRateSchedule.Constant(lr);
+        double? clip = config.GradClip > 0 ? Decimal(config.GradClip) : null;
+        return config.Optim switch
+        {
+            "adamw" => Optimizers.AdamW(schedule, Decimal(config.Beta1), Decimal(config.Beta2), Decimal(config.Eps),
+                                        Decimal(config.WeightDecay), clip),
+            "sgd" => Optimizers.Sgd(schedule, Decimal(config.Momentum), weightDecay: Decimal(config.WeightDecay), clip: clip),
+            _ => throw new ArgumentException($"--optim must be adamw or sgd (got '{config.Optim}')"),
+        };
+    }
+
+    /// <summary>The double a float setting was written as (0.9f → 0.9, not 0.8999999762), as PyTorch receives it.</summary>
+    private static double Decimal(float value) => double.Parse(value.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+
+    public void Dispose()
+    {
+        Optimizer.Dispose();
+        Model.Dispose();
+    }
+}

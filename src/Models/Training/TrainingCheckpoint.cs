@@ -1,0 +1,165 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Engine.Models.Checkpoints;
+using Engine.Models.Config;
+using Engine.Models.Data;
+using Engine.Models.Gpt;
+using Engine.Models.Text;
+using Engine.Optim;
+
+namespace Engine.Models.Training;
+
+/// <summary>
+/// How a training run maps onto a checkpoint. Tensors: "model.&lt;parameter&gt;" for every parameter of
+/// <see cref="GptModel"/> (names documented there) and "optim.&lt;state&gt;.&lt;parameter&gt;" for every optimizer
+/// state slot ("m" and "v" for AdamW, "buffer" for SGD with momentum), each in its parameter's shape. Sidecar:
+/// config.model (<see cref="GptConfig"/>), config.train (the whole <see cref="TrainConfig"/>, snake_case keys),
+/// the tokenizer spec, the step, the sampler generator states ("train-sampler", "val-sampler"), the optimizer
+/// kind, chain and slot names, and the last losses under extra.
+/// </summary>
+public static class TrainingCheckpoint
+{
+    public const string TrainSamplerRng = "train-sampler";
+    public const string ValSamplerRng = "val-sampler";
+
+    /// <summary>snake_case keys, as the YAML config files.</summary>
+    public static readonly JsonSerializerOptions ConfigJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    /// <summary>Training settings that must equal the checkpoint's for a resume: they fix the shapes of the saved tensors.</summary>
+    private static readonly string[] ShapeKeys = ["layers", "heads", "width", "block_size", "tokenizer", "bpe_vocab", "optim"];
+
+    /// <summary>The checkpoint name for a step: "step-0001000" (sorts by step).</summary>
+    public static string NameOf(long step) => $"step-{step:D7}";
+
+    public static JsonObject ConfigToJson(GptConfig model, TrainConfig train) => new()
+    {
+        ["model"] = model.ToJson(),
+        ["train"] = JsonSerializer.SerializeToNode(train, ConfigJson),
+    };
+
+    /// <summary>The training configuration a checkpoint was written with.</summary>
+    public static TrainConfig TrainConfigOf(Checkpoint checkpoint) =>
+        checkpoint.Manifest.Config["train"]?.Deserialize<TrainConfig>(ConfigJson)
+        ?? throw new CheckpointException($"checkpoint '{checkpoint.Name}' has no config.train in its sidecar");
+
+    /// <summary>The model shape a checkpoint holds.</summary>
+    public static GptConfig ModelConfigOf(Checkpoint checkpoint)
+    {
+        if (checkpoint.Manifest.Config["model"] is not JsonObject model)
+            throw new CheckpointException($"checkpoint '{checkpoint.Name}' has no config.model in its sidecar");
+        try
+        {
+            return GptConfig.FromJson(model);
+        }
+        catch (FormatException e)
+        {
+            throw new CheckpointException($"checkpoint '{checkpoint.Name}': {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Throws when <paramref name="config"/> cannot continue <paramref name="checkpoint"/>: a model-shape, tokenizer or
+    /// optimizer key differs. Every other key (learning rate, iterations, intervals, data file, device) may change.
+    /// </summary>
+    /// <exception cref="CheckpointMismatchException">The message and DifferingKeys name every differing key.</exception>
+    public static void RequireCompatible(Checkpoint checkpoint, TrainConfig config)
+    {
+        var saved = checkpoint.Manifest.Config["train"] as JsonObject
+                    ?? throw new CheckpointException($"checkpoint '{checkpoint.Name}' has no config.train in its sidecar");
+        var current = JsonSerializer.SerializeToNode(config, ConfigJson)!.AsObject();
+        bool bpe = config.Tokenizer == "bpe" || saved["tokenizer"]?.GetValue<string>() == "bpe";
+        var differing = ShapeKeys
+            .Where(key => key != "bpe_vocab" || bpe)
+            .Where(key => !JsonNode.DeepEquals(saved[key], current[key]))
+            .ToArray();
+        if (differing.Length == 0) return;
+        var details = differing.Select(key =>
+            $"{key}: checkpoint {saved[key]?.ToJsonString() ?? "(missing)"}, config {current[key]?.ToJsonString() ?? "(missing)"}");
+        throw new CheckpointMismatchException(
+            $"Cannot resume from checkpoint '{checkpoint.Name}': the configuration differs in {string.Join(", ", differing)} " +
+            $"({string.Join("; ", details)}). Use the checkpoint's values, or another --out-dir to start a new run.",
+            differing);
+    }
+
+    /// <summary>The tensors of a checkpoint: every model parameter, and every optimizer slot when one is given.</summary>
+    public static List<SafeTensor> Tensors(GptModel model, Optimizer? optimizer)
+    {
+        var store = model.Parameters.Store;
+        var values = store.ExportValues();
+        var tensors = store.Parameters
+            .Select(p => SafeTensor.FromSingles(CheckpointTensorNames.Model(p.Name), p.Shape.ToArray(),
+                values.AsSpan(checked((int)p.Offset), checked((int)p.Count))))
+            .ToList();
+        if (optimizer is null) return tensors;
+        var state = optimizer.ExportState();
+        var names = ShortSlotNames(optimizer.Chain);
+        for (int s = 0; s < state.Slots.Count; s++)
+            foreach (var p in store.Parameters)
+                tensors.Add(SafeTensor.FromSingles(CheckpointTensorNames.Optimizer(names[s], p.Name), p.Shape.ToArray(),
+                    state.Slots[s].Values.AsSpan(checked((int)p.Offset), checked((int)p.Count))));
+        return tensors;
+    }
+
+    public static CheckpointManifest Manifest(GptModel model, TrainConfig config, TokenizerSpec tokenizer, Optimizer optimizer,
+                                              IReadOnlyDictionary<string, RngState> rng, JsonObject extra) => new()
+    {
+        Config = ConfigToJson(model.Config, config),
+        Tokenizer = tokenizer,
+        Step = optimizer.StepCount,
+        RngStates = rng,
+        Optimizer = new JsonObject
+        {
+            ["kind"] = config.Optim,
+            ["chain"] = optimizer.Chain.ToString(),
+            ["slots"] = new JsonArray(optimizer.Chain.SlotNames.Select(n => (JsonNode)JsonValue.Create(n)).ToArray()),
+            ["step"] = optimizer.StepCount,
+        },
+        Extra = extra,
+    };
+
+    /// <summary>Copies the checkpoint's "model.*" tensors into the model's parameters.</summary>
+    /// <exception cref="CheckpointException">A parameter is missing or has another shape or dtype.</exception>
+    public static void LoadWeights(Checkpoint checkpoint, GptModel model)
+    {
+        var store = model.Parameters.Store;
+        var values = new float[store.Count];
+        foreach (var p in store.Parameters)
+            Read(checkpoint, CheckpointTensorNames.Model(p.Name), p).CopyTo(values.AsSpan(checked((int)p.Offset)));
+        store.ImportValues(values);
+    }
+
+    /// <summary>Restores the optimizer's step count and state slots from the checkpoint's "optim.*" tensors.</summary>
+    /// <exception cref="CheckpointException">A slot tensor is missing or has another shape.</exception>
+    public static void LoadOptimizer(Checkpoint checkpoint, Optimizer optimizer, ParameterStore store)
+    {
+        var names = ShortSlotNames(optimizer.Chain);
+        var slots = new OptimizerSlot[names.Length];
+        for (int s = 0; s < names.Length; s++)
+        {
+            var values = new float[store.Count];
+            foreach (var p in store.Parameters)
+                Read(checkpoint, CheckpointTensorNames.Optimizer(names[s], p.Name), p).CopyTo(values.AsSpan(checked((int)p.Offset)));
+            slots[s] = new OptimizerSlot(optimizer.Chain.SlotNames[s], values);
+        }
+        optimizer.ImportState(new OptimizerState(checkpoint.Manifest.Step, slots));
+    }
+
+    /// <summary>"m", "v", "buffer": the state name of each slot ("1:scale_by_adam.m" → "m"), or the full name when two would clash.</summary>
+    private static string[] ShortSlotNames(TransformChain chain)
+    {
+        var stateNames = chain.SlotNames.Select(n => n[(n.LastIndexOf('.') + 1)..]).ToArray();
+        return stateNames.Distinct().Count() == stateNames.Length ? stateNames : chain.SlotNames.ToArray();
+    }
+
+    private static float[] Read(Checkpoint checkpoint, string name, Parameter p)
+    {
+        if (!checkpoint.Weights.Contains(name))
+            throw new CheckpointException($"checkpoint '{checkpoint.Name}' lacks tensor '{name}' (shape [{string.Join(", ", p.Shape)}])");
+        var tensor = checkpoint.Weights[name];
+        if (!tensor.Shape.SequenceEqual(p.Shape) || tensor.DType != SafeTensorDType.F32)
+            throw new CheckpointException(
+                $"checkpoint '{checkpoint.Name}': tensor '{name}' is {tensor.DType} [{string.Join(", ", tensor.Shape)}], " +
+                $"the model needs F32 [{string.Join(", ", p.Shape)}]");
+        return tensor.ToSingles();
+    }
+}

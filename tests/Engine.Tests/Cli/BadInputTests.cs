@@ -1,0 +1,87 @@
+using Xunit;
+
+namespace Engine.Tests.Cli;
+
+/// <summary>Every kind of bad input ends in one "engine: error:" line naming the culprit, and a non-zero exit.</summary>
+public sealed class BadInputTests
+{
+    [Fact]
+    public void DataFilesThatCannotBeTrainedOnAreNamed()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "run");
+        var missing = Path.Combine(dir.Path, "missing.txt");
+        CliRun.Of(TinyRun.Args(outDir, 5, "--data", missing)).SingleErrorLine(missing, "not found");
+        var empty = dir.File("empty.txt", "");
+        CliRun.Of(TinyRun.Args(outDir, 5, "--data", empty)).SingleErrorLine(empty, "empty");
+        var binary = dir.File("binary.txt");
+        File.WriteAllBytes(binary, [0x68, 0x69, 0x0A, 0xFF, 0xFE, 0x00]);
+        CliRun.Of(TinyRun.Args(outDir, 5, "--data", binary)).SingleErrorLine(binary, "not valid UTF-8", "line 2");
+        var shortText = dir.File("short.txt", "to be or not");
+        CliRun.Of(TinyRun.Args(outDir, 5, "--data", shortText)).SingleErrorLine(shortText, "fewer than blockSize + 1");
+        var directory = Path.Combine(dir.Path, "adir");
+        Directory.CreateDirectory(directory);
+        CliRun.Of(TinyRun.Args(outDir, 5, "--data", directory)).SingleErrorLine(directory, "is a directory");
+        Assert.False(Directory.Exists(outDir), "a refused run must not create its out dir");
+    }
+
+    [Theory]
+    [InlineData("gpu", "no device 'gpu'")]
+    [InlineData("opencl:9", "no device 'opencl:9'")]
+    [InlineData("cpu:1", "no device 'cpu:1'")]
+    public void UnknownDevicesAreNamedWithTheAvailableOnes(string device, string fragment)
+    {
+        using var dir = new TempDirectory();
+        CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "run"), 5, "--device", device)).SingleErrorLine(fragment, "Available: cpu");
+    }
+
+    [Theory]
+    [InlineData(new[] { "--batch-size", "0" }, "--batch-size must be > 0")]
+    [InlineData(new[] { "--width", "30", "--heads", "4" }, "--width 30 must be divisible by --heads 4")]
+    [InlineData(new[] { "--beta2", "1.5" }, "--beta2 must be in [0, 1)")]
+    [InlineData(new[] { "--warmup-iters", "500" }, "--warmup-iters 500 must not exceed --lr-decay-iters 100")]
+    [InlineData(new[] { "--tokenizer", "word" }, "--tokenizer must be char or bpe")]
+    [InlineData(new[] { "--preset", "huge" }, "--preset: unknown preset 'huge'")]
+    public void OutOfRangeOrContradictoryFlagsNameTheFlag(string[] flags, string fragment)
+    {
+        using var dir = new TempDirectory();
+        var run = CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "run"), 5, flags));
+        Assert.Equal(1, run.ExitCode);
+        run.SingleErrorLine(fragment);
+    }
+
+    [Theory]
+    [InlineData("--layers", "four")]
+    [InlineData("--lr", "fast")]
+    [InlineData("--seed", "-3")]
+    [InlineData("--width", "2.5")]
+    public void FlagsOfTheWrongTypeAreNamed(string flag, string value) =>
+        CliRun.Of("train", flag, value).SingleErrorLine(flag + " must be", $"got '{value}'");
+
+    [Fact]
+    public void UnknownFlagsAndMissingValuesAreUsageErrors()
+    {
+        var unknown = CliRun.Of("train", "--layer", "2");
+        Assert.Equal(2, unknown.ExitCode);
+        unknown.SingleErrorLine("'--layer'", "engine train --help");
+        Assert.Equal(2, CliRun.Of("train", "--layers").ExitCode);
+    }
+
+    [Fact]
+    public void BadYamlConfigIsNamedByFileLineAndKey()
+    {
+        using var dir = new TempDirectory();
+        var yaml = dir.File("run.yaml", "layers: 2\nlearning_rate: 0.1\n");
+        CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "run"), 5, "--config", yaml)).SingleErrorLine($"{yaml}:2:", "'learning_rate'");
+    }
+
+    [Fact]
+    public void EvalRejectsTextTheTokenizerCannotEncode()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "run");
+        Assert.Equal(0, CliRun.Of(TinyRun.Args(outDir, 5)).ExitCode);
+        var foreign = dir.File("foreign.txt", string.Concat(Enumerable.Repeat("Zebra ¿qué? 1234 ", 20)));
+        CliRun.Of("eval", "--checkpoint", outDir, "--data", foreign).SingleErrorLine(foreign, "tokenizer");
+    }
+}

@@ -1,0 +1,44 @@
+using System.Text.Json;
+using Engine.Cli.Output;
+using Engine.Models.Training;
+using Xunit;
+
+namespace Engine.Tests.Cli;
+
+public sealed class MetricsWriterTests
+{
+    [Fact]
+    public void AppendsOneFlushedJsonObjectPerStep()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("out/metrics.jsonl");
+        using (var writer = new MetricsWriter(path))
+        {
+            writer.Write(new TrainProgress(10, 20, 2.5, null, 1e-3, 0.75, 1234.5, 8.2, TimeSpan.FromSeconds(3)));
+            // Readable while open: each line is flushed as it is written.
+            Assert.Single(ReadShared(path));
+        }
+        using (var writer = new MetricsWriter(path))
+            writer.Write(new TrainProgress(20, 20, 2.25, 2.4, 5e-4, double.NaN, 999, 9.1, TimeSpan.FromSeconds(6)));
+
+        var lines = File.ReadAllLines(path);
+        Assert.Equal(2, lines.Length);
+        using var first = JsonDocument.Parse(lines[0]);
+        Assert.Equal(10, first.RootElement.GetProperty("step").GetInt64());
+        Assert.Equal(2.5, first.RootElement.GetProperty("train_loss").GetDouble());
+        Assert.False(first.RootElement.TryGetProperty("val_loss", out _));
+        Assert.Equal(1e-3, first.RootElement.GetProperty("lr").GetDouble());
+        Assert.Equal(0.75, first.RootElement.GetProperty("grad_norm").GetDouble());
+        Assert.Equal(1234.5, first.RootElement.GetProperty("tokens_per_s").GetDouble());
+        Assert.Equal(8.2, first.RootElement.GetProperty("ms_per_iter").GetDouble());
+        using var second = JsonDocument.Parse(lines[1]);
+        Assert.Equal(2.4, second.RootElement.GetProperty("val_loss").GetDouble());
+        Assert.Equal(JsonValueKind.Null, second.RootElement.GetProperty("grad_norm").ValueKind);
+    }
+
+    private static string[] ReadShared(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return new StreamReader(stream).ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+}

@@ -1,0 +1,131 @@
+using Engine.Kernels.Cpu;
+using Engine.Models.Checkpoints;
+using Engine.Models.Training;
+using Engine.Tests.Models;
+using Xunit;
+
+namespace Engine.Tests.Training;
+
+public class TrainerTests
+{
+    private static readonly CpuDevice Cpu = new();
+
+    [Fact]
+    public void TinyModelLearnsTheGeneratedCorpus()
+    {
+        using var dir = ModelTestFiles.CreateTempDirectory();
+        var config = TinyRuns.Config(dir.Path, maxIters: 100) with { Lr = 3e-3f, EvalIters = 8 };
+        using var trainer = new Trainer(config, device: Cpu);
+        double before = trainer.EstimateValLoss();
+        var reports = new List<TrainProgress>();
+        var result = trainer.Run(new InlineProgress<TrainProgress>(reports.Add));
+        Assert.Equal(100, result.Step);
+        Assert.False(result.Cancelled);
+        Assert.True(result.ValLoss < before - 0.8, $"val loss {before:F3} → {result.ValLoss:F3} after 100 steps");
+        var last = Assert.Single(reports);   // log and eval intervals exceed the run: one report, at the end
+        Assert.Equal(100, last.Step);
+        Assert.Equal(result.ValLoss, last.ValLoss);
+        Assert.True(last.TokensPerSecond > 0 && last.GradNorm > 0 && last.LearningRate > 0);
+    }
+
+    [Fact]
+    public void ResumingContinuesBitExactly()
+    {
+        using var split = ModelTestFiles.CreateTempDirectory();
+        using var whole = ModelTestFiles.CreateTempDirectory();
+        using (var first = new Trainer(TinyRuns.Config(split.Path, maxIters: 20), device: Cpu))
+            Assert.Equal("step-0000020", first.Run().Checkpoint);
+        float[] resumedValues;
+        Engine.Optim.OptimizerState resumedState;
+        using (var second = new Trainer(TinyRuns.Config(split.Path, maxIters: 40), resume: true, device: Cpu))
+        {
+            Assert.Equal("step-0000020", second.ResumedFrom);
+            Assert.Equal(20, second.Step);
+            second.Run();
+            resumedValues = second.Model.Parameters.Store.ExportValues();
+            resumedState = second.Optimizer.ExportState();
+        }
+        using var straight = new Trainer(TinyRuns.Config(whole.Path, maxIters: 40), device: Cpu);
+        straight.Run();
+        var values = straight.Model.Parameters.Store.ExportValues();
+        var state = straight.Optimizer.ExportState();
+        Assert.Equal(40, state.Step);
+        Assert.Equal(state.Step, resumedState.Step);
+        AssertBitEqual(values, resumedValues, "weights");
+        for (int s = 0; s < state.Slots.Count; s++) AssertBitEqual(state.Slots[s].Values, resumedState.Slots[s].Values, state.Slots[s].Name);
+    }
+
+    [Fact]
+    public void ResumingWithAnotherModelShapeNamesTheDifferingKeys()
+    {
+        using var dir = ModelTestFiles.CreateTempDirectory();
+        using (var trainer = new Trainer(TinyRuns.Config(dir.Path, maxIters: 2), device: Cpu)) trainer.Run();
+        var changed = TinyRuns.Config(dir.Path, maxIters: 4) with { Width = 48, Layers = 3, Lr = 5e-4f };
+        var e = Assert.Throws<CheckpointMismatchException>(() => new Trainer(changed, resume: true, device: Cpu));
+        Assert.Equal(["layers", "width"], e.DifferingKeys);
+        Assert.Contains("width: checkpoint 32, config 48", e.Message);
+        Assert.Contains("layers: checkpoint 2, config 3", e.Message);
+        Assert.Contains("step-0000002", e.Message);
+        Assert.DoesNotContain("lr", e.DifferingKeys);
+    }
+
+    [Fact]
+    public void ResumingWithAnotherTokenizerIsRefused()
+    {
+        using var dir = ModelTestFiles.CreateTempDirectory();
+        using (var trainer = new Trainer(TinyRuns.Config(dir.Path, maxIters: 1), device: Cpu)) trainer.Run();
+        var bpe = TinyRuns.Config(dir.Path, maxIters: 2) with { Tokenizer = "bpe", BpeVocab = 300 };
+        var e = Assert.Throws<CheckpointMismatchException>(() => new Trainer(bpe, resume: true, device: Cpu));
+        Assert.Contains("tokenizer", e.DifferingKeys);
+    }
+
+    [Fact]
+    public void CancelledRunLeavesALoadableCheckpoint()
+    {
+        using var dir = ModelTestFiles.CreateTempDirectory();
+        using var cancel = new CancellationTokenSource();
+        var config = TinyRuns.Config(dir.Path, maxIters: 1000) with { LogInterval = 1 };
+        TrainResult result;
+        using (var trainer = new Trainer(config, device: Cpu))
+        {
+            result = trainer.Run(new InlineProgress<TrainProgress>(p => { if (p.Step == 7) cancel.Cancel(); }), cancel.Token);
+            Assert.True(result.Cancelled);
+            Assert.Equal(7, result.Step);
+            Assert.Equal("step-0000007", result.Checkpoint);
+        }
+        var checkpoint = new CheckpointStore(dir.Path).LoadLatest();
+        Assert.NotNull(checkpoint);
+        Assert.Equal(7, checkpoint.Manifest.Step);
+        using var resumed = new Trainer(config with { MaxIters = 9 }, resume: true, device: Cpu);
+        Assert.Equal(7, resumed.Step);
+        Assert.Equal(9, resumed.Run().Step);
+    }
+
+    [Fact]
+    public void CheckpointHoldsNamedModelAndOptimizerTensors()
+    {
+        using var dir = ModelTestFiles.CreateTempDirectory();
+        using var trainer = new Trainer(TinyRuns.Config(dir.Path, maxIters: 3), device: Cpu);
+        trainer.Run();
+        var checkpoint = new CheckpointStore(dir.Path).Load("step-0000003");
+        var weights = checkpoint.Weights;
+        foreach (var p in trainer.Model.Parameters.Store.Parameters)
+        {
+            Assert.Equal(p.Read(), weights["model." + p.Name].ToSingles());
+            Assert.True(weights.Contains("optim.m." + p.Name) && weights.Contains("optim.v." + p.Name), p.Name);
+        }
+        Assert.Equal([96, 32], weights["model.h.1.attn.c_attn.weight"].Shape);
+        Assert.False(weights.Contains("model.lm_head.weight"));
+        Assert.Equal("char", checkpoint.Manifest.Tokenizer.Kind);
+        Assert.Equal(32, checkpoint.Manifest.Config["model"]!["width"]!.GetValue<int>());
+        Assert.Contains(TrainingCheckpoint.TrainSamplerRng, checkpoint.Manifest.RngStates.Keys);
+    }
+
+    private static void AssertBitEqual(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            if (BitConverter.SingleToInt32Bits(expected[i]) != BitConverter.SingleToInt32Bits(actual[i]))
+                Assert.Fail($"{what}[{i}]: uninterrupted {expected[i]:R}, resumed {actual[i]:R}");
+    }
+}
