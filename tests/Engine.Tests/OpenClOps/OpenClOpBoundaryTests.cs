@@ -64,12 +64,12 @@ public sealed class OpenClOpBoundaryTests(OpenClFixture fixture, ITestOutputHelp
                 device.Softmax(dx, dy, rows, cols, log: false);
                 var y = device.ReadFloats(dy, (long)r * cols, cols);
                 for (int j = 0; j < cols; j++)
-                    Close.Check(Math.Exp(row[j] - logSum), y[j], Math.Exp(row[j] - logSum), $"softmax cols {cols} [{r}, {j}]");
+                    Close.Check(Math.Exp(row[j] - logSum), y[j], Math.Exp(row[j] - logSum), () => $"softmax cols {cols} [{r}, {j}]");
 
                 device.Softmax(dx, dy, rows, cols, log: true);
                 y = device.ReadFloats(dy, (long)r * cols, cols);
                 for (int j = 0; j < cols; j++)
-                    Close.Check(row[j] - logSum, y[j], Math.Abs(max) + Math.Log(cols) + 1, $"log-softmax cols {cols} [{r}, {j}]");
+                    Close.Check(row[j] - logSum, y[j], Math.Abs(max) + Math.Log(cols) + 1, () => $"log-softmax cols {cols} [{r}, {j}]");
 
                 device.LayerNorm(dx, dg, db, dy, new BufferSlice(stats, 0), new BufferSlice(stats, rows), rows, cols, 1e-5f);
                 y = device.ReadFloats(dy, (long)r * cols, cols);
@@ -77,16 +77,16 @@ public sealed class OpenClOpBoundaryTests(OpenClFixture fixture, ITestOutputHelp
                 {
                     double expected = (row[j] - mean) * rstd * gamma[j] + beta[j];
                     Close.Check(expected, y[j], Math.Abs((row[j] - mean) * rstd * gamma[j]) + Math.Abs(beta[j]) + 1,
-                                $"layernorm cols {cols} [{r}, {j}]");
+                                () => $"layernorm cols {cols} [{r}, {j}]");
                 }
                 var s = device.ReadFloats(stats);
-                Close.Check(mean, s[r], 4, $"layernorm mean cols {cols} row {r}");
-                Close.Check(rstd, s[rows + r], rstd, $"layernorm rstd cols {cols} row {r}", relative: 1e-4);
+                Close.Check(mean, s[r], 4, () => $"layernorm mean cols {cols} row {r}");
+                Close.Check(rstd, s[rows + r], rstd, () => $"layernorm rstd cols {cols} row {r}", relative: 1e-4);
 
                 device.CrossEntropy(dx, dt, dy, rows, cols);
                 var loss = device.ReadFloats(dy, r, 1)[0];
                 Close.Check(logSum - row[targets[r]], loss, Math.Abs(logSum) + Math.Abs(row[targets[r]]),
-                            $"cross-entropy cols {cols} row {r}");
+                            () => $"cross-entropy cols {cols} row {r}");
             }
         }
     }
@@ -116,10 +116,10 @@ public sealed class OpenClOpBoundaryTests(OpenClFixture fixture, ITestOutputHelp
                     double magnitude = column.Sum(Math.Abs);
                     switch (op)
                     {
-                        case ReduceOp.Sum: Close.Check(column.Sum(), result[at], magnitude, where, relative: 1e-6); break;
-                        case ReduceOp.Mean: Close.Check(column.Average(), result[at], magnitude / axis, where, relative: 1e-6); break;
+                        case ReduceOp.Sum: Close.Check(column.Sum(), result[at], magnitude, () => where, relative: 1e-6); break;
+                        case ReduceOp.Mean: Close.Check(column.Average(), result[at], magnitude / axis, () => where, relative: 1e-6); break;
                         case ReduceOp.SumSquares:
-                            Close.Check(column.Sum(v => v * v), result[at], column.Sum(v => v * v), where, relative: 1e-6); break;
+                            Close.Check(column.Sum(v => v * v), result[at], column.Sum(v => v * v), () => where, relative: 1e-6); break;
                         case ReduceOp.Max: Assert.True(column.Max() == result[at], $"{where}: {result[at]}, expected {column.Max()}"); break;
                         case ReduceOp.ArgMax:
                             int expected = Array.IndexOf(column, column.Max());

@@ -66,7 +66,7 @@ public class AdamWTests
             if (clip == ClipMode.Active) Assert.True(reference.LastClipCoefficient < 0.6, $"{what}: clipping should be active");
             if (clip == ClipMode.Inactive) Assert.Equal(1.0, reference.LastClipCoefficient);
             if (maxNorm is not null)
-                Close.Check(reference.LastGradNorm, optimizer.ReadGradNorm(), reference.LastGradNorm, $"{what} step {t} ||g||", 1e-6, 0);
+                Close.Check(reference.LastGradNorm, optimizer.ReadGradNorm(), reference.LastGradNorm, () => $"{what} step {t} ||g||", 1e-6, 0);
         }
         Assert.Equal(steps, optimizer.StepCount);
         Close.All(reference.P, model.Store.ExportValues(), $"{what} p", 2e-6, 1e-6);
