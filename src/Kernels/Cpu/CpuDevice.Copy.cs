@@ -1,4 +1,5 @@
 using Engine.Kernels.Devices;
+using Engine.Kernels.Profiling;
 
 namespace Engine.Kernels.Cpu;
 
@@ -8,10 +9,13 @@ public sealed unsafe partial class CpuDevice
 
     public override void Copy(StridedSlice src, StridedSlice dst)
     {
+        long started = KernelProfiler.StartHost();
         var plan = StridedCopyPlan.Create(src, dst, MaxCopyRank);
         var source = (int*)StridedOrigin(src, nameof(src));
         var target = (int*)StridedOrigin(dst, nameof(dst));
-        if (plan.Count > 0) plan.Run(source, target);
+        if (plan.Count == 0) return;
+        plan.Run(source, target);
+        if (started != 0) KernelProfiler.RecordHost(started, "copy", Id, Traffic(2 * plan.Count));
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using Engine.Kernels.Devices;
+using Engine.Kernels.Profiling;
 
 namespace Engine.Kernels.Cpu;
 
@@ -6,6 +7,7 @@ public sealed unsafe partial class CpuDevice
 {
     public override void CrossEntropy(BufferSlice logits, BufferSlice targets, BufferSlice losses, long rows, int cols)
     {
+        long started = KernelProfiler.StartHost();
         CheckRows(rows, cols);
         var x = Elements(logits, rows * cols, nameof(logits));
         var target = IntElements(targets, rows, nameof(targets));
@@ -25,5 +27,6 @@ public sealed unsafe partial class CpuDevice
                 }
             }
         });
+        if (started != 0) KernelProfiler.RecordHost(started, "cross_entropy", Id, Traffic(rows * cols + 2 * rows, 3.0 * rows * cols));
     }
 }

@@ -1,4 +1,5 @@
 using Engine.Kernels.Devices;
+using Engine.Kernels.Profiling;
 
 namespace Engine.Kernels.Cpu;
 
@@ -6,6 +7,7 @@ public sealed unsafe partial class CpuDevice
 {
     public override void Gather(BufferSlice table, BufferSlice indices, BufferSlice dst, long count, int dim)
     {
+        long started = KernelProfiler.StartHost();
         var tableStart = TableRows(table, dim, out long rows);
         var index = IntElements(indices, count, nameof(indices));
         var target = Elements(dst, count * dim, nameof(dst));
@@ -15,10 +17,12 @@ public sealed unsafe partial class CpuDevice
             for (long i = begin; i < end; i++)
                 new ReadOnlySpan<float>(tableStart + (long)index[i] * dim, dim).CopyTo(new Span<float>(target + i * dim, dim));
         });
+        if (started != 0) KernelProfiler.RecordHost(started, "gather", Id, Traffic(count + 2 * count * dim));
     }
 
     public override void ScatterAdd(BufferSlice src, BufferSlice indices, BufferSlice table, long count, int dim)
     {
+        long started = KernelProfiler.StartHost();
         var tableStart = TableRows(table, dim, out long rows);
         var index = IntElements(indices, count, nameof(indices));
         var source = Elements(src, count * dim, nameof(src));
@@ -35,6 +39,7 @@ public sealed unsafe partial class CpuDevice
                     new ReadOnlySpan<float>(to, width), new ReadOnlySpan<float>(from, width), new Span<float>(to, width));
             }
         });
+        if (started != 0) KernelProfiler.RecordHost(started, "scatter_add", Id, Traffic(count + 3 * count * dim, (double)count * dim));
     }
 
     /// <summary>A table of dim-wide rows runs from its offset to the end of its buffer.</summary>

@@ -1,4 +1,5 @@
 using Engine.Kernels.Devices;
+using Engine.Kernels.Profiling;
 
 namespace Engine.Kernels.Cpu;
 
@@ -6,11 +7,16 @@ public sealed unsafe partial class CpuDevice
 {
     public override void Gemm(GemmSpec spec, BufferSlice a, BufferSlice b, BufferSlice c)
     {
+        long started = KernelProfiler.StartHost();
         var extent = GemmChecks.Validate(spec);
         var pa = Elements(a, extent.A, nameof(a));
         var pb = Elements(b, extent.B, nameof(b));
         var pc = Elements(c, extent.C, nameof(c));
         if (spec.Batch == 0 || spec.M == 0 || spec.N == 0) return;
         CpuGemm.Run(spec, pa, pb, pc);
+        if (started != 0)
+            KernelProfiler.RecordHost(started, "gemm", Id,
+                Traffic(spec.Batch * ((long)spec.M * spec.K + (long)spec.K * spec.N + (long)spec.M * spec.N * (spec.Beta == 0 ? 1 : 2)),
+                        spec.Flops));
     }
 }

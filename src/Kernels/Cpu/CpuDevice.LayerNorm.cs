@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Engine.Kernels.Devices;
+using Engine.Kernels.Profiling;
 
 namespace Engine.Kernels.Cpu;
 
@@ -8,6 +9,7 @@ public sealed unsafe partial class CpuDevice
     public override void LayerNorm(BufferSlice x, BufferSlice gamma, BufferSlice beta, BufferSlice y,
                                    BufferSlice mean, BufferSlice rstd, long rows, int cols, float eps)
     {
+        long started = KernelProfiler.StartHost();
         CheckRows(rows, cols);
         var input = Elements(x, rows * cols, nameof(x));
         var scale = Elements(gamma, cols, nameof(gamma));
@@ -34,5 +36,7 @@ public sealed unsafe partial class CpuDevice
                 rstds[r] = inv;
             }
         });
+        if (started != 0)
+            KernelProfiler.RecordHost(started, "layernorm", Id, Traffic(2 * rows * cols + 2 * cols + 2 * rows, 7.0 * rows * cols));
     }
 }

@@ -1,4 +1,5 @@
 using Engine.Kernels.Devices;
+using Engine.Kernels.Profiling;
 using Engine.Kernels.Random;
 
 namespace Engine.Kernels.Cpu;
@@ -10,6 +11,7 @@ public sealed unsafe partial class CpuDevice
 
     public override void FillRandom(BufferSlice dst, long count, ulong seed, RandomDistribution distribution, float a, float b)
     {
+        long started = KernelProfiler.StartHost();
         var target = Elements(dst, count, nameof(dst));
         switch (distribution)
         {
@@ -28,5 +30,7 @@ public sealed unsafe partial class CpuDevice
             default:
                 throw new ArgumentOutOfRangeException(nameof(distribution), distribution, "unknown random distribution");
         }
+        if (started != 0)
+            KernelProfiler.RecordHost(started, distribution == RandomDistribution.Uniform ? "random_uniform" : "random_normal", Id, Traffic(count));
     }
 }

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Engine.Kernels.Devices;
+using Engine.Kernels.Profiling;
 
 namespace Engine.Kernels.Cpu;
 
@@ -13,6 +14,7 @@ public sealed unsafe partial class CpuDevice
 
     public override void Reduce(ReduceOp op, BufferSlice src, BufferSlice dst, long outer, long axis, long inner)
     {
+        long started = KernelProfiler.StartHost();
         if (outer < 0 || axis < 0 || inner < 0)
             throw new ArgumentOutOfRangeException(nameof(axis),
                 $"reduce shape [outer {outer}, axis {axis}, inner {inner}] has a negative extent");
@@ -24,7 +26,19 @@ public sealed unsafe partial class CpuDevice
             ReduceRows(op, source, target, outer, axis);
         else
             ReduceStrided(op, source, target, outer, axis, inner);
+        if (started != 0)
+            KernelProfiler.RecordHost(started, ReduceKernelName(op), Id,
+                Traffic(outer * axis * inner + outer * inner, (double)outer * axis * inner));
     }
+
+    private static string ReduceKernelName(ReduceOp op) => op switch
+    {
+        ReduceOp.Sum => "reduce_sum",
+        ReduceOp.Mean => "reduce_mean",
+        ReduceOp.Max => "reduce_max",
+        ReduceOp.SumSquares => "reduce_sum_squares",
+        _ => "reduce_argmax",
+    };
 
     /// <summary>Each output reduces one contiguous row of <paramref name="axis"/> elements.</summary>
     private static void ReduceRows(ReduceOp op, float* source, float* target, long rows, long axis)

@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using Engine.Kernels.Devices;
+using Engine.Kernels.Profiling;
 
 namespace Engine.Kernels.Cpu;
 
@@ -7,6 +8,7 @@ public sealed unsafe partial class CpuDevice
 {
     public override void Softmax(BufferSlice src, BufferSlice dst, long rows, int cols, bool log)
     {
+        long started = KernelProfiler.StartHost();
         CheckRows(rows, cols);
         var source = Elements(src, rows * cols, nameof(src));
         var target = Elements(dst, rows * cols, nameof(dst));
@@ -35,6 +37,7 @@ public sealed unsafe partial class CpuDevice
                 }
             }
         });
+        if (started != 0) KernelProfiler.RecordHost(started, log ? "log_softmax" : "softmax", Id, Traffic(2 * rows * cols, 4.0 * rows * cols));
     }
 
     private static void CheckRows(long rows, int cols)

@@ -1,13 +1,15 @@
 using System.Runtime.InteropServices;
 using Engine.Kernels.Devices;
 using Engine.Kernels.Fusion;
+using Engine.Kernels.Profiling;
 
 namespace Engine.Kernels.Cpu;
 
 /// <summary>
 /// The host CPU as a compute device: buffers are aligned host memory, every op runs synchronously on the
 /// calling thread (fanned out over all cores when the work is large enough). The op kernels live in the
-/// other parts of this class, one concept per file.
+/// other parts of this class, one concept per file. While <see cref="KernelProfiler"/> is on, each op records its
+/// host time with its minimal memory traffic (every operand read or written once) and flops, as the OpenCL ops do.
 /// </summary>
 public sealed unsafe partial class CpuDevice : ComputeDevice
 {
@@ -45,6 +47,9 @@ public sealed unsafe partial class CpuDevice : ComputeDevice
 
     /// <summary>Buffers are owned (and freed) by their holders; the device itself holds no memory.</summary>
     public override void Dispose() { }
+
+    /// <summary>Profiler figures for an op that moves <paramref name="elements"/> 4-byte elements.</summary>
+    private static KernelWork Traffic(long elements, double flops = 0) => new(elements * sizeof(float), flops);
 
     private static long ElementCount<T>(int length, string name) where T : unmanaged
     {

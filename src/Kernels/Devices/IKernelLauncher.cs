@@ -1,3 +1,5 @@
+using Engine.Kernels.Profiling;
+
 namespace Engine.Kernels.Devices;
 
 /// <summary>Source dialect a GPU backend compiles: the portable prelude maps both onto one text.</summary>
@@ -35,6 +37,14 @@ public interface IKernelLauncher
     /// global sizes must be multiples of local sizes when given.
     /// </summary>
     void Launch(CompiledKernel kernel, ReadOnlySpan<long> globalSize, ReadOnlySpan<long> localSize, ReadOnlySpan<KernelArg> args);
+
+    /// <summary>
+    /// <see cref="Launch(CompiledKernel, ReadOnlySpan{long}, ReadOnlySpan{long}, ReadOnlySpan{KernelArg})"/> that also tells
+    /// <see cref="KernelProfiler"/> what to call the launch (generated kernels have generated names) and what it moves and
+    /// computes. A backend that does not time kernels ignores both.
+    /// </summary>
+    void Launch(CompiledKernel kernel, ReadOnlySpan<long> globalSize, ReadOnlySpan<long> localSize, ReadOnlySpan<KernelArg> args,
+                string profileName, KernelWork work) => Launch(kernel, globalSize, localSize, args);
 
     /// <summary>Scratch memory owned by the launcher, reused between launches (at least <paramref name="length"/> elements).</summary>
     DeviceBuffer Scratch(string purpose, long length);

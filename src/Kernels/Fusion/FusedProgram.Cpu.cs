@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Engine.Kernels.Cpu;
+using Engine.Kernels.Profiling;
 
 namespace Engine.Kernels.Fusion;
 
@@ -42,17 +43,31 @@ public sealed partial class FusedProgram
         {
             var ks = _graph.ReductionsOfLevel(level);
             var kernel = CpuKernel(level, ks, modes, streaming: false);
-            var totals = runner.Reduce(kernel, ks.Select(k => _graph.Nodes[_graph.ReductionNodes[k]].Op == FxOp.Sum).ToArray());
+            var isSum = ks.Select(k => _graph.Nodes[_graph.ReductionNodes[k]].Op == FxOp.Sum).ToArray();
+            long started = KernelProfiler.StartHost();
+            var totals = runner.Reduce(kernel, isSum);
+            if (started != 0) KernelProfiler.RecordHost(started, ReduceProfileName(level), DeviceId(launch), ReduceWork(layout, level));
             for (int j = 0; j < ks.Length; j++) parameters[ScalarCount + ks[j]] = (float)totals[j];
         }
         if (OutputCount > 0 && layout.Count > 0)
-            runner.Map(CpuKernel(0, [], modes, streaming: Streams(launch, layout)));
+        {
+            var kernel = CpuKernel(0, [], modes, streaming: Streams(launch, layout));
+            long started = KernelProfiler.StartHost();
+            runner.Map(kernel);
+            if (started != 0) KernelProfiler.RecordHost(started, ProfileName, DeviceId(launch), MapWork(layout));
+        }
         if (launch.Reductions is { } red && ReductionCount > 0)
         {
             var dst = Host(red.Buffer, "the reductions slice").Pointer + red.Offset;
             for (int k = 0; k < ReductionCount; k++) dst[k] = parameters[ScalarCount + k];
         }
     }
+
+    /// <summary>The device the launch's buffers belong to, for profiler records.</summary>
+    private static string DeviceId(FusedLaunch launch) =>
+        launch.Inputs.Length > 0 ? launch.Inputs[0].Buffer.Device.Id
+        : launch.Outputs.Length > 0 ? launch.Outputs[0].Buffer.Device.Id
+        : "cpu";
 
     private bool Streams(FusedLaunch launch, LaunchLayout layout) =>
         layout.Count * OutputCount * sizeof(float) >= StreamingBytes

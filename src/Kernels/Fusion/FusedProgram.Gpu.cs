@@ -40,6 +40,7 @@ public sealed partial class FusedProgram
     /// Runs on a GPU backend: each reduce level is a partial kernel (fixed work-group count) and a finalize
     /// kernel writing the level's values to the launcher's "fusion.reductions" scratch, which later phases read;
     /// then one map kernel writes the outputs. Dense launches index flat; others pass shape and strides.
+    /// Each launch tells the profiler its phase name and work (see <see cref="ProfileName"/>).
     /// </summary>
     public void ExecuteOnGpu(FusedLaunch launch, IKernelLauncher launcher)
     {
@@ -79,12 +80,13 @@ public sealed partial class FusedProgram
             var partials = launcher.Scratch("fusion.partials", (long)CStyleRenderer.ReduceGroups * count);
             var reduce = launcher.GetKernel(source, file, names[k++]);
             launcher.Launch(reduce, [(long)CStyleRenderer.ReduceGroups * local], [local],
-                [.. common, KernelArg.Of(partials), KernelArg.Of(0L)]);
+                [.. common, KernelArg.Of(partials), KernelArg.Of(0L)], ReduceProfileName(level), ReduceWork(layout, level));
             var finalize = launcher.GetKernel(source, file, names[k++]);
             var dst = launch.Reductions ?? new BufferSlice(reductions!, 0);
             launcher.Launch(finalize, [local], [local],
                 [KernelArg.Of(partials), KernelArg.Of(0L), KernelArg.Of(reductions!), KernelArg.Of(0L),
-                 KernelArg.Of(dst.Buffer), KernelArg.Of(dst.Offset), KernelArg.Of(launch.Reductions is null ? 0 : 1)]);
+                 KernelArg.Of(dst.Buffer), KernelArg.Of(dst.Offset), KernelArg.Of(launch.Reductions is null ? 0 : 1)],
+                FinalizeProfileName(level), FinalizeWork(level));
         }
         if (OutputCount > 0 && layout.Count > 0)
         {
@@ -92,7 +94,7 @@ public sealed partial class FusedProgram
             var args = new List<KernelArg>(common);
             foreach (var o in launch.Outputs) { args.Add(KernelArg.Of(o.Buffer)); args.Add(KernelArg.Of(o.Offset)); }
             long global = (layout.Count + local - 1) / local * local;
-            launcher.Launch(map, [global], [local], args.ToArray());
+            launcher.Launch(map, [global], [local], args.ToArray(), ProfileName, MapWork(layout));
         }
     }
 

@@ -36,6 +36,7 @@ internal static class Cl
     public const uint ProgramBinaries = 0x1166;
     public const uint ProgramBuildLog = 0x1183;
 
+    public const uint ProfilingCommandQueued = 0x1280;
     public const uint ProfilingCommandStart = 0x1282;
     public const uint ProfilingCommandEnd = 0x1283;
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Engine.Kernels.Devices;
 using Engine.Kernels.Profiling;
 
@@ -12,7 +13,11 @@ public sealed unsafe partial class OpenClDevice
     private readonly Dictionary<string, OpenClBuffer> _scratch = new();
     private readonly List<PendingEvent> _pending = new();
 
-    private readonly record struct PendingEvent(nint Event, string Kernel, KernelWork Work);
+    /// <summary>Host clock minus device clock (ns), from the first timed launch; null until then.</summary>
+    private long? _deviceToHostNs;
+
+    /// <summary>A timed launch: its event, what to record it as, and the host time just before it was enqueued.</summary>
+    private readonly record struct PendingEvent(nint Event, string Kernel, KernelWork Work, long EnqueuedAt);
 
     public KernelDialect Dialect => KernelDialect.OpenCl;
 
@@ -28,7 +33,13 @@ public sealed unsafe partial class OpenClDevice
     /// </summary>
     public void Launch(CompiledKernel kernel, ReadOnlySpan<long> globalSize, ReadOnlySpan<long> localSize,
                        ReadOnlySpan<KernelArg> args, KernelWork work)
+        => Launch(kernel, globalSize, localSize, args, kernel.Name, work);
+
+    /// <inheritdoc cref="IKernelLauncher.Launch(CompiledKernel, ReadOnlySpan{long}, ReadOnlySpan{long}, ReadOnlySpan{KernelArg}, string, KernelWork)"/>
+    public void Launch(CompiledKernel kernel, ReadOnlySpan<long> globalSize, ReadOnlySpan<long> localSize,
+                       ReadOnlySpan<KernelArg> args, string profileName, KernelWork work)
     {
+        ArgumentNullException.ThrowIfNull(profileName);
         ThrowIfDisposed();
         if (kernel is not OpenClKernel own || !ReferenceEquals(own.Device, this))
             throw new ArgumentException($"kernel '{kernel.Name}' was not compiled by device '{Id}'", nameof(kernel));
@@ -60,11 +71,12 @@ public sealed unsafe partial class OpenClDevice
             for (var i = 0; i < args.Length; i++) SetArg(own, (uint)i, args[i]);
             var profile = KernelProfiler.Enabled;
             nint evt = 0;
+            long enqueuedAt = profile ? Stopwatch.GetTimestamp() : 0;
             var status = ClNative.clEnqueueNDRangeKernel(_queue, own.Handle, (uint)dims, null, global,
                                                          localSize.Length == 0 ? null : local, 0, null, profile ? &evt : null);
             ClError.Check(status, $"clEnqueueNDRangeKernel({kernel.Name})");
             if (!profile) return;
-            _pending.Add(new PendingEvent(evt, kernel.Name, work));
+            _pending.Add(new PendingEvent(evt, profileName, work, enqueuedAt));
             if (_pending.Count >= MaxPendingEvents) CollectProfileLocked();
         }
     }
@@ -129,12 +141,18 @@ public sealed unsafe partial class OpenClDevice
             {
                 var evt = p.Event;
                 ClError.Check(ClNative.clWaitForEvents(1, &evt), $"clWaitForEvents({p.Kernel})");
-                ulong start, end;
+                ulong queued, start, end;
+                ClError.Check(ClNative.clGetEventProfilingInfo(evt, Cl.ProfilingCommandQueued, sizeof(ulong), &queued, null),
+                              $"clGetEventProfilingInfo({p.Kernel})");
                 ClError.Check(ClNative.clGetEventProfilingInfo(evt, Cl.ProfilingCommandStart, sizeof(ulong), &start, null),
                               $"clGetEventProfilingInfo({p.Kernel})");
                 ClError.Check(ClNative.clGetEventProfilingInfo(evt, Cl.ProfilingCommandEnd, sizeof(ulong), &end, null),
                               $"clGetEventProfilingInfo({p.Kernel})");
-                KernelProfiler.Record(p.Kernel, Id, (long)(end - start), p.Work);
+                // The device clock has its own origin. One offset, taken when the first timed launch was queued, maps it
+                // onto the host clock; later launches keep their device-measured spacing, so they never appear to overlap.
+                _deviceToHostNs ??= KernelProfiler.HostNanoseconds(p.EnqueuedAt) - (long)queued;
+                long startNs = KernelProfiler.SinceEpoch((long)start + _deviceToHostNs.Value);
+                KernelProfiler.Record(p.Kernel, Id, startNs, (long)(end - start), p.Work);
             }
         }
         finally

@@ -1,0 +1,82 @@
+using Engine.Kernels.Profiling;
+
+namespace Engine.Kernels.Fusion;
+
+/// <summary>
+/// What each phase of a program is called in <see cref="KernelProfiler"/> records, and what it moves and computes.
+/// Names are the same on every backend: "fused:NAME" for the map phase, "fused:NAME:reduceL" for reduce level L (and,
+/// on GPU backends, "fused:NAME:finalizeL" for the kernel that folds its partial sums).
+/// </summary>
+public sealed partial class FusedProgram
+{
+    /// <summary>Profiler name of the map phase (the one that writes the outputs).</summary>
+    public string ProfileName => $"fused:{Name}";
+
+    /// <summary>Profiler name of reduce level <paramref name="level"/> (1-based).</summary>
+    public string ReduceProfileName(int level) => $"{ProfileName}:reduce{level}";
+
+    /// <summary>Profiler name of the GPU kernel that folds level <paramref name="level"/>'s partial sums.</summary>
+    public string FinalizeProfileName(int level) => $"{ProfileName}:finalize{level}";
+
+    /// <summary>
+    /// The map phase's minimal traffic and arithmetic: each input it reads, once per distinct element (a broadcast
+    /// input is read once per value, not once per index), each output written once; one flop per operation on
+    /// per-element values (two for a fused multiply-add).
+    /// </summary>
+    internal KernelWork MapWork(LaunchLayout layout)
+    {
+        var need = _graph.Needed(_graph.OutputNodes, expandRoots: false);
+        long elements = OutputCount * layout.Count + InputElements(layout, need);
+        return new KernelWork(elements * sizeof(float), (double)FlopsPerElement(need) * layout.Count);
+    }
+
+    /// <summary>Reduce level <paramref name="level"/>: the inputs its reductions read, once, plus one add (or max) per element.</summary>
+    internal KernelWork ReduceWork(LaunchLayout layout, int level)
+    {
+        var ks = _graph.ReductionsOfLevel(level);
+        var need = _graph.Needed(ks.Select(k => _graph.ReductionNodes[k]), expandRoots: true);
+        long elements = InputElements(layout, need) + ks.Length;
+        return new KernelWork(elements * sizeof(float), (double)(FlopsPerElement(need) + ks.Length) * layout.Count);
+    }
+
+    /// <summary>GPU finalize of level <paramref name="level"/>: reads every work-group's partials, writes the level's values.</summary>
+    internal KernelWork FinalizeWork(int level)
+    {
+        long count = _graph.ReductionsOfLevel(level).Length;
+        return new KernelWork((CStyleRenderer.ReduceGroups * count + count) * sizeof(float), (double)CStyleRenderer.ReduceGroups * count);
+    }
+
+    /// <summary>Distinct elements of the needed inputs: the product of the dimensions each one actually walks.</summary>
+    private long InputElements(LaunchLayout layout, bool[] need)
+    {
+        if (layout.Count == 0) return 0;
+        long total = 0;
+        for (int id = 0; id < need.Length; id++)
+        {
+            var node = _graph.Nodes[id];
+            if (!need[id] || node.Op != FxOp.Input) continue;
+            long distinct = 1;
+            var strides = layout.Strides[node.Index];
+            for (int d = 0; d < layout.Rank; d++)
+                if (strides[d] != 0) distinct *= layout.Shape[d];
+            total += distinct;
+        }
+        return total;
+    }
+
+    /// <summary>Operations on values that differ per element; those on scalars and constants alone are left out.</summary>
+    private int FlopsPerElement(bool[] need)
+    {
+        var varies = new bool[need.Length];
+        int flops = 0;
+        for (int id = 0; id < need.Length; id++)
+        {
+            var node = _graph.Nodes[id];
+            if (node.Op == FxOp.Input) { varies[id] = true; continue; }
+            if (FxOpInfo.IsReduction(node.Op)) continue; // a known value in this phase
+            for (int k = 0; k < FxOpInfo.Arity(node.Op); k++) varies[id] |= varies[node.Operand(k)];
+            if (need[id] && varies[id]) flops += node.Op == FxOp.Fma ? 2 : 1;
+        }
+        return flops;
+    }
+}
