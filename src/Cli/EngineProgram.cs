@@ -54,5 +54,6 @@ public static class EngineProgram
         EvalCommand.Create(session),
         DevicesCommand.Create(session),
         BenchCommand.Create(session),
+        ProfileCommand.Create(session),
     };
 }

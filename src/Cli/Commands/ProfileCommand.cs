@@ -1,0 +1,128 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Engine.Cli.Output;
+using Engine.Kernels.Devices;
+using Engine.Kernels.Profiling;
+using Engine.Models.Config;
+
+namespace Engine.Cli.Commands;
+
+/// <summary>
+/// <c>engine profile</c>: measures the device's triad bandwidth, runs one untimed warm-up step (kernels compile), then
+/// N optimizer or training steps with <see cref="KernelProfiler"/> on; prints one row per kernel (sorted by total time)
+/// and writes every kernel run as a Chrome trace-event JSON file for Perfetto or chrome://tracing.
+/// How to read the output: docs/profile.md.
+/// </summary>
+internal static class ProfileCommand
+{
+    private const long DefaultParameters = 10_000_000;
+    private const int DefaultSteps = 10;
+
+    public static Command Create(CliSession session)
+    {
+        var device = CommonOptions.Device();
+        var steps = new Option<int>("--steps") { Description = "profiled steps (after one warm-up step)", DefaultValueFactory = _ => DefaultSteps };
+        var what = new Option<string>("--what")
+        {
+            Description = "optim: optimizer steps on --params parameters | train: training steps of --preset's GPT",
+            DefaultValueFactory = _ => "optim",
+        };
+        var optim = new Option<string>("--optim") { Description = "adamw | sgd (the chains 'engine train' uses)", DefaultValueFactory = _ => "adamw" };
+        var parameters = new Option<long?>("--params") { Description = $"fp32 parameters for --what optim (default {DefaultParameters:N0})" };
+        var preset = new Option<string?>("--preset") { Description = "model and batch for --what train: tiny | small (default tiny)" };
+        var trace = new Option<string>("--trace") { Description = "Chrome trace-event JSON to write", DefaultValueFactory = _ => "profile-trace.json" };
+        var command = new Command("profile", "Time every kernel of optimizer or training steps; prints a table, writes a Chrome trace.")
+        {
+            device, steps, what, optim, parameters, preset, trace,
+        };
+        command.SetAction(result => Run(session, new ProfileRequest(
+            result.GetRequiredValue(device), result.GetValue(steps), result.GetRequiredValue(what), result.GetRequiredValue(optim),
+            result.GetValue(parameters), result.GetValue(preset), result.GetRequiredValue(trace))));
+        return command;
+    }
+
+    private sealed record ProfileRequest(string Device, int Steps, string What, string Optim, long? Parameters, string? Preset, string Trace);
+
+    private static int Run(CliSession session, ProfileRequest request)
+    {
+        Validate(request);
+        var device = DeviceRegistry.Open(request.Device);
+        using var workload = request.What == "optim"
+            ? ProfileWorkload.OptimizerSteps(device, request.Optim, request.Parameters ?? DefaultParameters)
+            : ProfileWorkload.TrainingSteps(device, TrainConfig.Preset(request.Preset ?? "tiny"), request.Preset ?? "tiny", request.Optim);
+
+        bool wasEnabled = KernelProfiler.Enabled;
+        KernelProfiler.Disable();
+        IReadOnlyList<KernelRecord> records;
+        TriadResult triad;
+        double wallMs;
+        try
+        {
+            device.Synchronize();
+            triad = TriadBandwidth.Measure(device);
+            session.Cancellation.ThrowIfCancellationRequested();
+            workload.Step();
+            device.Synchronize();
+            KernelProfiler.Reset();
+            KernelProfiler.Enable();
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < request.Steps; i++)
+            {
+                session.Cancellation.ThrowIfCancellationRequested();
+                workload.Step();
+            }
+            device.Synchronize();
+            wallMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            KernelProfiler.Disable();
+            records = KernelProfiler.Records.Where(r => r.Device == device.Id).ToArray();
+        }
+        finally
+        {
+            if (wasEnabled) KernelProfiler.Enable();
+            else KernelProfiler.Disable();
+        }
+
+        WriteTrace(request.Trace, records, $"engine profile: {request.What} on {device.Id}");
+        var output = session.Out;
+        output.WriteLine($"profile: {request.Steps} {workload.Description} on {device}");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"triad: {triad.GigabytesPerSecond:F2} GB/s (a = b + s*c over {triad.Elements:N0} floats, {TriadBandwidth.BytesPerElement} B/element, median of {triad.Runs} runs)"));
+        double kernelMs = records.Sum(r => r.DurationNs) / 1e6;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"steps: {wallMs:F1} ms wall ({wallMs / request.Steps:F2} ms/step), {kernelMs:F1} ms in {records.Count:N0} kernel runs"));
+        ProfileTable.Write(output, session.IsTerminal, KernelProfiler.Summarize(records), triad.GigabytesPerSecond);
+        output.WriteLine($"trace: {request.Trace} ({records.Count:N0} events; open it in ui.perfetto.dev or chrome://tracing)");
+        output.Flush();
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Rejects bad flags before any device work, each with one line naming the flag.</summary>
+    private static void Validate(ProfileRequest request)
+    {
+        if (request.Steps < 1) throw new UsageException($"--steps must be > 0 (got {request.Steps})");
+        if (request.What is not ("optim" or "train")) throw new UsageException($"--what must be optim or train (got '{request.What}')");
+        if (request.Optim is not ("adamw" or "sgd")) throw new UsageException($"--optim must be adamw or sgd (got '{request.Optim}')");
+        if (request.Parameters is { } count && count is < 1 or > int.MaxValue)
+            throw new UsageException($"--params must be in [1, {int.MaxValue}] (got {count})");
+        if (request.Preset is { } preset && preset is not ("tiny" or "small"))
+            throw new UsageException($"--preset must be tiny or small (got '{preset}')");
+        if (request.What == "optim" && request.Preset is not null)
+            throw new UsageException("--preset applies to --what train; --what optim profiles --params parameters");
+        if (request.What == "train" && request.Parameters is not null)
+            throw new UsageException("--params applies to --what optim; --what train takes its size from --preset");
+        if (string.IsNullOrWhiteSpace(request.Trace)) throw new UsageException("--trace needs a file name");
+        var folder = Path.GetDirectoryName(Path.GetFullPath(request.Trace));
+        if (folder is not null && !Directory.Exists(folder))
+            throw new UsageException($"--trace: folder '{folder}' does not exist");
+        if (Directory.Exists(request.Trace)) throw new UsageException($"--trace: '{request.Trace}' is a folder; name a file");
+    }
+
+    /// <summary>Writes to a temporary file first, so a failed write never leaves half a trace under the requested name.</summary>
+    private static void WriteTrace(string path, IReadOnlyList<KernelRecord> records, string processName)
+    {
+        var temporary = path + ".tmp";
+        using (var stream = File.Create(temporary)) ChromeTrace.Write(stream, records, processName);
+        File.Move(temporary, path, overwrite: true);
+    }
+}

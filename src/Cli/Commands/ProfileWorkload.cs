@@ -1,0 +1,89 @@
+using System.Globalization;
+using Engine.Kernels.Devices;
+using Engine.Models.Config;
+using Engine.Models.Training;
+using Engine.Optim;
+using Engine.Tensors;
+
+namespace Engine.Cli.Commands;
+
+/// <summary>What <c>engine profile</c> repeats: one optimizer step, or one training step, per <see cref="Step"/>.</summary>
+internal abstract class ProfileWorkload : IDisposable
+{
+    /// <summary>One line naming what a step does and how big it is.</summary>
+    public abstract string Description { get; }
+
+    public abstract void Step();
+
+    public abstract void Dispose();
+
+    /// <summary>
+    /// Optimizer steps over one flat, weight-decayed parameter set of <paramref name="parameters"/> fp32 values with fixed
+    /// random gradients, using the transform chain <c>engine train</c> builds for <paramref name="optim"/>.
+    /// </summary>
+    public static ProfileWorkload OptimizerSteps(ComputeDevice device, string optim, long parameters) =>
+        new OptimizerWorkload(device, optim, parameters);
+
+    /// <summary>Training steps (batch, forward, loss, backward, optimizer step) of a preset's GPT on the generated corpus.</summary>
+    public static ProfileWorkload TrainingSteps(ComputeDevice device, TrainConfig preset, string presetName, string optim) =>
+        new TrainingWorkload(device, preset, presetName, optim);
+
+    private sealed class OptimizerWorkload : ProfileWorkload
+    {
+        private readonly ParameterStore _store;
+        private readonly Optimizer _optimizer;
+
+        public OptimizerWorkload(ComputeDevice device, string optim, long parameters)
+        {
+            var chain = Trainer.CreateChain(TrainConfig.Tiny with { Optim = optim });
+            _store = new ParameterStore(device);
+            try
+            {
+                _store.Register("weights", [(int)parameters], decay: true);
+                _store.Allocate();
+                using (var values = Tensor.Normal(device, 1, 0f, 0.02f, (int)parameters)) _store.Values.CopyFrom(values);
+                using (var grads = Tensor.Normal(device, 2, 0f, 1e-3f, (int)parameters)) _store.Grads.CopyFrom(grads);
+                _optimizer = new Optimizer(_store, chain);
+            }
+            catch
+            {
+                _store.Dispose();
+                throw;
+            }
+            Description = string.Create(CultureInfo.InvariantCulture,
+                $"optimizer steps of {chain} over {parameters:N0} fp32 parameters");
+        }
+
+        public override string Description { get; }
+
+        public override void Step() => _optimizer.Step();
+
+        public override void Dispose()
+        {
+            _optimizer.Dispose();
+            _store.Dispose();
+        }
+    }
+
+    private sealed class TrainingWorkload : ProfileWorkload
+    {
+        private readonly Trainer _trainer;
+
+        public TrainingWorkload(ComputeDevice device, TrainConfig preset, string presetName, string optim)
+        {
+            // Steps only, never a checkpoint: the out dir is never written.
+            var config = preset with { Device = device.Id, Optim = optim, OutDir = Path.Combine(Path.GetTempPath(), "engine-profile-unused") };
+            _trainer = TrainingCorpus.Naming(config, () => new Trainer(config, device: device));
+            var model = _trainer.Model.Config;
+            Description = string.Create(CultureInfo.InvariantCulture,
+                $"training steps of preset {presetName} ({model.ParameterCount:N0} parameters: layers {model.Layers}, heads {model.Heads}, " +
+                $"width {model.Width}, block {model.BlockSize}, batch {config.BatchSize}, {optim}) on {_trainer.Data.Corpus.Source}");
+        }
+
+        public override string Description { get; }
+
+        public override void Step() => _trainer.TrainStep(readLoss: false);
+
+        public override void Dispose() => _trainer.Dispose();
+    }
+}
