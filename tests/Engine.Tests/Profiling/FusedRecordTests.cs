@@ -1,0 +1,132 @@
+using Engine.Kernels.Devices;
+using Engine.Kernels.Fusion;
+using Engine.Kernels.Profiling;
+using Engine.Tests.Ops;
+using Engine.Tests.Support;
+using FsCheck;
+using FsCheck.Fluent;
+using Xunit;
+
+namespace Engine.Tests.Profiling;
+
+/// <summary>Fused programs record each phase, with the bytes it moves, on every backend.</summary>
+[Collection(ProfilerCollection.Name)]
+public sealed class FusedRecordTests
+{
+    /// <summary>out_o = (o + 1) · Σ inputs: every input read, every output written.</summary>
+    private static FusedProgram SumProgram(int inputs, int outputs)
+    {
+        var f = new FusionBuilder($"profiled_sum_{inputs}_{outputs}");
+        var sum = f.Input("x0");
+        for (int i = 1; i < inputs; i++) sum += f.Input($"x{i}");
+        for (int o = 0; o < outputs; o++) f.Output($"y{o}", sum * (o + 2f));
+        return f.Build();
+    }
+
+    [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void MapPhaseMovesInputsPlusOutputsTimesFourBytesPerElement(string backend)
+    {
+        var device = Backends.Get(backend);
+        var cases = Gen.Choose(1, 3000).SelectMany(n => Gen.Choose(1, 3).SelectMany(k => Gen.Choose(1, 2).Select(m => (n, k, m))));
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            var (n, inputs, outputs) = c;
+            var program = SumProgram(inputs, outputs);
+            var ins = Enumerable.Range(0, inputs).Select(i => device.Upload(DeviceData.Floats(i, n))).ToArray();
+            var outs = Enumerable.Range(0, outputs).Select(_ => device.Allocate(n)).ToArray();
+            try
+            {
+                var launch = new FusedLaunch([n], ins.Select(b => new StridedSlice(b, 0, [n], [1])).ToArray(),
+                                             outs.Select(b => new BufferSlice(b, 0)).ToArray(), []);
+                var record = Assert.Single(Profiled.Run(device, () => device.RunFused(program, launch)));
+                Assert.Equal(program.ProfileName, record.Kernel);
+                Assert.True(record.Work.Bytes == (inputs + outputs) * 4L * n,
+                    $"{backend}, {inputs} inputs, {outputs} outputs, {n} elements: {record.Work.Bytes} bytes");
+                Assert.True(record.DurationNs >= 0 && record.StartNs >= 0, $"start {record.StartNs}, duration {record.DurationNs}");
+            }
+            finally
+            {
+                foreach (var b in ins.Concat(outs)) b.Dispose();
+            }
+        }).Check(TestSeeds.Quick(12));
+    }
+
+    [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void BroadcastInputCountsEachDistinctElementOnce(string backend)
+    {
+        var device = Backends.Get(backend);
+        var f = new FusionBuilder("profiled_row_bias");
+        f.Output("y", f.Input("x") + f.Input("bias"));
+        var program = f.Build();
+        const int rows = 37, cols = 53;
+        using var x = device.Upload(DeviceData.Floats(1, rows * cols));
+        using var bias = device.Upload(DeviceData.Floats(2, cols));
+        using var y = device.Allocate(rows * cols);
+        var launch = new FusedLaunch([rows, cols], [new StridedSlice(x, 0, [rows, cols], [cols, 1]), new StridedSlice(bias, 0, [rows, cols], [0, 1])],
+                                     [new BufferSlice(y, 0)], []);
+        var record = Assert.Single(Profiled.Run(device, () => device.RunFused(program, launch)));
+        Assert.Equal(4L * (rows * cols + cols + rows * cols), record.Work.Bytes);
+        Assert.Equal((double)rows * cols, record.Work.Flops);
+    }
+
+    [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void ReductionPhasesRecordBeforeTheMapPhase(string backend)
+    {
+        var device = Backends.Get(backend);
+        var f = new FusionBuilder("profiled_centre");
+        var x = f.Input("x");
+        f.Output("y", x - Fx.Sum(x * x));
+        var program = f.Build();
+        const int n = 4099;
+        using var input = device.Upload(DeviceData.Floats(1, n));
+        using var output = device.Allocate(n);
+        var launch = new FusedLaunch([n], [new StridedSlice(input, 0, [n], [1])], [new BufferSlice(output, 0)], []);
+        var records = Profiled.Run(device, () => device.RunFused(program, launch));
+
+        var reduce = Assert.Single(records, r => r.Kernel == program.ReduceProfileName(1));
+        Assert.Equal(4L * (n + 1), reduce.Work.Bytes); // x read once, one sum written
+        Assert.Equal(2.0 * n, reduce.Work.Flops);      // x·x and the accumulation
+        var map = Assert.Single(records, r => r.Kernel == program.ProfileName);
+        Assert.Equal(4L * 2 * n, map.Work.Bytes);
+        Assert.Equal((double)n, map.Work.Flops);       // the subtraction; the sum is a known value here
+        Assert.True(reduce.StartNs + reduce.DurationNs <= map.StartNs, $"reduce ends at {reduce.StartNs + reduce.DurationNs}, map starts at {map.StartNs}");
+        // GPU backends fold the reduce phase's partial sums in a kernel of their own.
+        var expected = device.Kind == DeviceKind.Cpu ? 2 : 3;
+        Assert.Equal(expected, records.Length);
+        if (expected == 3) Assert.Single(records, r => r.Kernel == program.FinalizeProfileName(1));
+    }
+
+    [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void NothingIsRecordedWhileTheProfilerIsOff(string backend)
+    {
+        var device = Backends.Get(backend);
+        var program = SumProgram(2, 1);
+        using var a = device.Upload(DeviceData.Floats(1, 100));
+        using var y = device.Allocate(100);
+        KernelProfiler.Reset();
+        Assert.False(KernelProfiler.Enabled);
+        device.RunFused(program, new FusedLaunch([100], [new StridedSlice(a, 0, [100], [1]), new StridedSlice(a, 0, [100], [1])], [y], []));
+        device.Softmax(a, y, 10, 10, log: false);
+        device.Synchronize();
+        Assert.Empty(KernelProfiler.Records);
+    }
+
+    [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void ConsecutiveLaunchesGetIncreasingStartsOnTheProfilerClock(string backend)
+    {
+        var device = Backends.Get(backend);
+        var program = SumProgram(1, 1);
+        using var a = device.Upload(DeviceData.Floats(1, 5000));
+        using var y = device.Allocate(5000);
+        var launch = new FusedLaunch([5000], [new StridedSlice(a, 0, [5000], [1])], [y], []);
+        var records = Profiled.Run(device, () =>
+        {
+            for (int i = 0; i < 4; i++) device.RunFused(program, launch);
+        });
+        Assert.Equal(4, records.Length);
+        Assert.True(records[0].StartNs >= 0, $"first start {records[0].StartNs} ns");
+        for (int i = 1; i < records.Length; i++)
+            Assert.True(records[i].StartNs >= records[i - 1].StartNs + records[i - 1].DurationNs,
+                $"launch {i} starts at {records[i].StartNs} ns, launch {i - 1} ends at {records[i - 1].StartNs + records[i - 1].DurationNs} ns");
+    }
+}
