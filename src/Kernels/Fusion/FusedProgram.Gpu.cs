@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Engine.Kernels.Devices;
+using Engine.Kernels.Profiling;
 
 namespace Engine.Kernels.Fusion;
 
@@ -73,6 +74,8 @@ public sealed partial class FusedProgram
                 foreach (var s in strides) common.Add(KernelArg.Of(s));
         }
 
+        // Work figures walk the graph: only worth it when someone records them.
+        bool profile = KernelProfiler.Enabled;
         int k = 0;
         for (int level = 1; level <= _graph.LevelCount; level++)
         {
@@ -80,13 +83,13 @@ public sealed partial class FusedProgram
             var partials = launcher.Scratch("fusion.partials", (long)CStyleRenderer.ReduceGroups * count);
             var reduce = launcher.GetKernel(source, file, names[k++]);
             launcher.Launch(reduce, [(long)CStyleRenderer.ReduceGroups * local], [local],
-                [.. common, KernelArg.Of(partials), KernelArg.Of(0L)], ReduceProfileName(level), ReduceWork(layout, level));
+                [.. common, KernelArg.Of(partials), KernelArg.Of(0L)], ReduceProfileName(level), profile ? ReduceWork(layout, level) : default);
             var finalize = launcher.GetKernel(source, file, names[k++]);
             var dst = launch.Reductions ?? new BufferSlice(reductions!, 0);
             launcher.Launch(finalize, [local], [local],
                 [KernelArg.Of(partials), KernelArg.Of(0L), KernelArg.Of(reductions!), KernelArg.Of(0L),
                  KernelArg.Of(dst.Buffer), KernelArg.Of(dst.Offset), KernelArg.Of(launch.Reductions is null ? 0 : 1)],
-                FinalizeProfileName(level), FinalizeWork(level));
+                FinalizeProfileName(level), profile ? FinalizeWork(level) : default);
         }
         if (OutputCount > 0 && layout.Count > 0)
         {
@@ -94,7 +97,7 @@ public sealed partial class FusedProgram
             var args = new List<KernelArg>(common);
             foreach (var o in launch.Outputs) { args.Add(KernelArg.Of(o.Buffer)); args.Add(KernelArg.Of(o.Offset)); }
             long global = (layout.Count + local - 1) / local * local;
-            launcher.Launch(map, [global], [local], args.ToArray(), ProfileName, MapWork(layout));
+            launcher.Launch(map, [global], [local], args.ToArray(), ProfileName, profile ? MapWork(layout) : default);
         }
     }
 

@@ -9,14 +9,26 @@ namespace Engine.Kernels.Fusion;
 /// </summary>
 public sealed partial class FusedProgram
 {
+    // Built once: a launch passes its names whether or not the profiler is on.
+    private string[]? _reduceProfileNames;
+    private string[]? _finalizeProfileNames;
+
     /// <summary>Profiler name of the map phase (the one that writes the outputs).</summary>
-    public string ProfileName => $"fused:{Name}";
+    public string ProfileName => field ??= $"fused:{Name}";
 
     /// <summary>Profiler name of reduce level <paramref name="level"/> (1-based).</summary>
-    public string ReduceProfileName(int level) => $"{ProfileName}:reduce{level}";
+    public string ReduceProfileName(int level) => LevelName(ref _reduceProfileNames, "reduce", level);
 
     /// <summary>Profiler name of the GPU kernel that folds level <paramref name="level"/>'s partial sums.</summary>
-    public string FinalizeProfileName(int level) => $"{ProfileName}:finalize{level}";
+    public string FinalizeProfileName(int level) => LevelName(ref _finalizeProfileNames, "finalize", level);
+
+    private string LevelName(ref string[]? names, string phase, int level)
+    {
+        if (level < 1 || level > ReductionLevels)
+            throw new ArgumentOutOfRangeException(nameof(level), level, $"program '{Name}' has reduce levels 1..{ReductionLevels}");
+        names ??= Enumerable.Range(1, ReductionLevels).Select(l => $"{ProfileName}:{phase}{l}").ToArray();
+        return names[level - 1];
+    }
 
     /// <summary>
     /// The map phase's minimal traffic and arithmetic: each input it reads, once per distinct element (a broadcast

@@ -13,7 +13,7 @@ public sealed unsafe partial class OpenClDevice
     private readonly Dictionary<string, OpenClBuffer> _scratch = new();
     private readonly List<PendingEvent> _pending = new();
 
-    /// <summary>Host clock minus device clock (ns), from the first timed launch; null until then.</summary>
+    /// <summary>Host clock minus device clock (ns), the tightest bound from the timed launches so far; null before the first.</summary>
     private long? _deviceToHostNs;
 
     /// <summary>A timed launch: its event, what to record it as, and the host time just before it was enqueued.</summary>
@@ -137,28 +137,38 @@ public sealed unsafe partial class OpenClDevice
         if (_pending.Count == 0) return;
         try
         {
-            foreach (var p in _pending)
+            var times = new (ulong Queued, ulong Start, ulong End)[_pending.Count];
+            for (int i = 0; i < times.Length; i++)
             {
+                var p = _pending[i];
                 var evt = p.Event;
                 ClError.Check(ClNative.clWaitForEvents(1, &evt), $"clWaitForEvents({p.Kernel})");
-                ulong queued, start, end;
-                ClError.Check(ClNative.clGetEventProfilingInfo(evt, Cl.ProfilingCommandQueued, sizeof(ulong), &queued, null),
-                              $"clGetEventProfilingInfo({p.Kernel})");
-                ClError.Check(ClNative.clGetEventProfilingInfo(evt, Cl.ProfilingCommandStart, sizeof(ulong), &start, null),
-                              $"clGetEventProfilingInfo({p.Kernel})");
-                ClError.Check(ClNative.clGetEventProfilingInfo(evt, Cl.ProfilingCommandEnd, sizeof(ulong), &end, null),
-                              $"clGetEventProfilingInfo({p.Kernel})");
-                // The device clock has its own origin. One offset, taken when the first timed launch was queued, maps it
-                // onto the host clock; later launches keep their device-measured spacing, so they never appear to overlap.
-                _deviceToHostNs ??= KernelProfiler.HostNanoseconds(p.EnqueuedAt) - (long)queued;
-                long startNs = KernelProfiler.SinceEpoch((long)start + _deviceToHostNs.Value);
-                KernelProfiler.Record(p.Kernel, Id, startNs, (long)(end - start), p.Work);
+                times[i] = (Timestamp(p, Cl.ProfilingCommandQueued), Timestamp(p, Cl.ProfilingCommandStart), Timestamp(p, Cl.ProfilingCommandEnd));
+                // The device clock has its own origin. A launch is queued after the host read the clock before enqueueing it,
+                // so host minus device time at that point bounds the offset between the clocks from below; the largest bound
+                // seen is the closest. Every start then lies after its launch was enqueued, and launches of one batch keep their
+                // device-measured spacing, so they never appear to overlap.
+                long bound = KernelProfiler.HostNanoseconds(p.EnqueuedAt) - (long)times[i].Queued;
+                if (_deviceToHostNs is not { } known || bound > known) _deviceToHostNs = bound;
+            }
+            for (int i = 0; i < times.Length; i++)
+            {
+                long startNs = KernelProfiler.SinceEpoch((long)times[i].Start + _deviceToHostNs!.Value);
+                KernelProfiler.Record(_pending[i].Kernel, Id, startNs, (long)(times[i].End - times[i].Start), _pending[i].Work);
             }
         }
         finally
         {
             ReleasePendingEvents();
         }
+    }
+
+    private static ulong Timestamp(PendingEvent pending, uint what)
+    {
+        ulong value;
+        ClError.Check(ClNative.clGetEventProfilingInfo(pending.Event, what, sizeof(ulong), &value, null),
+                      $"clGetEventProfilingInfo({pending.Kernel})");
+        return value;
     }
 
     private void ReleasePendingEvents()
