@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Engine.Kernels.Cpu;
 
 /// <summary>
@@ -11,6 +12,7 @@ internal static unsafe class GemmBlocked<TKernel> where TKernel : struct, IGemmM
 {
     public static int KcMax = 256, McMax = 192, NcMax = 2048;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(in GemmProblem p, int m0, int m1, int n0, int n1)
     {
         int mr = TKernel.Rows, nr = TKernel.Columns;
@@ -71,6 +73,7 @@ internal static unsafe class GemmBlocked<TKernel> where TKernel : struct, IGemmM
     /// Writes the valid corner of an edge tile (already scaled by alpha) into C with the store's rule, rounding
     /// exactly as the kernels' vector stores do (beta * C + AB as one fused multiply-add).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MergeTile(float* tile, int ldt, float* c, long ldc, int rows, int columns, in GemmStore store)
     {
         float beta = store.Beta;

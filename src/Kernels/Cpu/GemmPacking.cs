@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Engine.Kernels.Cpu;
@@ -10,6 +11,7 @@ namespace Engine.Kernels.Cpu;
 internal static unsafe class GemmPacking
 {
     /// <summary>Packs op(A)[i0 .. i0+mc, k0 .. k0+kc] into ceil(mc / mr) panels of mr x kc.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(in GemmProblem p, int i0, int mc, int k0, int kc, int mr, float* dst)
     {
         for (int panel = 0; panel < mc; panel += mr, dst += (long)mr * kc)
@@ -60,6 +62,7 @@ internal static unsafe class GemmPacking
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackBPanel(in GemmProblem p, int j0, int columns, int k0, int kc, int nr, float* dst)
     {
         if (columns < nr) new Span<float>(dst, nr * kc).Clear();
