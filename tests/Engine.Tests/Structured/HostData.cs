@@ -59,7 +59,7 @@ internal static class HostData
 
     public static void Near(double expected, double actual, double relative, string what, double absolute = 1e-7)
     {
-        if (!(Math.Abs(actual - expected) <= relative * Math.Abs(expected) + absolute))
+        if (!(Math.Abs(actual - expected) <= relative * Math.Abs(expected) + absolute) && !expected.Equals(actual))
             throw new XunitException($"{what}: expected {expected:R}, got {actual:R}");
     }
 
