@@ -20,15 +20,3 @@ public abstract class LearningRateSchedule
 
     public static implicit operator LearningRateSchedule(double learningRate) => Constant(learningRate);
 }
-
-public sealed class ConstantSchedule : LearningRateSchedule
-{
-    public ConstantSchedule(double learningRate) =>
-        LearningRate = Hyperparameter.NonNegative(learningRate, nameof(learningRate));
-
-    public double LearningRate { get; }
-
-    public override double At(long iteration) => LearningRate;
-
-    public override string ToString() => $"constant({LearningRate})";
-}

@@ -8,11 +8,10 @@ public sealed unsafe partial class CpuDevice
 
     public override void Copy(StridedSlice src, StridedSlice dst)
     {
-        var view = StridedCopyPlan.Create(src, dst, MaxCopyRank);
-        if (view.Count == 0) return;
+        var plan = StridedCopyPlan.Create(src, dst, MaxCopyRank);
         var source = (int*)StridedOrigin(src, nameof(src));
         var target = (int*)StridedOrigin(dst, nameof(dst));
-        view.Run(source, target);
+        if (plan.Count > 0) plan.Run(source, target);
     }
 
     /// <summary>

@@ -23,7 +23,7 @@ public sealed unsafe partial class CpuDevice
     private float* GemmOperand(BufferSlice slice, string name, int batch, long batchStride, int rows, int cols,
                                long ld, string ldName)
     {
-        if (ld < Math.Max(1, cols))
+        if (ld < cols)
             throw new ArgumentOutOfRangeException(ldName, ld,
                 $"{ldName} = {ld} is smaller than the {cols} columns of stored matrix {name} ({rows} x {cols})");
         if (batchStride < 0)

@@ -28,4 +28,11 @@ internal unsafe interface IGemmMicroKernel
     /// </summary>
     static abstract void RunNarrow(int vectors, int kc, float* a, long rowStride, long kStride, float* b, float* c, long ldc,
                                    in GemmStore store);
+
+    /// <summary>
+    /// Full-width tile of only <paramref name="rows"/> rows (fewer than Rows), A[r, k] at a[r * rowStride + k * kStride]:
+    /// the last row panel of a ragged M, written straight to C.
+    /// </summary>
+    static abstract void RunRows(int rows, int kc, float* a, long rowStride, long kStride, float* b, float* c, long ldc,
+                                 in GemmStore store);
 }

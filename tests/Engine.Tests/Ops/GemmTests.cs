@@ -39,7 +39,7 @@ public class GemmTests
         select new Case(batch, m, n, k, transA, transB, pads.Item1, pads.Item2, pads.Item3,
                         broadcast.Item1, broadcast.Item2, alpha, beta, seed);
 
-    /// <summary>Larger shapes that take the packed, multi-threaded and batch-parallel paths.</summary>
+    /// <summary>Larger shapes that take the packed, multi-threaded and batch-parallel paths, and empty extents.</summary>
     private static readonly Case[] Fixed =
     [
         new(1, 67, 131, 259, false, false, 0, 0, 0, false, false, 1f, 0f, 1),
@@ -48,6 +48,9 @@ public class GemmTests
         new(1, 1, 300, 600, false, false, 0, 0, 0, false, false, 1f, 0f, 4),
         new(6, 64, 64, 65, true, false, 0, 0, 0, false, true, 1f, 0f, 5),
         new(4, 130, 70, 140, false, true, 0, 0, 0, true, false, -1f, 0.5f, 6),
+        new(2, 5, 7, 0, false, false, 0, 0, 1, false, false, 1f, 0.5f, 7),
+        new(1, 0, 7, 3, true, false, 0, 0, 0, false, false, 1f, 0f, 8),
+        new(3, 4, 0, 3, false, true, 0, 0, 2, false, false, 1f, 0f, 9),
     ];
 
     [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
