@@ -8,7 +8,7 @@ public sealed partial class OpenClDevice
 
     public override void Copy(StridedSlice src, StridedSlice dst)
     {
-        var layout = OpenClCopyLayout.Create(src, dst, MaxCopyRank);
+        var layout = CopyLayout.Create(src, dst, MaxCopyRank);
         CheckStrided(src, nameof(src));
         CheckStrided(dst, nameof(dst));
         if (layout.Count == 0) return;
