@@ -1,4 +1,3 @@
-
 namespace Engine.Kernels.Devices;
 
 /// <summary>
