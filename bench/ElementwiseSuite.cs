@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+using Engine.Kernels.Cpu;
 using Engine.Kernels.Devices;
 using Engine.Kernels.Fusion;
 
@@ -30,6 +32,20 @@ public static class ElementwiseSuite
         return f.Build();
     }
 
+    /// <summary>The in-process anchor: a = b + c with TensorPrimitives.Add, split in two halves over two threads.</summary>
+    private static double TensorPrimitivesAdd(long n, int reps)
+    {
+        var a = new float[n]; var b = new float[n]; var c = new float[n];
+        b.AsSpan().Fill(1); c.AsSpan().Fill(2);
+        long half = n / 2;
+        double t = Timing.MedianSeconds(() => Parallel.For(0, 2, i =>
+        {
+            long start = i * half, count = i == 0 ? half : n - half;
+            TensorPrimitives.Add(b.AsSpan((int)start, (int)count), c.AsSpan((int)start, (int)count), a.AsSpan((int)start, (int)count));
+        }), () => { }, reps: reps);
+        return 12.0 * n / t / 1e9;
+    }
+
     private static StridedSlice Dense(DeviceBuffer buffer, long n) => new(buffer, 0, [n], [1]);
 
     public static IEnumerable<BenchRecord> Run(ComputeDevice device, bool quick)
@@ -46,6 +62,8 @@ public static class ElementwiseSuite
         var triad = new FusedLaunch([n], [Dense(b, n), Dense(c, n)], [a], [3f]);
         double t = Timing.MedianSeconds(() => device.RunFused(Triad, triad), device.Synchronize, reps: reps);
         yield return new BenchRecord("triad", device.Id, $"{n}", 12.0 * n / t / 1e9, "GB/s");
+        if (device is CpuDevice)
+            yield return new BenchRecord("triad_anchor", "tensorprimitives-add-2-threads", $"{n}", TensorPrimitivesAdd(n, reps), "GB/s");
 
         // fused: reads x, w, b; writes y: 16 bytes per element.
         var fused = new FusedLaunch([n], [Dense(a, n), Dense(b, n), Dense(c, n)], [d], [0.5f]);

@@ -1,5 +1,8 @@
 using Engine.Kernels.Devices;
 using Engine.Kernels.Fusion;
+using Engine.Models.Config;
+using Engine.Models.Data;
+using Engine.Models.Training;
 using Engine.Tensors;
 using Xunit;
 
@@ -62,5 +65,39 @@ public class ReadmeExampleTests
             Assert.Equal(hp[i] - 0.1 * m2d / (Math.Sqrt(v2d) + 1e-8), rp[i], 5);
             Assert.Equal(m2d, outM.ToArray()[i], 6);
         }
+    }
+
+    [Fact]
+    public void TrainingExampleRunsAndLeavesACheckpoint()
+    {
+        var dir = Directory.CreateTempSubdirectory("engine-readme-");
+        try
+        {
+            var data = Path.Combine(dir.FullName, "tiny.txt");
+            File.WriteAllText(data, GeneratedCorpus.Create(60_000, seed: 3).Text);
+            // The README's settings, shrunk so the test stays fast.
+            var config = TrainConfig.Tiny with
+            {
+                Data = data, MaxIters = 20, OutDir = Path.Combine(dir.FullName, "out"),
+                Layers = 1, Width = 32, Heads = 2, BlockSize = 16, BatchSize = 4, WarmupIters = 2, LrDecayIters = 20,
+            };
+            var steps = new List<long>();
+            using var trainer = new Trainer(config);
+            var result = trainer.Run(new InlineReport(p => steps.Add(p.Step)));
+            Assert.Equal(20, result.Step);
+            Assert.Equal(new long[] { 10, 20 }, steps);
+            Assert.True(double.IsFinite(result.ValLoss));
+            Assert.NotNull(result.Checkpoint);
+            Assert.True(File.Exists(Path.Combine(config.OutDir, result.Checkpoint + ".safetensors")));
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private sealed class InlineReport(Action<TrainProgress> report) : IProgress<TrainProgress>
+    {
+        public void Report(TrainProgress value) => report(value);
     }
 }

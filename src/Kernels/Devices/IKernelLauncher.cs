@@ -46,6 +46,13 @@ public interface IKernelLauncher
     void Launch(CompiledKernel kernel, ReadOnlySpan<long> globalSize, ReadOnlySpan<long> localSize, ReadOnlySpan<KernelArg> args,
                 string profileName, KernelWork work) => Launch(kernel, globalSize, localSize, args);
 
-    /// <summary>Scratch memory owned by the launcher, reused between launches (at least <paramref name="length"/> elements).</summary>
+    /// <summary>
+    /// Scratch memory owned by the launcher, reused between launches (at least <paramref name="length"/> elements).
+    /// Every user of a scratch buffer holds <see cref="ScratchLock"/> from the first launch that writes it to the
+    /// last that reads it: a device is shared by threads, and one buffer per purpose cannot serve two sequences at once.
+    /// </summary>
     DeviceBuffer Scratch(string purpose, long length);
+
+    /// <summary>Held (it is re-entrant) for the whole of a launch sequence that uses <see cref="Scratch"/> buffers.</summary>
+    Lock ScratchLock { get; }
 }

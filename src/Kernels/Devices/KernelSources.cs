@@ -30,7 +30,12 @@ public static class KernelSources
     /// <summary>The macro prelude a backend prepends to every kernel source of <paramref name="dialect"/>.</summary>
     public static string Prelude(KernelDialect dialect) => Load(PreludeName(dialect));
 
-    /// <summary>The text of embedded source <paramref name="fileName"/> (e.g. "gemm.cl").</summary>
+    /// <summary>
+    /// The text of embedded source <paramref name="fileName"/> (e.g. "gemm.cl"), with each <c>#include "x.h"</c> of a
+    /// sibling header replaced by the header's text between <c>#line</c> directives, so compiler messages still name
+    /// the right file and line. Runtime compilers see no include path; clang (tools/check-ptx.sh) resolves the same
+    /// includes from the directory.
+    /// </summary>
     public static string Load(string fileName) => Loaded.GetOrAdd(fileName, static name =>
     {
         using var stream = Assembly.GetManifestResourceStream(ResourcePrefix + name)
@@ -38,8 +43,31 @@ public static class KernelSources
                 $"no embedded kernel source '{name}'; embedded: {string.Join(", ", Assembly.GetManifestResourceNames().Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal)).Select(n => n[ResourcePrefix.Length..]))}",
                 nameof(fileName));
         using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
+        return InlineIncludes(name, reader.ReadToEnd());
     });
+
+    private static string InlineIncludes(string name, string text)
+    {
+        if (!text.Contains("#include \"", StringComparison.Ordinal)) return text;
+        var lines = text.Split('\n');
+        var result = new System.Text.StringBuilder();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            var line = lines[i].TrimEnd('\r');
+            if (line.StartsWith("#include \"", StringComparison.Ordinal) && line.EndsWith('"'))
+            {
+                var header = line["#include \"".Length..^1];
+                result.Append($"#line 1 \"{header}\"\n").Append(Load(header)).Append('\n')
+                      .Append($"#line {i + 2} \"{name}\"\n");
+            }
+            else
+            {
+                result.Append(lines[i]);
+                if (i < lines.Length - 1) result.Append('\n');
+            }
+        }
+        return result.ToString();
+    }
 
     /// <summary>Every embedded kernel file (*.cl), by file name.</summary>
     public static IReadOnlyDictionary<string, string> All => Kernels.Value;

@@ -56,48 +56,52 @@ public sealed partial class FusedProgram
         var source = Source(launcher.Dialect, rank, local);
         var file = KernelStem + CStyleRenderer.VariantSuffix(rank) + renderer.Extension;
         var names = KernelNames(rank);
-        DeviceBuffer? reductions = ReductionCount > 0 ? launcher.Scratch("fusion.reductions", ReductionCount) : null;
+        // The reduction scratch buffers are the launcher's: hold them for the whole program.
+        lock (launcher.ScratchLock)
+        {
+            DeviceBuffer? reductions = ReductionCount > 0 ? launcher.Scratch("fusion.reductions", ReductionCount) : null;
 
-        var common = new List<KernelArg>();
-        for (int i = 0; i < InputCount; i++)
-        {
-            common.Add(KernelArg.Of(launch.Inputs[i].Buffer));
-            common.Add(KernelArg.Of(launch.Inputs[i].Offset));
-        }
-        if (reductions is not null) { common.Add(KernelArg.Of(reductions)); common.Add(KernelArg.Of(0L)); }
-        foreach (var s in launch.Scalars) common.Add(KernelArg.Of(s));
-        common.Add(KernelArg.Of(layout.Count));
-        if (rank > 0)
-        {
-            foreach (var d in layout.Shape) common.Add(KernelArg.Of(d));
-            foreach (var strides in layout.Strides)
-                foreach (var s in strides) common.Add(KernelArg.Of(s));
-        }
+            var common = new List<KernelArg>();
+            for (int i = 0; i < InputCount; i++)
+            {
+                common.Add(KernelArg.Of(launch.Inputs[i].Buffer));
+                common.Add(KernelArg.Of(launch.Inputs[i].Offset));
+            }
+            if (reductions is not null) { common.Add(KernelArg.Of(reductions)); common.Add(KernelArg.Of(0L)); }
+            foreach (var s in launch.Scalars) common.Add(KernelArg.Of(s));
+            common.Add(KernelArg.Of(layout.Count));
+            if (rank > 0)
+            {
+                foreach (var d in layout.Shape) common.Add(KernelArg.Of(d));
+                foreach (var strides in layout.Strides)
+                    foreach (var s in strides) common.Add(KernelArg.Of(s));
+            }
 
-        // Work figures walk the graph: only worth it when someone records them.
-        bool profile = KernelProfiler.Enabled;
-        int k = 0;
-        for (int level = 1; level <= _graph.LevelCount; level++)
-        {
-            int count = _graph.ReductionsOfLevel(level).Length;
-            var partials = launcher.Scratch("fusion.partials", (long)CStyleRenderer.ReduceGroups * count);
-            var reduce = launcher.GetKernel(source, file, names[k++]);
-            launcher.Launch(reduce, [(long)CStyleRenderer.ReduceGroups * local], [local],
-                [.. common, KernelArg.Of(partials), KernelArg.Of(0L)], ReduceProfileName(level), profile ? ReduceWork(layout, level) : default);
-            var finalize = launcher.GetKernel(source, file, names[k++]);
-            var dst = launch.Reductions ?? new BufferSlice(reductions!, 0);
-            launcher.Launch(finalize, [local], [local],
-                [KernelArg.Of(partials), KernelArg.Of(0L), KernelArg.Of(reductions!), KernelArg.Of(0L),
-                 KernelArg.Of(dst.Buffer), KernelArg.Of(dst.Offset), KernelArg.Of(launch.Reductions is null ? 0 : 1)],
-                FinalizeProfileName(level), profile ? FinalizeWork(level) : default);
-        }
-        if (OutputCount > 0 && layout.Count > 0)
-        {
-            var map = launcher.GetKernel(source, file, names[k]);
-            var args = new List<KernelArg>(common);
-            foreach (var o in launch.Outputs) { args.Add(KernelArg.Of(o.Buffer)); args.Add(KernelArg.Of(o.Offset)); }
-            long global = (layout.Count + local - 1) / local * local;
-            launcher.Launch(map, [global], [local], args.ToArray(), ProfileName, profile ? MapWork(layout) : default);
+            // Work figures walk the graph: only worth it when someone records them.
+            bool profile = KernelProfiler.Enabled;
+            int k = 0;
+            for (int level = 1; level <= _graph.LevelCount; level++)
+            {
+                int count = _graph.ReductionsOfLevel(level).Length;
+                var partials = launcher.Scratch("fusion.partials", (long)CStyleRenderer.ReduceGroups * count);
+                var reduce = launcher.GetKernel(source, file, names[k++]);
+                launcher.Launch(reduce, [(long)CStyleRenderer.ReduceGroups * local], [local],
+                    [.. common, KernelArg.Of(partials), KernelArg.Of(0L)], ReduceProfileName(level), profile ? ReduceWork(layout, level) : default);
+                var finalize = launcher.GetKernel(source, file, names[k++]);
+                var dst = launch.Reductions ?? new BufferSlice(reductions!, 0);
+                launcher.Launch(finalize, [local], [local],
+                    [KernelArg.Of(partials), KernelArg.Of(0L), KernelArg.Of(reductions!), KernelArg.Of(0L),
+                     KernelArg.Of(dst.Buffer), KernelArg.Of(dst.Offset), KernelArg.Of(launch.Reductions is null ? 0 : 1)],
+                    FinalizeProfileName(level), profile ? FinalizeWork(level) : default);
+            }
+            if (OutputCount > 0 && layout.Count > 0)
+            {
+                var map = launcher.GetKernel(source, file, names[k]);
+                var args = new List<KernelArg>(common);
+                foreach (var o in launch.Outputs) { args.Add(KernelArg.Of(o.Buffer)); args.Add(KernelArg.Of(o.Offset)); }
+                long global = (layout.Count + local - 1) / local * local;
+                launcher.Launch(map, [global], [local], args.ToArray(), ProfileName, profile ? MapWork(layout) : default);
+            }
         }
     }
 

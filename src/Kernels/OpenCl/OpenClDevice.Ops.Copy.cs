@@ -8,7 +8,7 @@ public sealed partial class OpenClDevice
 
     public override void Copy(StridedSlice src, StridedSlice dst)
     {
-        var layout = OpenClCopyLayout.Create(src, dst, MaxCopyRank);
+        var layout = CopyLayout.Create(src, dst, MaxCopyRank);
         CheckStrided(src, nameof(src));
         CheckStrided(dst, nameof(dst));
         if (layout.Count == 0) return;
@@ -29,13 +29,16 @@ public sealed partial class OpenClDevice
         else
         {
             // Shape and both stride lists travel in one small scratch buffer (3 * rank Int64 values).
-            long[] packed = [.. layout.Shape, .. layout.SrcStrides, .. layout.DstStrides];
-            var scratch = Scratch("copy-layout", 2L * packed.Length);
-            Write<long>(scratch, packed);
-            LaunchPerItem(OpKernel("copy.cl", "copy_strided"), layout.Count,
-                [KernelArg.Of(src.Buffer), KernelArg.Of(src.Offset), KernelArg.Of(dst.Buffer), KernelArg.Of(dst.Offset),
-                 KernelArg.Of(scratch), KernelArg.Of(0L), KernelArg.Of(layout.Rank), KernelArg.Of(layout.Count)],
-                Traffic(2 * layout.Count));
+            lock (ScratchLock)
+            {
+                long[] packed = [.. layout.Shape, .. layout.SrcStrides, .. layout.DstStrides];
+                var scratch = Scratch("copy-layout", 2L * packed.Length);
+                Write<long>(scratch, packed);
+                LaunchPerItem(OpKernel("copy.cl", "copy_strided"), layout.Count,
+                    [KernelArg.Of(src.Buffer), KernelArg.Of(src.Offset), KernelArg.Of(dst.Buffer), KernelArg.Of(dst.Offset),
+                     KernelArg.Of(scratch), KernelArg.Of(0L), KernelArg.Of(layout.Rank), KernelArg.Of(layout.Count)],
+                    Traffic(2 * layout.Count));
+            }
         }
     }
 

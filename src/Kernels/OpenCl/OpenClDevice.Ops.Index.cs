@@ -54,12 +54,15 @@ public sealed partial class OpenClDevice
         if (count == 0) return;
         int bound = (int)Math.Min(limit, int.MaxValue);
         long groups = Math.Clamp((count + OpGroupSize - 1) / OpGroupSize, 1, IndexCheckGroups);
-        var firstBad = Scratch("index-check", 2 * groups);
-        Launch(OpKernel("index_check.cl", "index_check"), [groups * OpGroupSize], [OpGroupSize],
-            [Buf(indices), Off(indices), KernelArg.Of(count), KernelArg.Of(bound), KernelArg.Of(firstBad), KernelArg.Of(0L)],
-            Traffic(count + 2 * groups));
         Span<long> perGroup = stackalloc long[(int)groups];
-        Read<long>(firstBad, perGroup);
+        lock (ScratchLock)
+        {
+            var firstBad = Scratch("index-check", 2 * groups);
+            Launch(OpKernel("index_check.cl", "index_check"), [groups * OpGroupSize], [OpGroupSize],
+                [Buf(indices), Off(indices), KernelArg.Of(count), KernelArg.Of(bound), KernelArg.Of(firstBad), KernelArg.Of(0L)],
+                Traffic(count + 2 * groups));
+            Read<long>(firstBad, perGroup);
+        }
         long position = long.MaxValue;
         foreach (var p in perGroup)
             if (p >= 0 && p < position) position = p;

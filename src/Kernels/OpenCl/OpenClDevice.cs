@@ -16,6 +16,8 @@ public sealed unsafe partial class OpenClDevice : ComputeDevice, IKernelLauncher
     private readonly nint _queue;
     /// <summary>Guards queue state that OpenCL does not make thread-safe: kernel arguments, caches, pending events.</summary>
     private readonly Lock _sync = new();
+
+    public Lock ScratchLock { get; } = new();
     private bool _disposed;
 
     internal OpenClDevice(OpenClDeviceInfo info, string? kernelCacheDirectory = null)

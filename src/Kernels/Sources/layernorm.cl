@@ -2,15 +2,7 @@
 // y = (x - mean) * rstd * gamma + beta, rstd = 1 / sqrt(var + eps), var the biased variance computed in a
 // second pass over (x - mean)^2. Writes mean[row] and rstd[row] for the backward pass.
 
-#ifndef WG_SIZE
-#define WG_SIZE 256
-#endif
-
-#if HAS_FP64
-typedef double acc_t;
-#else
-typedef float acc_t;
-#endif
+#include "rows.h"
 
 KERNEL void layernorm_rows(GLOBAL const float* RESTRICT x, LONG x_off,
                            GLOBAL const float* RESTRICT gamma, LONG gamma_off,
@@ -20,7 +12,7 @@ KERNEL void layernorm_rows(GLOBAL const float* RESTRICT x, LONG x_off,
                            GLOBAL float* RESTRICT rstd_out, LONG rstd_off,
                            int cols, float eps)
 {
-    LOCAL_MEM acc_t partial[WG_SIZE];
+    LOCAL_MEM acc_t scratch[WG_SIZE];
     const int lid = (int)LOCAL_ID(0);
     const LONG row = (LONG)GROUP_ID(0);
     GLOBAL const float* xr = x + x_off + row * cols;
@@ -28,15 +20,7 @@ KERNEL void layernorm_rows(GLOBAL const float* RESTRICT x, LONG x_off,
 
     acc_t sum = 0;
     for (int c = lid; c < cols; c += WG_SIZE) sum += (acc_t)xr[c];
-    partial[lid] = sum;
-    BARRIER();
-    for (int s = WG_SIZE / 2; s > 0; s >>= 1)
-    {
-        if (lid < s) partial[lid] += partial[lid + s];
-        BARRIER();
-    }
-    const acc_t mean = partial[0] / (acc_t)cols;
-    BARRIER();
+    const acc_t mean = group_sum(scratch, sum) / (acc_t)cols;
 
     acc_t squares = 0;
     for (int c = lid; c < cols; c += WG_SIZE)
@@ -44,14 +28,7 @@ KERNEL void layernorm_rows(GLOBAL const float* RESTRICT x, LONG x_off,
         const acc_t d = (acc_t)xr[c] - mean;
         squares += d * d;
     }
-    partial[lid] = squares;
-    BARRIER();
-    for (int s = WG_SIZE / 2; s > 0; s >>= 1)
-    {
-        if (lid < s) partial[lid] += partial[lid + s];
-        BARRIER();
-    }
-    const float variance = (float)(partial[0] / (acc_t)cols);
+    const float variance = (float)(group_sum(scratch, squares) / (acc_t)cols);
     const float rstd = 1.0f / SQRTF(variance + eps);
     const float mean_f = (float)mean;
 

@@ -36,6 +36,7 @@
 #define KERNEL extern "C" __global__
 #define GLOBAL
 #define LOCAL_MEM __shared__
+#define LOCAL_PTR            /* shared memory is addressed through generic pointers */
 #define RESTRICT __restrict__
 #define DEVICE_FN static __device__ __forceinline__
 

@@ -18,6 +18,7 @@
 #define KERNEL __kernel
 #define GLOBAL __global
 #define LOCAL_MEM __local
+#define LOCAL_PTR __local   /* a pointer parameter into LOCAL_MEM */
 #define RESTRICT restrict
 #define DEVICE_FN static inline
 

@@ -9,9 +9,9 @@ public sealed record SampleOptions(int MaxNewTokens = 500, float Temperature = 0
 {
     public void Validate()
     {
-        if (MaxNewTokens < 0) throw new ArgumentOutOfRangeException(nameof(MaxNewTokens), MaxNewTokens, "--max-new-tokens must be >= 0");
+        if (MaxNewTokens < 0) throw new ArgumentOutOfRangeException(nameof(MaxNewTokens), MaxNewTokens, "MaxNewTokens (--length) must be >= 0");
         if (!(Temperature >= 0) || float.IsInfinity(Temperature))
-            throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature, "--temperature must be a finite number >= 0");
-        if (TopK < 0) throw new ArgumentOutOfRangeException(nameof(TopK), TopK, "--top-k must be >= 0 (0: no top-k filter)");
+            throw new ArgumentOutOfRangeException(nameof(Temperature), Temperature, "Temperature (--temperature) must be a finite number >= 0");
+        if (TopK < 0) throw new ArgumentOutOfRangeException(nameof(TopK), TopK, "TopK (--top-k) must be >= 0 (0: no top-k filter)");
     }
 }

@@ -1,15 +1,13 @@
-using Engine.Kernels.Devices;
-
-namespace Engine.Kernels.OpenCl;
+namespace Engine.Kernels.Devices;
 
 /// <summary>
-/// A strided copy reduced to its simplest equivalent for the copy kernels: size-1 dimensions dropped and
+/// A strided copy reduced to its simplest equivalent for every backend's copy kernels: size-1 dimensions dropped and
 /// neighbouring dimensions merged wherever both views are contiguous across them, so a dense copy becomes
 /// one flat kernel and a transpose keeps only the dimensions that really jump.
 /// </summary>
-internal sealed class OpenClCopyLayout
+internal sealed class CopyLayout
 {
-    private OpenClCopyLayout(long[] shape, long[] srcStrides, long[] dstStrides, long count)
+    private CopyLayout(long[] shape, long[] srcStrides, long[] dstStrides, long count)
     {
         Shape = shape;
         SrcStrides = srcStrides;
@@ -23,7 +21,7 @@ internal sealed class OpenClCopyLayout
     public long Count { get; }
     public int Rank => Shape.Length;
 
-    public static OpenClCopyLayout Create(StridedSlice src, StridedSlice dst, int maxRank)
+    public static CopyLayout Create(StridedSlice src, StridedSlice dst, int maxRank)
     {
         Validate(src, nameof(src), maxRank);
         Validate(dst, nameof(dst), maxRank);
@@ -52,7 +50,7 @@ internal sealed class OpenClCopyLayout
             ds.Add(dst.Strides[d]);
         }
         if (shape.Count == 0) { shape.Add(1); ss.Add(1); ds.Add(1); }
-        return new OpenClCopyLayout([.. shape], [.. ss], [.. ds], count);
+        return new CopyLayout([.. shape], [.. ss], [.. ds], count);
     }
 
     private static void Validate(StridedSlice view, string name, int maxRank)

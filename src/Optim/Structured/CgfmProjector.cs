@@ -1,0 +1,69 @@
+using Engine.Kernels.Devices;
+using Engine.Tensors;
+
+namespace Engine.Optim.Structured;
+
+/// <summary>
+/// The rank-r "global" subspace of one m×n gradient matrix (CGFM-LR, after GaLore): the top-r singular vectors
+/// on the smaller side, Q (n×r) when m ≥ n, else P (m×r). Refreshing is host work (exact SVD of G, every T_p
+/// steps); projecting is device work: G_glob = (G Q) Qᵀ or P (Pᵀ G), two skinny GEMMs (phase S).
+/// The basis tensor is allocated once, here, so create the projector outside any TensorScope.
+/// </summary>
+public sealed class CgfmProjector : IDisposable
+{
+    private readonly Tensor _basis;
+
+    public CgfmProjector(ComputeDevice device, int rows, int cols, int rank)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (rows < 1 || cols < 1)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"CGFM needs a matrix with rows, cols >= 1, got [{rows}, {cols}]");
+        if (rank < 1 || rank > Math.Min(rows, cols))
+            throw new ArgumentOutOfRangeException(nameof(rank), rank, $"rank must lie in [1, min(m, n) = {Math.Min(rows, cols)}] for a [{rows}, {cols}] matrix, got {rank}");
+        Rows = rows;
+        Cols = cols;
+        Rank = rank;
+        _basis = Tensor.Zeros(device, RightSide ? cols : rows, rank);
+    }
+
+    public int Rows { get; }
+    public int Cols { get; }
+    public int Rank { get; }
+
+    /// <summary>True when the basis spans right singular vectors (m ≥ n, Q is n×r); false for left ones (P is m×r).</summary>
+    public bool RightSide => Rows >= Cols;
+
+    /// <summary>Whether <see cref="Refresh"/> has run at least once.</summary>
+    public bool HasBasis { get; private set; }
+
+    /// <summary>Q (n×r) or P (m×r), orthonormal columns.</summary>
+    public Tensor Basis => _basis;
+
+    /// <summary>Recomputes the basis from <paramref name="grad"/> by exact SVD on the host (reads the gradient: it syncs).</summary>
+    public void Refresh(Tensor grad)
+    {
+        DeviceMath.RequireMatrix(grad, Rows, Cols, "CgfmProjector.Refresh");
+        var svd = HostMatrix.Read(grad).Svd(computeVectors: true);
+        var basis = RightSide
+            ? svd.VT.SubMatrix(0, Rank, 0, Cols).Transpose()
+            : svd.U.SubMatrix(0, Rows, 0, Rank);
+        HostMatrix.Write(basis, _basis);
+        HasBasis = true;
+    }
+
+    /// <summary>G_glob, the projection of <paramref name="grad"/> onto the basis subspace (a new tensor).</summary>
+    public Tensor Project(Tensor grad)
+    {
+        DeviceMath.RequireMatrix(grad, Rows, Cols, "CgfmProjector.Project");
+        if (!HasBasis) throw new InvalidOperationException("CgfmProjector.Project: no basis yet; call Refresh first");
+        if (RightSide)
+        {
+            using var r = Tensor.MatMul(grad, _basis);
+            return Tensor.MatMul(r, _basis, transposeB: true);
+        }
+        using var rt = Tensor.MatMul(_basis, grad, transposeA: true);
+        return Tensor.MatMul(_basis, rt);
+    }
+
+    public void Dispose() => _basis.Dispose();
+}

@@ -1,0 +1,40 @@
+namespace Engine.Optim.Structured;
+
+/// <summary>
+/// Hyperparameters of Muon (METHODS §4.4, Keller Jordan's reference muon.py), with its defaults; each value is checked
+/// when set and a bad one throws naming the parameter. The learning rate (reference 0.02) comes with each step.
+/// </summary>
+public sealed record MuonOptions
+{
+    private readonly double _momentum = 0.95;
+    private readonly int _newtonSchulzSteps = 5;
+    private readonly double _weightDecay;
+
+    /// <summary>β of M ← β M + (1 − β) G.</summary>
+    public double Momentum
+    {
+        get => _momentum;
+        init => _momentum = Hyperparameter.UnitInterval(value, nameof(Momentum));
+    }
+
+    /// <summary>Orthogonalize the Nesterov look-ahead (1 − β) G + β M (default) instead of M itself.</summary>
+    public bool Nesterov { get; init; } = true;
+
+    public int NewtonSchulzSteps
+    {
+        get => _newtonSchulzSteps;
+        init
+        {
+            if (value < 1)
+                throw new ArgumentOutOfRangeException(nameof(NewtonSchulzSteps), value, $"{nameof(NewtonSchulzSteps)} must be >= 1, got {value}");
+            _newtonSchulzSteps = value;
+        }
+    }
+
+    /// <summary>Decoupled decay: W ← (1 − lr·wd) W before the orthogonalized step.</summary>
+    public double WeightDecay
+    {
+        get => _weightDecay;
+        init => _weightDecay = Hyperparameter.NonNegative(value, nameof(WeightDecay));
+    }
+}

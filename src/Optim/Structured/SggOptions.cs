@@ -1,0 +1,38 @@
+namespace Engine.Optim.Structured;
+
+/// <summary>
+/// Hyperparameters of SGG form B (METHODS §2b), with the document's defaults; each value is checked when set and a
+/// bad one throws naming the parameter.
+/// </summary>
+public sealed record SggOptions
+{
+    private readonly double _alpha = 0.3;
+    private readonly double? _clipFactor = 2.0;
+    private readonly double _normEmaDecay = 0.98;
+
+    /// <summary>α, the weight of the reference direction d in the direction blend (0 turns the blend off).</summary>
+    public double Alpha
+    {
+        get => _alpha;
+        init
+        {
+            if (!(value >= 0 && value <= 1))
+                throw new ArgumentOutOfRangeException(nameof(Alpha), value, $"{nameof(Alpha)} must lie in [0, 1], got {value}");
+            _alpha = value;
+        }
+    }
+
+    /// <summary>c_τ in τ = c_τ · EMA(||g||), the adaptive clip threshold; null turns clipping off (τ = ∞).</summary>
+    public double? ClipFactor
+    {
+        get => _clipFactor;
+        init => _clipFactor = value is { } c ? Hyperparameter.Positive(c, nameof(ClipFactor)) : null;
+    }
+
+    /// <summary>Decay of the EMA of ||g|| behind τ (bias-corrected as Adam's moments, so step 1 sees ||g_1||).</summary>
+    public double NormEmaDecay
+    {
+        get => _normEmaDecay;
+        init => _normEmaDecay = Hyperparameter.UnitInterval(value, nameof(NormEmaDecay));
+    }
+}

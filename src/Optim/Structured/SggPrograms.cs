@@ -1,0 +1,100 @@
+using Engine.Kernels.Fusion;
+
+namespace Engine.Optim.Structured;
+
+/// <summary>The three fused programs of an SGG form-B step: Gram reduction, coefficients, combination.</summary>
+internal static class SggPrograms
+{
+    /// <summary>Reduction names of <see cref="Gram"/>, in order.</summary>
+    public static readonly string[] GramEntries = ["gg", "gs", "gd", "ss", "sd", "dd"];
+
+    /// <summary>Output order of <see cref="Coefficients"/>: a, b, c, cos(g, g_s), τ, the new EMA, the new clip count.</summary>
+    public const int CoefficientOutputs = 7;
+
+    /// <summary>Phase R: the six Gram entries of (g, g_s, d) in one read of the three buffers (fp64 accumulation).</summary>
+    public static FusedProgram Gram { get; } = BuildGram();
+
+    /// <summary>
+    /// From the Gram entries and the norm EMA to (a, b, c) with u = a g + b g_s + c d, on one element: conflict
+    /// projection, direction blend, adaptive clip (METHODS §2b steps 1-3), plus the metrics and the new state.
+    /// </summary>
+    public static FusedProgram Coefficients { get; } = BuildCoefficients();
+
+    /// <summary>Phase U: u = a g + b g_s + c d, with a, b, c read from device memory (broadcast).</summary>
+    public static FusedProgram Combine { get; } = BuildCombine();
+
+    private static FusedProgram BuildGram()
+    {
+        var f = new FusionBuilder("sgg_gram");
+        var g = f.Input("g");
+        var s = f.Input("g_s");
+        var d = f.Input("d");
+        Expr[] vectors = [g, s, d];
+        int k = 0;
+        for (int i = 0; i < 3; i++)
+            for (int j = i; j < 3; j++)
+                f.Reduction(GramEntries[k++], Fx.Dot(vectors[i], vectors[j]));
+        return f.Build();
+    }
+
+    private static FusedProgram BuildCoefficients()
+    {
+        const float tiny = 1e-30f;
+        var f = new FusionBuilder("sgg_coefficients");
+        var gg = f.Input("gg");
+        var gs = f.Input("gs");
+        var gd = f.Input("gd");
+        var ss = f.Input("ss");
+        var sd = f.Input("sd");
+        var dd = f.Input("dd");
+        var ema = f.Input("norm_ema");
+        var clipCount = f.Input("clip_count");
+        var alpha = f.Scalar("alpha");
+        var decay = f.Scalar("ema_decay");
+        var invBias = f.Scalar("inv_bias_correction");
+        var clipFactor = f.Scalar("clip_factor");
+        var clipEnabled = f.Scalar("clip_enabled");
+
+        // 1. Conflict removal: g' = g + p g_s, p = -<g,g_s>/||g_s||² when <g,g_s> < 0.
+        var conflict = Fx.Less(gs, 0f) * Fx.Greater(ss, 0f);
+        var p = Fx.Where(conflict, -gs / Fx.Max(ss, tiny), 0f);
+        var norm1 = Fx.Sqrt(Fx.Max(gg + 2f * p * gs + p * p * ss, 0f));
+        var dotPrimeD = gd + p * sd;
+
+        // 2. Direction blend: g'' = ||g'|| w/||w||, w = (1-α) g'/||g'|| + α d/||d|| = k1 g' + k2 d.
+        var normD = Fx.Sqrt(dd);
+        var cosPrimeD = dotPrimeD / Fx.Max(norm1 * normD, tiny);
+        var normW = Fx.Sqrt(Fx.Max((1f - alpha) * (1f - alpha) + alpha * alpha + 2f * alpha * (1f - alpha) * cosPrimeD, 0f));
+        var blend = Fx.Greater(alpha, 0f) * Fx.Greater(normD, 0f) * Fx.Greater(norm1, 0f) * Fx.Greater(normW, 1e-12f);
+        var k1 = Fx.Where(blend, (1f - alpha) / Fx.Max(normW, tiny), 1f);
+        var k2 = Fx.Where(blend, alpha * norm1 / Fx.Max(normD * normW, tiny), 0f);
+
+        // 3. Adaptive clip: u = g'' min(1, τ/||g''||), ||g''|| = ||g'||, τ = c_τ · EMA(||g||) (bias-corrected).
+        var newEma = decay * ema + (1f - decay) * Fx.Sqrt(gg);
+        var tau = clipFactor * newEma * invBias;
+        var clipped = clipEnabled * Fx.Greater(norm1, tau);
+        var scale = Fx.Where(clipped, tau / Fx.Max(norm1, tiny), 1f);
+
+        f.Output("a", scale * k1);
+        f.Output("b", scale * k1 * p);
+        f.Output("c", scale * k2);
+        f.Output("cos_g_gs", gs / (Fx.Sqrt(gg) * Fx.Sqrt(ss) + 1e-12f));
+        f.Output("tau", tau);
+        f.Output("norm_ema_out", newEma);
+        f.Output("clip_count_out", clipCount + clipped);
+        return f.Build();
+    }
+
+    private static FusedProgram BuildCombine()
+    {
+        var f = new FusionBuilder("sgg_combine");
+        var g = f.Input("g");
+        var s = f.Input("g_s");
+        var d = f.Input("d");
+        var a = f.Input("a");
+        var b = f.Input("b");
+        var c = f.Input("c");
+        f.Output("u", a * g + b * s + c * d);
+        return f.Build();
+    }
+}

@@ -1,0 +1,219 @@
+using Engine.Kernels.Devices;
+using Engine.Tensors;
+using MathNet.Numerics.LinearAlgebra;
+using MathNet.Numerics.LinearAlgebra.Factorization;
+
+namespace Engine.Optim.Structured;
+
+/// <summary>
+/// SPEC-GF (METHODS §3b) for one m×n matrix: its m rows are the nodes of a kNN graph (on the weights, or on the
+/// EMA of the gradient rows), and the gradient — plus the spectral regularizer's gradient 2 λ_spec L ΔW,
+/// ΔW = W − W_ref — is low-pass filtered along that graph: G̃ = (1 − ρ) G' + ρ h(L) G', h(λ) = exp(−τλ) by default.
+/// <para>Phases (DESIGN §6):</para>
+/// <list type="bullet">
+/// <item>rebuild (every T_g steps, host): kNN graph, Laplacian, and either the exact filter matrix
+///   F = (1−ρ) I + ρ U h(Λ) Uᵀ (eigendecomposition) or the Chebyshev coefficients (closed form / quadrature);</item>
+/// <item>S: per step, the GEMM L ΔW for the regularizer, then one GEMM F G' (exact) or K GEMMs with L (Chebyshev);</item>
+/// <item>U: the elementwise parts — G + 2λ L ΔW, the Chebyshev recurrence and accumulation (ρ folded into the
+///   coefficients) — are fused passes; the filtered gradient is written over the gradient, for the optimizer's U pass.</item>
+/// </list>
+/// No R phase: nothing global is reduced. Before the first graph (step 0 for weights, the warm-up for gradient
+/// cosine) the gradient passes unchanged. Create it outside any TensorScope: its device matrices are allocated here.
+/// </summary>
+public sealed class SpectralGradientFilter : IDisposable
+{
+    private readonly Tensor? _laplacian;
+    private readonly Tensor? _filter;
+    private readonly Tensor? _reference;
+    private readonly Tensor? _gradientEma;
+    private Matrix<double>? _hostLaplacian;
+    private (double[] Values, Matrix<double> Vectors)? _eigen;
+    private double[] _chebyshev = [];
+
+    /// <param name="reference">W_ref, the weights at the start of fine-tuning (copied); null means W_ref = 0.</param>
+    public SpectralGradientFilter(ComputeDevice device, int rows, int cols, SpectralOptions? options = null, Tensor? reference = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (rows < 1 || cols < 1)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"SPEC-GF needs a matrix with rows, cols >= 1, got [{rows}, {cols}]");
+        Options = options ?? new SpectralOptions();
+        Device = device;
+        Rows = rows;
+        Cols = cols;
+        Exact = Options.FiltersExactly(rows);
+        if (Options.Penalty > 0 || !Exact) _laplacian = Tensor.Zeros(device, rows, rows);
+        if (Exact) _filter = Tensor.Zeros(device, rows, rows);
+        if (Options.Source == GraphSource.GradientCosine) _gradientEma = Tensor.Zeros(device, rows, cols);
+        if (reference is not null)
+        {
+            DeviceMath.RequireMatrix(reference, rows, cols, "SPEC-GF reference weights");
+            _reference = Tensor.Zeros(device, rows, cols);
+            DeviceMath.CopyInto(reference, _reference);
+        }
+    }
+
+    public SpectralOptions Options { get; }
+    public ComputeDevice Device { get; }
+    public int Rows { get; }
+    public int Cols { get; }
+
+    /// <summary>True when h(L) is applied through the eigendecomposition, false for the Chebyshev polynomial.</summary>
+    public bool Exact { get; }
+
+    public bool HasGraph => _hostLaplacian is not null;
+    public long StepCount { get; private set; }
+
+    /// <summary>The λ_max the Chebyshev filter uses (2 for L_sym), from the last rebuild.</summary>
+    public double LambdaMax { get; private set; }
+
+    /// <summary>σ² of the last Gaussian kNN graph (null for a cosine graph or before the first).</summary>
+    public double? SigmaSquared { get; private set; }
+
+    /// <summary>The Laplacian of the last rebuild, on the host.</summary>
+    internal Matrix<double> Laplacian => _hostLaplacian ?? throw NoGraph();
+
+    /// <summary>
+    /// One step: updates the gradient EMA (cosine graphs), rebuilds the graph when due, then overwrites
+    /// <paramref name="grad"/> with the filtered G + 2 λ_spec L (W − W_ref).
+    /// </summary>
+    public void Step(Tensor weight, Tensor grad)
+    {
+        DeviceMath.RequireMatrix(weight, Rows, Cols, "SPEC-GF weight");
+        DeviceMath.RequireMatrix(grad, Rows, Cols, "SPEC-GF gradient");
+        if (_gradientEma is not null)
+            DeviceMath.Run(SpectralPrograms.GradientEma, [(float)Options.GradientEmaDecay], [_gradientEma], [_gradientEma, grad]);
+        if (RebuildDue) Rebuild(weight);
+        StepCount++;
+        if (!HasGraph) return;
+
+        using var scope = new TensorScope();
+        var current = grad;
+        if (Options.Penalty > 0)
+        {
+            var delta = _reference is null ? weight : weight - _reference;
+            var lDelta = Tensor.MatMul(_laplacian!, delta);
+            current = Tensor.Map(SpectralPrograms.Penalty, "SpectralPenalty", [(float)(2 * Options.Penalty)], grad, lDelta);
+        }
+        if (Options.Rho > 0) current = Filter(current);
+        if (!ReferenceEquals(current, grad)) DeviceMath.CopyInto(current, grad);
+    }
+
+    /// <summary>
+    /// Rebuilds graph, Laplacian and filter from <paramref name="weight"/> (or from the gradient EMA for a cosine
+    /// graph). Host work: it reads the matrix back, so it waits for pending device work.
+    /// </summary>
+    public void Rebuild(Tensor weight)
+    {
+        DeviceMath.RequireMatrix(weight, Rows, Cols, "SPEC-GF weight");
+        Matrix<double> adjacency;
+        if (Options.Source == GraphSource.Weights)
+        {
+            (adjacency, var sigmaSq) = RowGraph.Gaussian(HostMatrix.Read(weight), Options.Neighbors);
+            SigmaSquared = sigmaSq;
+        }
+        else
+        {
+            adjacency = RowGraph.Cosine(HostMatrix.Read(_gradientEma!), Options.Neighbors);
+            SigmaSquared = null;
+        }
+        var laplacian = GraphLaplacian.Build(adjacency, Options.Laplacian);
+        _hostLaplacian = laplacian;
+        _eigen = null;
+        LambdaMax = GraphLaplacian.LambdaMax(laplacian, Options.Laplacian);
+        if (_laplacian is not null) HostMatrix.Write(laplacian, _laplacian);
+        if (Exact)
+        {
+            var (values, vectors) = Eigen();
+            double rho = Options.Rho;
+            var response = Vector<double>.Build.Dense(values.Length, k => rho * Options.ResponseAt(values[k]));
+            var filter = vectors * Matrix<double>.Build.DenseOfDiagonalVector(response) * vectors.Transpose()
+                         + (1 - rho) * Matrix<double>.Build.DenseIdentity(Rows);
+            HostMatrix.Write(filter, _filter!);
+        }
+        else
+        {
+            _chebyshev = Options.Response == SpectralResponse.HeatKernel
+                ? ChebyshevCoefficients.HeatKernel(Options.Tau, LambdaMax, Options.ChebyshevOrder)
+                : ChebyshevCoefficients.Quadrature(Options.ResponseAt, LambdaMax, Options.ChebyshevOrder);
+        }
+    }
+
+    /// <summary>(1 − ρ) X + ρ h(L) X for an m×k <paramref name="x"/> (a new tensor), exactly or by Chebyshev.</summary>
+    public Tensor Filter(Tensor x)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.Rank != 2 || x.Size(0) != Rows)
+            throw new ArgumentException($"SPEC-GF Filter: expected a [{Rows}, k] matrix, got {x}");
+        if (!HasGraph) throw NoGraph();
+        if (Exact) return Tensor.MatMul(_filter!, x);
+
+        double rho = Options.Rho;
+        float a0 = (float)(1 - rho + rho * _chebyshev[0] / 2);
+        if (_chebyshev.Length == 1) return x * a0;
+        using var scope = new TensorScope();
+        int cols = x.Size(1);
+        var t1 = Tensor.Zeros(Device, Rows, cols);
+        var acc = Tensor.Zeros(Device, Rows, cols);
+        DeviceMath.Run(SpectralPrograms.ChebyshevFirst, [(float)(2 / LambdaMax), a0, (float)(rho * _chebyshev[1])],
+                       [t1, acc], [x, Tensor.MatMul(_laplacian!, x)]);
+        Tensor beforePrevious = x, previous = t1;
+        for (int k = 2; k < _chebyshev.Length; k++)
+        {
+            var tk = Tensor.Zeros(Device, Rows, cols);
+            DeviceMath.Run(SpectralPrograms.ChebyshevStep, [(float)(4 / LambdaMax), (float)(rho * _chebyshev[k])],
+                           [tk, acc], [Tensor.MatMul(_laplacian!, previous), previous, beforePrevious, acc]);
+            (beforePrevious, previous) = (previous, tk);
+        }
+        return scope.Keep(acc);
+    }
+
+    /// <summary>
+    /// Σ_{λ_k > median λ} ||u_kᵀ ΔW||² / ||ΔW||², the share of the update's energy at high graph frequencies
+    /// (0 when ΔW = 0). Host work on the last graph's eigendecomposition; reads the weights back.
+    /// </summary>
+    public double HighFrequencyEnergyFraction(Tensor weight)
+    {
+        DeviceMath.RequireMatrix(weight, Rows, Cols, "SPEC-GF weight");
+        if (!HasGraph) throw NoGraph();
+        var delta = HostMatrix.Read(weight);
+        if (_reference is not null) delta -= HostMatrix.Read(_reference);
+        double total = delta.FrobeniusNorm();
+        if (total == 0) return 0;
+        var (values, vectors) = Eigen();
+        double median = RowGraph.Median(values);
+        var spectral = vectors.Transpose() * delta;
+        double high = 0;
+        for (int k = 0; k < values.Length; k++)
+            if (values[k] > median)
+                high += spectral.Row(k).DotProduct(spectral.Row(k));
+        return high / (total * total);
+    }
+
+    private bool RebuildDue => Options.Source == GraphSource.Weights
+        ? StepCount % Options.RebuildPeriod == 0
+        : StepCount >= Options.GraphWarmupSteps && (StepCount - Options.GraphWarmupSteps) % Options.RebuildPeriod == 0;
+
+    /// <summary>Eigenvalues in ascending order with their eigenvectors as columns, cached per graph.</summary>
+    private (double[] Values, Matrix<double> Vectors) Eigen()
+    {
+        if (_eigen is { } cached) return cached;
+        Evd<double> evd = Laplacian.Evd(Symmetricity.Symmetric);
+        var raw = evd.EigenValues.Select(c => c.Real).ToArray();
+        var order = Enumerable.Range(0, raw.Length).OrderBy(k => raw[k]).ToArray();
+        var vectors = Matrix<double>.Build.Dense(Rows, Rows, (i, k) => evd.EigenVectors[i, order[k]]);
+        var result = (order.Select(k => raw[k]).ToArray(), vectors);
+        _eigen = result;
+        return result;
+    }
+
+    private InvalidOperationException NoGraph() =>
+        new($"SPEC-GF [{Rows}, {Cols}]: no graph yet (step {StepCount}); call Rebuild or Step first");
+
+    public void Dispose()
+    {
+        _laplacian?.Dispose();
+        _filter?.Dispose();
+        _reference?.Dispose();
+        _gradientEma?.Dispose();
+    }
+}

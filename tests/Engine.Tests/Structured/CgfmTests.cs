@@ -1,0 +1,200 @@
+using Engine.Kernels.Devices;
+using Engine.Optim.Structured;
+using Engine.Tensors;
+using Engine.Tests.Support;
+using FsCheck;
+using FsCheck.Fluent;
+using MathNet.Numerics.LinearAlgebra;
+using Xunit;
+
+namespace Engine.Tests.Structured;
+
+// One collection: these classes run fused reductions on the shared OpenCL device, whose reduction scratch
+// buffers are not safe under concurrent launches from several threads (see the structured branch report).
+[Collection("Structured")]
+public class CgfmTests
+{
+    public static TheoryData<string> Backends => Support.Backends.Names;
+
+    private static readonly Gen<(int Rows, int Cols)> Shape =
+        from m in Gen.Choose(1, 19) from n in Gen.Choose(1, 19) select (m, n);
+
+    private static readonly Gen<(int Rows, int Cols)[]> Shapes =
+        from k in Gen.Choose(1, 3) from s in Shape.ArrayOf(k) select s;
+
+    private static readonly Gen<int> Seed = Gen.Choose(0, int.MaxValue);
+
+    [Theory, MemberData(nameof(Backends))]
+    public void UnitLambdasAndUnitStepLeaveTheGradientUnchanged(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var options = new CgfmOptions { LambdaLocal = 1, LambdaGlobal = 1, StepRule = CgfmStepRule.Unit };
+        Prop.ForAll((from s in Shapes from seed in Seed select (s, seed)).ToArbitrary(), c =>
+        {
+            var rng = new Random(c.seed);
+            var grads = c.s.Select(s => HostData.Matrix(rng, s.Rows, s.Cols)).ToArray();
+            var adjusted = Run(device, grads, [], options, steps: 1).Adjusted;
+            for (int i = 0; i < grads.Length; i++)
+                Assert.True(grads[i].Equals(adjusted[i]), $"{backend} {c}: matrix {i} changed");
+            return true;
+        }).Check(TestSeeds.Quick(20));
+        using var cgfm = Run(device, [HostData.Matrix(new Random(1), 5, 3)], [], options, steps: 1).Cgfm;
+        Assert.Equal(1.0, cgfm.ReadStepMultiplier());
+    }
+
+    [Theory, MemberData(nameof(Backends))]
+    public void GlobalAndLocalPartsAreOrthogonal(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        Prop.ForAll((from s in Shape from r in Gen.Choose(1, 19) from seed in Seed select (s, r, seed)).ToArbitrary(), c =>
+        {
+            var (m, n) = c.s;
+            int rank = Math.Min(c.r, Math.Min(m, n));
+            var g = HostData.Matrix(new Random(c.seed), m, n);
+            using var scope = new TensorScope();
+            using var projector = new CgfmProjector(device, m, n, rank);
+            var gt = HostData.Upload(device, g);
+            projector.Refresh(gt);
+            var glob = HostData.Download(projector.Project(gt));
+            double inner = glob.PointwiseMultiply(g - glob).Enumerate().Sum();
+            double ratio = Math.Abs(inner) / Math.Max(g.FrobeniusNorm() * g.FrobeniusNorm(), 1e-30);
+            Assert.True(ratio < 1e-5, $"{backend} {c}: <G_glob, G_loc>/||G||² = {ratio:E3}");
+            return true;
+        }).Check(TestSeeds.Quick(30));
+    }
+
+    [Theory, MemberData(nameof(Backends))]
+    public void FullRankWithoutLocalWeightScalesByLambdaGlobal(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var cases = from s in Shape from lg in Gen.Choose(0, 20) from seed in Seed select (s, lambdaGlobal: lg / 10.0, seed);
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            var (m, n) = c.s;
+            var options = new CgfmOptions { Rank = Math.Min(m, n), LambdaLocal = 0, LambdaGlobal = c.lambdaGlobal };
+            var g = HostData.Matrix(new Random(c.seed), m, n);
+            var (cgfm, adjusted) = Run(device, [g], [], options, steps: 1);
+            using (cgfm)
+            {
+                HostData.Near(c.lambdaGlobal * g, adjusted[0], 1e-5, $"{backend} {c} G_adj");
+                HostData.Near(1 + c.lambdaGlobal, cgfm.ReadStepMultiplier(), 1e-5, $"{backend} {c} s_t");
+            }
+            return true;
+        }).Check(TestSeeds.Quick(30));
+    }
+
+    [Theory, MemberData(nameof(Backends))]
+    public void StepMultiplierStaysWithinTheLambdaBounds(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var cases = from shapes in Shapes
+                    from pass in Gen.Choose(0, 2)
+                    from ll in Gen.Choose(0, 20)
+                    from lg in Gen.Choose(0, 20)
+                    from seed in Seed
+                    select (shapes, pass, ll: ll / 10.0, lg: lg / 10.0, seed);
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            var options = new CgfmOptions { LambdaLocal = c.ll, LambdaGlobal = c.lg, ProjectionPeriod = 2 };
+            double lo = 1 + Math.Min(Math.Min(c.ll, c.lg), c.pass > 0 ? 1 : double.MaxValue);
+            double hi = 1 + Math.Max(Math.Max(c.ll, c.lg), c.pass > 0 ? 1 : 0);
+            var rng = new Random(c.seed);
+            using var scope = new TensorScope();
+            using var cgfm = new Cgfm(device, c.shapes, c.pass, options);
+            for (int step = 0; step < 3; step++)
+            {
+                var grads = c.shapes.Select(s => HostData.Upload(device, HostData.Matrix(rng, s.Rows, s.Cols))).ToArray();
+                var pass = Enumerable.Range(0, c.pass).Select(_ => HostData.Upload(device, HostData.Normal(rng, 7))).ToArray();
+                cgfm.Step(grads, pass);
+                double s = cgfm.ReadStepMultiplier();
+                Assert.True(s >= lo - 1e-5 && s <= hi + 1e-5, $"{backend} {c} step {step}: s_t = {s} outside [{lo}, {hi}]");
+            }
+            return true;
+        }).Check(TestSeeds.Quick(20));
+    }
+
+    [Theory, MemberData(nameof(Backends))]
+    public void StepMatchesTheDoubleReference(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var cases = from shapes in Shapes
+                    from rule in Gen.Elements(CgfmStepRule.Relative, CgfmStepRule.Literal)
+                    from seed in Seed
+                    select (shapes, rule, seed);
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            var options = new CgfmOptions { StepRule = c.rule, ProjectionPeriod = 2 };
+            var rng = new Random(c.seed);
+            using var scope = new TensorScope();
+            using var cgfm = new Cgfm(device, c.shapes, 1, options);
+            Matrix<double>[] bases = [];
+            double initialNorm = 0;
+            for (int step = 0; step < 3; step++)
+            {
+                var grads = c.shapes.Select(s => HostData.Matrix(rng, s.Rows, s.Cols, std: 1 + step)).ToArray();
+                var pass = HostData.Normal(rng, 5);
+                var gradTensors = grads.Select(g => HostData.Upload(device, g)).ToArray();
+                cgfm.Step(gradTensors, [HostData.Upload(device, pass)]);
+
+                if (step % 2 == 0) bases = grads.Select((g, i) => Basis(g, options.RankFor(g.RowCount, g.ColumnCount))).ToArray();
+                double total = HostData.Dot(pass, pass), adj = total, glob = 0;
+                for (int i = 0; i < grads.Length; i++)
+                {
+                    var g = grads[i];
+                    var gGlob = g.RowCount >= g.ColumnCount ? g * bases[i] * bases[i].Transpose() : bases[i] * (bases[i].Transpose() * g);
+                    var expected = options.LambdaLocal * g + (options.LambdaGlobal - options.LambdaLocal) * gGlob;
+                    HostData.Near(expected, HostData.Download(gradTensors[i]), 2e-5, $"{backend} {c} step {step} G_adj[{i}]");
+                    double gg = Math.Pow(g.FrobeniusNorm(), 2), globSq = Math.Pow(gGlob.FrobeniusNorm(), 2);
+                    total += gg;
+                    glob += globSq;
+                    adj += Math.Pow(options.LambdaLocal, 2) * (gg - globSq) + Math.Pow(options.LambdaGlobal, 2) * globSq;
+                }
+                if (step == 0) initialNorm = Math.Sqrt(total);
+                double denominator = c.rule == CgfmStepRule.Literal ? initialNorm : Math.Sqrt(total);
+                HostData.Near(1 + Math.Sqrt(adj) / denominator, cgfm.ReadStepMultiplier(), 1e-5, $"{backend} {c} step {step} s_t");
+                HostData.Near(Math.Sqrt(glob / total), cgfm.ReadGlobalFraction(), 1e-4, $"{backend} {c} step {step} ||g_glob||/||g||", 1e-5);
+            }
+            return true;
+        }).Check(TestSeeds.Quick(15));
+    }
+
+    [Fact]
+    public void OptionsRejectBadValuesNamingTheParameter()
+    {
+        Assert.Contains("LambdaLocal", Assert.Throws<ArgumentOutOfRangeException>(() => new CgfmOptions { LambdaLocal = -1 }).Message);
+        Assert.Contains("LambdaGlobal", Assert.Throws<ArgumentOutOfRangeException>(() => new CgfmOptions { LambdaGlobal = double.NaN }).Message);
+        Assert.Contains("Rank", Assert.Throws<ArgumentOutOfRangeException>(() => new CgfmOptions { Rank = 0 }).Message);
+        Assert.Contains("ProjectionPeriod", Assert.Throws<ArgumentOutOfRangeException>(() => new CgfmOptions { ProjectionPeriod = 0 }).Message);
+        Assert.Contains("StepRule", Assert.Throws<ArgumentOutOfRangeException>(() => new CgfmOptions { StepRule = (CgfmStepRule)7 }).Message);
+    }
+
+    [Fact]
+    public void DefaultRankIsAnEighthOfTheSmallerSideRounded()
+    {
+        var options = new CgfmOptions();
+        Assert.Equal(16, options.RankFor(128, 512));
+        Assert.Equal(1, options.RankFor(3, 100));
+        Assert.Equal(2, options.RankFor(12, 12));
+        Assert.Equal(3, options.RankFor(20, 40));
+        Assert.Equal(4, new CgfmOptions { Rank = 9 }.RankFor(4, 40));
+    }
+
+    /// <summary>Top-r singular vectors on the smaller side, in double.</summary>
+    private static Matrix<double> Basis(Matrix<double> g, int rank)
+    {
+        var svd = g.Svd(computeVectors: true);
+        return g.RowCount >= g.ColumnCount
+            ? svd.VT.SubMatrix(0, rank, 0, g.ColumnCount).Transpose()
+            : svd.U.SubMatrix(0, g.RowCount, 0, rank);
+    }
+
+    private static (Cgfm Cgfm, Matrix<double>[] Adjusted) Run(ComputeDevice device, Matrix<double>[] grads, double[][] pass,
+                                                             CgfmOptions options, int steps)
+    {
+        var cgfm = new Cgfm(device, grads.Select(g => (g.RowCount, g.ColumnCount)).ToArray(), pass.Length, options);
+        using var scope = new TensorScope();
+        var tensors = grads.Select(g => HostData.Upload(device, g)).ToArray();
+        for (int s = 0; s < steps; s++) cgfm.Step(tensors, pass.Select(p => HostData.Upload(device, p)).ToArray());
+        return (cgfm, tensors.Select(HostData.Download).ToArray());
+    }
+}

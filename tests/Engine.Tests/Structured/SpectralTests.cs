@@ -1,0 +1,309 @@
+using Engine.Kernels.Devices;
+using Engine.Optim.Structured;
+using Engine.Tensors;
+using Engine.Tests.Support;
+using FsCheck;
+using FsCheck.Fluent;
+using MathNet.Numerics.LinearAlgebra;
+using Xunit;
+
+namespace Engine.Tests.Structured;
+
+// One collection: these classes run fused reductions on the shared OpenCL device, whose reduction scratch
+// buffers are not safe under concurrent launches from several threads (see the structured branch report).
+[Collection("Structured")]
+public class SpectralTests
+{
+    public static TheoryData<string> Backends => Support.Backends.Names;
+
+    private static readonly Gen<(int Rows, int Cols)> Shape = from m in Gen.Choose(1, 24) from n in Gen.Choose(1, 11) select (m, n);
+    private static readonly Gen<int> Seed = Gen.Choose(0, int.MaxValue);
+    private static readonly Gen<LaplacianKind> Kind = Gen.Elements(LaplacianKind.Symmetric, LaplacianKind.Combinatorial);
+
+    [Theory, MemberData(nameof(Backends))]
+    public void WithoutFilterAndPenaltyTheGradientIsUnchanged(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var cases = from s in Shape from kind in Kind from source in Gen.Elements(GraphSource.Weights, GraphSource.GradientCosine)
+                    from mode in Gen.Elements(SpectralFilterMode.Exact, SpectralFilterMode.Chebyshev) from seed in Seed
+                    select (s, kind, source, mode, seed);
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            var options = new SpectralOptions { Rho = 0, Penalty = 0, Laplacian = c.kind, Source = c.source, Mode = c.mode, GraphWarmupSteps = 1 };
+            var rng = new Random(c.seed);
+            using var scope = new TensorScope();
+            using var filter = new SpectralGradientFilter(device, c.s.Rows, c.s.Cols, options);
+            var w = HostData.Upload(device, HostData.Matrix(rng, c.s.Rows, c.s.Cols));
+            for (int step = 0; step < 3; step++)
+            {
+                var g = HostData.Matrix(rng, c.s.Rows, c.s.Cols);
+                var gt = HostData.Upload(device, g);
+                filter.Step(w, gt);
+                Assert.True(g.Equals(HostData.Download(gt)), $"{backend} {c} step {step}: the gradient changed");
+            }
+            Assert.True(filter.HasGraph);
+            return true;
+        }).Check(TestSeeds.Quick(20));
+    }
+
+    [Theory, MemberData(nameof(Backends))]
+    public void FilterScalesEachEigenvectorByTheResponse(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var cases = from s in Shape from kind in Kind from mode in Gen.Elements(SpectralFilterMode.Exact, SpectralFilterMode.Chebyshev)
+                    from response in Gen.Elements(SpectralResponse.HeatKernel, SpectralResponse.Resolvent)
+                    from tau in Gen.Elements(0.25, 0.5, 1.0) from seed in Seed
+                    select (s, kind, mode, response, tau, seed);
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            // Chebyshev on L_comb maps [0, λ_max] with λ_max up to ~2·degree, a wider interval than L_sym's [0, 2]:
+            // it gets a higher order for the same accuracy.
+            int order = c.kind == LaplacianKind.Symmetric ? 10 : 24;
+            var options = new SpectralOptions
+            {
+                Laplacian = c.kind, Mode = c.mode, Response = c.response, Tau = c.tau, ChebyshevOrder = order,
+                Neighbors = 4, Penalty = 0,
+            };
+            if (c.kind == LaplacianKind.Combinatorial && c.response == SpectralResponse.Resolvent && c.mode == SpectralFilterMode.Chebyshev)
+                return true; // 1/(1+τλ) on a wide interval converges only geometrically; covered on L_sym.
+            using var scope = new TensorScope();
+            using var filter = Built(device, c.s, options, c.seed);
+            var evd = filter.Laplacian.Evd(Symmetricity.Symmetric);
+            var vectors = evd.EigenVectors;
+            var filtered = HostData.Download(filter.Filter(HostData.Upload(device, vectors)));
+            for (int k = 0; k < c.s.Rows; k++)
+            {
+                double h = options.ResponseAt(evd.EigenValues[k].Real);
+                HostData.Near(h * vectors.Column(k).ToColumnMatrix(), filtered.Column(k).ToColumnMatrix(),
+                              c.mode == SpectralFilterMode.Exact ? 2e-5 : 1e-4, $"{backend} {c} eigenvector {k} (λ = {evd.EigenValues[k].Real})", 1e-5);
+            }
+            return true;
+        }).Check(TestSeeds.Quick(30));
+    }
+
+    [Theory, MemberData(nameof(Backends))]
+    public void ConstantVectorPassesTheCombinatorialFilterUnchanged(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var cases = from s in Shape from mode in Gen.Elements(SpectralFilterMode.Exact, SpectralFilterMode.Chebyshev)
+                    from tau in Gen.Elements(0.25, 0.5, 2.0) from seed in Seed select (s, mode, tau, seed);
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            var options = new SpectralOptions { Laplacian = LaplacianKind.Combinatorial, Mode = c.mode, Tau = c.tau, ChebyshevOrder = 30, Penalty = 0 };
+            using var scope = new TensorScope();
+            using var filter = Built(device, c.s, options, c.seed);
+            var ones = Matrix<double>.Build.Dense(c.s.Rows, 3, 1.0);
+            HostData.Near(ones, HostData.Download(filter.Filter(HostData.Upload(device, ones))), 2e-5, $"{backend} {c}");
+            return true;
+        }).Check(TestSeeds.Quick(20));
+    }
+
+    [Theory, MemberData(nameof(Backends))]
+    public void ChebyshevAgreesWithTheExactFilterOnTheSymmetricLaplacian(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var cases = from s in Shape from tau in Gen.Elements(0.25, 0.5, 1.0) from rho in Gen.Elements(0.5, 1.0) from seed in Seed
+                    select (s, tau, rho, seed);
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            var options = new SpectralOptions { Mode = SpectralFilterMode.Chebyshev, ChebyshevOrder = 10, Tau = c.tau, Rho = c.rho, Penalty = 0 };
+            using var scope = new TensorScope();
+            using var filter = Built(device, c.s, options, c.seed);
+            var x = HostData.Matrix(new Random(c.seed ^ 7), c.s.Rows, c.s.Cols);
+            var exact = ExactFilter(filter.Laplacian, options) * x;
+            // The polynomial itself, in double: the approximation error METHODS bounds by 1e-6 relative at K = 10, τ ≤ 1.
+            HostData.Near(exact, HostChebyshev(filter.Laplacian, options, 2, x), 1e-6, $"{c} Chebyshev in double", 0);
+            // The device recurrence in fp32 (10 GEMMs with L) meets the same bound.
+            HostData.Near(exact, HostData.Download(filter.Filter(HostData.Upload(device, x))), 1e-6, $"{backend} {c} Chebyshev on the device");
+            return true;
+        }).Check(TestSeeds.Quick(30));
+    }
+
+    [Fact]
+    public void HeatKernelCoefficientsMatchTheClosedFormTableAndTheQuadrature()
+    {
+        double[] table = [0.9315192, -0.4158208, 0.0998776, -0.0163106, 0.0020139, -0.0001997];
+        var closed = ChebyshevCoefficients.HeatKernel(1, 2, 5);
+        for (int k = 0; k < table.Length; k++) HostData.Near(table[k], closed[k], 0, $"c_{k} closed form", 1e-6);
+        // Quadrature with N = K + 1 nodes aliases c_k with c_{2N-k}, so it matches the closed form once the
+        // coefficients past K have decayed: K = 10 at τ = 1 on L_sym, a higher K for wider spectra.
+        foreach (var (tau, lambdaMax, order) in new[] { (1.0, 2.0, 10), (0.5, 2.0, 10), (0.25, 7.3, 20), (2.0, 11.0, 40) })
+        {
+            var quadrature = ChebyshevCoefficients.Quadrature(l => Math.Exp(-tau * l), lambdaMax, order);
+            var exact = ChebyshevCoefficients.HeatKernel(tau, lambdaMax, order);
+            for (int k = 0; k <= order; k++)
+                HostData.Near(exact[k], quadrature[k], 0, $"τ={tau} λmax={lambdaMax} K={order} c_{k}", 1e-7);
+        }
+    }
+
+    [Theory, MemberData(nameof(Backends))]
+    public void PenaltyAddsTwiceLambdaLaplacianTimesTheWeightChange(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var cases = from s in Shape from kind in Kind from rho in Gen.Elements(0.0, 0.7) from withReference in Gen.Elements(false, true)
+                    from mode in Gen.Elements(SpectralFilterMode.Exact, SpectralFilterMode.Chebyshev) from seed in Seed
+                    select (s, kind, rho, withReference, mode, seed);
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            var options = new SpectralOptions { Laplacian = c.kind, Rho = c.rho, Penalty = 0.05, Mode = c.mode, ChebyshevOrder = 40, Tau = 0.2 };
+            var rng = new Random(c.seed);
+            var (m, n) = c.s;
+            var w = HostData.Matrix(rng, m, n);
+            var reference = c.withReference ? HostData.Matrix(rng, m, n) : Matrix<double>.Build.Dense(m, n);
+            var g = HostData.Matrix(rng, m, n);
+            using var scope = new TensorScope();
+            using var filter = new SpectralGradientFilter(device, m, n, options, c.withReference ? HostData.Upload(device, reference) : null);
+            var gt = HostData.Upload(device, g);
+            filter.Step(HostData.Upload(device, w), gt);
+            var laplacian = filter.Laplacian;
+            var expected = ExactFilter(laplacian, options) * (g + 2 * options.Penalty * laplacian * (w - reference));
+            HostData.Near(expected, HostData.Download(gt), 1e-4, $"{backend} {c}");
+            return true;
+        }).Check(TestSeeds.Quick(30));
+    }
+
+    [Fact]
+    public void GraphsAreSymmetricKnnGraphsWithTheMedianBandwidth()
+    {
+        Prop.ForAll((from s in Shape from k in Gen.Choose(1, 12) from seed in Seed select (s, k, seed)).ToArbitrary(), c =>
+        {
+            var rows = HostData.Matrix(new Random(c.seed), c.s.Rows, c.s.Cols);
+            int m = c.s.Rows, keff = Math.Min(c.k, m - 1);
+            var (gaussian, sigmaSq) = RowGraph.Gaussian(rows, c.k);
+            var distances = new List<double>();
+            for (int a = 0; a < m; a++)
+            {
+                var d = Enumerable.Range(0, m).Where(b => b != a).Select(b => (rows.Row(a) - rows.Row(b)).DotProduct(rows.Row(a) - rows.Row(b)))
+                                  .OrderBy(x => x).Take(keff).ToArray();
+                distances.AddRange(d);
+            }
+            distances.Sort();
+            if (distances.Count > 0) HostData.Near(RowGraph.Median(distances), sigmaSq, 1e-9, $"{c} σ²");
+            foreach (var graph in new[] { gaussian, RowGraph.Cosine(rows, c.k) })
+            {
+                Assert.True(graph.Equals(graph.Transpose()), $"{c}: not symmetric");
+                for (int a = 0; a < m; a++)
+                {
+                    Assert.Equal(0, graph[a, a]);
+                    Assert.True(graph.Row(a).All(x => x >= 0 && x <= 1 + 1e-12), $"{c}: weight outside [0, 1] in row {a}");
+                }
+            }
+            for (int a = 0; a < m; a++)
+                Assert.True(gaussian.Row(a).Count(x => x > 0) >= keff, $"{c}: row {a} has fewer than k neighbours");
+            var sym = GraphLaplacian.Build(gaussian, LaplacianKind.Symmetric).Evd(Symmetricity.Symmetric).EigenValues.Select(z => z.Real);
+            Assert.True(sym.All(l => l >= -1e-9 && l <= 2 + 1e-9), $"{c}: L_sym spectrum outside [0, 2]");
+            var comb = GraphLaplacian.Build(gaussian, LaplacianKind.Combinatorial);
+            Assert.True(comb.RowSums().All(x => Math.Abs(x) < 1e-9), $"{c}: L_comb rows do not sum to 0");
+            // 20 power iterations give a Rayleigh quotient: never above λ_max, so the estimate is at most 1.01 λ_max.
+            double lambdaMax = comb.Evd(Symmetricity.Symmetric).EigenValues.Max(z => z.Real);
+            double estimate = GraphLaplacian.LambdaMax(comb, LaplacianKind.Combinatorial);
+            Assert.True(estimate <= 1.01 * lambdaMax + 1e-9 && estimate >= 0.5 * lambdaMax, $"{c}: λ_max estimate {estimate} for {lambdaMax}");
+            return true;
+        }).Check(TestSeeds.Quick(40));
+    }
+
+    [Theory, MemberData(nameof(Backends))]
+    public void HighFrequencyFractionSeparatesTheSpectrum(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var cases = from m in Gen.Choose(3, 20) from n in Gen.Choose(1, 8) from seed in Seed select (m, n, seed);
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            var rng = new Random(c.seed);
+            var w = HostData.Matrix(rng, c.m, c.n);
+            using var scope = new TensorScope();
+            var wt = HostData.Upload(device, w);
+            using var filter = new SpectralGradientFilter(device, c.m, c.n, new SpectralOptions { Neighbors = 3 }, wt);
+            filter.Rebuild(wt);
+            var evd = filter.Laplacian.Evd(Symmetricity.Symmetric);
+            var values = evd.EigenValues.Select(z => z.Real).ToArray();
+            var direction = HostData.Matrix(rng, 1, c.n);
+            int lowest = Array.IndexOf(values, values.Min()), highest = Array.IndexOf(values, values.Max());
+            if (values[highest] - values[lowest] < 1e-6) return true;
+            Assert.Equal(0, filter.HighFrequencyEnergyFraction(wt));
+            var low = w + evd.EigenVectors.Column(lowest).ToColumnMatrix() * direction;
+            var high = w + evd.EigenVectors.Column(highest).ToColumnMatrix() * direction;
+            Assert.True(filter.HighFrequencyEnergyFraction(HostData.Upload(device, low)) < 1e-4, $"{c}: low-frequency change counted as high");
+            Assert.True(filter.HighFrequencyEnergyFraction(HostData.Upload(device, high)) > 1 - 1e-4, $"{c}: high-frequency change not counted");
+            return true;
+        }).Check(TestSeeds.Quick(20));
+    }
+
+    [Theory, MemberData(nameof(Backends))]
+    public void CosineGraphWaitsForTheWarmupAndWeightGraphsRebuildOnSchedule(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var rng = new Random(5);
+        using var scope = new TensorScope();
+        var w = HostData.Upload(device, HostData.Matrix(rng, 6, 4));
+        using var cosine = new SpectralGradientFilter(device, 6, 4, new SpectralOptions { Source = GraphSource.GradientCosine, GraphWarmupSteps = 2, Neighbors = 2 });
+        var g = HostData.Matrix(rng, 6, 4);
+        var gt = HostData.Upload(device, g);
+        cosine.Step(w, gt);
+        cosine.Step(w, gt);
+        Assert.False(cosine.HasGraph);
+        Assert.True(g.Equals(HostData.Download(gt)));
+        cosine.Step(w, gt);
+        Assert.True(cosine.HasGraph);
+        // The EMA after three identical gradients is (1 - 0.9³) g, whose cosine graph is that of g.
+        HostData.Near(GraphLaplacian.Build(RowGraph.Cosine(g, 2), LaplacianKind.Symmetric), cosine.Laplacian, 1e-5, "cosine Laplacian");
+
+        using var weights = new SpectralGradientFilter(device, 6, 4, new SpectralOptions { RebuildPeriod = 2, Neighbors = 2 });
+        weights.Step(w, gt);
+        var first = weights.Laplacian;
+        var w2 = HostData.Upload(device, HostData.Matrix(rng, 6, 4));
+        weights.Step(w2, gt);
+        Assert.Same(first, weights.Laplacian);
+        weights.Step(w2, gt);
+        Assert.NotSame(first, weights.Laplacian);
+    }
+
+    [Fact]
+    public void OptionsRejectBadValuesNamingTheParameter()
+    {
+        Assert.Contains("Rho", Assert.Throws<ArgumentOutOfRangeException>(() => new SpectralOptions { Rho = 2 }).Message);
+        Assert.Contains("Tau", Assert.Throws<ArgumentOutOfRangeException>(() => new SpectralOptions { Tau = 0 }).Message);
+        Assert.Contains("Penalty", Assert.Throws<ArgumentOutOfRangeException>(() => new SpectralOptions { Penalty = -1e-3 }).Message);
+        Assert.Contains("Neighbors", Assert.Throws<ArgumentOutOfRangeException>(() => new SpectralOptions { Neighbors = 0 }).Message);
+        Assert.Contains("ChebyshevOrder", Assert.Throws<ArgumentOutOfRangeException>(() => new SpectralOptions { ChebyshevOrder = -1 }).Message);
+        Assert.Contains("RebuildPeriod", Assert.Throws<ArgumentOutOfRangeException>(() => new SpectralOptions { RebuildPeriod = 0 }).Message);
+        Assert.Contains("Laplacian", Assert.Throws<ArgumentOutOfRangeException>(() => new SpectralOptions { Laplacian = (LaplacianKind)9 }).Message);
+        var defaults = new SpectralOptions();
+        Assert.Equal((10, 200, 0.5, 1.0, 1e-3, 8), (defaults.Neighbors, defaults.RebuildPeriod, defaults.Tau, defaults.Rho, defaults.Penalty, defaults.ChebyshevOrder));
+        Assert.True(defaults.FiltersExactly(512));
+        Assert.False(defaults.FiltersExactly(513));
+    }
+
+    /// <summary>A filter whose graph is built from random weights of the given shape.</summary>
+    private static SpectralGradientFilter Built(ComputeDevice device, (int Rows, int Cols) s, SpectralOptions options, int seed)
+    {
+        var filter = new SpectralGradientFilter(device, s.Rows, s.Cols, options);
+        filter.Rebuild(HostData.Upload(device, HostData.Matrix(new Random(seed), s.Rows, s.Cols)));
+        return filter;
+    }
+
+    /// <summary>(1 − ρ) I + ρ U h(Λ) Uᵀ in double.</summary>
+    private static Matrix<double> ExactFilter(Matrix<double> laplacian, SpectralOptions options)
+    {
+        var evd = laplacian.Evd(Symmetricity.Symmetric);
+        var h = evd.EigenValues.Select(z => options.ResponseAt(z.Real)).ToArray();
+        var u = evd.EigenVectors;
+        return options.Rho * u * Matrix<double>.Build.DenseOfDiagonalArray(h) * u.Transpose()
+               + (1 - options.Rho) * Matrix<double>.Build.DenseIdentity(laplacian.RowCount);
+    }
+
+    /// <summary>The Chebyshev recurrence of METHODS §4.5 in double, with the closed-form heat-kernel coefficients.</summary>
+    private static Matrix<double> HostChebyshev(Matrix<double> laplacian, SpectralOptions options, double lambdaMax, Matrix<double> x)
+    {
+        var c = ChebyshevCoefficients.HeatKernel(options.Tau, lambdaMax, options.ChebyshevOrder);
+        var shifted = 2 / lambdaMax * laplacian - Matrix<double>.Build.DenseIdentity(laplacian.RowCount);
+        Matrix<double> previous = x, current = shifted * x, acc = c[0] / 2 * x + c[1] * current;
+        for (int k = 2; k < c.Length; k++)
+        {
+            var next = 2 * shifted * current - previous;
+            acc += c[k] * next;
+            (previous, current) = (current, next);
+        }
+        return options.Rho * acc + (1 - options.Rho) * x;
+    }
+}
