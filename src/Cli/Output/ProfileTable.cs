@@ -45,9 +45,11 @@ internal static class ProfileTable
 
     private static void WriteSpectre(TextWriter output, List<string[]> rows)
     {
-        var table = new Table();
-        for (int i = 0; i < Columns.Length; i++)
-            table.AddColumn(new TableColumn(Columns[i]) { Alignment = i == 0 ? Justify.Left : Justify.Right });
+        // Figures never wrap; a long kernel name wraps within the width the figures leave.
+        var table = new Table().Border(TableBorder.Simple);
+        table.AddColumn(new TableColumn(Columns[0]));
+        for (int i = 1; i < Columns.Length; i++)
+            table.AddColumn(new TableColumn(Columns[i]) { Alignment = Justify.Right }.NoWrap());
         foreach (var row in rows) table.AddRow(row.Select(Markup.Escape).ToArray());
         TerminalConsole.Create(output).Write(table);
     }

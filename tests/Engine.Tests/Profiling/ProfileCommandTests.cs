@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Engine.Cli;
 using Engine.Tests.Cli;
 using Engine.Tests.Support;
 using Xunit;
@@ -50,6 +51,26 @@ public sealed class ProfileCommandTests
         Assert.Contains("gemm", names);
         Assert.Contains(names, n => n!.StartsWith("cross_entropy", StringComparison.Ordinal));
         Assert.Contains(names, n => n!.StartsWith("fused:optim_clip_global_norm_", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void OnATerminalTheTableIsASpectreTable()
+    {
+        using var dir = new TempDirectory();
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = EngineProgram.Run(["profile", "--params", "1000", "--steps", "1", "--trace", dir.File("t.json")],
+            new CliSession(output, error, IsTerminal: true, CancellationToken.None));
+        Assert.True(code == 0, error.ToString());
+        var text = output.ToString();
+        Assert.Contains("triad: ", text);
+        // Spectre's layout: a rule under the header, and long kernel names wrapped inside their column (an 80-column
+        // console here), where the plain layout would print one line per kernel.
+        var lines = text.Split('\n');
+        var header = Assert.Single(lines, l => l.Contains("calls") && l.Contains("GFLOP/s"));
+        Assert.Contains("──", lines[Array.IndexOf(lines, header) + 1]);
+        Assert.DoesNotContain(lines, l => l.StartsWith("kernel ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("28.0 kB")); // the fused update: 28 bytes x 1,000 parameters (+4)
     }
 
     /// <summary>The trace parses as trace-event JSON; returns its complete events after checking their fields.</summary>
