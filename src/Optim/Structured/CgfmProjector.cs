@@ -51,6 +51,13 @@ public sealed class CgfmProjector : IDisposable
         HasBasis = true;
     }
 
+    /// <summary>Sets the basis to saved values (a checkpoint's), as if <see cref="Refresh"/> had produced them.</summary>
+    internal void Restore(ReadOnlySpan<float> basis)
+    {
+        DeviceMath.Write(_basis, basis);
+        HasBasis = true;
+    }
+
     /// <summary>G_glob, the projection of <paramref name="grad"/> onto the basis subspace (a new tensor).</summary>
     public Tensor Project(Tensor grad)
     {
