@@ -26,7 +26,8 @@ public sealed class Optimizer : IDisposable
     private readonly UpdatePass? _reduce;
     private readonly Tensor _reduced;
     private readonly Tensor? _gradNormSquared;
-    private readonly Dictionary<(int Group, int Link), Tensor> _linkResults = [];
+    private readonly Tensor[] _results = [];
+    private readonly Dictionary<(int Group, int Link), Tensor[]> _linkResults = [];
     private readonly bool _reducesGradNorm;
     private Tensor? _update;
     private bool _gradNormReady;
@@ -61,15 +62,12 @@ public sealed class Optimizer : IDisposable
         {
             for (int i = 0; i < groups.Length; i++) built.Add(new OptimizerGroup(i, groups[i].Chain, groups[i].Selection, store));
             _groups = built.ToArray();
-            (_reduce, var firstResult) = StepPrograms.Reduce(groups.Select(g => g.Chain).ToArray(), _reducesGradNorm);
+            (_reduce, var results) = StepPrograms.Reduce(groups.Select(g => g.Chain).ToArray(), _reducesGradNorm);
             int count = _reduce?.Program.ReductionCount ?? 0;
             _reduced = Tensor.Zeros(Device, Math.Max(1, count));
-            if (_reducesGradNorm) _gradNormSquared = Element(_reduced, 0);
-            foreach (var (key, first) in firstResult)
-            {
-                int end = firstResult.Values.Where(v => v > first).DefaultIfEmpty(count).Min();
-                if (end > first) _linkResults[key] = _reduced.Slice(0, first, end - first);
-            }
+            _results = Enumerable.Range(0, count).Select(k => Element(_reduced, k)).ToArray();
+            if (_reducesGradNorm) _gradNormSquared = _results[0];
+            foreach (var (key, indices) in results) _linkResults[key] = indices.Select(k => _results[k]).ToArray();
             foreach (var group in _groups)
                 if (group.ClipNorm is not null) group.ClipScale = Tensor.Zeros(Device);
         }
@@ -298,8 +296,7 @@ public sealed class Optimizer : IDisposable
     public void Dispose()
     {
         foreach (var group in _groups) group.Dispose();
-        foreach (var view in _linkResults.Values) view.Dispose();
-        _gradNormSquared?.Dispose();
+        foreach (var view in _results) view.Dispose();
         _reduced?.Dispose();
         _update?.Dispose();
     }

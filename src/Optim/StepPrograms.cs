@@ -8,23 +8,30 @@ internal static class StepPrograms
     /// <summary>
     /// Phase R: ||g||² when <paramref name="gradNorm"/> is set (result 0), then every structured link's reductions, in
     /// group order, as one program over the whole store (fp64 accumulation). Returns null when there is nothing to
-    /// reduce, and each link's first result index.
+    /// reduce, and the result indices of each link's reductions.
     /// </summary>
-    public static (UpdatePass? Pass, Dictionary<(int Group, int Link), int> FirstResult) Reduce(
+    public static (UpdatePass? Pass, Dictionary<(int Group, int Link), int[]> Results) Reduce(
         IReadOnlyList<TransformChain> groups, bool gradNorm)
     {
         var context = new UpdateContext("optim_reduce");
-        if (gradNorm) context.Reduction("grad_norm_sq", Fx.SumSquares(context.Input(Operand.Grad, "g")));
-        var first = new Dictionary<(int, int), int>();
+        if (gradNorm)
+            context.GradNormSquaredResult = context.Reduction("grad_norm_sq", Fx.SumSquares(context.Input(Operand.Grad, "g")));
+        var results = new Dictionary<(int, int), int[]>();
         for (int group = 0; group < groups.Count; group++)
             for (int link = 0; link < groups[group].Transforms.Count; link++)
                 if (groups[group].Transforms[link] is StructuredTransform structured)
                 {
-                    first[(group, link)] = context.ReductionCount;
                     context.Enter(groups[group], link, group);
-                    structured.AddReductions(context);
+                    var indices = structured.AddReductions(context);
+                    if (indices.Count > 0) results[(group, link)] = indices.ToArray();
                 }
-        return (context.ReductionCount == 0 ? null : context.Build(), first);
+        if (context.ReductionCount == 0) return (null, results);
+        var pass = context.Build();
+        // The compiler merges structurally equal reductions, which would shift every later result index.
+        if (pass.Program.ReductionCount != context.ReductionCount)
+            throw new InvalidOperationException(
+                $"phase R: {context.ReductionCount} reductions compiled to {pass.Program.ReductionCount}; two links reduce the same expression");
+        return (pass, results);
     }
 
     /// <summary>

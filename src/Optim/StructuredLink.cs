@@ -8,9 +8,9 @@ namespace Engine.Optim;
 /// place (the gradient in a fused step, the update buffer transform by transform); <see cref="Scale"/> is the clip
 /// coefficient c the gradient still has to be multiplied by (rank-0, device; null for 1); <see cref="FlatNormSquared"/> is
 /// ||Flat||² from phase R when known (null: the link reduces it itself); <see cref="Reduced"/> holds the link's own
-/// phase-R reductions over the raw gradient when they ran (null transform by transform).
+/// phase-R results over the raw gradient (rank-0 device views) when they ran (null transform by transform).
 /// </summary>
-internal sealed record StructuredInput(Tensor Flat, Tensor? Scale, Tensor? FlatNormSquared, Tensor? Reduced, StepContext Step);
+internal sealed record StructuredInput(Tensor Flat, Tensor? Scale, Tensor? FlatNormSquared, IReadOnlyList<Tensor>? Reduced, StepContext Step);
 
 /// <summary>Everything a structured link is bound to in one optimizer.</summary>
 /// <param name="Matrices">The hidden matrices of the group the link runs on (row blocks split).</param>

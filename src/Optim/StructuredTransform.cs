@@ -34,8 +34,11 @@ public abstract class StructuredTransform : GradientTransform
     /// <summary>Whether the link may run on a group of parameters that are not the hidden matrices (Muon may not).</summary>
     internal virtual bool HiddenMatricesOnly => false;
 
-    /// <summary>Reductions this link adds to the fused phase R (over the whole store, raw gradient); none by default.</summary>
-    internal virtual void AddReductions(UpdateContext context) { }
+    /// <summary>
+    /// Reductions this link adds to the fused phase R (over the whole store, raw gradient); returns their result indices,
+    /// which phase S receives as <see cref="StructuredInput.Reduced"/> in that order. None by default.
+    /// </summary>
+    internal virtual IReadOnlyList<int> AddReductions(UpdateContext context) => [];
 
     /// <summary>The link's device state for one optimizer: matrices, bases, scalars.</summary>
     internal abstract StructuredLink Bind(LinkBinding binding);

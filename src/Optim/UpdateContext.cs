@@ -67,7 +67,7 @@ public sealed class UpdateContext
         get
         {
             var (link, slot) = Chain.FirstMomentAfter(_link)
-                               ?? throw new InvalidOperationException(
+                               ?? throw new ArgumentException(
                                    $"transform '{_transform}' needs a first moment, but no later link of chain '{Chain}' keeps one");
             return Input(Operand.State(slot, _group), $"{Chain.Transforms[link].Name}.{Chain.Transforms[link].FirstMomentState}");
         }
@@ -86,14 +86,21 @@ public sealed class UpdateContext
         }
     }
 
-    /// <summary>Adds a reduction of phase R (fp64 accumulation); its result lands at the next free index of the R buffer.</summary>
-    internal void Reduction(string name, Expr value)
+    /// <summary>
+    /// Adds a reduction of phase R (fp64 accumulation) and returns the index its result lands at in the R buffer.
+    /// Structurally equal reductions are one in the compiled program, so a link reuses ||g||² through
+    /// <see cref="GradNormSquaredResult"/> instead of reducing g·g again.
+    /// </summary>
+    internal int Reduction(string name, Expr value)
     {
         _builder.Reduction($"{_transform}.{name}", value);
-        ReductionCount++;
+        return ReductionCount++;
     }
 
     internal int ReductionCount { get; private set; }
+
+    /// <summary>The R-buffer index of ||g||² when phase R reduces it, else null.</summary>
+    internal int? GradNormSquaredResult { get; set; }
 
     private TransformChain Chain => _chain ?? throw new InvalidOperationException($"pass '{_builder.Name}' has no chain");
 

@@ -33,6 +33,9 @@ internal sealed class CgfmLink : StructuredLink
         bool refresh = input.Step.Iteration % _options.ProjectionPeriod == 0;
         float lambdaLocal = (float)_options.LambdaLocal, lambdaGlobal = (float)_options.LambdaGlobal;
         using var scope = new TensorScope();
+        // Scale-free: a clip coefficient still to be applied to the gradient changes neither s_t nor the fraction.
+        // Reduced before the matrices are rewritten in place.
+        var total = input.FlatNormSquared ?? input.Flat.SumOfSquares();
         for (int i = 0; i < _matrices.Count; i++)
         {
             var g = View(input.Flat, _matrices[i]);
@@ -40,8 +43,6 @@ internal sealed class CgfmLink : StructuredLink
             var glob = _projectors[i].Project(g);
             DeviceMath.Run(CgfmPrograms.Adjust, [lambdaLocal, lambdaGlobal - lambdaLocal], [g], [g, glob], _norms!.Slice(0, i, 1));
         }
-        // Scale-free: a clip coefficient still to be applied to the gradient changes neither s_t nor the fraction.
-        var total = input.FlatNormSquared ?? input.Flat.SumOfSquares();
         Tensor matrixSq = _zero, globSq = _zero;
         if (_norms is not null)
         {
@@ -53,8 +54,16 @@ internal sealed class CgfmLink : StructuredLink
         float[] lambdas = [lambdaLocal * lambdaLocal, lambdaGlobal * lambdaGlobal];
         var program = CgfmPrograms.Multiplier(_options.StepRule);
         if (_options.StepRule == CgfmStepRule.Literal)
+        {
+            // Not scale-free: ||g_adj,t|| / ||g_0|| compares two steps, each with its own clip coefficient k.
+            if (input.Scale is { } k)
+            {
+                var kSq = k * k;
+                (matrixSq, globSq, passSq) = (matrixSq * kSq, globSq * kSq, passSq * kSq);
+            }
             DeviceMath.Run(program, [.. lambdas, input.Step.Step == 1 ? 1f : 0f],
                            [_initialNorm, _stepMultiplier, _globalFraction], [matrixSq, globSq, passSq, _initialNorm]);
+        }
         else
             DeviceMath.Run(program, lambdas, [_stepMultiplier, _globalFraction], [matrixSq, globSq, passSq]);
     }

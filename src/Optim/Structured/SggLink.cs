@@ -30,14 +30,13 @@ internal sealed class SggLink : StructuredLink, ISourceGradientLink
     public override void Run(StructuredInput input)
     {
         _steps = input.Step.Step;
-        var gram = input.Reduced;
-        if (gram is null)
+        using var scope = new TensorScope();
+        var entries = input.Reduced;
+        if (entries is null)
         {
             DeviceMath.Run(SggPrograms.Gram, [], [], [input.Flat, _source, _direction], _gram);
-            gram = _gram;
+            entries = Enumerable.Range(0, SggPrograms.GramEntries.Length).Select(k => Element(_gram, k)).ToArray();
         }
-        using var scope = new TensorScope();
-        var entries = Enumerable.Range(0, SggPrograms.GramEntries.Length).Select(k => Element(gram, k)).ToArray();
         double decay = _options.NormEmaDecay;
         float[] values =
         [

@@ -17,13 +17,17 @@ public sealed class SggTransform : StructuredTransform
 
     public SggOptions Options { get; }
 
-    internal override void AddReductions(UpdateContext context)
+    internal override IReadOnlyList<int> AddReductions(UpdateContext context)
     {
         Expr[] vectors = [context.Input(Operand.Grad, "g"), context.Flat(SourceGradientName), context.FirstMoment];
+        var indices = new List<int>();
         int k = 0;
         for (int i = 0; i < 3; i++)
-            for (int j = i; j < 3; j++)
-                context.Reduction(SggPrograms.GramEntries[k++], Fx.Dot(vectors[i], vectors[j]));
+            for (int j = i; j < 3; j++, k++)
+                indices.Add(k == 0 && context.GradNormSquaredResult is { } gg
+                    ? gg
+                    : context.Reduction(SggPrograms.GramEntries[k], Fx.Dot(vectors[i], vectors[j])));
+        return indices;
     }
 
     public override Expr Apply(Expr update, UpdateContext context) =>
