@@ -102,6 +102,17 @@ public sealed class Optimizer : IDisposable
     /// <summary>One optimizer step from the gradients in the store, fused into phases R, S and U.</summary>
     public void Step()
     {
+        var context = new StepContext(StepCount + 1, Decayed: false);
+        RunReduceAndStructuredPhases();
+        foreach (var group in _groups)
+            foreach (var (start, length, decayed) in group.Segments)
+                Run(group.Fused, group, start, length, context with { Decayed = decayed });
+        StepCount++;
+    }
+
+    /// <summary>Phases R and S of a step without U and without counting it (to time the structured links' dense work).</summary>
+    internal void RunReduceAndStructuredPhases()
+    {
         var context = Reduce();
         foreach (var group in _groups)
         {
@@ -111,10 +122,6 @@ public sealed class Optimizer : IDisposable
                 group.Links[i]?.Run(new StructuredInput(_store.Grads, group.ClipScale, _gradNormSquared,
                                                         _linkResults.GetValueOrDefault((group.Index, i)), context));
         }
-        foreach (var group in _groups)
-            foreach (var (start, length, decayed) in group.Segments)
-                Run(group.Fused, group, start, length, context with { Decayed = decayed });
-        StepCount++;
     }
 
     /// <summary>
