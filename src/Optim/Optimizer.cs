@@ -93,8 +93,11 @@ public sealed class Optimizer : IDisposable
     /// <summary>Steps taken so far; the next step is number StepCount + 1 (iteration StepCount).</summary>
     public long StepCount { get; private set; }
 
-    /// <summary>The learning rate the next step will use (null when the chain has no learning-rate link).</summary>
-    public double? NextLearningRate => Chain.Schedule?.At(StepCount);
+    /// <summary>
+    /// The learning rate the next step will use (null when the chain has no learning-rate link); for a two-chain optimizer,
+    /// that of the other parameters' chain (AdamW beside Muon).
+    /// </summary>
+    public double? NextLearningRate => (OthersChain ?? Chain).Schedule?.At(StepCount);
 
     /// <summary>Whether a link of the chain reads a source gradient (SGG): see <see cref="CaptureSourceGradient"/>.</summary>
     public bool UsesSourceGradient => Links.Any(l => l is ISourceGradientLink);

@@ -57,6 +57,7 @@ internal sealed class OptimizerGroup : IDisposable
     /// <summary>The clip coefficient for phase S (rank-0, device), when the chain clips and has a structured link.</summary>
     public Tensor? ClipScale { get; set; }
 
+    /// <summary>The clip's max norm when phase S needs the clip coefficient (the chain clips and has a structured link).</summary>
     public double? ClipNorm => Chain.Transforms[0] is ClipGlobalNorm clip && Links.Any(l => l is not null) ? clip.MaxNorm : null;
 
     private static IEnumerable<(long Start, long Length, bool Decayed)> SegmentsOf(ParameterSelection selection, ParameterStore store)
