@@ -74,6 +74,7 @@ public sealed class Optimizer : IDisposable
         catch
         {
             foreach (var group in built) group.Dispose();
+            foreach (var view in _results) view.Dispose();
             _reduced?.Dispose();
             throw;
         }
