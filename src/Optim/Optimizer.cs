@@ -170,7 +170,7 @@ public sealed class Optimizer : IDisposable
     /// </summary>
     public IReadOnlyDictionary<string, double> ReadMethodMetrics()
     {
-        var metrics = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (var link in Links) link.ReadMetrics(metrics);
         return metrics;
     }
