@@ -1,51 +1,99 @@
 using Engine.Kernels.Devices;
 using Engine.Optim;
+using Engine.Optim.Structured;
 
 namespace Engine.Bench;
 
 /// <summary>
-/// Optimizer steps on 10M fp32 parameters, as one tensor and as 100 tensors of 100k (equal thanks to the flat
-/// store): the fused chain (ms per step, and GB/s at its bytes per parameter: AdamW 28, +4 for the clip's
-/// reduction, SGD-momentum 20) and AdamW run transform by transform. Records are named "optim_step" with the
-/// chain and layout in <c>shape</c>.
+/// Optimizer steps on 10M fp32 parameters (cpu; 1M on other backends, marked "reduced" in the shape), every parameter a
+/// hidden matrix: one [100, 100000] matrix and 100 [100, 1000] matrices (wide, so Muon's and SPEC-GF's dense work stays
+/// O(100²·n) per matrix and CGFM's refresh O(100²·n) on the host). Records are named "optim_step", with the chain and
+/// layout in <c>shape</c>: ms per step fused and transform by transform, the overhead over fused AdamW (%), the bytes per
+/// parameter counted below and the GB/s they give, and for SPEC-GF and Muon the GFLOP/s of phases R + S.
+/// <para>Bytes per parameter (fp32, each elementwise pass and each GEMM's m×n operand read or written once):</para>
+/// <list type="bullet">
+/// <item>adamw (+clip): R 4, U 28 → 32; sgd_momentum: 20;</item>
+/// <item>cgfm: R 4, G·Q reads G 4, G_glob written 4, adjust 12, U 28 → 52;</item>
+/// <item>sgg: R (g, g_s, m) 12, U (p, g, g_s, m, v → p, m, v) 32 → 44;</item>
+/// <item>spectral-chebK: R 4, L·W 8, penalty 12, L·X 8, first step 16, K−1 × (L·T 8 + step 24), copy 8, U 28 → 84 + 32(K−1);</item>
+/// <item>muon: R 4, momentum 16, normalize 8, 5 × (X·Xᵀ 4 + B·X 8 + update 12), scaled copy 8, U 12 → 48 + 24·5.</item>
+/// </list>
+/// Phase-S FLOPs: spectral 2(K+1)m²n per matrix (K filter GEMMs and the penalty's L·W); muon 5(4m²n + 2m³), m the smaller side.
 /// </summary>
 public static class OptimSuite
 {
     public const int Parameters = 10_000_000;
+    private const int ChebyshevOrder = 8, NewtonSchulzSteps = 5;
 
-    private static readonly (string Name, Func<TransformChain> Chain, int BytesPerParam)[] Chains =
+    private sealed record ChainSpec(string Name, Func<ParameterStore, Optimizer> Create, int BytesPerParam, Func<int, int, double>? PhaseFlops);
+
+    private static readonly ChainSpec[] Chains =
     [
-        ("adamw", () => Optimizers.AdamW(3e-4, weightDecay: 0.1), 28),
-        ("adamw_clip", () => Optimizers.AdamW(3e-4, weightDecay: 0.1, clip: 1.0), 32),
-        ("sgd_momentum", () => Optimizers.Sgd(0.1, momentum: 0.9), 20),
+        new("adamw", s => new Optimizer(s, Optimizers.AdamW(3e-4, weightDecay: 0.1, clip: 1.0)), 32, null),
+        new("sgd_momentum", s => new Optimizer(s, Optimizers.Sgd(0.1, momentum: 0.9)), 20, null),
+        new("cgfm", s => new Optimizer(s, Optimizers.Cgfm(3e-4, weightDecay: 0.1, clip: 1.0)), 52, null),
+        new("sgg", s => new Optimizer(s, Optimizers.Sgg(3e-4, weightDecay: 0.1, clip: 1.0)), 44, null),
+        new($"spectral_cheb{ChebyshevOrder}", s => new Optimizer(s, Optimizers.Spectral(3e-4,
+                new SpectralOptions { Mode = SpectralFilterMode.Chebyshev, ChebyshevOrder = ChebyshevOrder }, weightDecay: 0.1, clip: 1.0)),
+            84 + 32 * (ChebyshevOrder - 1), (m, n) => 2.0 * (ChebyshevOrder + 1) * m * (double)m * n),
+        new("muon", s => new Optimizer(s, Optimizers.Muon(0.02, new MuonOptions { NewtonSchulzSteps = NewtonSchulzSteps }, 0.1, clip: 1.0),
+                                       Optimizers.AdamW(3e-4, weightDecay: 0.1, clip: 1.0)),
+            48 + 24 * NewtonSchulzSteps, (m, n) =>
+            {
+                double a = Math.Min(m, n), b = Math.Max(m, n);
+                return NewtonSchulzSteps * (4 * a * a * b + 2 * a * a * a);
+            }),
     ];
 
     public static IEnumerable<BenchRecord> Run(ComputeDevice device, bool quick)
     {
-        int reps = quick ? 5 : 20;
-        foreach (var (layout, shapes) in Layouts())
+        int reps = quick ? 3 : 10;
+        bool reduced = device.Kind != DeviceKind.Cpu;
+        foreach (var (layout, shapes) in Layouts(reduced))
         {
             using var store = new ParameterStore(device);
-            for (int k = 0; k < shapes.Length; k++) store.Register($"w{k}", shapes[k]);
+            for (int k = 0; k < shapes.Length; k++) store.Register($"w{k}", shapes[k], kind: ParameterKind.HiddenMatrix);
             store.Allocate();
             device.FillRandom(new BufferSlice(store.Values.Buffer, 0), store.Count, 1, RandomDistribution.Normal, 0, 0.02f);
-            device.FillRandom(new BufferSlice(store.Grads.Buffer, 0), store.Count, 2, RandomDistribution.Normal, 0, 1e-3f);
-            foreach (var (name, chain, bytes) in Chains)
+            double adamw = double.NaN;
+            foreach (var chain in Chains)
             {
-                using var optimizer = new Optimizer(store, chain());
-                double t = Timing.MedianSeconds(optimizer.Step, device.Synchronize, reps: reps);
-                yield return new BenchRecord("optim_step", device.Id, $"{name} {layout}", t * 1e3, "ms");
-                yield return new BenchRecord("optim_step", device.Id, $"{name} {layout}", (double)bytes * store.Count / t / 1e9, "GB/s");
-                if (name != "adamw") continue;
-                double staged = Timing.MedianSeconds(optimizer.StepTransformByTransform, device.Synchronize, reps: reps);
-                yield return new BenchRecord("optim_step", device.Id, $"{name}_transform_by_transform {layout}", staged * 1e3, "ms");
+                using var optimizer = chain.Create(store);
+                void FreshGradients()
+                {
+                    if (optimizer.UsesSourceGradient)
+                    {
+                        device.FillRandom(new BufferSlice(store.Grads.Buffer, 0), store.Count, 3, RandomDistribution.Normal, 0, 1e-3f);
+                        optimizer.CaptureSourceGradient();
+                    }
+                    device.FillRandom(new BufferSlice(store.Grads.Buffer, 0), store.Count, 2, RandomDistribution.Normal, 0, 1e-3f);
+                }
+                FreshGradients();
+                optimizer.Step();   // CGFM's basis and SPEC-GF's graphs are built here (host work every T_p, T_g steps), not timed
+                string shape = $"{chain.Name} {layout}";
+                double fused = Timing.MedianSeconds(optimizer.Step, device.Synchronize, warmup: 1, reps: reps);
+                if (chain.Name == "adamw") adamw = fused;
+                yield return new BenchRecord("optim_step", device.Id, shape, fused * 1e3, "ms");
+                yield return new BenchRecord("optim_step", device.Id, shape, chain.BytesPerParam, "B/param");
+                yield return new BenchRecord("optim_step", device.Id, shape, (double)chain.BytesPerParam * store.Count / fused / 1e9, "GB/s");
+                yield return new BenchRecord("optim_step", device.Id, shape, 100 * (fused / adamw - 1), "% over fused adamw");
+                double staged = Timing.MedianSeconds(optimizer.StepTransformByTransform, device.Synchronize, warmup: 1, reps: reps);
+                yield return new BenchRecord("optim_step", device.Id, $"{chain.Name}_transform_by_transform {layout}", staged * 1e3, "ms");
+                if (chain.PhaseFlops is not { } flops) continue;
+                FreshGradients();
+                double phases = Timing.MedianSeconds(optimizer.RunReduceAndStructuredPhases, device.Synchronize, warmup: 1, reps: reps);
+                double total = shapes.Sum(s => flops(s[0], s[1]));
+                yield return new BenchRecord("optim_step", device.Id, $"{chain.Name}_phase_rs {layout}", phases * 1e3, "ms");
+                yield return new BenchRecord("optim_step", device.Id, $"{chain.Name}_phase_rs {layout}", total / phases / 1e9, "GFLOP/s");
             }
         }
     }
 
-    private static IEnumerable<(string Layout, int[][] Shapes)> Layouts()
+    private static IEnumerable<(string Layout, int[][] Shapes)> Layouts(bool reduced)
     {
-        yield return ($"{Parameters}x1", [[Parameters / 1000, 1000]]);
-        yield return ("100x100000", Enumerable.Range(0, 100).Select(_ => new[] { 100, 1000 }).ToArray());
+        int n = reduced ? Parameters / 10 : Parameters;
+        string note = reduced ? " (reduced: 1M params)" : "";
+        yield return ($"1x[100,{n / 100}]{note}", [[100, n / 100]]);
+        yield return ($"100x[100,{n / 10_000}]{note}", Enumerable.Range(0, 100).Select(_ => new[] { 100, n / 10_000 }).ToArray());
     }
 }

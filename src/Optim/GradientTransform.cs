@@ -22,6 +22,9 @@ public abstract class GradientTransform
     /// <summary>Per-parameter state buffers (zero at the start), e.g. Adam's m and v.</summary>
     public virtual IReadOnlyList<string> StateNames => [];
 
+    /// <summary>The state slot holding the link's first moment (Adam's m, SGD's momentum buffer), if it keeps one.</summary>
+    public virtual string? FirstMomentState => null;
+
     /// <summary>True when <see cref="Apply"/> reads <see cref="UpdateContext.GradNormSquared"/>.</summary>
     public virtual bool UsesGradNorm => false;
 

@@ -21,6 +21,8 @@ public sealed class Momentum : GradientTransform
 
     public override IReadOnlyList<string> StateNames { get; } = ["buffer"];
 
+    public override string? FirstMomentState => "buffer";
+
     public override Expr Apply(Expr update, UpdateContext context)
     {
         var beta = context.Scalar("beta", _ => Beta);

@@ -1,74 +1,153 @@
 using Engine.Kernels.Devices;
 using Engine.Kernels.Fusion;
+using Engine.Tensors;
 
 namespace Engine.Optim;
 
 /// <summary>
-/// A transform chain bound to a <see cref="ParameterStore"/>, with its state slots as flat device buffers in the
-/// store's layout. <see cref="Step"/> runs the chain compiled into phases (DESIGN §6): R, one reduction of ||g||²
-/// kept on the device (only when the chain clips or the norm is tracked), then U, one fused pass per segment
-/// (weight-decayed, the rest) that reads p, g, state once and writes p, state once. For AdamW with clipping
-/// that is 4 + 28 bytes per parameter and three launches, with no host round trip.
+/// Transform chains bound to a <see cref="ParameterStore"/>, with their state slots as flat device buffers in the
+/// store's layout: one chain for every parameter, or (Muon) one for the 2-D hidden matrices and one for the others.
+/// <see cref="Step"/> runs the chains compiled into the phases of DESIGN §6, with no host round trip:
+/// <list type="bullet">
+/// <item>R: one reduction pass over the store — ||g||² (when a chain clips, a structured link needs it, or the norm
+///   is tracked) and the structured links' global scalars (SGG's Gram entries) — kept on the device;</item>
+/// <item>S: each structured link's per-matrix dense work, writing the effective gradient in place and setting its
+///   device scalars (CGFM's s_t, SGG's coefficients);</item>
+/// <item>U: one fused pass per segment (weight-decayed, the rest) and chain that reads p, g, state once and writes p,
+///   state once, with the links' device scalars bound as broadcast operands.</item>
+/// </list>
+/// For AdamW with clipping that is 4 + 28 bytes per parameter and three launches.
 /// Create it outside any TensorScope; it owns its buffers until <see cref="Dispose"/>.
 /// </summary>
 public sealed class Optimizer : IDisposable
 {
     private readonly ParameterStore _store;
-    private readonly DeviceBuffer[] _slots;
-    private readonly DeviceBuffer _gradNormSquared;
-    private readonly UpdatePass _fused;
+    private readonly OptimizerGroup[] _groups;
+    private readonly UpdatePass? _reduce;
+    private readonly Tensor _reduced;
+    private readonly Tensor? _gradNormSquared;
+    private readonly Tensor[] _results = [];
+    private readonly Dictionary<(int Group, int Link), Tensor[]> _linkResults = [];
     private readonly bool _reducesGradNorm;
-    private UpdatePass[]? _staged;
-    private DeviceBuffer? _update;
+    private Tensor? _update;
     private bool _gradNormReady;
 
     /// <param name="trackGradNorm">
     /// Run phase R even when the chain does not clip, so <see cref="ReadGradNorm"/> works (4 more bytes per parameter).
     /// </param>
     public Optimizer(ParameterStore store, TransformChain chain, bool trackGradNorm = false)
+        : this(store, [(chain, ParameterSelection.All)], trackGradNorm)
+    {
+    }
+
+    /// <summary>
+    /// Two chains: <paramref name="hiddenMatrices"/> for the 2-D hidden matrices (e.g. <see cref="Optimizers.Muon"/>) and
+    /// <paramref name="others"/> for every other parameter (e.g. AdamW). A clip in either uses the global norm over all.
+    /// </summary>
+    public Optimizer(ParameterStore store, TransformChain hiddenMatrices, TransformChain others, bool trackGradNorm = false)
+        : this(store, [(hiddenMatrices, ParameterSelection.HiddenMatrices), (others, ParameterSelection.Others)], trackGradNorm)
+    {
+    }
+
+    private Optimizer(ParameterStore store, (TransformChain Chain, ParameterSelection Selection)[] groups, bool trackGradNorm)
     {
         ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(chain);
+        foreach (var (chain, _) in groups) ArgumentNullException.ThrowIfNull(chain);
         if (!store.IsAllocated)
             throw new InvalidOperationException("the parameter store is not allocated yet: call Allocate() before creating its optimizer");
         _store = store;
-        Chain = chain;
-        _reducesGradNorm = chain.UsesGradNorm || trackGradNorm;
-        _fused = StepPrograms.Fused(chain);
-        _slots = chain.SlotNames.Select(_ => Device.Allocate(store.Count)).ToArray();
-        _gradNormSquared = Device.Allocate(1);
+        _reducesGradNorm = trackGradNorm || groups.Any(g => g.Chain.ReducesGradNorm);
+        var built = new List<OptimizerGroup>();
+        try
+        {
+            for (int i = 0; i < groups.Length; i++) built.Add(new OptimizerGroup(i, groups[i].Chain, groups[i].Selection, store));
+            _groups = built.ToArray();
+            (_reduce, var results) = StepPrograms.Reduce(groups.Select(g => g.Chain).ToArray(), _reducesGradNorm);
+            int count = _reduce?.Program.ReductionCount ?? 0;
+            _reduced = Tensor.Zeros(Device, Math.Max(1, count));
+            _results = Enumerable.Range(0, count).Select(k => Element(_reduced, k)).ToArray();
+            if (_reducesGradNorm) _gradNormSquared = _results[0];
+            foreach (var (key, indices) in results) _linkResults[key] = indices.Select(k => _results[k]).ToArray();
+            foreach (var group in _groups)
+                if (group.ClipNorm is not null) group.ClipScale = Tensor.Zeros(Device);
+        }
+        catch
+        {
+            foreach (var group in built) group.Dispose();
+            foreach (var view in _results) view.Dispose();
+            _reduced?.Dispose();
+            throw;
+        }
     }
 
-    public TransformChain Chain { get; }
+    /// <summary>The chain of every parameter, or the hidden-matrix chain of a two-chain optimizer.</summary>
+    public TransformChain Chain => _groups[0].Chain;
+
+    /// <summary>The chain of the non-hidden parameters of a two-chain optimizer, else null.</summary>
+    public TransformChain? OthersChain => _groups.Length > 1 ? _groups[1].Chain : null;
+
+    /// <summary>Every state slot, "[group/]index:transform.state", in the order of <see cref="ExportState"/>.</summary>
+    public IReadOnlyList<string> SlotNames => _groups.SelectMany(g => g.Chain.SlotNames.Select(n => g.Prefix + n)).ToArray();
+
     public ComputeDevice Device => _store.Device;
 
     /// <summary>Steps taken so far; the next step is number StepCount + 1 (iteration StepCount).</summary>
     public long StepCount { get; private set; }
 
-    /// <summary>The learning rate the next step will use (null when the chain has no learning-rate link).</summary>
-    public double? NextLearningRate => Chain.Schedule?.At(StepCount);
+    /// <summary>
+    /// The learning rate the next step will use (null when the chain has no learning-rate link); for a two-chain optimizer,
+    /// that of the other parameters' chain (AdamW beside Muon).
+    /// </summary>
+    public double? NextLearningRate => (OthersChain ?? Chain).Schedule?.At(StepCount);
 
-    /// <summary>One optimizer step from the gradients in the store, fused into phases R and U.</summary>
+    /// <summary>Whether a link of the chain reads a source gradient (SGG): see <see cref="CaptureSourceGradient"/>.</summary>
+    public bool UsesSourceGradient => Links.Any(l => l is ISourceGradientLink);
+
+    /// <summary>One optimizer step from the gradients in the store, fused into phases R, S and U.</summary>
     public void Step()
     {
-        var context = ReduceGradNorm();
-        foreach (var (start, length, decayed) in Segments())
-            Run(_fused, start, length, context with { Decayed = decayed });
+        var context = new StepContext(StepCount + 1, Decayed: false);
+        RunReduceAndStructuredPhases();
+        foreach (var group in _groups)
+            foreach (var (start, length, decayed) in group.Segments)
+                Run(group.Fused, group, start, length, context with { Decayed = decayed });
         StepCount++;
+    }
+
+    /// <summary>Phases R and S of a step without U and without counting it (to time the structured links' dense work).</summary>
+    internal void RunReduceAndStructuredPhases()
+    {
+        var context = Reduce();
+        foreach (var group in _groups)
+        {
+            if (group.ClipScale is { } scale)
+                DeviceRun(StepPrograms.ClipCoefficient, [(float)group.ClipNorm!.Value], [scale], [_gradNormSquared!]);
+            for (int i = 0; i < group.Links.Length; i++)
+                group.Links[i]?.Run(new StructuredInput(_store.Grads, group.ClipScale, _gradNormSquared,
+                                                        _linkResults.GetValueOrDefault((group.Index, i)), context));
+        }
     }
 
     /// <summary>
     /// The same step with one pass per transform through an update buffer (for tests and for measuring what
-    /// fusion saves). Results equal <see cref="Step"/> up to rounding differences of the backend's compiler.
+    /// fusion saves); a structured link's phase S runs on that buffer, after the links before it. Results equal
+    /// <see cref="Step"/> up to rounding.
     /// </summary>
     public void StepTransformByTransform()
     {
-        _staged ??= StepPrograms.Staged(Chain);
-        _update ??= Device.Allocate(_store.Count);
-        var context = ReduceGradNorm();
-        foreach (var (start, length, decayed) in Segments())
-            foreach (var pass in _staged)
-                Run(pass, start, length, context with { Decayed = decayed });
+        _update ??= Tensor.Zeros(Device, checked((int)_store.Count));
+        var context = Reduce();
+        foreach (var group in _groups)
+        {
+            var passes = group.Staged;
+            for (int i = 0; i < passes.Length; i++)
+            {
+                if (i < group.Links.Length && group.Links[i] is { } link)
+                    link.Run(new StructuredInput(i == 0 ? _store.Grads : _update, null, null, null, context));
+                foreach (var (start, length, decayed) in group.Segments)
+                    Run(passes[i], group, start, length, context with { Decayed = decayed });
+            }
+        }
         StepCount++;
     }
 
@@ -80,29 +159,56 @@ public sealed class Optimizer : IDisposable
                 $"chain '{Chain}' does not clip, so it does not reduce the gradient norm; create the optimizer with trackGradNorm: true");
         if (!_gradNormReady) throw new InvalidOperationException("no step has been taken yet, so there is no gradient norm");
         Span<float> value = stackalloc float[1];
-        Device.Read(new BufferSlice(_gradNormSquared, 0), value);
+        Device.Read(_reduced.DataSlice, value);
         return Math.Sqrt(value[0]);
     }
 
-    /// <summary>The step count and every state slot on the host (waits for pending steps).</summary>
-    public OptimizerState ExportState()
+    /// <summary>
+    /// The structured links' logging scalars of the last step, e.g. cgfm.step_multiplier, cgfm.global_fraction,
+    /// sgg.cos_g_gs, sgg.clip_rate, spectral.high_freq_fraction (empty for plain chains). Reads the device: it waits
+    /// for the step, so call it on log steps only.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> ReadMethodMetrics()
     {
-        var slots = new OptimizerSlot[_slots.Length];
-        for (int k = 0; k < slots.Length; k++)
-        {
-            var values = new float[_store.Count];
-            if (values.Length > 0) Device.Read(new BufferSlice(_slots[k], 0), values.AsSpan());
-            slots[k] = new OptimizerSlot(Chain.SlotNames[k], values);
-        }
-        return new OptimizerState(StepCount, slots);
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var link in Links) link.ReadMetrics(metrics);
+        return metrics;
     }
 
-    /// <summary>Restores what <see cref="ExportState"/> saved, for an optimizer with the same chain over the same layout.</summary>
+    /// <summary>
+    /// Copies the gradients now in the store into the source-gradient buffer of the chain's SGG link (g_s), which it
+    /// keeps until the next capture. Run a backward pass of the source batch first, then zero the gradients.
+    /// </summary>
+    public void CaptureSourceGradient()
+    {
+        var link = Links.OfType<ISourceGradientLink>().FirstOrDefault()
+                   ?? throw new InvalidOperationException($"chain '{Chain}' has no link that reads a source gradient (SGG)");
+        link.CaptureSourceGradient(_store.Grads);
+    }
+
+    /// <summary>The step count, every state slot and the structured links' extra state on the host (waits for pending steps).</summary>
+    public OptimizerState ExportState()
+    {
+        var slots = new List<OptimizerSlot>();
+        var extras = new List<OptimizerSlot>();
+        foreach (var group in _groups)
+        {
+            for (int k = 0; k < group.Slots.Length; k++)
+                slots.Add(new OptimizerSlot(group.Prefix + group.Chain.SlotNames[k], group.Slots[k].ToArray()));
+            for (int i = 0; i < group.Links.Length; i++)
+                if (group.Links[i] is { } link)
+                    foreach (var (key, values) in link.ExportExtras())
+                        extras.Add(new OptimizerSlot(ExtraName(group, i, key), values));
+        }
+        return new OptimizerState(StepCount, slots) { Extras = extras };
+    }
+
+    /// <summary>Restores what <see cref="ExportState"/> saved, for an optimizer with the same chains over the same layout.</summary>
     public void ImportState(OptimizerState state)
     {
         ArgumentNullException.ThrowIfNull(state);
         Hyperparameter.NonNegative(state.Step, "state.Step");
-        var expected = Chain.SlotNames;
+        var expected = SlotNames;
         var given = state.Slots.Select(s => s.Name).ToArray();
         if (!given.SequenceEqual(expected))
             throw new ArgumentException(
@@ -112,55 +218,97 @@ public sealed class Optimizer : IDisposable
             if (slot.Values.Length != _store.Count)
                 throw new ArgumentException(
                     $"ImportState: slot '{slot.Name}' holds {slot.Values.Length} values, the parameter store {_store.Count}", nameof(state));
-        for (int k = 0; k < _slots.Length; k++)
-            if (_store.Count > 0) Device.Write(new BufferSlice(_slots[k], 0), state.Slots[k].Values.AsSpan());
+        var extras = state.Extras.ToDictionary(e => e.Name, e => e.Values, StringComparer.Ordinal);
+        int s = 0;
+        foreach (var group in _groups)
+        {
+            foreach (var slot in group.Slots)
+                if (_store.Count > 0) Device.Write(slot.DataSlice, state.Slots[s++].Values.AsSpan());
+            for (int i = 0; i < group.Links.Length; i++)
+                if (group.Links[i] is { } link)
+                {
+                    string prefix = ExtraName(group, i, "");
+                    link.ImportExtras(extras.Where(e => e.Key.StartsWith(prefix, StringComparison.Ordinal))
+                                            .ToDictionary(e => e.Key[prefix.Length..], e => e.Value), state.Step);
+                }
+        }
         StepCount = state.Step;
     }
 
-    private StepContext ReduceGradNorm()
+    private IEnumerable<StructuredLink> Links => _groups.SelectMany(g => g.Links).OfType<StructuredLink>();
+
+    private static string ExtraName(OptimizerGroup group, int link, string key) =>
+        $"{group.Prefix}{link}:{group.Chain.Transforms[link].Name}.{key}";
+
+    private StepContext Reduce()
     {
-        if (_reducesGradNorm && _store.Count > 0)
+        if (_reduce is not null && _store.Count > 0)
         {
-            var g = new StridedSlice(_store.GradBuffer, 0, [_store.Count], [1]);
-            Device.RunFused(StepPrograms.GradNormSquared,
-                new FusedLaunch([_store.Count], [g], [], [], new BufferSlice(_gradNormSquared, 0)));
-            _gradNormReady = true;
+            Run(_reduce, _groups[0], 0, _store.Count, new StepContext(StepCount + 1, Decayed: false), _reduced.DataSlice);
+            _gradNormReady = _reducesGradNorm;
         }
         return new StepContext(StepCount + 1, Decayed: false);
     }
 
-    private IEnumerable<(long Start, long Length, bool Decayed)> Segments()
+    private static Tensor Element(Tensor vector, int k)
     {
-        if (_store.DecayedCount > 0) yield return (0, _store.DecayedCount, true);
-        if (_store.Count > _store.DecayedCount) yield return (_store.DecayedCount, _store.Count - _store.DecayedCount, false);
+        using var slice = vector.Slice(0, k, 1);
+        return slice.Reshape();
     }
 
-    private void Run(UpdatePass pass, long start, long length, StepContext context)
+    private void Run(UpdatePass pass, OptimizerGroup group, long start, long length, StepContext context, BufferSlice? reductions = null)
     {
         long[] shape = [length];
         var inputs = new StridedSlice[pass.Inputs.Length];
         for (int i = 0; i < inputs.Length; i++)
-            inputs[i] = pass.Inputs[i].Kind == OperandKind.GradNormSquared
-                ? new StridedSlice(_gradNormSquared, 0, shape, [0])
-                : new StridedSlice(Buffer(pass.Inputs[i]), start, shape, [1]);
+        {
+            var operand = pass.Inputs[i];
+            inputs[i] = operand.Kind switch
+            {
+                OperandKind.GradNormSquared => new StridedSlice(_reduced.Buffer, _reduced.Offset, shape, [0]),
+                OperandKind.LinkScalar => Broadcast(LinkOf(operand).Scalar(operand.Name!), shape),
+                _ => Flat(Buffer(operand, group), start, shape),
+            };
+        }
         var outputs = new BufferSlice[pass.Outputs.Length];
-        for (int o = 0; o < outputs.Length; o++) outputs[o] = new BufferSlice(Buffer(pass.Outputs[o]), start);
-        Device.RunFused(pass.Program, new FusedLaunch(shape, inputs, outputs, pass.ScalarValues(context)));
+        for (int o = 0; o < outputs.Length; o++)
+        {
+            var target = Buffer(pass.Outputs[o], group);
+            outputs[o] = new BufferSlice(target.Buffer, target.Offset + start);
+        }
+        Device.RunFused(pass.Program, new FusedLaunch(shape, inputs, outputs, pass.ScalarValues(context), reductions));
     }
 
-    private DeviceBuffer Buffer(Operand operand) => operand.Kind switch
+    private static StridedSlice Broadcast(BufferSlice scalar, long[] shape) => new(scalar.Buffer, scalar.Offset, shape, [0]);
+
+    private static StridedSlice Flat(Tensor t, long start, long[] shape) => new(t.Buffer, t.Offset + start, shape, [1]);
+
+    private StructuredLink LinkOf(Operand operand) =>
+        _groups[operand.Group].Links[operand.Slot]
+        ?? throw new InvalidOperationException($"link {operand.Slot} of chain '{_groups[operand.Group].Chain}' is not structured");
+
+    private Tensor Buffer(Operand operand, OptimizerGroup group) => operand.Kind switch
     {
-        OperandKind.Param => _store.ValueBuffer,
-        OperandKind.Grad => _store.GradBuffer,
+        OperandKind.Param => _store.Values,
+        OperandKind.Grad => _store.Grads,
         OperandKind.Update => _update!,
-        OperandKind.State => _slots[operand.Slot],
-        _ => _gradNormSquared,
+        OperandKind.State => _groups[operand.Group].Slots[operand.Slot],
+        OperandKind.LinkFlat => LinkOf(operand).Flat(operand.Name!),
+        _ => throw new InvalidOperationException($"operand {operand} is not a flat buffer (group {group.Index})"),
     };
+
+    private static void DeviceRun(FusedProgram program, float[] scalars, Tensor[] outputs, Tensor[] inputs)
+    {
+        var device = outputs[0].Device;
+        var operands = inputs.Select(t => new StridedSlice(t.Buffer, t.Offset, [1], [0])).ToArray();
+        device.RunFused(program, new FusedLaunch([1], operands, outputs.Select(o => o.DataSlice).ToArray(), scalars));
+    }
 
     public void Dispose()
     {
-        foreach (var s in _slots) s.Dispose();
-        _gradNormSquared.Dispose();
+        foreach (var group in _groups) group.Dispose();
+        foreach (var view in _results) view.Dispose();
+        _reduced?.Dispose();
         _update?.Dispose();
     }
 }

@@ -1,3 +1,5 @@
+using Engine.Optim.Structured;
+
 namespace Engine.Optim;
 
 /// <summary>The standard optimizers as transform chains.</summary>
@@ -32,6 +34,48 @@ public static class Optimizers
         if (clip is { } maxNorm) links.Add(new ClipGlobalNorm(maxNorm));
         if (Hyperparameter.NonNegative(weightDecay, nameof(weightDecay)) != 0) links.Add(new AddDecayedWeights(weightDecay));
         if (momentum != 0) links.Add(new Momentum(momentum, nesterov));
+        links.Add(new ScaleByLearningRate(lr));
+        return new TransformChain(links.ToArray());
+    }
+
+    /// <summary>CGFM-LR over AdamW (METHODS §1b): Clip? > Cgfm > ScaleByAdam > AddDecayedWeights > ScaleByLearningRate (lr·s_t, decay lr·wd).</summary>
+    public static TransformChain Cgfm(LearningRateSchedule lr, CgfmOptions? options = null, double b1 = 0.9, double b2 = 0.999,
+                                      double eps = 1e-8, double weightDecay = 0.01, double? clip = null) =>
+        Structured(new CgfmTransform(options), lr, b1, b2, eps, weightDecay, clip);
+
+    /// <summary>SGG form B over AdamW (METHODS §2b): Clip? > Sgg > ScaleByAdam > AddDecayedWeights > ScaleByLearningRate.</summary>
+    public static TransformChain Sgg(LearningRateSchedule lr, SggOptions? options = null, double b1 = 0.9, double b2 = 0.999,
+                                     double eps = 1e-8, double weightDecay = 0.01, double? clip = null) =>
+        Structured(new SggTransform(options), lr, b1, b2, eps, weightDecay, clip);
+
+    /// <summary>SPEC-GF over AdamW (METHODS §3b): Clip? > Spectral > ScaleByAdam > AddDecayedWeights > ScaleByLearningRate.</summary>
+    public static TransformChain Spectral(LearningRateSchedule lr, SpectralOptions? options = null, double b1 = 0.9, double b2 = 0.999,
+                                          double eps = 1e-8, double weightDecay = 0.01, double? clip = null) =>
+        Structured(new SpectralTransform(options), lr, b1, b2, eps, weightDecay, clip);
+
+    /// <summary>
+    /// Muon for the 2-D hidden matrices (METHODS §4.4): Clip? > Muon > AddDecayedWeights? > ScaleByLearningRate, i.e.
+    /// W ← (1 − lr·wd) W − lr·sqrt(max(1, m/n))·NS(U). Pair it with AdamW for the rest:
+    /// <c>new Optimizer(store, Optimizers.Muon(0.02), Optimizers.AdamW(3e-4))</c>.
+    /// </summary>
+    public static TransformChain Muon(LearningRateSchedule lr, MuonOptions? options = null, double weightDecay = 0, double? clip = null)
+    {
+        var links = new List<GradientTransform>();
+        if (clip is { } maxNorm) links.Add(new ClipGlobalNorm(maxNorm));
+        links.Add(new MuonTransform(options));
+        if (Hyperparameter.NonNegative(weightDecay, nameof(weightDecay)) != 0) links.Add(new AddDecayedWeights(weightDecay));
+        links.Add(new ScaleByLearningRate(lr));
+        return new TransformChain(links.ToArray());
+    }
+
+    private static TransformChain Structured(StructuredTransform method, LearningRateSchedule lr, double b1, double b2, double eps,
+                                             double weightDecay, double? clip)
+    {
+        var links = new List<GradientTransform>();
+        if (clip is { } maxNorm) links.Add(new ClipGlobalNorm(maxNorm));
+        links.Add(method);
+        links.Add(new ScaleByAdam(b1, b2, eps));
+        if (Hyperparameter.NonNegative(weightDecay, nameof(weightDecay)) != 0) links.Add(new AddDecayedWeights(weightDecay));
         links.Add(new ScaleByLearningRate(lr));
         return new TransformChain(links.ToArray());
     }

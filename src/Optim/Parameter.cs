@@ -14,11 +14,13 @@ public sealed class Parameter
     private Tensor? _value;
     private Tensor? _grad;
 
-    internal Parameter(string name, int[] shape, bool decay)
+    internal Parameter(string name, int[] shape, bool decay, ParameterKind kind, int matrixBlocks)
     {
         Name = name;
         _shape = shape;
         Decay = decay;
+        Kind = kind;
+        MatrixBlocks = matrixBlocks;
         Count = ShapeMath.Count(shape);
     }
 
@@ -28,6 +30,21 @@ public sealed class Parameter
 
     /// <summary>Whether weight decay applies (by default: rank ≥ 2, as nanoGPT's parameter groups).</summary>
     public bool Decay { get; }
+
+    /// <summary>Whether the structured optimizers treat this parameter as a 2-D hidden matrix.</summary>
+    public ParameterKind Kind { get; }
+
+    /// <summary>For a hidden matrix, how many equal row blocks it stacks (each its own matrix to the methods); else 0.</summary>
+    public int MatrixBlocks { get; }
+
+    /// <summary>The matrices the structured transforms see in this parameter: one per row block; none for other kinds.</summary>
+    public IEnumerable<HiddenMatrix> Matrices()
+    {
+        if (Kind != ParameterKind.HiddenMatrix) yield break;
+        int rows = _shape[0] / MatrixBlocks, cols = _shape[1];
+        for (int b = 0; b < MatrixBlocks; b++)
+            yield return new HiddenMatrix(MatrixBlocks == 1 ? Name : $"{Name}[{b}]", Offset + (long)b * rows * cols, rows, cols);
+    }
 
     /// <summary>First element in the store's flat buffers (valid once the store is allocated).</summary>
     public long Offset { get; internal set; }
@@ -76,5 +93,6 @@ public sealed class Parameter
     private InvalidOperationException NotAllocated() =>
         new($"parameter '{Name}' has no storage yet: call ParameterStore.Allocate() after registering every parameter");
 
-    public override string ToString() => $"{Name} {ShapeMath.Format(_shape)}{(Decay ? " decay" : "")}";
+    public override string ToString() =>
+        $"{Name} {ShapeMath.Format(_shape)}{(Decay ? " decay" : "")}{(Kind == ParameterKind.HiddenMatrix ? " hidden" : "")}";
 }

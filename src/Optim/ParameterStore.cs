@@ -8,7 +8,9 @@ namespace Engine.Optim;
 /// layout; each <see cref="Parameter"/> is a view into both. Parameters are registered first, then
 /// <see cref="Allocate"/> lays them out: the weight-decayed ones form the segment [0, <see cref="DecayedCount"/>)
 /// and the rest follow, each group in registration order, so an optimizer step is one launch per segment with
-/// no per-element mask. Values start at zero; initializing them is the model's job.
+/// no per-element mask. Hidden matrices (<see cref="ParameterKind.HiddenMatrix"/>) are placed together in the middle,
+/// decayed ones at the end of the decayed segment and the others at the start of the rest, so they also form one
+/// range [<see cref="HiddenStart"/>, <see cref="HiddenEnd"/>) (Muon updates that range, AdamW the rest). Values start at zero; initializing them is the model's job.
 /// Create the store outside any <see cref="TensorScope"/>: it owns its views until <see cref="Dispose"/>.
 /// </summary>
 public sealed class ParameterStore : IDisposable
@@ -37,6 +39,15 @@ public sealed class ParameterStore : IDisposable
     /// <summary>Elements of the weight-decayed segment, which starts at 0.</summary>
     public long DecayedCount { get; private set; }
 
+    /// <summary>First element of the hidden-matrix range.</summary>
+    public long HiddenStart { get; private set; }
+
+    /// <summary>One past the last element of the hidden-matrix range (= <see cref="HiddenStart"/> when there is none).</summary>
+    public long HiddenEnd { get; private set; }
+
+    /// <summary>Every matrix the structured transforms see (row blocks split), in layout order (valid once allocated).</summary>
+    public IReadOnlyList<HiddenMatrix> HiddenMatrices { get; private set; } = [];
+
     /// <summary>All values as one flat tensor of shape [<see cref="Count"/>].</summary>
     public Tensor Values => _values ?? throw NotAllocated();
 
@@ -52,9 +63,11 @@ public sealed class ParameterStore : IDisposable
 
     /// <summary>
     /// Declares a parameter. <paramref name="decay"/> defaults to rank ≥ 2 (matrices and embeddings decay;
-    /// biases and norm gains do not).
+    /// biases and norm gains do not). <paramref name="kind"/> marks the 2-D hidden matrices the structured optimizers
+    /// work on; such a matrix may stack <paramref name="matrixBlocks"/> equal row blocks that they treat as separate
+    /// matrices (q, k, v of one [3C, C] weight).
     /// </summary>
-    public Parameter Register(string name, int[] shape, bool? decay = null)
+    public Parameter Register(string name, int[] shape, bool? decay = null, ParameterKind kind = ParameterKind.Other, int matrixBlocks = 1)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(shape);
@@ -63,7 +76,20 @@ public sealed class ParameterStore : IDisposable
         ShapeMath.Validate(shape);
         if (_byName.ContainsKey(name))
             throw new ArgumentException($"Register: a parameter named '{name}' is already registered", nameof(name));
-        var p = new Parameter(name, (int[])shape.Clone(), decay ?? shape.Length >= 2);
+        if (!Enum.IsDefined(kind))
+            throw new ArgumentOutOfRangeException(nameof(kind), kind, $"Register('{name}'): {kind} is not a {nameof(ParameterKind)}");
+        if (kind == ParameterKind.HiddenMatrix)
+        {
+            if (shape.Length != 2)
+                throw new ArgumentException($"Register('{name}'): a hidden matrix must be 2-D, got shape {ShapeMath.Format(shape)}", nameof(shape));
+            if (matrixBlocks < 1 || shape[0] % matrixBlocks != 0)
+                throw new ArgumentOutOfRangeException(nameof(matrixBlocks), matrixBlocks,
+                    $"Register('{name}'): {shape[0]} rows cannot be split into {matrixBlocks} equal row blocks");
+        }
+        else if (matrixBlocks != 1)
+            throw new ArgumentOutOfRangeException(nameof(matrixBlocks), matrixBlocks, $"Register('{name}'): only a hidden matrix has row blocks");
+        var p = new Parameter(name, (int[])shape.Clone(), decay ?? shape.Length >= 2, kind,
+                              kind == ParameterKind.HiddenMatrix ? matrixBlocks : 0);
         _parameters.Add(p);
         _byName.Add(name, p);
         return p;
@@ -74,9 +100,15 @@ public sealed class ParameterStore : IDisposable
     {
         if (IsAllocated) throw new InvalidOperationException("the store is already allocated");
         long offset = 0;
-        foreach (var p in _parameters.Where(p => p.Decay)) { p.Offset = offset; offset += p.Count; }
+        bool Hidden(Parameter p) => p.Kind == ParameterKind.HiddenMatrix;
+        foreach (var p in _parameters.Where(p => p.Decay && !Hidden(p))) { p.Offset = offset; offset += p.Count; }
+        HiddenStart = offset;
+        foreach (var p in _parameters.Where(p => p.Decay && Hidden(p))) { p.Offset = offset; offset += p.Count; }
         DecayedCount = offset;
-        foreach (var p in _parameters.Where(p => !p.Decay)) { p.Offset = offset; offset += p.Count; }
+        foreach (var p in _parameters.Where(p => !p.Decay && Hidden(p))) { p.Offset = offset; offset += p.Count; }
+        HiddenEnd = offset;
+        foreach (var p in _parameters.Where(p => !p.Decay && !Hidden(p))) { p.Offset = offset; offset += p.Count; }
+        HiddenMatrices = _parameters.Where(Hidden).OrderBy(p => p.Offset).SelectMany(p => p.Matrices()).ToArray();
         if (offset > int.MaxValue)
             throw new InvalidOperationException($"{offset} parameters exceed one tensor dimension ({int.MaxValue})");
         Count = offset;

@@ -21,6 +21,8 @@ public sealed class ScaleByAdam : GradientTransform
 
     public override IReadOnlyList<string> StateNames { get; } = ["m", "v"];
 
+    public override string? FirstMomentState => "m";
+
     public override Expr Apply(Expr update, UpdateContext context)
     {
         var b1 = context.Scalar("b1", _ => B1);

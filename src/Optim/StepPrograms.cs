@@ -2,20 +2,51 @@ using Engine.Kernels.Fusion;
 
 namespace Engine.Optim;
 
-/// <summary>Compiles a chain into the passes of a step: the fused update, or one pass per transform.</summary>
+/// <summary>Compiles chains into the passes of a step: phase R, the fused update, or one pass per transform.</summary>
 internal static class StepPrograms
 {
-    /// <summary>Phase R: ||g||² over the whole gradient buffer, as the program's one reduction (fp64 accumulation).</summary>
-    public static FusedProgram GradNormSquared { get; } = BuildGradNormSquared();
+    /// <summary>
+    /// Phase R: ||g||² when <paramref name="gradNorm"/> is set (result 0), then every structured link's reductions, in
+    /// group order, as one program over the whole store (fp64 accumulation). Returns null when there is nothing to
+    /// reduce, and the result indices of each link's reductions.
+    /// </summary>
+    public static (UpdatePass? Pass, Dictionary<(int Group, int Link), int[]> Results) Reduce(
+        IReadOnlyList<TransformChain> groups, bool gradNorm)
+    {
+        var context = new UpdateContext("optim_reduce");
+        if (gradNorm)
+            context.GradNormSquaredResult = context.Reduction("grad_norm_sq", Fx.SumSquares(context.Input(Operand.Grad, "g")));
+        var results = new Dictionary<(int, int), int[]>();
+        for (int group = 0; group < groups.Count; group++)
+            for (int link = 0; link < groups[group].Transforms.Count; link++)
+                if (groups[group].Transforms[link] is StructuredTransform structured)
+                {
+                    context.Enter(groups[group], link, group);
+                    var indices = structured.AddReductions(context);
+                    if (indices.Count > 0) results[(group, link)] = indices.ToArray();
+                }
+        if (context.ReductionCount == 0) return (null, results);
+        var pass = context.Build();
+        // The compiler merges structurally equal reductions, which would shift every later result index.
+        if (pass.Program.ReductionCount != context.ReductionCount)
+            throw new InvalidOperationException(
+                $"phase R: {context.ReductionCount} reductions compiled to {pass.Program.ReductionCount}; two links reduce the same expression");
+        return (pass, results);
+    }
 
-    /// <summary>Phase U: reads p, g (and ||g||², state), applies every transform in registers, writes p and state once.</summary>
-    public static UpdatePass Fused(TransformChain chain)
+    /// <summary>
+    /// Phase U: reads p, g (and ||g||², state, link scalars), applies every transform in registers, writes p and state
+    /// once. A clip in front of a link that applies the clip coefficient in phase S itself is left out.
+    /// </summary>
+    public static UpdatePass Fused(TransformChain chain, int group = 0)
     {
         var context = new UpdateContext("optim_" + string.Join("_", chain.Transforms.Select(t => t.Name)));
         var update = context.Input(Operand.Grad, "g");
         for (int i = 0; i < chain.Transforms.Count; i++)
         {
-            context.Enter(chain.Transforms[i], chain.FirstSlot[i]);
+            bool absorbed = i + 1 < chain.Transforms.Count && chain.Transforms[i + 1] is StructuredTransform { AbsorbsInputScale: true };
+            if (absorbed) continue;
+            context.Enter(chain, i, group);
             update = chain.Transforms[i].Apply(update, context);
         }
         context.Output(Operand.Param, "p", context.Param + update);
@@ -26,15 +57,16 @@ internal static class StepPrograms
     /// The same chain transform by transform: pass i reads the update (the gradient for i = 0) and writes it to
     /// the update buffer; a last pass adds it to the parameters.
     /// </summary>
-    public static UpdatePass[] Staged(TransformChain chain)
+    public static UpdatePass[] Staged(TransformChain chain, int group = 0)
     {
         var passes = new List<UpdatePass>();
         for (int i = 0; i < chain.Transforms.Count; i++)
         {
             var transform = chain.Transforms[i];
-            var context = new UpdateContext($"optim_{transform.Name}");
-            var update = context.Input(i == 0 ? Operand.Grad : Operand.Update, "u");
-            context.Enter(transform, chain.FirstSlot[i]);
+            var input = i == 0 ? Operand.Grad : Operand.Update;
+            var context = new UpdateContext($"optim_{transform.Name}", input);
+            var update = context.Input(input, "u");
+            context.Enter(chain, i, group);
             context.Output(Operand.Update, "u", transform.Apply(update, context));
             passes.Add(context.Build());
         }
@@ -44,10 +76,15 @@ internal static class StepPrograms
         return passes.ToArray();
     }
 
-    private static FusedProgram BuildGradNormSquared()
+    /// <summary>c = min(1, maxNorm / (sqrt(||g||²) + 1e-6)), ClipGlobalNorm's coefficient, as a device scalar for phase S.</summary>
+    public static FusedProgram ClipCoefficient { get; } = BuildClipCoefficient();
+
+    private static FusedProgram BuildClipCoefficient()
     {
-        var f = new FusionBuilder("optim_grad_norm_sq");
-        f.Reduction("grad_norm_sq", Fx.SumSquares(f.Input("g")));
+        var f = new FusionBuilder("optim_clip_coefficient");
+        var gradNormSquared = f.Input("grad_norm_sq");
+        var maxNorm = f.Scalar("max_norm");
+        f.Output("c", Fx.Min(1f, maxNorm / (Fx.Sqrt(gradNormSquared) + 1e-6f)));
         return f.Build();
     }
 }

@@ -2,7 +2,9 @@ namespace Engine.Optim;
 
 /// <summary>
 /// Transforms applied in order, optax's chain. Each link's state slots are numbered consecutively across the
-/// chain (<see cref="SlotNames"/>); a clipping link may only come first, where the update is still the gradient.
+/// chain (<see cref="SlotNames"/>); a clipping link may only come first, where the update is still the gradient, and a
+/// structured link (<see cref="StructuredTransform"/>) may only follow a clipping link, since its phase S works on the
+/// gradient buffer.
 /// </summary>
 public sealed class TransformChain
 {
@@ -17,7 +19,13 @@ public sealed class TransformChain
                 throw new ArgumentException(
                     $"transform {i} ('{transforms[i].Name}') reads the global gradient norm, so it must be the first link; " +
                     $"after '{transforms[i - 1].Name}' the update is no longer the gradient", nameof(transforms));
+            if (transforms[i] is StructuredTransform && !(i == 0 || (i == 1 && transforms[0] is ClipGlobalNorm)))
+                throw new ArgumentException(
+                    $"transform {i} ('{transforms[i].Name}') is structured: it must be the first link, or follow only clip_global_norm",
+                    nameof(transforms));
         }
+        if (transforms.OfType<StructuredTransform>().Count(t => t.ScalesLearningRate) > 1)
+            throw new ArgumentException("at most one link of a chain may scale the learning rate", nameof(transforms));
         Transforms = transforms.ToArray();
         var first = new int[Transforms.Count];
         var names = new List<string>();
@@ -36,6 +44,32 @@ public sealed class TransformChain
     public IReadOnlyList<string> SlotNames { get; }
 
     public bool UsesGradNorm => Transforms[0].UsesGradNorm;
+
+    /// <summary>Whether phase R must reduce ||g||²: the chain clips, or a structured link needs it.</summary>
+    public bool ReducesGradNorm => UsesGradNorm || Transforms.OfType<StructuredTransform>().Any(t => t.RequiresGradNorm);
+
+    /// <summary>The structured link of the chain, if any (it follows the optional clip).</summary>
+    public StructuredTransform? Structured => Transforms.OfType<StructuredTransform>().FirstOrDefault();
+
+    /// <summary>The index of the link whose step multiplier scales the learning rate, or null.</summary>
+    internal int? LearningRateMultiplierLink
+    {
+        get
+        {
+            for (int i = 0; i < Transforms.Count; i++)
+                if (Transforms[i] is StructuredTransform { ScalesLearningRate: true }) return i;
+            return null;
+        }
+    }
+
+    /// <summary>The first link after <paramref name="link"/> with a first moment, and that moment's state slot.</summary>
+    internal (int Link, int Slot)? FirstMomentAfter(int link)
+    {
+        for (int j = link + 1; j < Transforms.Count; j++)
+            if (Transforms[j].FirstMomentState is { } state)
+                return (j, FirstSlot[j] + Transforms[j].StateNames.ToList().IndexOf(state));
+        return null;
+    }
 
     /// <summary>The learning-rate schedule of the chain's <see cref="ScaleByLearningRate"/> link, if it has one.</summary>
     public LearningRateSchedule? Schedule => Transforms.OfType<ScaleByLearningRate>().FirstOrDefault()?.Schedule;

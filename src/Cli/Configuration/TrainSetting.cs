@@ -39,7 +39,7 @@ internal sealed class TrainSetting
     {
         string key = SnakeCase(property.Name);
         var type = property.PropertyType;
-        if (type != typeof(int) && type != typeof(float) && type != typeof(ulong) && type != typeof(string))
+        if (type != typeof(int) && type != typeof(float) && type != typeof(ulong) && type != typeof(string) && type != typeof(bool))
             throw new InvalidOperationException($"TrainConfig.{property.Name} has type {type.Name}, which the program cannot read from flags or YAML.");
         // Strings, parsed here like YAML values, so a repeated flag can override an earlier one (last wins).
         var option = new Option<string[]>("--" + key.Replace('_', '-'))
@@ -69,6 +69,7 @@ internal sealed class TrainSetting
         if (text is null) return IsNullable;
         if (type == typeof(string)) { value = text; return true; }
         if (type == typeof(int) && int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var i)) { value = i; return true; }
+        if (type == typeof(bool) && bool.TryParse(text, out var b)) { value = b; return true; }
         if (type == typeof(ulong) && ulong.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var u)) { value = u; return true; }
         if (type == typeof(float) && float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) && float.IsFinite(f))
         {
@@ -93,7 +94,8 @@ internal sealed class TrainSetting
         new NullabilityInfoContext().Create(property).WriteState == NullabilityState.Nullable;
 
     private static string Describe(Type type) =>
-        type == typeof(int) ? "an integer" : type == typeof(ulong) ? "a non-negative integer" : type == typeof(float) ? "a number" : "a string";
+        type == typeof(int) ? "an integer" : type == typeof(ulong) ? "a non-negative integer" : type == typeof(float) ? "a number"
+        : type == typeof(bool) ? "true or false" : "a string";
 
     private static string SnakeCase(string pascal) =>
         string.Concat(pascal.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));

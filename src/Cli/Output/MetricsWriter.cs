@@ -6,8 +6,9 @@ namespace Engine.Cli.Output;
 /// <summary>
 /// Appends one JSON object per logged step to a JSONL file (<c>&lt;out-dir&gt;/metrics.jsonl</c>), flushing each line
 /// so a crash or Ctrl-C loses nothing already reported and a resumed run continues the same file. Keys:
-/// step, train_loss, val_loss (evaluation steps only), lr, grad_norm, tokens_per_s, ms_per_iter, elapsed_s. A non-finite loss is
-/// written as null (JSON has no NaN).
+/// step, train_loss, val_loss (evaluation steps only), lr, grad_norm, the structured method's scalars (cgfm_step_multiplier,
+/// cgfm_global_fraction, sgg_cos_g_gs, sgg_clip_rate, spectral_high_freq_fraction: the optimizer's metric names with '_'
+/// for '.'), tokens_per_s, ms_per_iter, elapsed_s. A non-finite value is written as null (JSON has no NaN).
 /// </summary>
 public sealed class MetricsWriter : IDisposable
 {
@@ -48,6 +49,8 @@ public sealed class MetricsWriter : IDisposable
             if (metrics.ValLoss is { } val) WriteNumber(json, "val_loss", val);
             WriteNumber(json, "lr", metrics.LearningRate);
             WriteNumber(json, "grad_norm", metrics.GradNorm);
+            foreach (var (key, value) in metrics.MethodMetrics ?? new Dictionary<string, double>())
+                WriteNumber(json, key.Replace('.', '_'), value);
             WriteNumber(json, "tokens_per_s", metrics.TokensPerSecond);
             WriteNumber(json, "ms_per_iter", metrics.MsPerIter);
             WriteNumber(json, "elapsed_s", metrics.Elapsed.TotalSeconds);

@@ -19,7 +19,7 @@ public sealed record TrainConfig
     public string Init { get; init; } = "normal";      // normal | xavier | he | trunc
 
     // optimization
-    public string Optim { get; init; } = "adamw";      // adamw | sgd
+    public string Optim { get; init; } = "adamw";      // adamw | sgd | cgfm | sgg | spectral | muon
     public int BatchSize { get; init; } = 12;
     public int MaxIters { get; init; } = 2000;
     public float Lr { get; init; } = 1e-3f;
@@ -32,6 +32,33 @@ public sealed record TrainConfig
     public float WeightDecay { get; init; } = 0.1f;
     public float Momentum { get; init; } = 0.9f;
     public float GradClip { get; init; } = 1.0f;       // 0 disables clipping
+
+    // structured-gradient methods (METHODS.md; each over AdamW, Muon for the hidden matrices with AdamW for the rest)
+    public int CgfmRank { get; init; }                 // 0: max(1, round(min(m, n) / 8)) per matrix
+    public int CgfmRefresh { get; init; } = 100;       // T_p
+    public float CgfmLambdaLocal { get; init; } = 0.5f;
+    public float CgfmLambdaGlobal { get; init; } = 1.0f;
+    public string CgfmStep { get; init; } = "r";       // r (relative) | l (literal) | one
+    public float SggAlpha { get; init; } = 0.3f;
+    public float SggCTau { get; init; } = 2.0f;        // 0 disables the adaptive clip
+    public float SggNormEma { get; init; } = 0.98f;
+    public string? SggSource { get; init; }            // null: the train split of the main data
+    public int SggEvery { get; init; } = 1;
+    public string SpectralGraph { get; init; } = "weights";   // weights | gradients
+    public string SpectralLaplacian { get; init; } = "sym";   // sym | comb
+    public string SpectralFilter { get; init; } = "heat";     // heat | resolvent
+    public float SpectralTau { get; init; } = 0.5f;
+    public float SpectralRho { get; init; } = 1.0f;
+    public float SpectralLambda { get; init; } = 1e-3f;
+    public int SpectralOrder { get; init; } = 8;       // Chebyshev K; 0: exact (eigendecomposition)
+    public int SpectralNeighbors { get; init; } = 10;
+    public int SpectralRebuild { get; init; } = 200;   // T_g
+    public int SpectralWarmup { get; init; } = 200;    // steps before the first gradient graph
+    public float MuonLr { get; init; } = 0.02f;
+    public float MuonMomentum { get; init; } = 0.95f;
+    public bool MuonNesterov { get; init; } = true;
+    public int MuonNsSteps { get; init; } = 5;
+    public float MuonWeightDecay { get; init; }
 
     // evaluation, logging, checkpoints
     public int EvalInterval { get; init; } = 250;
@@ -78,7 +105,44 @@ public sealed record TrainConfig
         if (Tokenizer is not ("char" or "bpe")) errors.Add($"--tokenizer must be char or bpe (got '{Tokenizer}')");
         if (Tokenizer == "bpe" && BpeVocab is < 257 or > 65536) errors.Add($"--bpe-vocab must be in [257, 65536] (got {BpeVocab})");
         if (Init is not ("normal" or "xavier" or "he" or "trunc")) errors.Add($"--init must be normal, xavier, he or trunc (got '{Init}')");
-        if (Optim is not ("adamw" or "sgd")) errors.Add($"--optim must be adamw or sgd (got '{Optim}')");
+        if (Optim is not ("adamw" or "sgd" or "cgfm" or "sgg" or "spectral" or "muon"))
+            errors.Add($"--optim must be adamw, sgd, cgfm, sgg, spectral or muon (got '{Optim}')");
+        ValidateMethods(errors);
         return errors;
+    }
+
+    private void ValidateMethods(List<string> errors)
+    {
+        void AtLeast(string flag, int v, int min) { if (v < min) errors.Add($"--{flag} must be >= {min} (got {v})"); }
+        void InUnit(string flag, float v, bool closed)
+        {
+            if (!(v >= 0 && (closed ? v <= 1 : v < 1))) errors.Add($"--{flag} must be in [0, 1{(closed ? "]" : ")")} (got {v})");
+        }
+        void OneOf(string flag, string v, params string[] allowed)
+        {
+            if (!allowed.Contains(v)) errors.Add($"--{flag} must be {string.Join(", ", allowed[..^1])} or {allowed[^1]} (got '{v}')");
+        }
+        AtLeast("cgfm-rank", CgfmRank, 0); AtLeast("cgfm-refresh", CgfmRefresh, 1);
+        if (!(CgfmLambdaLocal >= 0)) errors.Add($"--cgfm-lambda-local must be >= 0 (got {CgfmLambdaLocal})");
+        if (!(CgfmLambdaGlobal >= 0)) errors.Add($"--cgfm-lambda-global must be >= 0 (got {CgfmLambdaGlobal})");
+        OneOf("cgfm-step", CgfmStep, "r", "l", "one");
+        InUnit("sgg-alpha", SggAlpha, closed: true);
+        if (!(SggCTau >= 0)) errors.Add($"--sgg-c-tau must be >= 0 (got {SggCTau}; 0 turns the clip off)");
+        InUnit("sgg-norm-ema", SggNormEma, closed: false);
+        AtLeast("sgg-every", SggEvery, 1);
+        if (SggSource is { Length: 0 }) errors.Add("--sgg-source must name a file (or be left out for the main data's train split)");
+        OneOf("spectral-graph", SpectralGraph, "weights", "gradients");
+        OneOf("spectral-laplacian", SpectralLaplacian, "sym", "comb");
+        OneOf("spectral-filter", SpectralFilter, "heat", "resolvent");
+        if (!(SpectralTau > 0)) errors.Add($"--spectral-tau must be > 0 (got {SpectralTau})");
+        InUnit("spectral-rho", SpectralRho, closed: true);
+        if (!(SpectralLambda >= 0)) errors.Add($"--spectral-lambda must be >= 0 (got {SpectralLambda})");
+        AtLeast("spectral-order", SpectralOrder, 0); AtLeast("spectral-neighbors", SpectralNeighbors, 1);
+        AtLeast("spectral-rebuild", SpectralRebuild, 1); AtLeast("spectral-warmup", SpectralWarmup, 0);
+        if (!(MuonLr > 0)) errors.Add($"--muon-lr must be > 0 (got {MuonLr})");
+        InUnit("muon-momentum", MuonMomentum, closed: false);
+        if (MuonNesterov && MuonMomentum == 0) errors.Add("--muon-nesterov needs --muon-momentum > 0 (got 0)");
+        AtLeast("muon-ns-steps", MuonNsSteps, 1);
+        if (!(MuonWeightDecay >= 0)) errors.Add($"--muon-weight-decay must be >= 0 (got {MuonWeightDecay})");
     }
 }

@@ -1,5 +1,6 @@
 using Engine.Autograd;
 using Engine.Kernels.Devices;
+using Engine.Optim;
 using Engine.Tensors;
 
 namespace Engine.Models.Nn;
@@ -27,8 +28,8 @@ public sealed class CausalSelfAttention
         Width = width;
         Heads = heads;
         BlockSize = blockSize;
-        QkvProjection = new Linear(parameters, name + ".c_attn", width, 3 * width, bias, outputBlocks: 3);
-        OutputProjection = new Linear(parameters, name + ".c_proj", width, width, bias, ParameterRole.ResidualProjection);
+        QkvProjection = new Linear(parameters, name + ".c_attn", width, 3 * width, bias, outputBlocks: 3, kind: ParameterKind.HiddenMatrix);
+        OutputProjection = new Linear(parameters, name + ".c_proj", width, width, bias, ParameterRole.ResidualProjection, kind: ParameterKind.HiddenMatrix);
         _mask = parameters.Constant($"causal_mask[{blockSize}]", device => CausalMask(device, blockSize));
     }
 

@@ -1,4 +1,5 @@
 using Engine.Autograd;
+using Engine.Optim;
 
 namespace Engine.Models.Nn;
 
@@ -9,14 +10,18 @@ public sealed class Linear
     /// When &gt; 0, the output splits into this many equal parts that <see cref="ForwardBlocks"/> computes as separate
     /// products (e.g. q, k, v of one [3C, C] weight), so each part is dense and its gradient lands in place.
     /// </param>
+    /// <param name="kind">
+    /// <see cref="ParameterKind.HiddenMatrix"/> for the transformer's own projections (attention, MLP), which the structured
+    /// optimizers treat per matrix (each output block separately).
+    /// </param>
     public Linear(ModelParameters parameters, string name, int inFeatures, int outFeatures, bool bias,
-                  ParameterRole role = ParameterRole.Weight, int outputBlocks = 0)
+                  ParameterRole role = ParameterRole.Weight, int outputBlocks = 0, ParameterKind kind = ParameterKind.Other)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(inFeatures, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(outFeatures, 1);
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
-        Weight = parameters.Register(name + ".weight", [outFeatures, inFeatures], role, outputBlocks);
+        Weight = parameters.Register(name + ".weight", [outFeatures, inFeatures], role, outputBlocks, kind);
         Bias = bias ? parameters.Register(name + ".bias", [outFeatures], ParameterRole.Bias, outputBlocks) : null;
     }
 

@@ -1,4 +1,5 @@
 using Engine.Autograd;
+using Engine.Optim;
 
 namespace Engine.Models.Nn;
 
@@ -7,8 +8,8 @@ public sealed class Mlp
 {
     public Mlp(ModelParameters parameters, string name, int width, bool bias)
     {
-        Fc = new Linear(parameters, name + ".c_fc", width, 4 * width, bias);
-        Proj = new Linear(parameters, name + ".c_proj", 4 * width, width, bias, ParameterRole.ResidualProjection);
+        Fc = new Linear(parameters, name + ".c_fc", width, 4 * width, bias, kind: ParameterKind.HiddenMatrix);
+        Proj = new Linear(parameters, name + ".c_proj", 4 * width, width, bias, ParameterRole.ResidualProjection, kind: ParameterKind.HiddenMatrix);
     }
 
     public Linear Fc { get; }

@@ -33,14 +33,18 @@ public sealed class ModelParameters : IDisposable
 
     /// <summary>
     /// Declares a trainable tensor. Weight decay applies to rank ≥ 2 tensors (matrices and embeddings), as nanoGPT's
-    /// parameter groups. <paramref name="rowBlocks"/> &gt; 0 also binds <see cref="Weight.RowBlocks"/>.
+    /// parameter groups. <paramref name="rowBlocks"/> &gt; 0 also binds <see cref="Weight.RowBlocks"/>. A
+    /// <see cref="ParameterKind.HiddenMatrix"/> is handed to the structured optimizers as one matrix per row block.
     /// </summary>
-    public Weight Register(string name, int[] shape, ParameterRole role, int rowBlocks = 0)
+    public Weight Register(string name, int[] shape, ParameterRole role, int rowBlocks = 0, ParameterKind kind = ParameterKind.Other)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rowBlocks);
         if (rowBlocks > 0 && (shape.Length < 1 || shape[0] % rowBlocks != 0))
             throw new ArgumentException($"weight '{name}' of shape [{string.Join(", ", shape)}] cannot be split into {rowBlocks} row blocks");
-        var weight = new Weight(Store.Register(name, shape), role, rowBlocks);
+        var parameter = kind == ParameterKind.HiddenMatrix
+            ? Store.Register(name, shape, kind: kind, matrixBlocks: Math.Max(rowBlocks, 1))
+            : Store.Register(name, shape);
+        var weight = new Weight(parameter, role, rowBlocks);
         _weights.Add(weight);
         return weight;
     }

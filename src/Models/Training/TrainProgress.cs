@@ -13,6 +13,10 @@ namespace Engine.Models.Training;
 /// <param name="TokensPerSecond">Training tokens per second over the steps since the previous report (steps only, no evaluation).</param>
 /// <param name="MsPerIter">Milliseconds per step over the same steps.</param>
 /// <param name="Elapsed">Wall time since the run (or the resumed run) started.</param>
+/// <param name="MethodMetrics">
+/// The structured method's scalars of this step (e.g. cgfm.step_multiplier, cgfm.global_fraction, sgg.cos_g_gs,
+/// sgg.clip_rate, spectral.high_freq_fraction); null or empty for plain optimizers.
+/// </param>
 public sealed record TrainProgress(
     long Step,
     long MaxIters,
@@ -22,4 +26,5 @@ public sealed record TrainProgress(
     double GradNorm,
     double TokensPerSecond,
     double MsPerIter,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed,
+    IReadOnlyDictionary<string, double>? MethodMetrics = null);

@@ -9,6 +9,7 @@ using Engine.Models.Data;
 using Engine.Models.Gpt;
 using Engine.Models.Nn;
 using Engine.Optim;
+using Engine.Optim.Structured;
 using Engine.Tensors;
 
 namespace Engine.Models.Training;
@@ -24,6 +25,7 @@ public sealed class Trainer : IDisposable
 {
     private readonly BlockSampler _trainSampler;
     private readonly BlockSampler _valSampler;
+    private readonly BlockSampler? _sourceSampler;
     private readonly int[] _inputs;
     private readonly int[] _targets;
     private readonly CheckpointStore _checkpoints;
@@ -48,9 +50,10 @@ public sealed class Trainer : IDisposable
         Model = new GptModel(GptConfig.From(config, Data.Tokenizer.VocabSize), Device, InitSchemes.Parse(config.Init), config.Seed);
         try
         {
-            Optimizer = new Optimizer(Model.Parameters.Store, CreateChain(config), trackGradNorm: true);
+            Optimizer = CreateOptimizer(config, Model.Parameters.Store);
             _trainSampler = Data.Dataset.CreateSampler(DataSplit.Train, config.BlockSize, config.BatchSize, config.Seed);
             _valSampler = Data.Dataset.CreateSampler(DataSplit.Val, config.BlockSize, config.BatchSize, config.Seed + 1);
+            if (Optimizer.UsesSourceGradient) _sourceSampler = CreateSourceSampler(config, Data);
             if (checkpoint is not null) Restore(checkpoint);
         }
         catch
@@ -111,7 +114,8 @@ public sealed class Trainer : IDisposable
                 if (eval) measured = valLoss = EstimateValLoss();
                 double seconds = (double)ticksSinceReport / Stopwatch.Frequency;
                 progress?.Report(new TrainProgress(step, Config.MaxIters, loss, measured, learningRate, gradNorm,
-                    stepsSinceReport * _inputs.Length / seconds, 1000 * seconds / stepsSinceReport, wall.Elapsed));
+                    stepsSinceReport * _inputs.Length / seconds, 1000 * seconds / stepsSinceReport, wall.Elapsed,
+                    Optimizer.ReadMethodMetrics()));
                 stepsSinceReport = ticksSinceReport = 0;
             }
             if (step % Config.CheckpointInterval == 0 || step == Config.MaxIters)
@@ -127,6 +131,7 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public double TrainStep(bool readLoss = true)
     {
+        if (_sourceSampler is not null && Step % Config.SggEvery == 0) ComputeSourceGradient(_sourceSampler);
         _trainSampler.Next(_inputs, _targets);
         using var scope = new TensorScope();
         var (tokens, targets) = Batch();
@@ -139,6 +144,29 @@ public sealed class Trainer : IDisposable
         }
         Optimizer.Step();
         return readLoss ? loss.Value.Item() : double.NaN;
+    }
+
+    /// <summary>SGG's source gradient: one forward/backward of a source batch, kept by the optimizer until the next one.</summary>
+    private void ComputeSourceGradient(BlockSampler sampler)
+    {
+        sampler.Next(_inputs, _targets);
+        using var scope = new TensorScope();
+        var (tokens, targets) = Batch();
+        Model.Parameters.ZeroGrads();
+        using (var tape = new GradientTape()) tape.Backward(Model.Loss(tokens, targets));
+        Optimizer.CaptureSourceGradient();
+    }
+
+    /// <summary>Batches of SGG's source data: the train split of --sgg-source, or of the main data when it is absent.</summary>
+    private static BlockSampler CreateSourceSampler(TrainConfig config, TrainingData data)
+    {
+        var dataset = data.Dataset;
+        if (config.SggSource is { } path)
+        {
+            dataset = TokenDataset.FromTokens(data.Tokenizer.Encode(TextCorpus.Load(path).Text));
+            dataset.RequireBlockSize(config.BlockSize);
+        }
+        return dataset.CreateSampler(DataSplit.Train, config.BlockSize, config.BatchSize, config.Seed + 2);
     }
 
     /// <summary>Mean loss over EvalIters validation batches (no gradients).</summary>
@@ -167,6 +195,7 @@ public sealed class Trainer : IDisposable
             [TrainingCheckpoint.TrainSamplerRng] = _trainSampler.State,
             [TrainingCheckpoint.ValSamplerRng] = _valSampler.State,
         };
+        if (_sourceSampler is not null) rng[TrainingCheckpoint.SourceSamplerRng] = _sourceSampler.State;
         var name = TrainingCheckpoint.NameOf(Step);
         var manifest = TrainingCheckpoint.Manifest(Model, Config, Data.Tokenizer.ToSpec(), Optimizer, rng, extra);
         _checkpoints.Save(name, manifest, TrainingCheckpoint.Tensors(Model, Optimizer));
@@ -189,29 +218,62 @@ public sealed class Trainer : IDisposable
         TrainingCheckpoint.LoadOptimizer(checkpoint, Optimizer, Model.Parameters.Store);
         if (checkpoint.Manifest.RngStates.TryGetValue(TrainingCheckpoint.TrainSamplerRng, out var train)) _trainSampler.State = train;
         if (checkpoint.Manifest.RngStates.TryGetValue(TrainingCheckpoint.ValSamplerRng, out var val)) _valSampler.State = val;
+        if (_sourceSampler is not null && checkpoint.Manifest.RngStates.TryGetValue(TrainingCheckpoint.SourceSamplerRng, out var source))
+            _sourceSampler.State = source;
         _savedStep = checkpoint.Manifest.Step;
         ResumedFrom = checkpoint.Name;
     }
 
-    /// <summary>AdamW or SGD (nanoGPT's settings) with warmup + cosine decay and global-norm clipping when GradClip &gt; 0.</summary>
+    /// <summary>
+    /// The optimizer of <paramref name="config"/> over <paramref name="store"/>: <see cref="CreateChain"/> for every
+    /// parameter, or for muon, Muon on the hidden matrices (--muon-lr on the same warm-up and decay shape) beside the
+    /// AdamW chain for the rest. Tracks the gradient norm for the progress reports.
+    /// </summary>
+    public static Optimizer CreateOptimizer(TrainConfig config, ParameterStore store)
+    {
+        if (config.Optim != "muon") return new Optimizer(store, CreateChain(config), trackGradNorm: true);
+        double? clip = config.GradClip > 0 ? Decimal(config.GradClip) : null;
+        var options = new MuonOptions
+        {
+            Momentum = Decimal(config.MuonMomentum), Nesterov = config.MuonNesterov, NewtonSchulzSteps = config.MuonNsSteps,
+        };
+        double ratio = Decimal(config.MuonLr) / Decimal(config.Lr);
+        var hidden = Optimizers.Muon(Schedule(config, ratio), options, Decimal(config.MuonWeightDecay), clip);
+        return new Optimizer(store, hidden, CreateChain(config with { Optim = "adamw" }), trackGradNorm: true);
+    }
+
+    /// <summary>
+    /// The chain of every parameter: AdamW or SGD (nanoGPT's settings), or CGFM, SGG or SPEC-GF over AdamW, with warmup +
+    /// cosine decay and global-norm clipping when GradClip &gt; 0. Muon needs two chains: see <see cref="CreateOptimizer"/>.
+    /// </summary>
     public static TransformChain CreateChain(TrainConfig config)
     {
-        double lr = Decimal(config.Lr), minLr = Decimal(config.MinLr);
-        LearningRateSchedule schedule = config.WarmupIters < config.LrDecayIters
-            ? LearningRateSchedule.WarmupCosine(lr, config.WarmupIters, config.LrDecayIters, minLr)
-            : LearningRateSchedule.Constant(lr);
+        var schedule = Schedule(config, 1);
         double? clip = config.GradClip > 0 ? Decimal(config.GradClip) : null;
+        double b1 = Decimal(config.Beta1), b2 = Decimal(config.Beta2), eps = Decimal(config.Eps), wd = Decimal(config.WeightDecay);
         return config.Optim switch
         {
-            "adamw" => Optimizers.AdamW(schedule, Decimal(config.Beta1), Decimal(config.Beta2), Decimal(config.Eps),
-                                        Decimal(config.WeightDecay), clip),
-            "sgd" => Optimizers.Sgd(schedule, Decimal(config.Momentum), weightDecay: Decimal(config.WeightDecay), clip: clip),
-            _ => throw new ArgumentException($"--optim must be adamw or sgd (got '{config.Optim}')"),
+            "adamw" => Optimizers.AdamW(schedule, b1, b2, eps, wd, clip),
+            "sgd" => Optimizers.Sgd(schedule, Decimal(config.Momentum), weightDecay: wd, clip: clip),
+            "cgfm" => Optimizers.Cgfm(schedule, MethodOptions.Cgfm(config), b1, b2, eps, wd, clip),
+            "sgg" => Optimizers.Sgg(schedule, MethodOptions.Sgg(config), b1, b2, eps, wd, clip),
+            "spectral" => Optimizers.Spectral(schedule, MethodOptions.Spectral(config), b1, b2, eps, wd, clip),
+            "muon" => throw new ArgumentException("--optim muon runs two chains (Muon, AdamW): use Trainer.CreateOptimizer"),
+            _ => throw new ArgumentException($"--optim must be adamw, sgd, cgfm, sgg, spectral or muon (got '{config.Optim}')"),
         };
     }
 
+    /// <summary>The run's learning-rate schedule with every rate multiplied by <paramref name="scale"/>.</summary>
+    private static LearningRateSchedule Schedule(TrainConfig config, double scale)
+    {
+        double lr = Decimal(config.Lr) * scale, minLr = Decimal(config.MinLr) * scale;
+        return config.WarmupIters < config.LrDecayIters
+            ? LearningRateSchedule.WarmupCosine(lr, config.WarmupIters, config.LrDecayIters, minLr)
+            : LearningRateSchedule.Constant(lr);
+    }
+
     /// <summary>The double a float setting was written as (0.9f → 0.9, not 0.8999999762), as PyTorch receives it.</summary>
-    private static double Decimal(float value) => double.Parse(value.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+    internal static double Decimal(float value) => double.Parse(value.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 
     public void Dispose()
     {

@@ -12,7 +12,9 @@ namespace Engine.Models.Training;
 /// <summary>
 /// How a training run maps onto a checkpoint. Tensors: "model.&lt;parameter&gt;" for every parameter of
 /// <see cref="GptModel"/> (names documented there) and "optim.&lt;state&gt;.&lt;parameter&gt;" for every optimizer
-/// state slot ("m" and "v" for AdamW, "buffer" for SGD with momentum), each in its parameter's shape. Sidecar:
+/// state slot ("m" and "v" for AdamW, "buffer" for SGD with momentum, "momentum" for Muon), each in its parameter's
+/// shape, and "optim.extra.&lt;name&gt;" (1-D) for the structured links' other state (CGFM bases, SPEC-GF graph rows, SGG
+/// scalars and source gradient). Sidecar:
 /// config.model (<see cref="GptConfig"/>), config.train (the whole <see cref="TrainConfig"/>, snake_case keys),
 /// the tokenizer spec, the step, the sampler generator states ("train-sampler", "val-sampler"), the optimizer
 /// kind, chain and slot names, and the last losses under extra.
@@ -21,6 +23,7 @@ public static class TrainingCheckpoint
 {
     public const string TrainSamplerRng = "train-sampler";
     public const string ValSamplerRng = "val-sampler";
+    public const string SourceSamplerRng = "sgg-source-sampler";
 
     /// <summary>snake_case keys, as the YAML config files.</summary>
     public static readonly JsonSerializerOptions ConfigJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
@@ -92,11 +95,13 @@ public static class TrainingCheckpoint
             .ToList();
         if (optimizer is null) return tensors;
         var state = optimizer.ExportState();
-        var names = ShortSlotNames(optimizer.Chain);
+        var names = ShortSlotNames(optimizer.SlotNames);
         for (int s = 0; s < state.Slots.Count; s++)
             foreach (var p in store.Parameters)
                 tensors.Add(SafeTensor.FromSingles(CheckpointTensorNames.Optimizer(names[s], p.Name), p.Shape.ToArray(),
                     state.Slots[s].Values.AsSpan(checked((int)p.Offset), checked((int)p.Count))));
+        foreach (var extra in state.Extras)
+            tensors.Add(SafeTensor.FromSingles(ExtraPrefix + extra.Name, [extra.Values.Length], extra.Values));
         return tensors;
     }
 
@@ -110,8 +115,8 @@ public static class TrainingCheckpoint
         Optimizer = new JsonObject
         {
             ["kind"] = config.Optim,
-            ["chain"] = optimizer.Chain.ToString(),
-            ["slots"] = new JsonArray(optimizer.Chain.SlotNames.Select(n => (JsonNode)JsonValue.Create(n)).ToArray()),
+            ["chain"] = optimizer.OthersChain is { } others ? $"hidden: {optimizer.Chain}; other: {others}" : optimizer.Chain.ToString(),
+            ["slots"] = new JsonArray(optimizer.SlotNames.Select(n => (JsonNode)JsonValue.Create(n)).ToArray()),
             ["step"] = optimizer.StepCount,
         },
         Extra = extra,
@@ -132,24 +137,38 @@ public static class TrainingCheckpoint
     /// <exception cref="CheckpointException">A slot tensor is missing or has another shape.</exception>
     public static void LoadOptimizer(Checkpoint checkpoint, Optimizer optimizer, ParameterStore store)
     {
-        var names = ShortSlotNames(optimizer.Chain);
+        var names = ShortSlotNames(optimizer.SlotNames);
         var slots = new OptimizerSlot[names.Length];
         for (int s = 0; s < names.Length; s++)
         {
             var values = new float[store.Count];
             foreach (var p in store.Parameters)
                 Read(checkpoint, CheckpointTensorNames.Optimizer(names[s], p.Name), p).CopyTo(values.AsSpan(checked((int)p.Offset)));
-            slots[s] = new OptimizerSlot(optimizer.Chain.SlotNames[s], values);
+            slots[s] = new OptimizerSlot(optimizer.SlotNames[s], values);
         }
-        optimizer.ImportState(new OptimizerState(checkpoint.Manifest.Step, slots));
+        var extras = checkpoint.Weights.Tensors
+            .Where(t => t.Name.StartsWith(ExtraPrefix, StringComparison.Ordinal))
+            .Select(t => new OptimizerSlot(t.Name[ExtraPrefix.Length..], t.ToSingles()))
+            .ToArray();
+        try
+        {
+            optimizer.ImportState(new OptimizerState(checkpoint.Manifest.Step, slots) { Extras = extras });
+        }
+        catch (ArgumentException e)
+        {
+            throw new CheckpointException($"checkpoint '{checkpoint.Name}': {e.Message}");
+        }
     }
 
-    /// <summary>"m", "v", "buffer": the state name of each slot ("1:scale_by_adam.m" → "m"), or the full name when two would clash.</summary>
-    private static string[] ShortSlotNames(TransformChain chain)
+    /// <summary>"m", "v", "buffer": the state name of each slot ("1:scale_by_adam.m" → "m"), or the full names when two would clash.</summary>
+    private static string[] ShortSlotNames(IReadOnlyList<string> slotNames)
     {
-        var stateNames = chain.SlotNames.Select(n => n[(n.LastIndexOf('.') + 1)..]).ToArray();
-        return stateNames.Distinct().Count() == stateNames.Length ? stateNames : chain.SlotNames.ToArray();
+        var stateNames = slotNames.Select(n => n[(n.LastIndexOf('.') + 1)..]).ToArray();
+        return stateNames.Distinct().Count() == stateNames.Length ? stateNames : slotNames.ToArray();
     }
+
+    /// <summary>Prefix of the structured links' extra state tensors.</summary>
+    private const string ExtraPrefix = CheckpointTensorNames.OptimizerPrefix + "extra.";
 
     private static float[] Read(Checkpoint checkpoint, string name, Parameter p)
     {

@@ -10,7 +10,7 @@ namespace Engine.Optim.Structured;
 /// Σ||G||², Σ||G_glob||² and the pass-through parameters (which keep G_adj = G, λ = 1).
 /// <para>Phases (DESIGN §6):</para>
 /// <list type="bullet">
-/// <item>refresh (every T_p steps, host): exact SVD of each G for its basis (<see cref="CgfmProjector"/>);</item>
+/// <item>refresh (every T_p steps, host): the top-r singular vectors of each G for its basis (<see cref="CgfmProjector"/>);</item>
 /// <item>S: per matrix, G_glob = (G Q) Qᵀ or P (Pᵀ G), two skinny GEMMs;</item>
 /// <item>R: ||G||² and ||G_glob||² are reduced inside the same pass that writes G_adj (one read of G and G_glob),
 ///   ||P||² for pass-through params, then one tiny program forms s_t and ||g_glob||/||g|| — all device-resident;</item>

@@ -1,12 +1,14 @@
 using Engine.Kernels.Devices;
 using Engine.Tensors;
+using MathNet.Numerics.LinearAlgebra;
+using MathNet.Numerics.LinearAlgebra.Factorization;
 
 namespace Engine.Optim.Structured;
 
 /// <summary>
 /// The rank-r "global" subspace of one m×n gradient matrix (CGFM-LR, after GaLore): the top-r singular vectors
-/// on the smaller side, Q (n×r) when m ≥ n, else P (m×r). Refreshing is host work (exact SVD of G, every T_p
-/// steps); projecting is device work: G_glob = (G Q) Qᵀ or P (Pᵀ G), two skinny GEMMs (phase S).
+/// on the smaller side, Q (n×r) when m ≥ n, else P (m×r). Refreshing is host work (the eigenvectors of the
+/// smaller Gram matrix of G, in double, every T_p steps); projecting is device work: G_glob = (G Q) Qᵀ or P (Pᵀ G), two skinny GEMMs (phase S).
 /// The basis tensor is allocated once, here, so create the projector outside any TensorScope.
 /// </summary>
 public sealed class CgfmProjector : IDisposable
@@ -39,15 +41,27 @@ public sealed class CgfmProjector : IDisposable
     /// <summary>Q (n×r) or P (m×r), orthonormal columns.</summary>
     public Tensor Basis => _basis;
 
-    /// <summary>Recomputes the basis from <paramref name="grad"/> by exact SVD on the host (reads the gradient: it syncs).</summary>
+    /// <summary>
+    /// Recomputes the basis from <paramref name="grad"/> on the host, in double (reads the gradient: it syncs): the top-r
+    /// eigenvectors of the Gram matrix on the smaller side (GᵀG or G Gᵀ), which are the top-r singular vectors there.
+    /// A full SVD would also build the larger side's square factor (n×n for a [100, 100000] matrix: 80 GB).
+    /// </summary>
     public void Refresh(Tensor grad)
     {
         DeviceMath.RequireMatrix(grad, Rows, Cols, "CgfmProjector.Refresh");
-        var svd = HostMatrix.Read(grad).Svd(computeVectors: true);
-        var basis = RightSide
-            ? svd.VT.SubMatrix(0, Rank, 0, Cols).Transpose()
-            : svd.U.SubMatrix(0, Rows, 0, Rank);
+        var g = HostMatrix.Read(grad);
+        var gram = RightSide ? g.TransposeThisAndMultiply(g) : g.TransposeAndMultiply(g);
+        var evd = gram.Evd(Symmetricity.Symmetric);
+        var order = Enumerable.Range(0, gram.RowCount).OrderByDescending(k => evd.EigenValues[k].Real).ThenBy(k => k).ToArray();
+        var basis = Matrix<double>.Build.Dense(gram.RowCount, Rank, (i, k) => evd.EigenVectors[i, order[k]]);
         HostMatrix.Write(basis, _basis);
+        HasBasis = true;
+    }
+
+    /// <summary>Sets the basis to saved values (a checkpoint's), as if <see cref="Refresh"/> had produced them.</summary>
+    internal void Restore(ReadOnlySpan<float> basis)
+    {
+        DeviceMath.Write(_basis, basis);
         HasBasis = true;
     }
 

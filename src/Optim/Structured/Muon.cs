@@ -19,6 +19,7 @@ namespace Engine.Optim.Structured;
 public sealed class Muon : IDisposable
 {
     private readonly Tensor _momentum;
+    private readonly Tensor _one;
 
     public Muon(ComputeDevice device, int rows, int cols, MuonOptions? options = null)
     {
@@ -29,6 +30,7 @@ public sealed class Muon : IDisposable
         Rows = rows;
         Cols = cols;
         _momentum = Tensor.Zeros(device, rows, cols);
+        _one = Tensor.Ones(device);
     }
 
     public MuonOptions Options { get; }
@@ -49,7 +51,7 @@ public sealed class Muon : IDisposable
         Hyperparameter.NonNegative(learningRate, nameof(learningRate));
         using var scope = new TensorScope();
         var update = Tensor.Zeros(weight.Device, Rows, Cols);
-        DeviceMath.Run(MuonPrograms.Momentum(Options.Nesterov), [(float)Options.Momentum], [_momentum, update], [_momentum, grad]);
+        DeviceMath.Run(MuonPrograms.Momentum(Options.Nesterov), [(float)Options.Momentum], [_momentum, update], [_momentum, grad, _one]);
         var orthogonal = Orthogonalize(update, Options.NewtonSchulzSteps);
         DeviceMath.Run(MuonPrograms.Apply, [(float)(1 - learningRate * Options.WeightDecay), (float)(learningRate * Scale)],
                        [weight], [weight, orthogonal]);
@@ -80,5 +82,9 @@ public sealed class Muon : IDisposable
         return scope.Keep(tall ? x.Transpose() : x);
     }
 
-    public void Dispose() => _momentum.Dispose();
+    public void Dispose()
+    {
+        _momentum.Dispose();
+        _one.Dispose();
+    }
 }

@@ -8,7 +8,7 @@ internal static class MuonPrograms
     /// <summary>The quintic's coefficients (a, b, c) from the reference implementation.</summary>
     public const float A = 3.4445f, B = -4.7750f, C = 2.0315f;
 
-    /// <summary>M ← β M + (1 − β) G; U = (1 − β) G + β M (Nesterov) or M.</summary>
+    /// <summary>M ← β M + (1 − β) k G; U = (1 − β) k G + β M (Nesterov) or M. Inputs m, g, k (k: a clip coefficient, else 1).</summary>
     public static FusedProgram Momentum(bool nesterov) => nesterov ? NesterovMomentum : PlainMomentum;
 
     /// <summary>X = U / (||U||_F + 1e-7): one reduction, then the map, in one program.</summary>
@@ -45,13 +45,21 @@ internal static class MuonPrograms
         f.Output("w_out", decay * w - step * x);
     });
 
+    /// <summary>Y = s·X (the orthogonalized step with its shape scale, written over the gradient in a chain).</summary>
+    public static FusedProgram Scaled { get; } = Build("muon_scaled", f =>
+    {
+        var x = f.Input("x");
+        var scale = f.Scalar("scale");
+        f.Output("y", scale * x);
+    });
+
     private static readonly FusedProgram NesterovMomentum = BuildMomentum(nesterov: true);
     private static readonly FusedProgram PlainMomentum = BuildMomentum(nesterov: false);
 
     private static FusedProgram BuildMomentum(bool nesterov) => Build(nesterov ? "muon_momentum_nesterov" : "muon_momentum", f =>
     {
         var m = f.Input("m");
-        var g = f.Input("g");
+        var g = f.Input("g") * f.Input("g_scale");
         var beta = f.Scalar("beta");
         var next = beta * m + (1f - beta) * g;
         f.Output("m_out", next);

@@ -33,6 +33,7 @@ public sealed class SggGuidance : IDisposable
     /// <summary>Persistent device scalars: a, b, c, cos(g, g_s), τ, norm EMA, clip count (the coefficient program's outputs).</summary>
     private readonly Tensor _scalars;
     private readonly Tensor _gram;
+    private readonly Tensor _one;
 
     public SggGuidance(ComputeDevice device, SggOptions? options = null)
     {
@@ -41,6 +42,7 @@ public sealed class SggGuidance : IDisposable
         Device = device;
         _gram = Tensor.Zeros(device, SggPrograms.GramEntries.Length);
         _scalars = Tensor.Zeros(device, SggPrograms.CoefficientOutputs);
+        _one = Tensor.Ones(device);
     }
 
     public SggOptions Options { get; }
@@ -81,7 +83,7 @@ public sealed class SggGuidance : IDisposable
             (float)Options.Alpha, (float)decay, (float)(1 / (1 - Math.Pow(decay, StepCount))),
             (float)(Options.ClipFactor ?? 0), Options.ClipFactor is null ? 0f : 1f,
         ];
-        DeviceMath.Run(SggPrograms.Coefficients, values, scalars, [.. entries, scalars[5], scalars[6]]);
+        DeviceMath.Run(SggPrograms.Coefficients, values, scalars, [.. entries, scalars[5], scalars[6], _one]);
         DeviceMath.Run(SggPrograms.Combine, [], [output], [gradient, sourceGradient, direction, scalars[0], scalars[1], scalars[2]]);
     }
 
@@ -103,5 +105,6 @@ public sealed class SggGuidance : IDisposable
     {
         _gram.Dispose();
         _scalars.Dispose();
+        _one.Dispose();
     }
 }

@@ -17,6 +17,8 @@ internal static class SggPrograms
     /// <summary>
     /// From the Gram entries and the norm EMA to (a, b, c) with u = a g + b g_s + c d, on one element: conflict
     /// projection, direction blend, adaptive clip (METHODS §2b steps 1-3), plus the metrics and the new state.
+    /// Inputs: gg, gs, gd, ss, sd, dd, the norm EMA, the clip count, and g_scale k: the entries are of g, the
+    /// coefficients for k·g (a chain's clip coefficient; 1 standalone).
     /// </summary>
     public static FusedProgram Coefficients { get; } = BuildCoefficients();
 
@@ -41,14 +43,19 @@ internal static class SggPrograms
     {
         const float tiny = 1e-30f;
         var f = new FusionBuilder("sgg_coefficients");
-        var gg = f.Input("gg");
-        var gs = f.Input("gs");
-        var gd = f.Input("gd");
+        var rawGg = f.Input("gg");
+        var rawGs = f.Input("gs");
+        var rawGd = f.Input("gd");
         var ss = f.Input("ss");
         var sd = f.Input("sd");
         var dd = f.Input("dd");
         var ema = f.Input("norm_ema");
         var clipCount = f.Input("clip_count");
+        // The entries were reduced over g, but the step is for k·g (k: a preceding clip's coefficient, else 1).
+        var gScale = f.Input("g_scale");
+        var gg = rawGg * (gScale * gScale);
+        var gs = rawGs * gScale;
+        var gd = rawGd * gScale;
         var alpha = f.Scalar("alpha");
         var decay = f.Scalar("ema_decay");
         var invBias = f.Scalar("inv_bias_correction");

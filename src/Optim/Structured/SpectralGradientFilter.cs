@@ -26,6 +26,8 @@ public sealed class SpectralGradientFilter : IDisposable
     private readonly Tensor? _filter;
     private readonly Tensor? _reference;
     private readonly Tensor? _gradientEma;
+    private readonly Tensor _one;
+    private float[]? _graphSource;
     private Matrix<double>? _hostLaplacian;
     private (double[] Values, Matrix<double> Vectors)? _eigen;
     private double[] _chebyshev = [];
@@ -44,6 +46,7 @@ public sealed class SpectralGradientFilter : IDisposable
         if (Options.Penalty > 0 || !Exact) _laplacian = Tensor.Zeros(device, rows, rows);
         if (Exact) _filter = Tensor.Zeros(device, rows, rows);
         if (Options.Source == GraphSource.GradientCosine) _gradientEma = Tensor.Zeros(device, rows, cols);
+        _one = Tensor.Ones(device);
         if (reference is not null)
         {
             DeviceMath.RequireMatrix(reference, rows, cols, "SPEC-GF reference weights");
@@ -61,7 +64,13 @@ public sealed class SpectralGradientFilter : IDisposable
     public bool Exact { get; }
 
     public bool HasGraph => _hostLaplacian is not null;
-    public long StepCount { get; private set; }
+    public long StepCount { get; internal set; }
+
+    /// <summary>The EMA of the gradient rows a cosine graph compares (null for a weight graph).</summary>
+    internal Tensor? GradientEma => _gradientEma;
+
+    /// <summary>The rows (weights or gradient EMA, row-major) the last graph was built from: rebuilding from them restores it exactly.</summary>
+    internal float[]? GraphRows => _graphSource;
 
     /// <summary>The λ_max the Chebyshev filter uses (2 for L_sym), from the last rebuild.</summary>
     public double LambdaMax { get; private set; }
@@ -76,12 +85,19 @@ public sealed class SpectralGradientFilter : IDisposable
     /// One step: updates the gradient EMA (cosine graphs), rebuilds the graph when due, then overwrites
     /// <paramref name="grad"/> with the filtered G + 2 λ_spec L (W − W_ref).
     /// </summary>
-    public void Step(Tensor weight, Tensor grad)
+    public void Step(Tensor weight, Tensor grad) => Step(weight, grad, null);
+
+    /// <summary>
+    /// The step for a gradient the caller multiplies by <paramref name="gradScale"/> k afterwards (rank-0, device; a
+    /// chain's clip coefficient): writes G̃ with k G̃ = filtered (k G + 2 λ_spec L ΔW), and the EMA sees k G.
+    /// </summary>
+    internal void Step(Tensor weight, Tensor grad, Tensor? gradScale)
     {
         DeviceMath.RequireMatrix(weight, Rows, Cols, "SPEC-GF weight");
         DeviceMath.RequireMatrix(grad, Rows, Cols, "SPEC-GF gradient");
+        var scale = gradScale ?? _one;
         if (_gradientEma is not null)
-            DeviceMath.Run(SpectralPrograms.GradientEma, [(float)Options.GradientEmaDecay], [_gradientEma], [_gradientEma, grad]);
+            DeviceMath.Run(SpectralPrograms.GradientEma, [(float)Options.GradientEmaDecay], [_gradientEma], [_gradientEma, grad, scale]);
         if (RebuildDue) Rebuild(weight);
         StepCount++;
         if (!HasGraph) return;
@@ -92,7 +108,7 @@ public sealed class SpectralGradientFilter : IDisposable
         {
             var delta = _reference is null ? weight : weight - _reference;
             var lDelta = Tensor.MatMul(_laplacian!, delta);
-            current = Tensor.Map(SpectralPrograms.Penalty, "SpectralPenalty", [(float)(2 * Options.Penalty)], grad, lDelta);
+            current = Tensor.Map(SpectralPrograms.Penalty, "SpectralPenalty", [(float)(2 * Options.Penalty)], grad, lDelta, scale);
         }
         if (Options.Rho > 0) current = Filter(current);
         if (!ReferenceEquals(current, grad)) DeviceMath.CopyInto(current, grad);
@@ -105,15 +121,25 @@ public sealed class SpectralGradientFilter : IDisposable
     public void Rebuild(Tensor weight)
     {
         DeviceMath.RequireMatrix(weight, Rows, Cols, "SPEC-GF weight");
+        RebuildFrom((Options.Source == GraphSource.Weights ? weight : _gradientEma!).ToArray());
+    }
+
+    /// <summary>Rebuilds from the rows a previous graph was built from (<see cref="GraphRows"/>, e.g. a checkpoint's).</summary>
+    internal void RebuildFrom(float[] rows)
+    {
+        if (rows.Length != (long)Rows * Cols)
+            throw new ArgumentException($"SPEC-GF [{Rows}, {Cols}]: a graph source needs {(long)Rows * Cols} values, got {rows.Length}");
+        _graphSource = rows;
+        var matrix = Matrix<double>.Build.Dense(Rows, Cols, (i, j) => rows[(long)i * Cols + j]);
         Matrix<double> adjacency;
         if (Options.Source == GraphSource.Weights)
         {
-            (adjacency, var sigmaSq) = RowGraph.Gaussian(HostMatrix.Read(weight), Options.Neighbors);
+            (adjacency, var sigmaSq) = RowGraph.Gaussian(matrix, Options.Neighbors);
             SigmaSquared = sigmaSq;
         }
         else
         {
-            adjacency = RowGraph.Cosine(HostMatrix.Read(_gradientEma!), Options.Neighbors);
+            adjacency = RowGraph.Cosine(matrix, Options.Neighbors);
             SigmaSquared = null;
         }
         var laplacian = GraphLaplacian.Build(adjacency, Options.Laplacian);
@@ -173,12 +199,19 @@ public sealed class SpectralGradientFilter : IDisposable
     /// </summary>
     public double HighFrequencyEnergyFraction(Tensor weight)
     {
+        var (high, total) = HighFrequencyEnergy(weight);
+        return total == 0 ? 0 : high / total;
+    }
+
+    /// <summary>Σ_{λ_k > median λ} ||u_kᵀ ΔW||² and ||ΔW||² (the fraction's numerator and denominator).</summary>
+    internal (double High, double Total) HighFrequencyEnergy(Tensor weight)
+    {
         DeviceMath.RequireMatrix(weight, Rows, Cols, "SPEC-GF weight");
         if (!HasGraph) throw NoGraph();
         var delta = HostMatrix.Read(weight);
         if (_reference is not null) delta -= HostMatrix.Read(_reference);
         double total = delta.FrobeniusNorm();
-        if (total == 0) return 0;
+        if (total == 0) return (0, 0);
         var (values, vectors) = Eigen();
         double median = RowGraph.Median(values);
         var spectral = vectors.Transpose() * delta;
@@ -186,7 +219,7 @@ public sealed class SpectralGradientFilter : IDisposable
         for (int k = 0; k < values.Length; k++)
             if (values[k] > median)
                 high += spectral.Row(k).DotProduct(spectral.Row(k));
-        return high / (total * total);
+        return (high, total * total);
     }
 
     private bool RebuildDue => Options.Source == GraphSource.Weights
@@ -215,5 +248,6 @@ public sealed class SpectralGradientFilter : IDisposable
         _filter?.Dispose();
         _reference?.Dispose();
         _gradientEma?.Dispose();
+        _one.Dispose();
     }
 }

@@ -5,22 +5,26 @@ namespace Engine.Optim.Structured;
 /// <summary>The fused elementwise programs of a SPEC-GF step.</summary>
 internal static class SpectralPrograms
 {
-    /// <summary>ema ← β ema + (1 − β) g (the gradient rows the cosine graph compares).</summary>
+    /// <summary>ema ← β ema + (1 − β) k g (the gradient rows the cosine graph compares; k a clip coefficient, else 1).</summary>
     public static FusedProgram GradientEma { get; } = Build("spectral_grad_ema", f =>
     {
         var ema = f.Input("ema");
-        var g = f.Input("g");
+        var g = f.Input("g") * f.Input("g_scale");
         var decay = f.Scalar("decay");
         f.Output("ema_out", decay * ema + (1f - decay) * g);
     });
 
-    /// <summary>G' = G + 2 λ_spec (L ΔW): the spectral regularizer's gradient added to the loss gradient.</summary>
+    /// <summary>
+    /// G' = G + (2 λ_spec / k) (L ΔW): the spectral regularizer's gradient added to the loss gradient G, which the caller
+    /// multiplies by k later (a clip coefficient; 1 otherwise), so that k G' = k G + 2 λ_spec L ΔW.
+    /// </summary>
     public static FusedProgram Penalty { get; } = Build("spectral_penalty", f =>
     {
         var g = f.Input("g");
         var lDelta = f.Input("l_delta_w");
+        var gScale = f.Input("g_scale");
         var twiceLambda = f.Scalar("twice_lambda_spec");
-        f.Output("g_out", g + twiceLambda * lDelta);
+        f.Output("g_out", g + twiceLambda * lDelta / gScale);
     });
 
     /// <summary>

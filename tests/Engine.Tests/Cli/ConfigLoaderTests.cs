@@ -60,6 +60,7 @@ public sealed class ConfigLoaderTests
         int i => (i + 3).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ulong u => (u + 3).ToString(System.Globalization.CultureInfo.InvariantCulture),
         float f => (f == 0.5f ? 0.25f : 0.5f).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        bool b => (!b).ToString(System.Globalization.CultureInfo.InvariantCulture),
         _ => "other",
     };
 
@@ -141,7 +142,7 @@ public sealed class ConfigLoaderTests
         Assert.Contains("--width 100 must be divisible by --heads 3", LoadFails("--width", "100", "--heads", "3").Message);
         Assert.Contains("--batch-size must be > 0", LoadFails("--batch-size", "0").Message);
         Assert.Contains("--min-lr", LoadFails("--lr", "0.001", "--min-lr", "0.01").Message);
-        Assert.Contains("--optim must be adamw or sgd", LoadFails("--optim", "lion").Message);
+        Assert.Contains("--optim must be adamw, sgd, cgfm, sgg, spectral or muon", LoadFails("--optim", "lion").Message);
     }
 
     [Fact]

@@ -1,0 +1,39 @@
+using Engine.Models.Config;
+using Engine.Optim.Structured;
+
+namespace Engine.Models.Training;
+
+/// <summary>The options of the structured methods as a <see cref="TrainConfig"/> sets them (validated there first).</summary>
+internal static class MethodOptions
+{
+    public static CgfmOptions Cgfm(TrainConfig c) => new()
+    {
+        Rank = c.CgfmRank == 0 ? null : c.CgfmRank,
+        ProjectionPeriod = c.CgfmRefresh,
+        LambdaLocal = Trainer.Decimal(c.CgfmLambdaLocal),
+        LambdaGlobal = Trainer.Decimal(c.CgfmLambdaGlobal),
+        StepRule = c.CgfmStep switch { "l" => CgfmStepRule.Literal, "one" => CgfmStepRule.Unit, _ => CgfmStepRule.Relative },
+    };
+
+    public static SggOptions Sgg(TrainConfig c) => new()
+    {
+        Alpha = Trainer.Decimal(c.SggAlpha),
+        ClipFactor = c.SggCTau == 0 ? null : Trainer.Decimal(c.SggCTau),
+        NormEmaDecay = Trainer.Decimal(c.SggNormEma),
+    };
+
+    public static SpectralOptions Spectral(TrainConfig c) => new()
+    {
+        Source = c.SpectralGraph == "gradients" ? GraphSource.GradientCosine : GraphSource.Weights,
+        Laplacian = c.SpectralLaplacian == "comb" ? LaplacianKind.Combinatorial : LaplacianKind.Symmetric,
+        Response = c.SpectralFilter == "resolvent" ? SpectralResponse.Resolvent : SpectralResponse.HeatKernel,
+        Tau = Trainer.Decimal(c.SpectralTau),
+        Rho = Trainer.Decimal(c.SpectralRho),
+        Penalty = Trainer.Decimal(c.SpectralLambda),
+        Mode = c.SpectralOrder == 0 ? SpectralFilterMode.Exact : SpectralFilterMode.Chebyshev,
+        ChebyshevOrder = Math.Max(c.SpectralOrder, 1),
+        Neighbors = c.SpectralNeighbors,
+        RebuildPeriod = c.SpectralRebuild,
+        GraphWarmupSteps = c.SpectralWarmup,
+    };
+}

@@ -1,0 +1,89 @@
+using Engine.Tensors;
+
+namespace Engine.Optim;
+
+/// <summary>Which parameters an optimizer group updates.</summary>
+internal enum ParameterSelection { All, HiddenMatrices, Others }
+
+/// <summary>
+/// One chain of an <see cref="Optimizer"/> over its part of the store: its compiled passes, its state slots (store-sized,
+/// only its part is touched) and its bound structured links.
+/// </summary>
+internal sealed class OptimizerGroup : IDisposable
+{
+    private UpdatePass[]? _staged;
+
+    public OptimizerGroup(int index, TransformChain chain, ParameterSelection selection, ParameterStore store)
+    {
+        Index = index;
+        Chain = chain;
+        Selection = selection;
+        Prefix = selection switch { ParameterSelection.HiddenMatrices => "hidden/", ParameterSelection.Others => "other/", _ => "" };
+        foreach (var structured in chain.Transforms.OfType<StructuredTransform>())
+        {
+            if (selection == ParameterSelection.Others)
+                throw new ArgumentException($"'{structured.Name}' works on hidden matrices; it cannot be in the chain of the other parameters");
+            if (structured.HiddenMatricesOnly && selection != ParameterSelection.HiddenMatrices)
+                throw new ArgumentException(
+                    $"'{structured.Name}' updates only the 2-D hidden matrices: give it its own chain, " +
+                    "new Optimizer(store, hiddenMatrices: <its chain>, others: <e.g. AdamW>)");
+        }
+        Fused = StepPrograms.Fused(chain, index);
+        Slots = chain.SlotNames.Select(_ => Tensor.Zeros(store.Device, checked((int)store.Count))).ToArray();
+        Links = new StructuredLink?[chain.Transforms.Count];
+        Segments = SegmentsOf(selection, store).Where(s => s.Length > 0).ToArray();
+        var matrices = selection == ParameterSelection.Others ? [] : store.HiddenMatrices;
+        for (int i = 0; i < chain.Transforms.Count; i++)
+            if (chain.Transforms[i] is StructuredTransform structured)
+                Links[i] = structured.Bind(new LinkBinding(store.Device, store, matrices, Slots, chain.FirstSlot[i],
+                                                           chain.FirstMomentAfter(i)?.Slot));
+    }
+
+    public int Index { get; }
+    public TransformChain Chain { get; }
+    public ParameterSelection Selection { get; }
+
+    /// <summary>Prefix of slot and extra-state names ("hidden/", "other/"; empty for a single chain).</summary>
+    public string Prefix { get; }
+
+    public UpdatePass Fused { get; }
+    public UpdatePass[] Staged => _staged ??= StepPrograms.Staged(Chain, Index);
+    public Tensor[] Slots { get; }
+    public StructuredLink?[] Links { get; }
+
+    /// <summary>The flat ranges the group's update passes run over, with their weight-decay flag.</summary>
+    public (long Start, long Length, bool Decayed)[] Segments { get; }
+
+    /// <summary>The clip coefficient for phase S (rank-0, device), when the chain clips and has a structured link.</summary>
+    public Tensor? ClipScale { get; set; }
+
+    /// <summary>The clip's max norm when phase S needs the clip coefficient (the chain clips and has a structured link).</summary>
+    public double? ClipNorm => Chain.Transforms[0] is ClipGlobalNorm clip && Links.Any(l => l is not null) ? clip.MaxNorm : null;
+
+    private static IEnumerable<(long Start, long Length, bool Decayed)> SegmentsOf(ParameterSelection selection, ParameterStore store)
+    {
+        long decayed = store.DecayedCount, count = store.Count, start = store.HiddenStart, end = store.HiddenEnd;
+        switch (selection)
+        {
+            case ParameterSelection.HiddenMatrices:
+                yield return (start, decayed - start, true);
+                yield return (decayed, end - decayed, false);
+                break;
+            case ParameterSelection.Others:
+                yield return (0, start, true);
+                yield return (end, count - end, false);
+                break;
+            default:
+                yield return (0, decayed, true);
+                yield return (decayed, count - decayed, false);
+                break;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var link in Links) link?.Dispose();
+        foreach (var slot in Slots) slot.Dispose();
+        ClipScale?.Dispose();
+    }
+}

@@ -1,0 +1,16 @@
+namespace Engine.Optim.Structured;
+
+/// <summary>
+/// SPEC-GF (METHODS §3b) as a chain link, for Chain(ClipGlobalNorm?, SpectralTransform, ScaleByAdam, AddDecayedWeights,
+/// ScaleByLearningRate): phase S filters each hidden matrix's gradient (plus the regularizer's 2 λ_spec L W, with
+/// W_ref = 0 as for a from-scratch run) along its row graph, in place, with one <see cref="SpectralGradientFilter"/> per
+/// matrix; other parameters pass through. No global scalars.
+/// </summary>
+public sealed class SpectralTransform : StructuredTransform
+{
+    public SpectralTransform(SpectralOptions? options = null) : base("spectral") => Options = options ?? new SpectralOptions();
+
+    public SpectralOptions Options { get; }
+
+    internal override StructuredLink Bind(LinkBinding binding) => new SpectralLink(binding, Options);
+}

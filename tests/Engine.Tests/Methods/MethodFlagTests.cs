@@ -1,0 +1,38 @@
+using Engine.Tests.Cli;
+using Xunit;
+
+namespace Engine.Tests.Methods;
+
+/// <summary>Bad method flags end in one "engine: error:" line naming the flag.</summary>
+public sealed class MethodFlagTests
+{
+    [Theory]
+    [InlineData(new[] { "--optim", "lion" }, "--optim must be adamw, sgd, cgfm, sgg, spectral or muon (got 'lion')")]
+    [InlineData(new[] { "--cgfm-step", "half" }, "--cgfm-step must be r, l or one (got 'half')")]
+    [InlineData(new[] { "--cgfm-refresh", "0" }, "--cgfm-refresh must be >= 1")]
+    [InlineData(new[] { "--sgg-alpha", "1.5" }, "--sgg-alpha must be in [0, 1]")]
+    [InlineData(new[] { "--sgg-every", "0" }, "--sgg-every must be >= 1")]
+    [InlineData(new[] { "--spectral-graph", "tokens" }, "--spectral-graph must be weights or gradients")]
+    [InlineData(new[] { "--spectral-laplacian", "rw" }, "--spectral-laplacian must be sym or comb")]
+    [InlineData(new[] { "--spectral-tau", "0" }, "--spectral-tau must be > 0")]
+    [InlineData(new[] { "--muon-momentum", "1" }, "--muon-momentum must be in [0, 1)")]
+    public void BadMethodSettingsNameTheFlag(string[] flags, string fragment)
+    {
+        using var dir = new TempDirectory();
+        var run = CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "run"), 5, flags));
+        Assert.Equal(1, run.ExitCode);
+        run.SingleErrorLine(fragment);
+    }
+
+    [Fact]
+    public void ABooleanFlagOfTheWrongTypeIsNamed() =>
+        CliRun.Of("train", "--muon-nesterov", "maybe").SingleErrorLine("--muon-nesterov must be true or false", "got 'maybe'");
+
+    [Fact]
+    public void AMissingSggSourceFileIsNamed()
+    {
+        using var dir = new TempDirectory();
+        var missing = Path.Combine(dir.Path, "source.txt");
+        CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "run"), 5, "--optim", "sgg", "--sgg-source", missing)).SingleErrorLine(missing);
+    }
+}
