@@ -32,7 +32,7 @@ public sealed class ProfileCommandTests
         Assert.Equal(Columns.Length, cells.Length);
         Assert.Equal("3", cells[1]);
         Assert.Equal("60.0 kB", cells[4]); // 5 x 4 bytes x 3,001 parameters (+ the broadcast norm, 4 bytes)
-        Assert.Contains(lines, l => l.StartsWith("fused:optim_grad_norm_sq:reduce1 ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("fused:optim_reduce:reduce1 ", StringComparison.Ordinal));
 
         var events = XEvents(trace);
         Assert.Equal(3, events.Count(e => e.GetProperty("name").GetString()!.StartsWith("fused:optim_clip_global_norm_", StringComparison.Ordinal)));
