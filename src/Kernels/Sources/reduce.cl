@@ -4,15 +4,7 @@
 // fixed tree, so results are deterministic for a given WG_SIZE.
 // WG_SIZE (a power of two, the launch's local size) comes from the build options.
 
-#ifndef WG_SIZE
-#define WG_SIZE 256
-#endif
-
-#if HAS_FP64
-typedef double acc_t;
-#else
-typedef float acc_t;
-#endif
+#include "rows.h"
 
 #define REDUCE_OP_SUM 0
 #define REDUCE_OP_MEAN 1

@@ -1,4 +1,5 @@
-// Work-group reductions over one row, shared by the row kernels (softmax, cross-entropy, LayerNorm).
+// Work-group reductions over one row, shared by the row kernels (softmax, cross-entropy, LayerNorm), and the
+// WG_SIZE / acc_t conventions every reduction kernel uses.
 // Every work-item of the group calls them with its partial value; all get the group's result. The tree has a
 // fixed shape, so results are deterministic. scratch is a LOCAL_MEM array of WG_SIZE elements, free again on return.
 
