@@ -42,7 +42,7 @@ public sealed record TrainConfig
     public float SggAlpha { get; init; } = 0.3f;
     public float SggCTau { get; init; } = 2.0f;        // 0 disables the adaptive clip
     public float SggNormEma { get; init; } = 0.98f;
-    public string? SggSource { get; init; }            // null: the train split of the main data
+    public string? Source { get; init; }            // null: the train split of the main data
     public int SggEvery { get; init; } = 1;
     public string SpectralGraph { get; init; } = "weights";   // weights | gradients
     public string SpectralLaplacian { get; init; } = "sym";   // sym | comb
@@ -130,7 +130,7 @@ public sealed record TrainConfig
         if (!(SggCTau >= 0)) errors.Add($"--sgg-c-tau must be >= 0 (got {SggCTau}; 0 turns the clip off)");
         InUnit("sgg-norm-ema", SggNormEma, closed: false);
         AtLeast("sgg-every", SggEvery, 1);
-        if (SggSource is { Length: 0 }) errors.Add("--sgg-source must name a file (or be left out for the main data's train split)");
+        if (Source is { Length: 0 }) errors.Add("--source must name a file (or be left out for the main data's train split)");
         OneOf("spectral-graph", SpectralGraph, "weights", "gradients");
         OneOf("spectral-laplacian", SpectralLaplacian, "sym", "comb");
         OneOf("spectral-filter", SpectralFilter, "heat", "resolvent");

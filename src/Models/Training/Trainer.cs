@@ -157,11 +157,11 @@ public sealed class Trainer : IDisposable
         Optimizer.CaptureSourceGradient();
     }
 
-    /// <summary>Batches of SGG's source data: the train split of --sgg-source, or of the main data when it is absent.</summary>
+    /// <summary>Batches of SGG's source data: the train split of --source, or of the main data when it is absent.</summary>
     private static BlockSampler CreateSourceSampler(TrainConfig config, TrainingData data)
     {
         var dataset = data.Dataset;
-        if (config.SggSource is { } path)
+        if (config.Source is { } path)
         {
             dataset = TokenDataset.FromTokens(data.Tokenizer.Encode(TextCorpus.Load(path).Text));
             dataset.RequireBlockSize(config.BlockSize);

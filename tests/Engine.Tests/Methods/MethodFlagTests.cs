@@ -29,10 +29,10 @@ public sealed class MethodFlagTests
         CliRun.Of("train", "--muon-nesterov", "maybe").SingleErrorLine("--muon-nesterov must be true or false", "got 'maybe'");
 
     [Fact]
-    public void AMissingSggSourceFileIsNamed()
+    public void AMissingSourceFileIsNamed()
     {
         using var dir = new TempDirectory();
         var missing = Path.Combine(dir.Path, "source.txt");
-        CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "run"), 5, "--optim", "sgg", "--sgg-source", missing)).SingleErrorLine(missing);
+        CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "run"), 5, "--optim", "sgg", "--source", missing)).SingleErrorLine(missing);
     }
 }
