@@ -32,7 +32,12 @@ public class Float64FiniteDifferenceTests
         new("gelu", [Domain.Any], v => v[0].Gelu(), d => d[0].Map(Gelu)),
         new("pow 3", [Domain.Any], v => v[0].Pow(3f), d => d[0].Map(x => x * x * x)),
         new("pow -1.5", [Domain.Positive], v => v[0].Pow(-1.5f), d => d[0].Map(x => Math.Pow(x, -1.5))),
-        new("scalar ops", [Domain.Positive], v => (2f - v[0] * 0.5f) / 3f + 1f / v[0], d => d[0].Map(x => (2 - x * 0.5) / 3 + 1 / x)),
+        new("scalar ops", [Domain.Positive], v => (2f - v[0] * 0.5f) / 3f + 1f / v[0] + 0.25f, d => d[0].Map(x => (2 - x * 0.5) / 3 + 1 / x + 0.25)),
+        new("reshape", [Domain.Any], v => v[0].Reshape(-1) * v[0].Reshape(-1), d => new D64(d[0].Data.Select(x => x * x).ToArray(), [(int)d[0].Count])),
+        new("where", [Domain.Any], v => Variable.Where(Tensor.FromArray(v[0].Device, Alternating(v[0].Value.Count), v[0].Shape.ToArray()), v[0].Exp(), v[0] * 2f),
+            d => new D64(d[0].Data.Select((x, i) => i % 2 == 0 ? Math.Exp(x) : 2 * x).ToArray(), d[0].Shape)),
+        new("mean and max of all", [Domain.Distinct], v => v[0].Mean() * v[0].Max(),
+            d => new D64([d[0].Data.Average() * d[0].Data.Max()], [])),
         new("softmax", [Domain.Any], v => v[0].Softmax(), d => d[0].Rows(D64.Softmax)),
         new("log-softmax", [Domain.Any], v => v[0].LogSoftmax(), d => d[0].Rows(D64.LogSoftmax)),
         new("sum axis -1", [Domain.Any], v => v[0].Sum(-1), d => d[0].Reduce(-1, c => c.Sum())),
@@ -77,6 +82,9 @@ public class Float64FiniteDifferenceTests
                    c.seed, [c.m, c.k], [c.k, c.n]);
             Verify(new("matmul Bᵀ", [Domain.Any, Domain.Any], v => Variable.MatMul(v[0], v[1], transposeB: true),
                        d => D64.MatMul(d[0], d[1].Permute([1, 0]))), c.seed, [c.m, c.k], [c.n, c.k]);
+            Verify(new("batched matmul Aᵀ, shared B", [Domain.Any, Domain.Any], v => Variable.MatMul(v[0], v[1], transposeA: true),
+                       d => Stack(Enumerable.Range(0, 2).Select(b => D64.MatMul(Item(d[0], b).Permute([1, 0]), d[1])).ToArray())),
+                   c.seed, [2, c.k, c.m], [c.k, c.n]);
             Verify(new("layernorm", [Domain.SpreadRows, Domain.Any, Domain.Any], v => Variable.LayerNorm(v[0], v[1], v[2]),
                        d => LayerNorm(d[0], d[1], d[2])), c.seed, [c.m, c.n], [c.n], [c.n]);
             var rng = new Random(c.seed);
@@ -85,6 +93,9 @@ public class Float64FiniteDifferenceTests
                        d => new D64(indices.SelectMany(i => d[0].Data.Skip(i * c.n).Take(c.n)).ToArray(), [indices.Length, c.n])),
                    c.seed, [c.k, c.n]);
             var targets = Enumerable.Range(0, c.m).Select(_ => rng.Next(c.n)).ToArray();
+            Verify(new("cross-entropy per row", [Domain.Any], v => Variable.CrossEntropyPerRow(v[0], Tensor.FromArray(v[0].Device, targets, c.m)),
+                       d => new D64(Enumerable.Range(0, c.m).Select(r => -D64.LogSoftmax(d[0].Data[(r * c.n)..((r + 1) * c.n)])[targets[r]]).ToArray(), [c.m])),
+                   c.seed, [c.m, c.n]);
             Verify(new("cross-entropy", [Domain.Any], v => Variable.CrossEntropy(v[0], Tensor.FromArray(v[0].Device, targets, c.m)),
                        d => new D64([Enumerable.Range(0, c.m).Average(r => -D64.LogSoftmax(d[0].Data[(r * c.n)..((r + 1) * c.n)])[targets[r]])], [])),
                    c.seed, [c.m, c.n]);
@@ -92,6 +103,17 @@ public class Float64FiniteDifferenceTests
                        d => D64.Zip(Concat1(d[0].Slice(1, 1, c.n - 1), d[0].Slice(1, 0, 1)), d[0], (a, b) => a * b)),
                    c.seed, [c.m, c.n]);
         }, maxTest: 12);
+
+    private static float[] Alternating(long n) => Enumerable.Range(0, (int)n).Select(i => i % 2 == 0 ? 1f : 0f).ToArray();
+
+    private static D64 Item(D64 batched, int b)
+    {
+        int rows = batched.Shape[1], cols = batched.Shape[2];
+        return new(batched.Data[(b * rows * cols)..((b + 1) * rows * cols)], [rows, cols]);
+    }
+
+    private static D64 Stack(D64[] items) =>
+        new(items.SelectMany(x => x.Data).ToArray(), [items.Length, .. items[0].Shape]);
 
     private static D64 LayerNorm(D64 x, D64 gamma, D64 beta)
     {
