@@ -9,7 +9,7 @@ using Engine.Models.Config;
 namespace Engine.Cli.Commands;
 
 /// <summary>
-/// <c>engine profile</c>: measures the device's triad bandwidth, runs one untimed warm-up step (kernels compile), then
+/// <c>engine profile</c>: measures the device's triad bandwidth, runs untimed warm-up steps (kernels compile, the JIT optimizes), then
 /// N optimizer or training steps with <see cref="KernelProfiler"/> on; prints one row per kernel (sorted by total time)
 /// and writes every kernel run as a Chrome trace-event JSON file for Perfetto or chrome://tracing.
 /// How to read the output: docs/profile.md.
@@ -19,30 +19,34 @@ internal static class ProfileCommand
     private const long DefaultParameters = 10_000_000;
     private const int DefaultSteps = 10;
 
+    /// <summary>Untimed steps first: kernels compile, caches fill and the JIT promotes the hot methods to optimized code.</summary>
+    private const int DefaultWarmup = 10;
+
     public static Command Create(CliSession session)
     {
         var device = CommonOptions.Device();
-        var steps = new Option<int>("--steps") { Description = "profiled steps (after one warm-up step)", DefaultValueFactory = _ => DefaultSteps };
+        var steps = new Option<int>("--steps") { Description = "profiled steps (after the warm-up steps)", DefaultValueFactory = _ => DefaultSteps };
+        var warmup = new Option<int>("--warmup") { Description = "untimed steps first (kernels compile, the JIT optimizes hot code)", DefaultValueFactory = _ => DefaultWarmup };
         var what = new Option<string>("--what")
         {
             Description = "optim: optimizer steps on --params parameters | train: training steps of --preset's GPT",
             DefaultValueFactory = _ => "optim",
         };
-        var optim = new Option<string>("--optim") { Description = "adamw | sgd (the chains 'engine train' uses)", DefaultValueFactory = _ => "adamw" };
+        var optim = new Option<string>("--optim") { Description = "adamw | sgd, or with --what train also cgfm | sgg | spectral | muon (the optimizers 'engine train' builds)", DefaultValueFactory = _ => "adamw" };
         var parameters = new Option<long?>("--params") { Description = $"fp32 parameters for --what optim (default {DefaultParameters:N0})" };
         var preset = new Option<string?>("--preset") { Description = "model and batch for --what train: tiny | small (default tiny)" };
         var trace = new Option<string>("--trace") { Description = "Chrome trace-event JSON to write", DefaultValueFactory = _ => "profile-trace.json" };
         var command = new Command("profile", "Time every kernel of optimizer or training steps; prints a table, writes a Chrome trace.")
         {
-            device, steps, what, optim, parameters, preset, trace,
+            device, steps, warmup, what, optim, parameters, preset, trace,
         };
         command.SetAction(result => Run(session, new ProfileRequest(
-            result.GetRequiredValue(device), result.GetValue(steps), result.GetRequiredValue(what), result.GetRequiredValue(optim),
+            result.GetRequiredValue(device), result.GetValue(steps), result.GetValue(warmup), result.GetRequiredValue(what), result.GetRequiredValue(optim),
             result.GetValue(parameters), result.GetValue(preset), result.GetRequiredValue(trace))));
         return command;
     }
 
-    private sealed record ProfileRequest(string Device, int Steps, string What, string Optim, long? Parameters, string? Preset, string Trace);
+    private sealed record ProfileRequest(string Device, int Steps, int Warmup, string What, string Optim, long? Parameters, string? Preset, string Trace);
 
     private static int Run(CliSession session, ProfileRequest request)
     {
@@ -61,8 +65,11 @@ internal static class ProfileCommand
         {
             device.Synchronize();
             triad = TriadBandwidth.Measure(device);
-            session.Cancellation.ThrowIfCancellationRequested();
-            workload.Step();
+            for (int i = 0; i < request.Warmup; i++)
+            {
+                session.Cancellation.ThrowIfCancellationRequested();
+                workload.Step();
+            }
             device.Synchronize();
             KernelProfiler.Reset();
             KernelProfiler.Enable();
@@ -101,8 +108,13 @@ internal static class ProfileCommand
     private static void Validate(ProfileRequest request)
     {
         if (request.Steps < 1) throw new UsageException($"--steps must be > 0 (got {request.Steps})");
+        if (request.Warmup < 0) throw new UsageException($"--warmup must be >= 0 (got {request.Warmup})");
         if (request.What is not ("optim" or "train")) throw new UsageException($"--what must be optim or train (got '{request.What}')");
-        if (request.Optim is not ("adamw" or "sgd")) throw new UsageException($"--optim must be adamw or sgd (got '{request.Optim}')");
+        if (request.Optim is not ("adamw" or "sgd" or "cgfm" or "sgg" or "spectral" or "muon"))
+            throw new UsageException($"--optim must be adamw, sgd, cgfm, sgg, spectral or muon (got '{request.Optim}')");
+        if (request.What == "optim" && request.Optim is not ("adamw" or "sgd"))
+            throw new UsageException($"--optim with --what optim must be adamw or sgd (got '{request.Optim}'); " +
+                                     "the structured methods act on a model's hidden matrices: profile them with --what train");
         if (request.Parameters is { } count && count is < 1 or > int.MaxValue)
             throw new UsageException($"--params must be in [1, {int.MaxValue}] (got {count})");
         if (request.Preset is { } preset && preset is not ("tiny" or "small"))
