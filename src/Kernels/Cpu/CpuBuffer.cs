@@ -3,16 +3,22 @@ using Engine.Kernels.Devices;
 
 namespace Engine.Kernels.Cpu;
 
-/// <summary>Host memory for the cpu backend: 64-byte aligned (one AVX-512 vector), zero-filled, freed on Dispose.</summary>
+/// <summary>
+/// Host memory for the cpu backend: 64-byte aligned (one AVX-512 vector), zero-filled, returned to its device's
+/// pool on Dispose (and freed when the device is disposed).
+/// </summary>
 public sealed unsafe class CpuBuffer : DeviceBuffer
 {
+    private readonly CpuMemoryPool _pool;
+    private readonly nuint _bytes;
     private void* _memory;
 
-    internal CpuBuffer(ComputeDevice device, long length) : base(device, length)
+    internal CpuBuffer(ComputeDevice device, CpuMemoryPool pool, long length) : base(device, length)
     {
-        var bytes = (nuint)Math.Max(1, length) * sizeof(float);
-        _memory = NativeMemory.AlignedAlloc(bytes, 64);
-        NativeMemory.Clear(_memory, bytes);
+        _pool = pool;
+        _bytes = (nuint)Math.Max(1, length) * sizeof(float);
+        _memory = pool.Rent(_bytes);
+        NativeMemory.Clear(_memory, _bytes);
     }
 
     /// <summary>Start of the buffer as fp32 (int32 data is reinterpreted through <see cref="IntPointer"/>).</summary>
@@ -22,7 +28,7 @@ public sealed unsafe class CpuBuffer : DeviceBuffer
 
     protected override void Release()
     {
-        NativeMemory.AlignedFree(_memory);
+        _pool.Return(_memory, _bytes);
         _memory = null;
     }
 }

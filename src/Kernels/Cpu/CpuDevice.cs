@@ -24,7 +24,10 @@ public sealed unsafe partial class CpuDevice : ComputeDevice
     public override string Name { get; }
     public override long MemoryBytes { get; }
 
-    public override DeviceBuffer Allocate(long length) => new CpuBuffer(this, length);
+    /// <summary>Released buffers are kept for reuse up to 2 GiB or an eighth of the memory, whichever is smaller.</summary>
+    private readonly CpuMemoryPool _pool = new(Math.Min(2L << 30, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 8));
+
+    public override DeviceBuffer Allocate(long length) => new CpuBuffer(this, _pool, length);
 
     public override void Write<T>(BufferSlice dst, ReadOnlySpan<T> src)
     {
@@ -46,7 +49,8 @@ public sealed unsafe partial class CpuDevice : ComputeDevice
     public override void RunFused(FusedProgram program, FusedLaunch launch) => program.ExecuteOnCpu(launch);
 
     /// <summary>Buffers are owned (and freed) by their holders; the device itself holds no memory.</summary>
-    public override void Dispose() { }
+    /// <summary>Frees the memory the pool keeps; buffers still alive stay valid and are freed when disposed.</summary>
+    public override void Dispose() => _pool.Close();
 
     /// <summary>Profiler figures for an op that moves <paramref name="elements"/> 4-byte elements.</summary>
     private static KernelWork Traffic(long elements, double flops = 0) => new(elements * sizeof(float), flops);
