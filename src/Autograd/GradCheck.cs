@@ -77,7 +77,7 @@ public static class GradCheck
             new Variable(Tensor.FromArray(device, i == replaced ? values : input.Values, input.Shape))).ToArray();
         var loss = function(variables);
         if (loss.Value.Count != 1)
-            throw new ArgumentException($"GradCheck: the function must return one element, got shape {Variable.Format(loss.Shape)}");
+            throw new ArgumentException($"GradCheck: the function must return one element, got shape {ShapeMath.Format(loss.Shape)}");
         return loss.Value.Item();
     }
 

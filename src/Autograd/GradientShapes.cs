@@ -1,4 +1,3 @@
-using Engine.Kernels.Fusion;
 using Engine.Tensors;
 
 namespace Engine.Autograd;
@@ -15,10 +14,10 @@ public static class GradientShapes
         var from = gradient.Shape;
         int lead = from.Length - shape.Length;
         if (lead < 0)
-            throw new ArgumentException($"SumToShape: gradient {Variable.Format(from)} has fewer axes than the target {Variable.Format(shape)}");
+            throw new ArgumentException($"SumToShape: gradient {ShapeMath.Format(from)} has fewer axes than the target {ShapeMath.Format(shape)}");
         for (int i = 0; i < shape.Length; i++)
             if (shape[i] != from[lead + i] && shape[i] != 1)
-                throw new ArgumentException($"SumToShape: {Variable.Format(shape)} does not broadcast to {Variable.Format(from)}");
+                throw new ArgumentException($"SumToShape: {ShapeMath.Format(shape)} does not broadcast to {ShapeMath.Format(from)}");
 
         var current = gradient.Reshape(gradient.Shape.ToArray());
         for (int axis = from.Length - 1; axis >= 0; axis--)

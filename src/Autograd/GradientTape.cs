@@ -79,7 +79,7 @@ public sealed class GradientTape : IDisposable
             seed.ThrowIfDisposed();
             if (!seed.Shape.SequenceEqual(value.Shape) || seed.DType != DType.Float32 || !ReferenceEquals(seed.Device, value.Device))
                 throw new ArgumentException(
-                    $"the output gradient ({seed.DType} {Variable.Format(seed.Shape)} on '{seed.Device.Id}') must be Float32 " +
+                    $"the output gradient ({seed.DType} {ShapeMath.Format(seed.Shape)} on '{seed.Device.Id}') must be Float32 " +
                     $"with the shape and device of {output.Describe()} on '{value.Device.Id}'");
         }
         if (!output.RequiresGrad)
@@ -138,7 +138,7 @@ public sealed class GradientTape : IDisposable
         if (!input.RequiresGrad) return;
         if (!gradient.Shape.SequenceEqual(input.Value.Shape))
             throw new InvalidOperationException(
-                $"backward rule of {entry.Op} produced a gradient of shape {Variable.Format(gradient.Shape)} for {input.Describe()}");
+                $"backward rule of {entry.Op} produced a gradient of shape {ShapeMath.Format(gradient.Shape)} for {input.Describe()}");
         if (input.Creator is { } creator && ReferenceEquals(creator.Tape, this))
         {
             if (pending.Remove(input, out var earlier))

@@ -10,7 +10,7 @@ internal static class InPlace
     {
         if (!target.Shape.SequenceEqual(source.Shape))
             throw new ArgumentException(
-                $"cannot add a gradient of shape {Variable.Format(source.Shape)} into one of shape {Variable.Format(target.Shape)}");
+                $"cannot add a gradient of shape {ShapeMath.Format(source.Shape)} into one of shape {ShapeMath.Format(target.Shape)}");
         target.AddInPlace(source);
     }
 

@@ -24,7 +24,7 @@ public sealed partial class Variable : IDisposable
         ArgumentNullException.ThrowIfNull(value);
         value.ThrowIfDisposed();
         if (requiresGrad && value.DType != DType.Float32)
-            throw new ArgumentException($"only Float32 variables can require a gradient; got {value.DType} of shape {Format(value.Shape)}");
+            throw new ArgumentException($"only Float32 variables can require a gradient; got {value.DType} of shape {ShapeMath.Format(value.Shape)}");
         _value = value;
         RequiresGrad = requiresGrad;
         Name = name;
@@ -137,16 +137,15 @@ public sealed partial class Variable : IDisposable
     }
 
     internal string Describe() =>
-        $"variable{(Name is null ? "" : $" '{Name}'")} of shape {Format(_value.Shape)}";
+        $"variable{(Name is null ? "" : $" '{Name}'")} of shape {ShapeMath.Format(_value.Shape)}";
 
-    internal static string Format(ReadOnlySpan<int> shape) => "[" + string.Join(", ", shape.ToArray()) + "]";
 
     private void CheckAttachableGrad(Tensor grad)
     {
         grad.ThrowIfDisposed();
         if (!grad.Shape.SequenceEqual(_value.Shape) || grad.DType != DType.Float32)
             throw new ArgumentException(
-                $"the gradient of {Describe()} must be a Float32 tensor of the same shape; got {grad.DType} {Format(grad.Shape)}");
+                $"the gradient of {Describe()} must be a Float32 tensor of the same shape; got {grad.DType} {ShapeMath.Format(grad.Shape)}");
         if (!ReferenceEquals(grad.Device, _value.Device))
             throw new ArgumentException($"the gradient of {Describe()} must live on '{_value.Device.Id}', not '{grad.Device.Id}'");
         if (!grad.IsContiguous)
@@ -163,5 +162,5 @@ public sealed partial class Variable : IDisposable
         _grad = null;
     }
 
-    public override string ToString() => _disposed ? "Variable(disposed)" : $"Variable({Format(_value.Shape)}, requiresGrad: {RequiresGrad})";
+    public override string ToString() => _disposed ? "Variable(disposed)" : $"Variable({ShapeMath.Format(_value.Shape)}, requiresGrad: {RequiresGrad})";
 }

@@ -1,8 +1,8 @@
 namespace Engine.Models.Config;
 
 /// <summary>
-/// Every setting of a training run. CLI flags are the kebab-case of <see cref="Keys"/>' YAML keys
-/// (e.g. YAML `block_size` = flag `--block-size`). Defaults are preset T (nanoGPT's CPU configuration).
+/// Every setting of a training run. Each property is a YAML key in snake_case and a CLI flag in kebab-case
+/// (BlockSize: YAML `block_size`, flag `--block-size`). Defaults are preset T (nanoGPT's CPU configuration).
 /// </summary>
 public sealed record TrainConfig
 {
