@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using Engine.Kernels.Cpu;
 using Engine.Kernels.Devices;
 using Engine.Kernels.Fusion;
+using Engine.Kernels.Profiling;
 
 namespace Engine.Bench;
 
@@ -13,16 +14,9 @@ public static class ElementwiseSuite
 {
     public const long TriadCount = 16L << 20;
 
-    public static FusedProgram Triad { get; } = BuildTriad();
+    /// <summary>The same triad program <c>engine profile</c> measures.</summary>
+    public static FusedProgram Triad => TriadBandwidth.Program;
     public static FusedProgram Chain { get; } = BuildChain();
-
-    private static FusedProgram BuildTriad()
-    {
-        var f = new FusionBuilder("triad");
-        var b = f.Input("b"); var c = f.Input("c"); var s = f.Scalar("s");
-        f.Output("a", Fx.Fma(s, c, b));
-        return f.Build();
-    }
 
     private static FusedProgram BuildChain()
     {
