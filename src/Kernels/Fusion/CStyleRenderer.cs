@@ -133,6 +133,7 @@ internal abstract class CStyleRenderer
             for (int i = 0; i < g.InputNames.Length; i++)
                 parts.Add(string.Join(", ", Enumerable.Range(0, rank).Select(d => $"LONG st{i}_{d}")));
         }
+        for (int j = 0; j < g.ContractionNodes.Length; j++) parts.Add($"LONG ck{j}, LONG ca{j}, LONG cb{j}");
         sb.Append("\n    ").AppendJoin(",\n    ", parts);
     }
 
@@ -165,15 +166,28 @@ internal abstract class CStyleRenderer
         {
             if (!needed[id]) continue;
             var n = g.Nodes[id];
+            if (n.Op == FxOp.Contract)
+            {
+                int a = g.Nodes[n.A].Index, b = g.Nodes[n.B].Index, j = n.Index;
+                sb.Append(indent).Append("float t").Append(id).AppendLine(" = 0.0f;");
+                sb.Append(indent).Append("for (LONG k = 0; k < ck").Append(j).Append("; ++k) t").Append(id).Append(" = FMA(in")
+                  .Append(a).Append('[').Append(Position(a, rank)).Append(" + k * ca").Append(j).Append("], in")
+                  .Append(b).Append('[').Append(Position(b, rank)).Append(" + k * cb").Append(j).Append("], t").Append(id).AppendLine(");");
+                continue;
+            }
             string? code = n.Op switch
             {
-                FxOp.Input => rank > 0 ? $"in{n.Index}[o{n.Index}]" : $"in{n.Index}[in{n.Index}_off + i]",
+                FxOp.Input when g.ContractedInputs[n.Index] => null,   // read only by its contraction
+                FxOp.Input => $"in{n.Index}[{Position(n.Index, rank)}]",
                 FxOp.Scalar or FxOp.Constant or FxOp.Sum or FxOp.MaxReduce => null,
                 _ => Op(n.Op, Value(g, n.A), n.B >= 0 ? Value(g, n.B) : "", n.C >= 0 ? Value(g, n.C) : ""),
             };
             if (code is not null) sb.Append(indent).Append("const float t").Append(id).Append(" = ").Append(code).AppendLine(";");
         }
     }
+
+    /// <summary>Where input <paramref name="input"/> is read for the element: its strided offset, or flat.</summary>
+    private static string Position(int input, int rank) => rank > 0 ? $"o{input}" : $"in{input}_off + i";
 
     /// <summary>How an operand is spelled: a temporary, a scalar parameter, or a literal.</summary>
     private string Value(FusionGraph g, int id)

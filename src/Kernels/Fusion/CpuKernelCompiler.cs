@@ -40,6 +40,7 @@ internal sealed class CpuKernelCompiler
     private ParameterExpression[] _outPtr = [];
 
     private readonly bool _streaming;
+    private readonly Dictionary<int, (ParameterExpression Length, ParameterExpression StrideA, ParameterExpression StrideB)> _contraction = [];
 
     private CpuKernelCompiler(FusionGraph graph, CpuVectorIsa isa, int[] outputNodes, int[] reductions, CpuInputMode[] modes,
                               bool streaming)
@@ -63,6 +64,9 @@ internal sealed class CpuKernelCompiler
                                        CpuInputMode[] modes, bool streaming) =>
         new CpuKernelCompiler(graph, isa, outputNodes, reductions, modes, streaming).Build();
 
+    private ParameterExpression HoistLong(string name, int slot) =>
+        Hoist(typeof(long), name, Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.LoadLong))!, _strides, Constant(slot)));
+
     private CpuRowKernel Build()
     {
         var inPtr = new ParameterExpression?[_graph.InputNames.Length];
@@ -77,7 +81,7 @@ internal sealed class CpuKernelCompiler
                 case FxOp.Input:
                     inPtr[n.Index] = Hoist(typeof(nint), $"in{n.Index}",
                         Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.LoadPointer))!, _inputs, Constant(n.Index)));
-                    if (_modes[n.Index] == CpuInputMode.Broadcast)
+                    if (_modes[n.Index] == CpuInputMode.Broadcast && !_graph.ContractedInputs[n.Index])
                         scalarLeaves[id] = Hoist(typeof(float), $"b{n.Index}", LoadScalar(inPtr[n.Index]!, Constant(0L)));
                     if (_modes[n.Index] == CpuInputMode.Strided)
                         inStride[n.Index] = Hoist(typeof(long), $"s{n.Index}",
@@ -86,6 +90,11 @@ internal sealed class CpuKernelCompiler
                 case FxOp.Scalar or FxOp.Sum or FxOp.MaxReduce:
                     int slot = n.Op == FxOp.Scalar ? n.Index : _graph.ScalarNames.Length + n.Index;
                     scalarLeaves[id] = Hoist(typeof(float), $"p{slot}", LoadScalar(_parameters, Constant((long)slot)));
+                    break;
+                case FxOp.Contract:
+                    // The runner appends (K, σ_a, σ_b) of each contraction to the stride table, after the inputs' strides.
+                    int at = _graph.InputNames.Length + 3 * n.Index;
+                    _contraction[n.Index] = (HoistLong($"ck{n.Index}", at), HoistLong($"ca{n.Index}", at + 1), HoistLong($"cb{n.Index}", at + 2));
                     break;
             }
         }
@@ -165,13 +174,19 @@ internal sealed class CpuKernelCompiler
             var n = _graph.Nodes[id];
             if (leaves.TryGetValue(id, out var leaf)) { values[id] = leaf; continue; }
             if (n.Op == FxOp.Constant) { values[id] = Const(vector, n.Value); continue; }
+            if (n.Op == FxOp.Input && _graph.ContractedInputs[n.Index]) continue;   // read only by its contraction
+            var local = Variable(type, $"n{id}");
+            locals.Add(local);
+            values[id] = local;
+            if (n.Op == FxOp.Contract)
+            {
+                statements.Add(Contract(vector, local, n, inPtr, inStride, locals));
+                continue;
+            }
             Expression value = n.Op == FxOp.Input
                 ? Load(vector, inPtr[n.Index]!, inStride[n.Index])
                 : emitter.Emit(n.Op, values[n.A]!, n.B >= 0 ? values[n.B] : null, n.C >= 0 ? values[n.C] : null);
-            var local = Variable(type, $"n{id}");
-            locals.Add(local);
             statements.Add(Assign(local, value));
-            values[id] = local;
         }
         for (int o = 0; o < _outputNodes.Length; o++)
         {
@@ -203,6 +218,39 @@ internal sealed class CpuKernelCompiler
             }
         }
         return [Block(locals, statements.Count > 0 ? statements : [Empty()])];
+    }
+
+    /// <summary>acc = Σ_{k&lt;K} a[at + k·σ_a] · b[at + k·σ_b], a loop over the launch-given extent K.</summary>
+    private Expression Contract(bool vector, ParameterExpression acc, FusedNode n, ParameterExpression?[] inPtr,
+                                ParameterExpression?[] inStride, List<ParameterExpression> locals)
+    {
+        var (length, strideA, strideB) = _contraction[n.Index];
+        var k = Variable(typeof(long), $"k{n.Index}_{acc.Name}");
+        locals.Add(k);
+        int a = _graph.Nodes[n.A].Index, b = _graph.Nodes[n.B].Index;
+        var fma = vector
+            ? _isa.Exact("FusedMultiplyAdd", _isa.Vector, _isa.Vector, _isa.Vector)
+            : typeof(MathF).GetMethod("FusedMultiplyAdd", [typeof(float), typeof(float), typeof(float)])!;
+        var exit = Label($"contract{n.Index}_{acc.Name}_done");
+        return Block(
+            Assign(acc, vector ? Default(_isa.Vector) : Constant(0f)),
+            Assign(k, Constant(0L)),
+            Loop(IfThenElse(GreaterThanOrEqual(k, length), Break(exit),
+                Block(Assign(acc, Call(fma, Term(vector, a, inPtr, inStride, Multiply(k, strideA)),
+                                            Term(vector, b, inPtr, inStride, Multiply(k, strideB)), acc)),
+                      PreIncrementAssign(k))), exit));
+    }
+
+    /// <summary>Input <paramref name="input"/> at the element's position plus <paramref name="offset"/> elements.</summary>
+    private Expression Term(bool vector, int input, ParameterExpression?[] inPtr, ParameterExpression?[] inStride, Expression offset)
+    {
+        var ptr = inPtr[input]!;
+        return _modes[input] switch
+        {
+            CpuInputMode.Broadcast => vector ? Call(_isa.Exact("Create", typeof(float)), LoadScalar(ptr, offset)) : LoadScalar(ptr, offset),
+            CpuInputMode.Contiguous => vector ? Call(_isa.Load, ptr, Add(_i, offset)) : LoadScalar(ptr, Add(_i, offset)),
+            _ => LoadScalar(ptr, Add(Multiply(_i, inStride[input]!), offset)),
+        };
     }
 
     private Expression Load(bool vector, ParameterExpression ptr, ParameterExpression? stride) =>

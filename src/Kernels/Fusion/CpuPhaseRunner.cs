@@ -4,17 +4,24 @@ namespace Engine.Kernels.Fusion;
 /// Runs compiled row kernels over a launch's index space on the CPU. The space is cut into fixed chunks
 /// (<see cref="ChunkElements"/> elements, or whole rows adding up to about that): chunks run in parallel when
 /// there are several, and reduce phases keep one double partial per chunk, summed in chunk order, so results
-/// do not depend on the number of threads.
+/// do not depend on the number of threads. Rows longer than a chunk are cut into <see cref="ColumnBlock"/>-wide
+/// segments, and a chunk walks one segment down many rows: what the rows share along a column (a broadcast row, the
+/// column factor of a contraction) stays in the cache instead of streaming again for every row.
 /// </summary>
 internal sealed unsafe class CpuPhaseRunner
 {
     public const long ChunkElements = 1 << 16;
+
+    /// <summary>Segment width for long rows: 4096 floats of each of a few dozen shared rows fit the L2 cache.</summary>
+    public const long ColumnBlock = 4096;
 
     private readonly LaunchLayout _layout;
     private readonly nint[] _inputs;
     private readonly nint[] _outputs;
     private readonly float[] _parameters;
     private readonly long _rowsPerChunk;
+    private readonly long _segmentsPerRow;
+    private readonly long _segmentLength;
 
     public CpuPhaseRunner(LaunchLayout layout, nint[] inputs, nint[] outputs, float[] parameters)
     {
@@ -26,8 +33,11 @@ internal sealed unsafe class CpuPhaseRunner
             ChunkCount = (layout.Count + ChunkElements - 1) / ChunkElements;
         else
         {
-            _rowsPerChunk = Math.Max(1, ChunkElements / layout.RowLength);
-            ChunkCount = (layout.Rows + _rowsPerChunk - 1) / _rowsPerChunk;
+            bool longRows = layout.RowLength > ChunkElements;
+            _segmentLength = longRows ? ColumnBlock : layout.RowLength;
+            _segmentsPerRow = (layout.RowLength + _segmentLength - 1) / _segmentLength;
+            _rowsPerChunk = longRows ? 8 * ChunkElements / ColumnBlock : Math.Max(1, ChunkElements / layout.RowLength);
+            ChunkCount = (layout.Rows + _rowsPerChunk - 1) / _rowsPerChunk * _segmentsPerRow;
         }
     }
 
@@ -64,23 +74,33 @@ internal sealed unsafe class CpuPhaseRunner
     private void RunChunk(CpuRowKernel kernel, long chunk, double* partials)
     {
         int n = _inputs.Length, m = _outputs.Length;
+        var layout = _layout;
         nint* ins = stackalloc nint[Math.Max(1, n)];
         nint* outs = stackalloc nint[Math.Max(1, m)];
-        long* strides = stackalloc long[Math.Max(1, n)];
-        var layout = _layout;
+        // Each input's stride along the row, then (K, σ_a, σ_b) per contraction.
+        long* strides = stackalloc long[n + 3 * layout.Contractions.Length + 1];
         for (int i = 0; i < n; i++) strides[i] = layout.Strides[i][^1];
+        for (int j = 0; j < layout.Contractions.Length; j++)
+        {
+            var c = layout.Contractions[j];
+            strides[n + 3 * j] = c.Length;
+            strides[n + 3 * j + 1] = c.StrideA;
+            strides[n + 3 * j + 2] = c.StrideB;
+        }
         fixed (float* parameters = _parameters)
         {
             if (layout.Rank == 1)
             {
-                long start = chunk * ChunkElements, length = Math.Min(ChunkElements, layout.Count - start);
+                long start = chunk * ChunkElements, count = Math.Min(ChunkElements, layout.Count - start);
                 for (int i = 0; i < n; i++) ins[i] = _inputs[i] + (nint)(start * strides[i] * sizeof(float));
                 for (int o = 0; o < m; o++) outs[o] = _outputs[o] + (nint)(start * sizeof(float));
-                kernel((nint)ins, (nint)strides, (nint)outs, (nint)parameters, length, (nint)partials);
+                kernel((nint)ins, (nint)strides, (nint)outs, (nint)parameters, count, (nint)partials);
                 return;
             }
             int outer = layout.Rank - 1;
-            long first = chunk * _rowsPerChunk, last = Math.Min(layout.Rows, first + _rowsPerChunk);
+            long group = chunk / _segmentsPerRow, column = chunk % _segmentsPerRow * _segmentLength;
+            long length = Math.Min(_segmentLength, layout.RowLength - column);
+            long first = group * _rowsPerChunk, last = Math.Min(layout.Rows, first + _rowsPerChunk);
             long* index = stackalloc long[outer];
             long rest = first;
             for (int d = outer - 1; d >= 0; d--) { index[d] = rest % layout.Shape[d]; rest /= layout.Shape[d]; }
@@ -88,12 +108,12 @@ internal sealed unsafe class CpuPhaseRunner
             {
                 for (int i = 0; i < n; i++)
                 {
-                    long offset = 0;
+                    long offset = column * strides[i];
                     for (int d = 0; d < outer; d++) offset += index[d] * layout.Strides[i][d];
                     ins[i] = _inputs[i] + (nint)(offset * sizeof(float));
                 }
-                for (int o = 0; o < m; o++) outs[o] = _outputs[o] + (nint)(row * layout.RowLength * sizeof(float));
-                kernel((nint)ins, (nint)strides, (nint)outs, (nint)parameters, layout.RowLength, (nint)partials);
+                for (int o = 0; o < m; o++) outs[o] = _outputs[o] + (nint)((row * layout.RowLength + column) * sizeof(float));
+                kernel((nint)ins, (nint)strides, (nint)outs, (nint)parameters, length, (nint)partials);
                 for (int d = outer - 1; d >= 0 && ++index[d] == layout.Shape[d]; d--) index[d] = 0;
             }
         }

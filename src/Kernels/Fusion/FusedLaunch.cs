@@ -8,9 +8,10 @@ namespace Engine.Kernels.Fusion;
 /// outputs are dense row-major with that shape. Scalars bind the program's scalar parameters in order.
 /// If the program has reduction nodes and <see cref="Reductions"/> is set, their final values (fp32, in the
 /// program's reduction order) are written there, so callers can read norms without recomputing them.
+/// <see cref="Contractions"/> gives each <see cref="Fx.Contract"/> of the program its extent and strides (program order).
 /// </summary>
 public sealed record FusedLaunch(long[] Shape, StridedSlice[] Inputs, BufferSlice[] Outputs, float[] Scalars,
-                                 BufferSlice? Reductions = null)
+                                 BufferSlice? Reductions = null, Contraction[]? Contractions = null)
 {
     public long Count
     {

@@ -76,6 +76,12 @@ public sealed partial class FusedProgram
                 foreach (var strides in layout.Strides)
                     foreach (var s in strides) common.Add(KernelArg.Of(s));
             }
+            foreach (var c in layout.Contractions)
+            {
+                common.Add(KernelArg.Of(c.Length));
+                common.Add(KernelArg.Of(c.StrideA));
+                common.Add(KernelArg.Of(c.StrideB));
+            }
 
             // Work figures walk the graph: only worth it when someone records them.
             bool profile = KernelProfiler.Enabled;

@@ -33,13 +33,13 @@ public sealed partial class FusedProgram
     /// <summary>
     /// The map phase's minimal traffic and arithmetic: each input it reads, once per distinct element (a broadcast
     /// input is read once per value, not once per index), each output written once; one flop per operation on
-    /// per-element values (two for a fused multiply-add).
+    /// per-element values (two for a fused multiply-add, 2K for a contraction of K terms).
     /// </summary>
     internal KernelWork MapWork(LaunchLayout layout)
     {
         var need = _graph.Needed(_graph.OutputNodes, expandRoots: false);
         long elements = OutputCount * layout.Count + InputElements(layout, need);
-        return new KernelWork(elements * sizeof(float), (double)FlopsPerElement(need) * layout.Count);
+        return new KernelWork(elements * sizeof(float), (double)FlopsPerElement(need, layout) * layout.Count);
     }
 
     /// <summary>Reduce level <paramref name="level"/>: the inputs its reductions read, once, plus one add (or max) per element.</summary>
@@ -48,7 +48,7 @@ public sealed partial class FusedProgram
         var ks = _graph.ReductionsOfLevel(level);
         var need = _graph.Needed(ks.Select(k => _graph.ReductionNodes[k]), expandRoots: true);
         long elements = InputElements(layout, need) + ks.Length;
-        return new KernelWork(elements * sizeof(float), (double)(FlopsPerElement(need) + ks.Length) * layout.Count);
+        return new KernelWork(elements * sizeof(float), (double)(FlopsPerElement(need, layout) + ks.Length) * layout.Count);
     }
 
     /// <summary>GPU finalize of level <paramref name="level"/>: reads every work-group's partials, writes the level's values.</summary>
@@ -71,23 +71,41 @@ public sealed partial class FusedProgram
             var strides = layout.Strides[node.Index];
             for (int d = 0; d < layout.Rank; d++)
                 if (strides[d] != 0) distinct *= layout.Shape[d];
-            total += distinct;
+            total += distinct * ContractionLength(node.Index, layout);
         }
         return total;
     }
 
+    /// <summary>The terms a contraction reads per element of input <paramref name="input"/> (1 for an input read plainly).</summary>
+    private long ContractionLength(int input, LaunchLayout layout)
+    {
+        if (!_graph.ContractedInputs[input]) return 1;
+        foreach (var id in _graph.ContractionNodes)
+        {
+            var n = _graph.Nodes[id];
+            if (_graph.Nodes[n.A].Index == input || _graph.Nodes[n.B].Index == input) return layout.Contractions[n.Index].Length;
+        }
+        return 1;
+    }
+
     /// <summary>Operations on values that differ per element; those on scalars and constants alone are left out.</summary>
-    private int FlopsPerElement(bool[] need)
+    private long FlopsPerElement(bool[] need, LaunchLayout layout)
     {
         var varies = new bool[need.Length];
-        int flops = 0;
+        long flops = 0;
         for (int id = 0; id < need.Length; id++)
         {
             var node = _graph.Nodes[id];
             if (node.Op == FxOp.Input) { varies[id] = true; continue; }
             if (FxOpInfo.IsReduction(node.Op)) continue; // a known value in this phase
             for (int k = 0; k < FxOpInfo.Arity(node.Op); k++) varies[id] |= varies[node.Operand(k)];
-            if (need[id] && varies[id]) flops += node.Op == FxOp.Fma ? 2 : 1;
+            if (need[id] && varies[id])
+                flops += node.Op switch
+                {
+                    FxOp.Fma => 2,
+                    FxOp.Contract => 2 * layout.Contractions[node.Index].Length,
+                    _ => 1,
+                };
         }
         return flops;
     }

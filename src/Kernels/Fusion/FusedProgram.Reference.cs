@@ -7,20 +7,34 @@ public sealed partial class FusedProgram
 {
     /// <summary>
     /// The program's meaning, evaluated in double one element at a time: the scalar reference every backend
-    /// is tested against. Each input is a dense array of <paramref name="count"/> elements (broadcasts expanded).
+    /// is tested against. Each input is a dense array of <paramref name="count"/> elements (broadcasts expanded); an
+    /// operand of contraction j holds <paramref name="contractionLengths"/>[j] = K values per element instead, term k of
+    /// element e at [e·K + k].
     /// </summary>
-    public FusedReferenceResult EvaluateReference(long count, IReadOnlyList<double[]> inputs, IReadOnlyList<double> scalars)
+    public FusedReferenceResult EvaluateReference(long count, IReadOnlyList<double[]> inputs, IReadOnlyList<double> scalars,
+                                                  IReadOnlyList<int>? contractionLengths = null)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(scalars);
+        var lengths = contractionLengths ?? [];
+        if (lengths.Count != _graph.ContractionNodes.Length)
+            throw new ArgumentException(
+                $"program '{Name}' has {_graph.ContractionNodes.Length} contractions, got {lengths.Count} lengths", nameof(contractionLengths));
+        var perElement = new long[InputCount];
+        Array.Fill(perElement, 1L);
+        foreach (var id in _graph.ContractionNodes)
+        {
+            var n = _graph.Nodes[id];
+            perElement[_graph.Nodes[n.A].Index] = perElement[_graph.Nodes[n.B].Index] = lengths[n.Index];
+        }
         if (inputs.Count != InputCount)
             throw new ArgumentException($"program '{Name}' expects {InputCount} inputs, got {inputs.Count}", nameof(inputs));
         if (scalars.Count != ScalarCount)
             throw new ArgumentException($"program '{Name}' expects {ScalarCount} scalars, got {scalars.Count}", nameof(scalars));
         for (int i = 0; i < inputs.Count; i++)
-            if (inputs[i].LongLength != count)
+            if (inputs[i].LongLength != count * perElement[i])
                 throw new ArgumentException(
-                    $"program '{Name}': reference input {i} ('{_graph.InputNames[i]}') has {inputs[i].LongLength} elements, expected {count}");
+                    $"program '{Name}': reference input {i} ('{_graph.InputNames[i]}') has {inputs[i].LongLength} elements, expected {count * perElement[i]}");
 
         var nodes = _graph.Nodes;
         var values = new double[nodes.Length];
@@ -31,7 +45,7 @@ public sealed partial class FusedProgram
             foreach (var k in ks) reductions[k] = nodes[_graph.ReductionNodes[k]].Op == FxOp.Sum ? 0 : double.NegativeInfinity;
             for (long e = 0; e < count; e++)
             {
-                Evaluate(values, e, inputs, scalars, reductions);
+                Evaluate(values, e, inputs, scalars, reductions, lengths);
                 foreach (var k in ks)
                 {
                     double v = values[nodes[_graph.ReductionNodes[k]].A];
@@ -43,14 +57,15 @@ public sealed partial class FusedProgram
         if (OutputCount > 0)
             for (long e = 0; e < count; e++)
             {
-                Evaluate(values, e, inputs, scalars, reductions);
+                Evaluate(values, e, inputs, scalars, reductions, lengths);
                 for (int o = 0; o < outputs.Length; o++) outputs[o][e] = values[_graph.OutputNodes[o]];
             }
         return new FusedReferenceResult(outputs, reductions);
     }
 
     /// <summary>Fills values[id] for every node at element <paramref name="e"/> (reductions read from <paramref name="reductions"/>).</summary>
-    private void Evaluate(double[] values, long e, IReadOnlyList<double[]> inputs, IReadOnlyList<double> scalars, double[] reductions)
+    private void Evaluate(double[] values, long e, IReadOnlyList<double[]> inputs, IReadOnlyList<double> scalars, double[] reductions,
+                          IReadOnlyList<int> contractionLengths)
     {
         var nodes = _graph.Nodes;
         for (int id = 0; id < nodes.Length; id++)
@@ -59,7 +74,9 @@ public sealed partial class FusedProgram
             double a = n.A >= 0 ? values[n.A] : 0, b = n.B >= 0 ? values[n.B] : 0, c = n.C >= 0 ? values[n.C] : 0;
             values[id] = n.Op switch
             {
+                FxOp.Input when _graph.ContractedInputs[n.Index] => 0,   // read only by its contraction
                 FxOp.Input => inputs[n.Index][e],
+                FxOp.Contract => Contract(inputs[nodes[n.A].Index], inputs[nodes[n.B].Index], e, contractionLengths[n.Index]),
                 FxOp.Scalar => scalars[n.Index],
                 FxOp.Constant => n.Value,
                 FxOp.Neg => -a,
@@ -87,5 +104,12 @@ public sealed partial class FusedProgram
                 _ => throw new InvalidOperationException($"unknown op {n.Op}"),
             };
         }
+    }
+
+    private static double Contract(double[] a, double[] b, long e, int length)
+    {
+        double sum = 0;
+        for (int k = 0; k < length; k++) sum += a[e * length + k] * b[e * length + k];
+        return sum;
     }
 }

@@ -11,8 +11,15 @@ internal sealed class FusionGraph
 {
     private FusionGraph(string name, FusedNode[] nodes, string[] inputNames, string[] scalarNames,
                         (string Name, Expr Value)[] outputs, int[] outputNodes,
-                        string[] reductionNames, int[] reductionNodes, int[] reductionLevels)
+                        string[] reductionNames, int[] reductionNodes, int[] reductionLevels, int[] contractionNodes)
     {
+        ContractionNodes = contractionNodes;
+        ContractedInputs = new bool[inputNames.Length];
+        foreach (var id in contractionNodes)
+        {
+            ContractedInputs[nodes[nodes[id].A].Index] = true;
+            ContractedInputs[nodes[nodes[id].B].Index] = true;
+        }
         Name = name;
         Nodes = nodes;
         InputNames = inputNames;
@@ -40,6 +47,12 @@ internal sealed class FusionGraph
     public int[] ReductionLevels { get; }
     public int LevelCount { get; }
 
+    /// <summary>Node ids of the <see cref="FxOp.Contract"/> nodes, in program order (their Index is their position).</summary>
+    public int[] ContractionNodes { get; }
+
+    /// <summary>Per input: whether it is an operand of a contraction (and so read only there, at launch-given strides).</summary>
+    public bool[] ContractedInputs { get; }
+
     public string StructureKey { get; }
     public ulong Hash { get; }
 
@@ -54,6 +67,7 @@ internal sealed class FusionGraph
 
         var nodes = builder.Nodes.ToArray();
         var reductionNodes = new List<int>();
+        var contractionNodes = new List<int>();
         var level = new int[nodes.Length];
         for (int id = 0; id < nodes.Length; id++)
         {
@@ -66,12 +80,32 @@ internal sealed class FusionGraph
                 nodes[id] = n with { Index = reductionNodes.Count };
                 reductionNodes.Add(id);
             }
+            if (n.Op == FxOp.Contract)
+            {
+                nodes[id] = n with { Index = contractionNodes.Count };
+                contractionNodes.Add(id);
+            }
         }
+        CheckContractedInputs(owner.Name, nodes, outputNodes, inputs);
         var names = reductionNodes.Select((id, k) => declared.TryGetValue(id, out var s) ? s : $"r{k}").ToArray();
         return new FusionGraph(owner.Name, nodes,
             inputs.Select(i => i.Name!).ToArray(), scalars.Select(s => s.Name!).ToArray(),
             outputs.ToArray(), outputNodes, names, reductionNodes.ToArray(),
-            reductionNodes.Select(id => level[id]).ToArray());
+            reductionNodes.Select(id => level[id]).ToArray(), contractionNodes.ToArray());
+    }
+
+    /// <summary>An operand of a contraction is read at launch-given strides, so no other node or output may read it.</summary>
+    private static void CheckContractedInputs(string program, FusedNode[] nodes, int[] outputNodes, List<Expr> inputs)
+    {
+        var contracted = nodes.Where(n => n.Op == FxOp.Contract).SelectMany(n => new[] { n.A, n.B }).ToHashSet();
+        foreach (var id in contracted)
+        {
+            bool elsewhere = outputNodes.Contains(id) || nodes.Any(n => n.Op != FxOp.Contract
+                && Enumerable.Range(0, FxOpInfo.Arity(n.Op)).Any(k => n.Operand(k) == id));
+            if (elsewhere)
+                throw new ArgumentException(
+                    $"program '{program}': input '{inputs[nodes[id].Index].Name}' is an operand of contract, so nothing else may read it");
+        }
     }
 
     /// <summary>Node ids needed to evaluate <paramref name="roots"/>, reductions treated as leaves (their value is known).</summary>

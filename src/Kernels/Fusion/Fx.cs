@@ -31,6 +31,24 @@ public static class Fx
     /// <summary>a * b + c with one rounding.</summary>
     public static Expr Fma(Expr a, Expr b, Expr c) => new(FxOp.Fma, [a, b, c]);
 
+    /// <summary>
+    /// Σ_{k&lt;K} a_k · b_k at every element, where a_k is input <paramref name="a"/> read k·σ_a elements past where the
+    /// element reads it (likewise b): a short dot product per element, e.g. the rank-K product
+    /// (A B)[i, j] = Σ_k A[i, k] B[k, j] of two small factors over an [m, n] launch without forming it
+    /// (A bound with strides [K, 0] and σ_a = 1, B with strides [0, 1] and σ_b = n). K, σ_a and σ_b are launch values
+    /// (<see cref="FusedLaunch.Contractions"/>, one per contraction in program order). Both operands must be inputs
+    /// that nothing else reads.
+    /// </summary>
+    public static Expr Contract(Expr a, Expr b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        if (a.Op != FxOp.Input || b.Op != FxOp.Input)
+            throw new ArgumentException(
+                $"contract reads its operands at launch-given strides, so both must be inputs; got {FxOpInfo.Name(a.Op)} and {FxOpInfo.Name(b.Op)}");
+        return new(FxOp.Contract, [a, b]);
+    }
+
     /// <summary>Sum of x over the whole index space: one scalar.</summary>
     public static Expr Sum(Expr x) => new(FxOp.Sum, [x]);
 

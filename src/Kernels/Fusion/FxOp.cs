@@ -11,6 +11,8 @@ public enum FxOp
     Add, Sub, Mul, Div, Pow, Max, Min, Greater, Less,
     // ternary
     Where, Fma,
+    // a dot product over a hidden dimension whose extent and strides each launch gives (Fx.Contract)
+    Contract,
     // reductions over the whole index space (their value is one scalar)
     Sum, MaxReduce,
 }
@@ -21,7 +23,7 @@ internal static class FxOpInfo
     {
         FxOp.Input or FxOp.Scalar or FxOp.Constant => 0,
         FxOp.Add or FxOp.Sub or FxOp.Mul or FxOp.Div or FxOp.Pow or FxOp.Max or FxOp.Min
-            or FxOp.Greater or FxOp.Less => 2,
+            or FxOp.Greater or FxOp.Less or FxOp.Contract => 2,
         FxOp.Where or FxOp.Fma => 3,
         _ => 1,
     };

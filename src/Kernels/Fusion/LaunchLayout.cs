@@ -14,6 +14,7 @@ internal sealed class LaunchLayout
     private LaunchLayout(long count, long[] shape, long[][] strides)
     {
         Count = count;
+        Contractions = [];
         Shape = shape;
         Strides = strides;
     }
@@ -25,6 +26,9 @@ internal sealed class LaunchLayout
 
     /// <summary>Per input, its strides over <see cref="Shape"/>.</summary>
     public long[][] Strides { get; }
+
+    /// <summary>Per contraction of the program (program order), its extent and strides.</summary>
+    public Contraction[] Contractions { get; private set; }
 
     public int Rank => Shape.Length;
     public long RowLength => Shape[^1];
@@ -44,14 +48,36 @@ internal sealed class LaunchLayout
         CheckCount(where, "outputs", program.OutputCount, launch.Outputs?.Length, program.OutputNames);
         CheckCount(where, "scalars", program.ScalarCount, launch.Scalars?.Length, program.ScalarNames);
 
+        var contractions = CheckContractions(program, launch, where);
+        var reach = new long[program.InputCount];
+        foreach (var (node, c) in program.Graph.ContractionNodes.Zip(contractions))
+        {
+            var n = program.Graph.Nodes[node];
+            reach[program.Graph.Nodes[n.A].Index] = (c.Length - 1) * c.StrideA;
+            reach[program.Graph.Nodes[n.B].Index] = (c.Length - 1) * c.StrideB;
+        }
         for (int i = 0; i < program.InputCount; i++)
-            CheckInput(where, i, program.InputNames[i], launch.Inputs![i], shape, count);
+            CheckInput(where, i, program.InputNames[i], launch.Inputs![i], shape, count, reach[i]);
         for (int o = 0; o < program.OutputCount; o++)
             CheckDense(where, $"output {o} ('{program.OutputNames[o]}')", launch.Outputs![o], count);
         if (launch.Reductions is { } red && program.ReductionCount > 0)
             CheckDense(where, "the reductions slice", red, program.ReductionCount);
 
-        return Collapse(count, shape, launch.Inputs!.Select(s => s.Strides).ToArray());
+        var layout = Collapse(count, shape, launch.Inputs!.Select(s => s.Strides).ToArray());
+        layout.Contractions = contractions;
+        return layout;
+    }
+
+    private static Contraction[] CheckContractions(FusedProgram program, FusedLaunch launch, string where)
+    {
+        int expected = program.Graph.ContractionNodes.Length;
+        var given = launch.Contractions ?? [];
+        if (given.Length != expected)
+            throw new ArgumentException($"{where} has {expected} contractions, the launch describes {given.Length}");
+        foreach (var c in given)
+            if (c.Length < 1)
+                throw new ArgumentException($"{where}: a contraction needs at least one term, the launch gives {c.Length}");
+        return given;
     }
 
     private static LaunchLayout Collapse(long count, long[] shape, long[][] strides)
@@ -90,7 +116,8 @@ internal sealed class LaunchLayout
                 $"{where} expects {expected} {what} ({string.Join(", ", names)}), the launch passes {actual}");
     }
 
-    private static void CheckInput(string where, int i, string name, StridedSlice s, long[] shape, long count)
+    /// <param name="reach">How far past the element's position a contraction reads this input (0: it does not).</param>
+    private static void CheckInput(string where, int i, string name, StridedSlice s, long[] shape, long count, long reach)
     {
         string what = $"{where}: input {i} ('{name}')";
         if (s.Buffer is null) throw new ArgumentException($"{what} has no buffer");
@@ -106,6 +133,7 @@ internal sealed class LaunchLayout
             long span = s.Strides[d] * (shape[d] - 1);
             if (span < 0) lo += span; else hi += span;
         }
+        if (reach < 0) lo += reach; else hi += reach;
         if (lo < 0 || hi >= s.Buffer.Length)
             throw new ArgumentOutOfRangeException(nameof(s),
                 $"{what} reaches elements [{lo}, {hi}] but its buffer holds {s.Buffer.Length}");
