@@ -10,8 +10,20 @@ namespace Engine.Bench;
 /// </summary>
 public static class QuickBench
 {
+    private static readonly string[] Suites = ["gemm", "elementwise", "optim"];
+
+    /// <param name="args">Backend ids (default cpu and opencl), and optionally <c>--only gemm|elementwise|optim</c>.</param>
     public static int Run(string[] args)
     {
+        int only = Array.IndexOf(args, "--only");
+        string? suite = only >= 0 && only + 1 < args.Length ? args[only + 1] : null;
+        if (only >= 0 && (suite is null || !Suites.Contains(suite)))
+        {
+            Console.Error.WriteLine($"--only takes one of {string.Join(", ", Suites)}");
+            return 2;
+        }
+        args = only >= 0 ? args.Where((_, i) => i != only && i != only + 1).ToArray() : args;
+        bool Runs(string name) => suite is null || suite == name;
         var backends = args.Length > 0 ? args : ["cpu", "opencl"];
         foreach (var id in backends)
         {
@@ -24,9 +36,12 @@ public static class QuickBench
             }
             Console.Error.WriteLine($"# {device}");
             bool cpu = device.Kind == DeviceKind.Cpu;
-            foreach (var r in GemmSuite.Run(device, quick: true, cpu ? [128, 256, 512, 1024, 2048] : [256, 1024])) Console.WriteLine(r);
-            foreach (var r in ElementwiseSuite.Run(device, quick: true)) Console.WriteLine(r);
-            foreach (var r in OptimSuite.Run(device, quick: true)) Console.WriteLine(r);
+            if (Runs("gemm"))
+                foreach (var r in GemmSuite.Run(device, quick: true, cpu ? [128, 256, 512, 1024, 2048] : [256, 1024])) Console.WriteLine(r);
+            if (Runs("elementwise"))
+                foreach (var r in ElementwiseSuite.Run(device, quick: true)) Console.WriteLine(r);
+            if (Runs("optim"))
+                foreach (var r in OptimSuite.Run(device, quick: true)) Console.WriteLine(r);
         }
         return 0;
     }

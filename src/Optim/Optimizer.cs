@@ -110,7 +110,7 @@ public sealed class Optimizer : IDisposable
         RunReduceAndStructuredPhases();
         foreach (var group in _groups)
             foreach (var (start, length, decayed) in group.Segments)
-                Run(group.Fused, group, start, length, context with { Decayed = decayed });
+                RunSegment(group.Fused, group.FusedOnMatrix, group, start, length, context with { Decayed = decayed });
         StepCount++;
     }
 
@@ -140,12 +140,13 @@ public sealed class Optimizer : IDisposable
         foreach (var group in _groups)
         {
             var passes = group.Staged;
+            var onMatrix = group.StagedOnMatrix;
             for (int i = 0; i < passes.Length; i++)
             {
                 if (i < group.Links.Length && group.Links[i] is { } link)
                     link.Run(new StructuredInput(i == 0 ? _store.Grads : _update, null, null, null, context));
                 foreach (var (start, length, decayed) in group.Segments)
-                    Run(passes[i], group, start, length, context with { Decayed = decayed });
+                    RunSegment(passes[i], onMatrix?[i], group, start, length, context with { Decayed = decayed });
             }
         }
         StepCount++;
@@ -256,32 +257,70 @@ public sealed class Optimizer : IDisposable
         return slice.Reshape();
     }
 
-    private void Run(UpdatePass pass, OptimizerGroup group, long start, long length, StepContext context, BufferSlice? reductions = null)
+    /// <summary>
+    /// Runs <paramref name="pass"/> over [start, start + length); given <paramref name="onMatrix"/>, every hidden matrix in
+    /// that range runs it instead, as its own [rows, cols] launch, and the ranges between them run <paramref name="pass"/>.
+    /// </summary>
+    private void RunSegment(UpdatePass pass, UpdatePass? onMatrix, OptimizerGroup group, long start, long length, StepContext context)
     {
-        long[] shape = [length];
+        if (onMatrix is null)
+        {
+            Run(pass, group, start, length, context);
+            return;
+        }
+        long at = start, end = start + length;
+        for (int i = 0; i < group.Matrices.Count; i++)
+        {
+            var m = group.Matrices[i];
+            if (m.Offset < start || m.Offset >= end) continue;
+            if (m.Offset > at) Run(pass, group, at, m.Offset - at, context);
+            Run(onMatrix, group, m.Offset, (long)m.Rows * m.Cols, context, matrix: i);
+            at = m.Offset + (long)m.Rows * m.Cols;
+        }
+        if (end > at) Run(pass, group, at, end - at, context);
+    }
+
+    /// <summary>One launch of <paramref name="pass"/> over a flat range, or over hidden matrix <paramref name="matrix"/> as [rows, cols].</summary>
+    private void Run(UpdatePass pass, OptimizerGroup group, long start, long length, StepContext context,
+                     BufferSlice? reductions = null, int matrix = -1)
+    {
+        var m = matrix >= 0 ? group.Matrices[matrix] : default;
+        long[] shape = matrix >= 0 ? [m.Rows, m.Cols] : [length];
+        long[] dense = matrix >= 0 ? [m.Cols, 1] : [1];
+        long[] broadcast = new long[shape.Length];
         var inputs = new StridedSlice[pass.Inputs.Length];
         for (int i = 0; i < inputs.Length; i++)
         {
             var operand = pass.Inputs[i];
             inputs[i] = operand.Kind switch
             {
-                OperandKind.GradNormSquared => new StridedSlice(_reduced.Buffer, _reduced.Offset, shape, [0]),
-                OperandKind.LinkScalar => Broadcast(LinkOf(operand).Scalar(operand.Name!), shape),
-                _ => Flat(Buffer(operand, group), start, shape),
+                OperandKind.GradNormSquared => new StridedSlice(_reduced.Buffer, _reduced.Offset, shape, broadcast),
+                OperandKind.LinkScalar => Broadcast(LinkOf(operand).Scalar(operand.Name!), shape, broadcast),
+                // A (m×r) is the same along a row, B (r×n) the same down a column; the contraction walks r.
+                OperandKind.LinkRowFactor => Factor(LinkOf(operand).Factors(operand.Name!, matrix).Rows, shape, [RankOf(operand, matrix), 0]),
+                OperandKind.LinkColumnFactor => Factor(LinkOf(operand).Factors(operand.Name!, matrix).Columns, shape, [0, 1]),
+                _ => Flat(Buffer(operand, group), start, shape, dense),
             };
         }
+        var contractions = pass.Program.ContractionOperands
+            .Select(c => new Contraction(RankOf(pass.Inputs[c.A], matrix), 1, m.Cols)).ToArray();
         var outputs = new BufferSlice[pass.Outputs.Length];
         for (int o = 0; o < outputs.Length; o++)
         {
             var target = Buffer(pass.Outputs[o], group);
             outputs[o] = new BufferSlice(target.Buffer, target.Offset + start);
         }
-        Device.RunFused(pass.Program, new FusedLaunch(shape, inputs, outputs, pass.ScalarValues(context), reductions));
+        Device.RunFused(pass.Program, new FusedLaunch(shape, inputs, outputs, pass.ScalarValues(context), reductions, contractions));
     }
 
-    private static StridedSlice Broadcast(BufferSlice scalar, long[] shape) => new(scalar.Buffer, scalar.Offset, shape, [0]);
+    /// <summary>r of the low-rank product whose row factor is <paramref name="rowFactor"/>, for hidden matrix <paramref name="matrix"/>.</summary>
+    private int RankOf(Operand rowFactor, int matrix) => LinkOf(rowFactor).Factors(rowFactor.Name!, matrix).Rows.Size(1);
 
-    private static StridedSlice Flat(Tensor t, long start, long[] shape) => new(t.Buffer, t.Offset + start, shape, [1]);
+    private static StridedSlice Broadcast(BufferSlice scalar, long[] shape, long[] zeros) => new(scalar.Buffer, scalar.Offset, shape, zeros);
+
+    private static StridedSlice Flat(Tensor t, long start, long[] shape, long[] strides) => new(t.Buffer, t.Offset + start, shape, strides);
+
+    private static StridedSlice Factor(Tensor t, long[] shape, long[] strides) => new(t.Buffer, t.Offset, shape, strides);
 
     private StructuredLink LinkOf(Operand operand) =>
         _groups[operand.Group].Links[operand.Slot]

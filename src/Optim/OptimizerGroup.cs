@@ -12,6 +12,7 @@ internal enum ParameterSelection { All, HiddenMatrices, Others }
 internal sealed class OptimizerGroup : IDisposable
 {
     private UpdatePass[]? _staged;
+    private UpdatePass[]? _stagedOnMatrix;
 
     public OptimizerGroup(int index, TransformChain chain, ParameterSelection selection, ParameterStore store)
     {
@@ -29,10 +30,12 @@ internal sealed class OptimizerGroup : IDisposable
                     "new Optimizer(store, hiddenMatrices: <its chain>, others: <e.g. AdamW>)");
         }
         Fused = StepPrograms.Fused(chain, index);
+        if (chain.Structured is { FormsMatrixProducts: true }) FusedOnMatrix = StepPrograms.Fused(chain, index, onMatrix: true);
         Slots = chain.SlotNames.Select(_ => Tensor.Zeros(store.Device, checked((int)store.Count))).ToArray();
         Links = new StructuredLink?[chain.Transforms.Count];
         Segments = SegmentsOf(selection, store).Where(s => s.Length > 0).ToArray();
         var matrices = selection == ParameterSelection.Others ? [] : store.HiddenMatrices;
+        Matrices = matrices;
         for (int i = 0; i < chain.Transforms.Count; i++)
             if (chain.Transforms[i] is StructuredTransform structured)
                 Links[i] = structured.Bind(new LinkBinding(store.Device, store, matrices, Slots, chain.FirstSlot[i],
@@ -47,7 +50,17 @@ internal sealed class OptimizerGroup : IDisposable
     public string Prefix { get; }
 
     public UpdatePass Fused { get; }
+
+    /// <summary>The fused pass for the hidden matrices, one launch each, when a link forms per-matrix products; else null.</summary>
+    public UpdatePass? FusedOnMatrix { get; }
+
     public UpdatePass[] Staged => _staged ??= StepPrograms.Staged(Chain, Index);
+
+    /// <summary>The transform-by-transform passes for the hidden matrices (null when <see cref="FusedOnMatrix"/> is).</summary>
+    public UpdatePass[]? StagedOnMatrix => FusedOnMatrix is null ? null : _stagedOnMatrix ??= StepPrograms.Staged(Chain, Index, onMatrix: true);
+
+    /// <summary>The hidden matrices the group's links work on, in layout order.</summary>
+    public IReadOnlyList<HiddenMatrix> Matrices { get; }
     public Tensor[] Slots { get; }
     public StructuredLink?[] Links { get; }
 

@@ -40,6 +40,12 @@ internal abstract class StructuredLink : IDisposable
     /// <summary>The store-sized buffer <paramref name="name"/>.</summary>
     public virtual Tensor Flat(string name) => throw Unknown("flat buffer", name);
 
+    /// <summary>
+    /// The factors A (m×r) and B (r×n, both dense) of the low-rank matrix <paramref name="name"/> for hidden matrix
+    /// <paramref name="matrix"/> (its index in <see cref="LinkBinding.Matrices"/>), as phase S of this step left them.
+    /// </summary>
+    public virtual (Tensor Rows, Tensor Columns) Factors(string name, int matrix) => throw Unknown("matrix product", name);
+
     /// <summary>Adds the link's logging scalars (reads the device: call on log steps only).</summary>
     public virtual void ReadMetrics(IDictionary<string, double> metrics) { }
 

@@ -33,7 +33,7 @@ internal static class ProfileCommand
             DefaultValueFactory = _ => "optim",
         };
         var optim = new Option<string>("--optim") { Description = "adamw | sgd, or with --what train also cgfm | sgg | spectral | muon (the optimizers 'engine train' builds)", DefaultValueFactory = _ => "adamw" };
-        var parameters = new Option<long?>("--params") { Description = $"fp32 parameters for --what optim (default {DefaultParameters:N0})" };
+        var parameters = new Option<long?>("--params") { Description = $"fp32 parameters for --what optim (default {DefaultParameters:N0}; the structured methods see one [{ProfileWorkload.MatrixRows}, params/{ProfileWorkload.MatrixRows}] hidden matrix)" };
         var preset = new Option<string?>("--preset") { Description = "model and batch for --what train: tiny | small (default tiny)" };
         var trace = new Option<string>("--trace") { Description = "Chrome trace-event JSON to write", DefaultValueFactory = _ => "profile-trace.json" };
         var command = new Command("profile", "Time every kernel of optimizer or training steps; prints a table, writes a Chrome trace.")
@@ -112,11 +112,12 @@ internal static class ProfileCommand
         if (request.What is not ("optim" or "train")) throw new UsageException($"--what must be optim or train (got '{request.What}')");
         if (request.Optim is not ("adamw" or "sgd" or "cgfm" or "sgg" or "spectral" or "muon"))
             throw new UsageException($"--optim must be adamw, sgd, cgfm, sgg, spectral or muon (got '{request.Optim}')");
-        if (request.What == "optim" && request.Optim is not ("adamw" or "sgd"))
-            throw new UsageException($"--optim with --what optim must be adamw or sgd (got '{request.Optim}'); " +
-                                     "the structured methods act on a model's hidden matrices: profile them with --what train");
         if (request.Parameters is { } count && count is < 1 or > int.MaxValue)
             throw new UsageException($"--params must be in [1, {int.MaxValue}] (got {count})");
+        if (request.What == "optim" && request.Optim is not ("adamw" or "sgd")
+            && (request.Parameters ?? DefaultParameters) % ProfileWorkload.MatrixRows != 0)
+            throw new UsageException($"--params must be a multiple of {ProfileWorkload.MatrixRows} for --optim {request.Optim} " +
+                                     $"(got {request.Parameters}): it sees the parameters as one [{ProfileWorkload.MatrixRows}, params/{ProfileWorkload.MatrixRows}] hidden matrix");
         if (request.Preset is { } preset && preset is not ("tiny" or "small"))
             throw new UsageException($"--preset must be tiny or small (got '{preset}')");
         if (request.What == "optim" && request.Preset is not null)

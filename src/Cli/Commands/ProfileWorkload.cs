@@ -17,9 +17,14 @@ internal abstract class ProfileWorkload : IDisposable
 
     public abstract void Dispose();
 
+    /// <summary>Rows of the hidden matrix the structured methods see in an optimizer-step profile.</summary>
+    public const int MatrixRows = 100;
+
     /// <summary>
-    /// Optimizer steps over one flat, weight-decayed parameter set of <paramref name="parameters"/> fp32 values with fixed
-    /// random gradients, using the transform chain <c>engine train</c> builds for <paramref name="optim"/>.
+    /// Optimizer steps over <paramref name="parameters"/> weight-decayed fp32 values with fixed random gradients, using the
+    /// optimizer <c>engine train</c> builds for <paramref name="optim"/>: one flat parameter for adamw and sgd, one
+    /// [<see cref="MatrixRows"/>, parameters / <see cref="MatrixRows"/>] hidden matrix for the structured methods (SGG's
+    /// source gradient is a second fixed random draw, captured once).
     /// </summary>
     public static ProfileWorkload OptimizerSteps(ComputeDevice device, string optim, long parameters) =>
         new OptimizerWorkload(device, optim, parameters);
@@ -35,23 +40,36 @@ internal abstract class ProfileWorkload : IDisposable
 
         public OptimizerWorkload(ComputeDevice device, string optim, long parameters)
         {
-            var chain = Trainer.CreateChain(TrainConfig.Tiny with { Optim = optim });
+            var config = TrainConfig.Tiny with { Optim = optim };
+            bool structured = optim is not ("adamw" or "sgd");
             _store = new ParameterStore(device);
+            Optimizer? optimizer = null;
             try
             {
-                _store.Register("weights", [(int)parameters], decay: true);
+                if (structured)
+                    _store.Register("weights", [MatrixRows, (int)(parameters / MatrixRows)], decay: true, kind: ParameterKind.HiddenMatrix);
+                else
+                    _store.Register("weights", [(int)parameters], decay: true);
                 _store.Allocate();
                 using (var values = Tensor.Normal(device, 1, 0f, 0.02f, (int)parameters)) _store.Values.CopyFrom(values);
+                optimizer = Trainer.CreateOptimizer(config, _store);
+                if (optimizer.UsesSourceGradient)
+                {
+                    using (var source = Tensor.Normal(device, 3, 0f, 1e-3f, (int)parameters)) _store.Grads.CopyFrom(source);
+                    optimizer.CaptureSourceGradient();
+                }
                 using (var grads = Tensor.Normal(device, 2, 0f, 1e-3f, (int)parameters)) _store.Grads.CopyFrom(grads);
-                _optimizer = new Optimizer(_store, chain);
+                _optimizer = optimizer;
             }
             catch
             {
+                optimizer?.Dispose();
                 _store.Dispose();
                 throw;
             }
-            Description = string.Create(CultureInfo.InvariantCulture,
-                $"optimizer steps of {chain} over {parameters:N0} fp32 parameters");
+            string layout = structured ? $"one [{MatrixRows}, {parameters / MatrixRows}] hidden matrix" : $"{parameters:N0} fp32 parameters";
+            string chains = _optimizer.OthersChain is { } others ? $"{_optimizer.Chain} (hidden) + {others}" : _optimizer.Chain.ToString();
+            Description = string.Create(CultureInfo.InvariantCulture, $"optimizer steps of {chains} over {layout}");
         }
 
         public override string Description { get; }

@@ -4,7 +4,8 @@ using Engine.Kernels.Devices;
 namespace Engine.Kernels.Cpu;
 
 /// <summary>
-/// Chooses how to run a (batched) GEMM: unpacked for tiny problems, packed and blocked otherwise, spread over
+/// Chooses how to run a (batched) GEMM: unpacked for tiny problems and for a few rows against a wide B, packed and
+/// blocked otherwise, spread over
 /// the cores by batch item or by splitting C into row or column bands. Each element of C is computed by one
 /// thread in a fixed k order, so results do not depend on the number of threads.
 /// </summary>
@@ -44,6 +45,7 @@ internal static unsafe class CpuGemm
         if (p.M == 0 || p.N == 0) return;
         if (p.K == 0) { ScaleC(p); return; }
         if (p.MultiplyAdds < SmallProblem) { GemmSmall.Run(p); return; }
+        if (GemmFewRows.Applies(p)) { GemmFewRows.Run(p, parallel && p.MultiplyAdds >= ParallelProblem); return; }
         if (Vector512.IsHardwareAccelerated) RunBlocked<GemmKernel6x64>(p, parallel);
         else RunBlocked<GemmKernel6x16>(p, parallel);
     }

@@ -41,11 +41,15 @@ internal sealed class CpuKernelCompiler
 
     private readonly bool _streaming;
     private readonly Dictionary<int, (ParameterExpression Length, ParameterExpression StrideA, ParameterExpression StrideB)> _contraction = [];
+    private readonly long[] _contractionLengths;
+    /// <summary>Per contraction compiled unrolled, per operand (0: a, 1: b) that is broadcast along the row, its K terms hoisted.</summary>
+    private readonly Dictionary<(int Contraction, int Operand), (ParameterExpression Scalar, ParameterExpression Vector)[]> _hoistedTerms = [];
 
     private CpuKernelCompiler(FusionGraph graph, CpuVectorIsa isa, int[] outputNodes, int[] reductions, CpuInputMode[] modes,
-                              bool streaming)
+                              bool streaming, long[] contractionLengths)
     {
         _streaming = streaming;
+        _contractionLengths = contractionLengths;
         _graph = graph;
         _isa = isa;
         _outputNodes = outputNodes;
@@ -58,11 +62,16 @@ internal sealed class CpuKernelCompiler
 
     /// <summary>
     /// Compiles the map pass (writes <paramref name="outputNodes"/>) or a reduce level (<paramref name="reductions"/>).
-    /// <paramref name="streaming"/> stores outputs with non-temporal stores.
+    /// <paramref name="streaming"/> stores outputs with non-temporal stores. A contraction whose length in
+    /// <paramref name="contractionLengths"/> is at most <see cref="MaxUnrolledContraction"/> is unrolled, its broadcast
+    /// operand's terms loaded once per row; 0 there compiles a loop over the launch's length.
     /// </summary>
     public static CpuRowKernel Compile(FusionGraph graph, CpuVectorIsa isa, int[] outputNodes, int[] reductions,
-                                       CpuInputMode[] modes, bool streaming) =>
-        new CpuKernelCompiler(graph, isa, outputNodes, reductions, modes, streaming).Build();
+                                       CpuInputMode[] modes, bool streaming, long[] contractionLengths) =>
+        new CpuKernelCompiler(graph, isa, outputNodes, reductions, modes, streaming, contractionLengths).Build();
+
+    /// <summary>Longest contraction compiled unrolled: its hoisted terms and the accumulators fit the 32 vector registers.</summary>
+    public const int MaxUnrolledContraction = 24;
 
     private ParameterExpression HoistLong(string name, int slot) =>
         Hoist(typeof(long), name, Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.LoadLong))!, _strides, Constant(slot)));
@@ -95,6 +104,18 @@ internal sealed class CpuKernelCompiler
                     // The runner appends (K, σ_a, σ_b) of each contraction to the stride table, after the inputs' strides.
                     int at = _graph.InputNames.Length + 3 * n.Index;
                     _contraction[n.Index] = (HoistLong($"ck{n.Index}", at), HoistLong($"ca{n.Index}", at + 1), HoistLong($"cb{n.Index}", at + 2));
+                    if (Unrolled(n.Index) is { } terms)
+                        for (int operand = 0; operand < 2; operand++)
+                        {
+                            int input = _graph.Nodes[operand == 0 ? n.A : n.B].Index;
+                            if (_modes[input] != CpuInputMode.Broadcast) continue;
+                            var stride = operand == 0 ? _contraction[n.Index].StrideA : _contraction[n.Index].StrideB;
+                            _hoistedTerms[(n.Index, operand)] = Enumerable.Range(0, terms).Select(k =>
+                            {
+                                var scalar = Hoist(typeof(float), $"t{n.Index}_{operand}_{k}", LoadScalar(inPtr[input]!, Multiply(Constant((long)k), stride)));
+                                return (scalar, Hoist(_isa.Vector, scalar.Name + "v", Call(_isa.Exact("Create", typeof(float)), scalar)));
+                            }).ToArray();
+                        }
                     break;
             }
         }
@@ -220,11 +241,47 @@ internal sealed class CpuKernelCompiler
         return [Block(locals, statements.Count > 0 ? statements : [Empty()])];
     }
 
-    /// <summary>acc = Σ_{k&lt;K} a[at + k·σ_a] · b[at + k·σ_b], a loop over the launch-given extent K.</summary>
+    /// <summary>K when contraction <paramref name="index"/> is compiled unrolled, else null.</summary>
+    private int? Unrolled(int index)
+    {
+        long k = _contractionLengths.Length > index ? _contractionLengths[index] : 0;
+        return k is > 0 and <= MaxUnrolledContraction ? (int)k : null;
+    }
+
+    /// <summary>
+    /// acc = Σ_{k&lt;K} a[at + k·σ_a] · b[at + k·σ_b]: unrolled into two interleaved accumulator chains (half the FMA latency
+    /// chain) with broadcast terms from registers, or a loop over the launch-given extent K.
+    /// </summary>
     private Expression Contract(bool vector, ParameterExpression acc, FusedNode n, ParameterExpression?[] inPtr,
                                 ParameterExpression?[] inStride, List<ParameterExpression> locals)
     {
         var (length, strideA, strideB) = _contraction[n.Index];
+        if (Unrolled(n.Index) is { } terms)
+        {
+            var fmaOp = vector
+                ? _isa.Exact("FusedMultiplyAdd", _isa.Vector, _isa.Vector, _isa.Vector)
+                : typeof(MathF).GetMethod("FusedMultiplyAdd", [typeof(float), typeof(float), typeof(float)])!;
+            Expression TermOf(int operand, int k)
+            {
+                if (_hoistedTerms.TryGetValue((n.Index, operand), out var hoisted)) return vector ? hoisted[k].Vector : hoisted[k].Scalar;
+                int input = _graph.Nodes[operand == 0 ? n.A : n.B].Index;
+                return Term(vector, input, inPtr, inStride, Multiply(Constant((long)k), operand == 0 ? strideA : strideB));
+            }
+            var odd = Variable(vector ? _isa.Vector : typeof(float), $"{acc.Name}_odd");
+            locals.Add(odd);
+            var steps = new List<Expression>
+            {
+                Assign(acc, vector ? Default(_isa.Vector) : Constant(0f)),
+                Assign(odd, vector ? Default(_isa.Vector) : Constant(0f)),
+            };
+            for (int term = 0; term < terms; term++)
+            {
+                var target = term % 2 == 0 ? acc : odd;
+                steps.Add(Assign(target, Call(fmaOp, TermOf(0, term), TermOf(1, term), target)));
+            }
+            steps.Add(Assign(acc, Add(acc, odd)));
+            return Block(steps);
+        }
         var k = Variable(typeof(long), $"k{n.Index}_{acc.Name}");
         locals.Add(k);
         int a = _graph.Nodes[n.A].Index, b = _graph.Nodes[n.B].Index;

@@ -3,15 +3,23 @@ using Engine.Tensors;
 
 namespace Engine.Optim.Structured;
 
-/// <summary>The device side of <see cref="CgfmTransform"/>: one projector per hidden matrix, the norms and s_t.</summary>
+/// <summary>
+/// The device side of <see cref="CgfmTransform"/>: one projector per hidden matrix, the coefficients of this step's G in
+/// each basis (the second factor of G_glob, which phase U reads), the norms and s_t.
+/// </summary>
 internal sealed class CgfmLink : StructuredLink
 {
     private readonly CgfmOptions _options;
     private readonly IReadOnlyList<HiddenMatrix> _matrices;
     private readonly CgfmProjector[] _projectors;
-    /// <summary>Per matrix: ||G||², ||G_glob||² of the last step.</summary>
+    /// <summary>Per matrix: c·(G Q) (m×r) or c·(PᵀG) (r×n) of the last step, c the clip coefficient (1 without a clip).</summary>
+    private readonly Tensor[] _coefficients;
+    /// <summary>The flat ranges of the store outside the matrices: the pass-through parameters (λ = 1).</summary>
+    private readonly (int Start, int Length)[] _passThrough;
+    /// <summary>Per matrix: ||G_glob||² of the last step.</summary>
     private readonly Tensor? _norms;
     private readonly Tensor _zero;
+    private readonly Tensor _one;
     private readonly Tensor _stepMultiplier;
     private readonly Tensor _globalFraction;
     private readonly Tensor _initialNorm;
@@ -21,8 +29,13 @@ internal sealed class CgfmLink : StructuredLink
         _options = options;
         _matrices = binding.Matrices;
         _projectors = _matrices.Select(m => new CgfmProjector(binding.Device, m.Rows, m.Cols, options.RankFor(m.Rows, m.Cols))).ToArray();
-        if (_matrices.Count > 0) _norms = Tensor.Zeros(binding.Device, _matrices.Count, 2);
+        _coefficients = _projectors.Select(p => p.RightSide
+            ? Tensor.Zeros(binding.Device, p.Rows, p.Rank)
+            : Tensor.Zeros(binding.Device, p.Rank, p.Cols)).ToArray();
+        _passThrough = Gaps(_matrices, binding.Store.Count).ToArray();
+        if (_matrices.Count > 0) _norms = Tensor.Zeros(binding.Device, _matrices.Count, 1);
         _zero = Tensor.Zeros(binding.Device);
+        _one = Tensor.Ones(binding.Device);
         _stepMultiplier = Tensor.Ones(binding.Device);
         _globalFraction = Tensor.Zeros(binding.Device);
         _initialNorm = Tensor.Zeros(binding.Device);
@@ -34,23 +47,20 @@ internal sealed class CgfmLink : StructuredLink
         float lambdaLocal = (float)_options.LambdaLocal, lambdaGlobal = (float)_options.LambdaGlobal;
         using var scope = new TensorScope();
         // Scale-free: a clip coefficient still to be applied to the gradient changes neither s_t nor the fraction.
-        // Reduced before the matrices are rewritten in place.
         var total = input.FlatNormSquared ?? input.Flat.SumOfSquares();
+        var scale = input.Scale ?? _one;
         for (int i = 0; i < _matrices.Count; i++)
         {
             var g = View(input.Flat, _matrices[i]);
             if (refresh) _projectors[i].Refresh(g);
-            var glob = _projectors[i].Project(g);
-            DeviceMath.Run(CgfmPrograms.Adjust, [lambdaLocal, lambdaGlobal - lambdaLocal], [g], [g, glob], _norms!.Slice(0, i, 1));
+            var coefficients = _projectors[i].Coefficients(g);
+            DeviceMath.Run(CgfmPrograms.ScaledCoefficients, [], [_coefficients[i]], [coefficients, scale], _norms!.Slice(0, i, 1));
         }
-        Tensor matrixSq = _zero, globSq = _zero;
-        if (_norms is not null)
-        {
-            var sums = _norms.Sum(0);
-            matrixSq = sums.Slice(0, 0, 1).Reshape();
-            globSq = sums.Slice(0, 1, 1).Reshape();
-        }
-        var passSq = Tensor.Maximum(total - matrixSq, _zero);
+        var globSq = _norms is null ? _zero : _norms.Sum().Reshape();
+        var passSq = _zero;
+        foreach (var (start, length) in _passThrough) passSq = passSq + input.Flat.Slice(0, start, length).SumOfSquares();
+        // The matrices' ||G||² without reading them again: what phase R summed over all, less the pass-through part.
+        var matrixSq = Tensor.Maximum(total - passSq, _zero);
         float[] lambdas = [lambdaLocal * lambdaLocal, lambdaGlobal * lambdaGlobal];
         var program = CgfmPrograms.Multiplier(_options.StepRule);
         if (_options.StepRule == CgfmStepRule.Literal)
@@ -66,6 +76,25 @@ internal sealed class CgfmLink : StructuredLink
         }
         else
             DeviceMath.Run(program, lambdas, [_stepMultiplier, _globalFraction], [matrixSq, globSq, passSq]);
+    }
+
+    public override (Tensor Rows, Tensor Columns) Factors(string name, int matrix)
+    {
+        if (name != CgfmTransform.GlobalPart) return base.Factors(name, matrix);
+        var projector = _projectors[matrix];
+        return projector.RightSide ? (_coefficients[matrix], projector.Basis) : (projector.Basis, _coefficients[matrix]);
+    }
+
+    /// <summary>The ranges of [0, <paramref name="count"/>) that no matrix covers (matrices in layout order).</summary>
+    private static IEnumerable<(int Start, int Length)> Gaps(IReadOnlyList<HiddenMatrix> matrices, long count)
+    {
+        long at = 0;
+        foreach (var m in matrices.OrderBy(m => m.Offset))
+        {
+            if (m.Offset > at) yield return (checked((int)at), checked((int)(m.Offset - at)));
+            at = m.Offset + (long)m.Rows * m.Cols;
+        }
+        if (count > at) yield return (checked((int)at), checked((int)(count - at)));
     }
 
     public override BufferSlice Scalar(string name) => name == StructuredTransform.StepMultiplierName
@@ -95,8 +124,10 @@ internal sealed class CgfmLink : StructuredLink
     public override void Dispose()
     {
         foreach (var p in _projectors) p.Dispose();
+        foreach (var c in _coefficients) c.Dispose();
         _norms?.Dispose();
         _zero.Dispose();
+        _one.Dispose();
         _stepMultiplier.Dispose();
         _globalFraction.Dispose();
         _initialNorm.Dispose();

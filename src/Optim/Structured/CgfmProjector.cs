@@ -1,4 +1,5 @@
 using Engine.Kernels.Devices;
+using Engine.Kernels.Fusion;
 using Engine.Tensors;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Factorization;
@@ -8,7 +9,10 @@ namespace Engine.Optim.Structured;
 /// <summary>
 /// The rank-r "global" subspace of one m×n gradient matrix (CGFM-LR, after GaLore): the top-r singular vectors
 /// on the smaller side, Q (n×r) when m ≥ n, else P (m×r). Refreshing is host work (the eigenvectors of the
-/// smaller Gram matrix of G, in double, every T_p steps); projecting is device work: G_glob = (G Q) Qᵀ or P (Pᵀ G), two skinny GEMMs (phase S).
+/// smaller Gram matrix of G, in double, every T_p steps); projecting is device work (phase S). G_glob is the product of
+/// two thin factors, the basis and the coefficients of G in it: P·(PᵀG) or (GQ)·Qᵀ. The basis is kept in the layout its
+/// factor has in that product — P as m×r, Q as Qᵀ (r×n) — so a fused pass can form G_glob per element from the two
+/// (<see cref="Fx.Contract"/>) without ever writing it.
 /// The basis tensor is allocated once, here, so create the projector outside any TensorScope.
 /// </summary>
 public sealed class CgfmProjector : IDisposable
@@ -25,7 +29,7 @@ public sealed class CgfmProjector : IDisposable
         Rows = rows;
         Cols = cols;
         Rank = rank;
-        _basis = Tensor.Zeros(device, RightSide ? cols : rows, rank);
+        _basis = RightSide ? Tensor.Zeros(device, rank, cols) : Tensor.Zeros(device, rows, rank);
     }
 
     public int Rows { get; }
@@ -38,7 +42,7 @@ public sealed class CgfmProjector : IDisposable
     /// <summary>Whether <see cref="Refresh"/> has run at least once.</summary>
     public bool HasBasis { get; private set; }
 
-    /// <summary>Q (n×r) or P (m×r), orthonormal columns.</summary>
+    /// <summary>Qᵀ (r×n, orthonormal rows) when <see cref="RightSide"/>, else P (m×r, orthonormal columns).</summary>
     public Tensor Basis => _basis;
 
     /// <summary>
@@ -53,7 +57,9 @@ public sealed class CgfmProjector : IDisposable
         var gram = RightSide ? g.TransposeThisAndMultiply(g) : g.TransposeAndMultiply(g);
         var evd = gram.Evd(Symmetricity.Symmetric);
         var order = Enumerable.Range(0, gram.RowCount).OrderByDescending(k => evd.EigenValues[k].Real).ThenBy(k => k).ToArray();
-        var basis = Matrix<double>.Build.Dense(gram.RowCount, Rank, (i, k) => evd.EigenVectors[i, order[k]]);
+        var basis = RightSide
+            ? Matrix<double>.Build.Dense(Rank, gram.RowCount, (k, i) => evd.EigenVectors[i, order[k]])
+            : Matrix<double>.Build.Dense(gram.RowCount, Rank, (i, k) => evd.EigenVectors[i, order[k]]);
         HostMatrix.Write(basis, _basis);
         HasBasis = true;
     }
@@ -65,18 +71,22 @@ public sealed class CgfmProjector : IDisposable
         HasBasis = true;
     }
 
+    /// <summary>
+    /// The coefficients of <paramref name="grad"/> in the basis (a new tensor): G Q (m×r) when <see cref="RightSide"/>, else
+    /// PᵀG (r×n). With the basis they factor G_glob; their norm is ||G_glob|| (the basis is orthonormal).
+    /// </summary>
+    public Tensor Coefficients(Tensor grad)
+    {
+        DeviceMath.RequireMatrix(grad, Rows, Cols, "CgfmProjector.Coefficients");
+        if (!HasBasis) throw new InvalidOperationException("CgfmProjector: no basis yet; call Refresh first");
+        return RightSide ? Tensor.MatMul(grad, _basis, transposeB: true) : Tensor.MatMul(_basis, grad, transposeA: true);
+    }
+
     /// <summary>G_glob, the projection of <paramref name="grad"/> onto the basis subspace (a new tensor).</summary>
     public Tensor Project(Tensor grad)
     {
-        DeviceMath.RequireMatrix(grad, Rows, Cols, "CgfmProjector.Project");
-        if (!HasBasis) throw new InvalidOperationException("CgfmProjector.Project: no basis yet; call Refresh first");
-        if (RightSide)
-        {
-            using var r = Tensor.MatMul(grad, _basis);
-            return Tensor.MatMul(r, _basis, transposeB: true);
-        }
-        using var rt = Tensor.MatMul(_basis, grad, transposeA: true);
-        return Tensor.MatMul(_basis, rt);
+        using var coefficients = Coefficients(grad);
+        return RightSide ? Tensor.MatMul(coefficients, _basis) : Tensor.MatMul(_basis, coefficients);
     }
 
     public void Dispose() => _basis.Dispose();

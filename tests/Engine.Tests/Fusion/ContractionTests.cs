@@ -33,7 +33,7 @@ public sealed class ContractionTests(OpenClFixture fixture, ITestOutputHelper ou
         var devices = FusionKit.Devices(fixture, output);
         var gen = from m in Gen.Choose(1, 23)
                   from n in Gen.Choose(1, 300)
-                  from k in Gen.Choose(1, 17)
+                  from k in Gen.Choose(1, 30)
                   from transposed in Gen.Elements(false, true)
                   from seed in Gen.Choose(0, 10_000)
                   select (m, n, k, transposed, seed);

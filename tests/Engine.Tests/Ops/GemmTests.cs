@@ -51,7 +51,19 @@ public class GemmTests
         new(2, 5, 7, 0, false, false, 0, 0, 1, false, false, 1f, 0.5f, 7),
         new(1, 0, 7, 3, true, false, 0, 0, 0, false, false, 1f, 0f, 8),
         new(3, 4, 0, 3, false, true, 0, 0, 2, false, false, 1f, 0f, 9),
+        // A few rows against a wide B (the cpu's unpacked few-rows path): tails in rows, columns and blocks.
+        new(1, 13, 1100, 100, true, false, 2, 3, 1, false, false, 0.5f, 0.5f, 10),
+        new(2, 32, 600, 9, false, false, 0, 0, 0, true, false, 1f, 0f, 11),
     ];
+
+    private static readonly Gen<Case> FewRows =
+        from m in Gen.Choose(1, 32)
+        from n in Gen.Choose(512, 1300)
+        from k in Gen.Choose(1, 40)
+        from transA in ArbMap.Default.GeneratorFor<bool>()
+        from beta in Gen.Elements(0f, 1f, 0.5f)
+        from seed in Gen.Choose(0, int.MaxValue)
+        select new Case(1, m, n, k, transA, false, 1, 2, 3, false, false, -0.5f, beta, seed);
 
     [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
     public void Gemm_matches_double_reference(string backend)
@@ -59,6 +71,7 @@ public class GemmTests
         var device = Backends.Get(backend);
         foreach (var c in Fixed) Verify(device, c);
         Prop.ForAll(Cases.ToArbitrary(), c => Verify(device, c)).Check(TestSeeds.Quick(80));
+        Prop.ForAll(FewRows.ToArbitrary(), c => Verify(device, c)).Check(TestSeeds.Quick(10));
     }
 
     private static void Verify(ComputeDevice device, Case c)
