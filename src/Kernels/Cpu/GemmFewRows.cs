@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Engine.Kernels.Cpu;
@@ -6,7 +7,7 @@ namespace Engine.Kernels.Cpu;
 /// GEMM with a few rows of C and op(B) stored by rows (C = α·op(A)·B + β·C, M ≤ <see cref="MaxRows"/>, N large), e.g. the
 /// coefficients PᵀG of a gradient in a rank-r basis. Packing B would copy the whole large operand to use each element M
 /// times; this reads B once instead: C is cut into <see cref="Block"/>-column blocks (one per task), and within a block each
-/// 4×32 tile of C accumulates in registers over all of K, with B's rows of the block from the L2 cache and A's
+/// 4×32 tile of C (and each 1×32 of the rows left over) accumulates in registers over all of K, with B's rows of the block from the L2 cache and A's
 /// elements broadcast. Each element of C is summed in k order by one thread, so results do not depend on the thread count.
 /// </summary>
 internal static unsafe class GemmFewRows
@@ -28,46 +29,70 @@ internal static unsafe class GemmFewRows
         Parallel.For(0, blocks, b => RunBlock(p, b));
     }
 
+    // Fully optimized from the first call: tiered compilation would run the first (large) GEMMs unoptimized.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunBlock(in GemmProblem p, int block)
     {
         int j0 = block * Block, j1 = Math.Min(p.N, j0 + Block);
+        // op(A)[i, k] = a[i·rowStep + k·kStep]
+        long rowStep = p.TransA ? 1 : p.Lda, kStep = p.TransA ? p.Lda : 1;
         int j = j0;
         for (; j + 2 * Width <= j1; j += 2 * Width)
-            for (int i = 0; i < p.M; i += 4) Tile(p, i, Math.Min(4, p.M - i), j);
+        {
+            int i = 0;
+            for (; i + 4 <= p.M; i += 4) Tile4(p, p.A + i * rowStep, rowStep, kStep, i, j);
+            for (; i < p.M; i++) Tile1(p, p.A + i * rowStep, kStep, i, j);
+        }
         for (; j < j1; j++)
             for (int i = 0; i < p.M; i++) Single(p, i, j);
     }
 
-    /// <summary>C[i..i+rows, j..j+32] over all of K: 2 vectors per row, up to 4 rows, in registers.</summary>
-    private static void Tile(in GemmProblem p, int i, int rows, int j)
+    /// <summary>C[i..i+4, j..j+32] over all of K: 2 vectors per row, 4 rows, in registers.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile4(in GemmProblem p, float* a, long rowStep, long kStep, int i, int j)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
         Vector512<float> c20 = default, c21 = default, c30 = default, c31 = default;
-        for (int k = 0; k < p.K; k++)
+        float* b = p.B + j;
+        long ldb = p.Ldb;
+        float* a1 = a + rowStep, a2 = a + 2 * rowStep, a3 = a + 3 * rowStep;
+        for (int k = 0; k < p.K; k++, b += ldb)
         {
-            float* b = p.BAt(k, j);
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + Width);
-            var a = Vector512.Create(*p.AAt(i, k));
-            c00 = Vector512.FusedMultiplyAdd(a, b0, c00);
-            c01 = Vector512.FusedMultiplyAdd(a, b1, c01);
-            if (rows < 2) continue;
-            a = Vector512.Create(*p.AAt(i + 1, k));
-            c10 = Vector512.FusedMultiplyAdd(a, b0, c10);
-            c11 = Vector512.FusedMultiplyAdd(a, b1, c11);
-            if (rows < 3) continue;
-            a = Vector512.Create(*p.AAt(i + 2, k));
-            c20 = Vector512.FusedMultiplyAdd(a, b0, c20);
-            c21 = Vector512.FusedMultiplyAdd(a, b1, c21);
-            if (rows < 4) continue;
-            a = Vector512.Create(*p.AAt(i + 3, k));
-            c30 = Vector512.FusedMultiplyAdd(a, b0, c30);
-            c31 = Vector512.FusedMultiplyAdd(a, b1, c31);
+            long at = k * kStep;
+            var x = Vector512.Create(a[at]);
+            c00 = Vector512.FusedMultiplyAdd(x, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a1[at]);
+            c10 = Vector512.FusedMultiplyAdd(x, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a2[at]);
+            c20 = Vector512.FusedMultiplyAdd(x, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a3[at]);
+            c30 = Vector512.FusedMultiplyAdd(x, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
         }
         Store(p, i, j, c00, c01);
-        if (rows > 1) Store(p, i + 1, j, c10, c11);
-        if (rows > 2) Store(p, i + 2, j, c20, c21);
-        if (rows > 3) Store(p, i + 3, j, c30, c31);
+        Store(p, i + 1, j, c10, c11);
+        Store(p, i + 2, j, c20, c21);
+        Store(p, i + 3, j, c30, c31);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile1(in GemmProblem p, float* a, long kStep, int i, int j)
+    {
+        Vector512<float> c0 = default, c1 = default;
+        float* b = p.B + j;
+        long ldb = p.Ldb;
+        for (int k = 0; k < p.K; k++, b += ldb)
+        {
+            var x = Vector512.Create(a[k * kStep]);
+            c0 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b), c0);
+            c1 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b + Width), c1);
+        }
+        Store(p, i, j, c0, c1);
     }
 
     private static void Store(in GemmProblem p, int i, int j, Vector512<float> lo, Vector512<float> hi)

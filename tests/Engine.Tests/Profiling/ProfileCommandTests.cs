@@ -38,6 +38,29 @@ public sealed class ProfileCommandTests
         Assert.Equal(3, events.Count(e => e.GetProperty("name").GetString()!.StartsWith("fused:optim_clip_global_norm_", StringComparison.Ordinal)));
     }
 
+    /// <summary>
+    /// The structured methods see --params as one [100, params/100] hidden matrix, and their phase-U kernel runs on it. A
+    /// program is named by the first chain that built its structure, so only CGFM's per-matrix pass has a name of its own;
+    /// for the others any update pass (not phase R, not the clip coefficient) counts.
+    /// </summary>
+    [Theory]
+    [InlineData("cgfm", "fused:optim_clip_global_norm_cgfm_scale_by_adam_add_decayed_weights_scale_by_learning_rate_matrix ")]
+    [InlineData("sgg", "fused:optim_")]
+    [InlineData("spectral", "fused:optim_")]
+    [InlineData("muon", "fused:optim_")]
+    public void StructuredMethodsProfileOnOneHiddenMatrix(string optim, string updateKernel)
+    {
+        using var dir = new TempDirectory();
+        var trace = dir.File("optim.json");
+        var run = CliRun.Of("profile", "--params", "3000", "--steps", "2", "--warmup", "1", "--optim", optim, "--trace", trace);
+        Assert.True(run.ExitCode == 0, run.Error);
+        var lines = run.Out.Split('\n');
+        Assert.Contains("over one [100, 30] hidden matrix", lines[0]);
+        Assert.Contains(lines, l => l.StartsWith(updateKernel, StringComparison.Ordinal)
+                                    && !l.StartsWith("fused:optim_reduce", StringComparison.Ordinal)
+                                    && !l.StartsWith("fused:optim_clip_coefficient", StringComparison.Ordinal));
+    }
+
     [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
     public void TrainingStepsRecordTheModelsKernels(string backend)
     {
@@ -99,7 +122,7 @@ public sealed class ProfileCommandTests
     [InlineData(new[] { "--steps", "0" }, "--steps must be > 0 (got 0)")]
     [InlineData(new[] { "--what", "eval" }, "--what must be optim or train (got 'eval')")]
     [InlineData(new[] { "--optim", "lion" }, "--optim must be adamw, sgd, cgfm, sgg, spectral or muon (got 'lion')")]
-    [InlineData(new[] { "--optim", "cgfm" }, "--optim with --what optim must be adamw or sgd (got 'cgfm')")]
+    [InlineData(new[] { "--optim", "cgfm", "--params", "1050" }, "--params must be a multiple of 100 for --optim cgfm (got 1050)")]
     [InlineData(new[] { "--warmup", "-1" }, "--warmup must be >= 0 (got -1)")]
     [InlineData(new[] { "--params", "0" }, "--params must be in [1, 2147483647] (got 0)")]
     [InlineData(new[] { "--params", "3000000000" }, "--params must be in [1, 2147483647]")]
