@@ -14,7 +14,8 @@ namespace Engine.Optim;
 /// <item>S: each structured link's per-matrix dense work, writing the effective gradient in place and setting its
 ///   device scalars (CGFM's s_t, SGG's coefficients);</item>
 /// <item>U: one fused pass per segment (weight-decayed, the rest) and chain that reads p, g, state once and writes p,
-///   state once, with the links' device scalars bound as broadcast operands.</item>
+///   state once, with the links' device scalars bound as broadcast operands; a link that forms per-matrix products
+///   (CGFM's G_glob from two thin factors) makes each hidden matrix its own [rows, cols] launch of that pass.</item>
 /// </list>
 /// For AdamW with clipping that is 4 + 28 bytes per parameter and three launches.
 /// Create it outside any TensorScope; it owns its buffers until <see cref="Dispose"/>.

@@ -17,7 +17,7 @@ namespace Engine.Tests.Fusion;
 public sealed class ContractionTests(OpenClFixture fixture, ITestOutputHelper output)
 {
     /// <summary>out = λ·g + Σ_k A[i,k] B[k,j]; also reduces Σ (A B)² — the shape of CGFM's fused update.</summary>
-    private static FusedProgram LowRankUpdate()
+    internal static FusedProgram LowRankUpdate()
     {
         var f = new FusionBuilder("low_rank_update");
         var g = f.Input("g");
