@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# First comparison of Engine's structured optimizers against AdamW on tinyshakespeare
+# (../../shared/METHODS.md §5, scaled down to a 2-core CPU). See README.md in this folder.
+#
+# Protocol: config T (preset tiny), STEPS optimizer steps, a 3-point lr grid per method on seed 0
+# (default x0.5, x1, x2); if the best of the three lies at an edge of the grid, one more point one
+# factor of 2 beyond that edge; then seeds 1 and 2 at the best lr found. "val loss" = `engine eval` of the final
+# checkpoint over every token of the val split (the last 10% of the file), which does not depend on
+# the seed's batch sampling.
+#
+# Usage: bench/experiments/run.sh            (from the repository root or anywhere)
+# Environment: STEPS (600), OUT (/tmp/engine-experiments), METHODS (space-separated subset),
+#              DATA (tinyshakespeare), NICE (19), RESUME (1: keep results.csv and skip every run
+#              it already holds with status ok; 0: start a fresh results.csv).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+STEPS="${STEPS:-600}"
+OUT="${OUT:-/tmp/engine-experiments}"
+DATA="${DATA:-/work/shared/data/tinyshakespeare.txt}"
+NICE="${NICE:-19}"
+RESUME="${RESUME:-1}"
+METHODS="${METHODS:-adamw adamw_clip cgfm_r cgfm_one sgg spectral muon}"
+SEEDS_EXTRA=(1 2)
+CSV="$here/results.csv"
+engine_dll="$repo/src/Cli/bin/Release/net10.0/engine.dll"
+
+if [[ ! -f "$engine_dll" ]]; then
+  (cd "$repo" && dotnet build Engine.sln -c Release)
+fi
+[[ -f "$DATA" ]] || { echo "run.sh: data file $DATA not found" >&2; exit 1; }
+mkdir -p "$OUT"
+
+# SGG's source stream: only tinyshakespeare exists under shared/data, and its held-out part is the
+# val split we measure on, so the source is the first 10% of the file (inside the training split;
+# SGG then uses the first 90% of that slice). Same text distribution as the target: see README.
+source_txt="$OUT/sgg-source.txt"
+head -c 111539 "$DATA" > "$source_txt"
+
+warmup=$(( STEPS / 10 ))
+eval_interval=$(( STEPS / 4 ))
+
+# method -> "lr flag|default lr|extra flags". Every method but adamw keeps the preset's --grad-clip 1.
+declare -A spec=(
+  [adamw]="--lr|1e-3|--optim adamw --grad-clip 0"
+  [adamw_clip]="--lr|1e-3|--optim adamw --grad-clip 1"
+  [cgfm_r]="--lr|1e-3|--optim cgfm --cgfm-step r"
+  [cgfm_one]="--lr|1e-3|--optim cgfm --cgfm-step one"
+  [sgg]="--lr|1e-3|--optim sgg --source $source_txt"
+  [spectral]="--lr|1e-3|--optim spectral"
+  [muon]="--muon-lr|0.02|--optim muon"
+)
+
+engine() { nice -n "$NICE" dotnet "$engine_dll" "$@"; }
+
+# run_one METHOD LR SEED PHASE: trains, evaluates, appends one CSV row (skipped when the CSV holds it).
+run_one() {
+  local method="$1" lr="$2" seed="$3" phase="$4"
+  if grep -q "^$method,[^,]*,$lr,$seed,[^,]*,$STEPS,.*,ok\$" "$CSV"; then
+    echo "(kept) $(grep "^$method,[^,]*,$lr,$seed,[^,]*,$STEPS," "$CSV" | tail -n 1)"
+    return
+  fi
+  local flag base extra
+  IFS='|' read -r flag base extra <<< "${spec[$method]}"
+  local dir="$OUT/$method-lr$lr-s$seed"
+  rm -rf "$dir"
+  local lr_flags=("$flag" "$lr")
+  if [[ "$flag" == "--lr" ]]; then
+    lr_flags+=(--min-lr "$(python3 -c "print($lr/10)")")
+  fi
+  local t0 t1 status=ok val="nan"
+  t0=$(date +%s.%N)
+  # shellcheck disable=SC2086  # extra holds several flags
+  if ! engine train --preset tiny --data "$DATA" --seed "$seed" --max-iters "$STEPS" \
+        --lr-decay-iters "$STEPS" --warmup-iters "$warmup" --eval-interval "$eval_interval" \
+        --checkpoint-interval 1000000 --out-dir "$dir" "${lr_flags[@]}" $extra \
+        > "$dir.train.log" 2>&1; then
+    status=train_failed
+  fi
+  t1=$(date +%s.%N)
+  if [[ "$status" == ok ]]; then
+    if engine eval --checkpoint "$dir" --data "$DATA" > "$dir.eval.log" 2>&1; then
+      val=$(sed -n 's/^val loss \([0-9.naNinfINF-]*\).*/\1/p' "$dir.eval.log")
+      [[ -n "$val" ]] || { status=eval_unparsed; val=nan; }
+    else
+      status=eval_failed
+    fi
+    rm -f "$dir"/step-*.safetensors
+  fi
+  python3 "$here/row.py" "$CSV" "$method" "$flag" "$lr" "$seed" "$phase" "$STEPS" "$val" \
+    "$(echo "$t1 - $t0" | bc)" "$status" "$dir/metrics.jsonl" "$warmup"
+  tail -n 1 "$CSV"
+}
+
+started=$(date +%s)
+header="method,lr_flag,lr,seed,phase,steps,val_loss,last_logged_val_loss,final_train_loss,ms_per_iter_median,wall_s,gv_logged,cgfm_step_multiplier,cgfm_global_fraction,sgg_cos_g_gs,sgg_clip_rate,spectral_high_freq_fraction,status"
+if [[ "$RESUME" != 1 || ! -f "$CSV" || "$(head -n 1 "$CSV")" != "$header" ]]; then
+  echo "$header" > "$CSV"
+fi
+
+declare -A best_lr
+for method in $METHODS; do
+  IFS='|' read -r _ base _ <<< "${spec[$method]}"
+  for factor in 0.5 1 2; do
+    run_one "$method" "$(python3 -c "print(f'{$base*$factor:g}')")" 0 lr_search
+  done
+  best_lr[$method]=$(python3 "$here/summary.py" "$CSV" --best-lr "$method")
+  edge=$(python3 -c "b=${best_lr[$method]}; print('4' if abs(b-$base*2)<1e-12 else '0.25' if abs(b-$base*0.5)<1e-12 else '')")
+  if [[ -n "$edge" ]]; then
+    echo "== $method: best lr ${best_lr[$method]} is at the grid edge; one more point"
+    run_one "$method" "$(python3 -c "print(f'{$base*$edge:g}')")" 0 lr_search
+    best_lr[$method]=$(python3 "$here/summary.py" "$CSV" --best-lr "$method")
+  fi
+  echo "== $method: best lr on seed 0 = ${best_lr[$method]}"
+done
+
+for method in $METHODS; do
+  for seed in "${SEEDS_EXTRA[@]}"; do
+    run_one "$method" "${best_lr[$method]}" "$seed" seeds
+  done
+done
+
+python3 "$here/summary.py" "$CSV"
+echo "total wall time: $(( $(date +%s) - started )) s (STEPS=$STEPS, outputs under $OUT)"

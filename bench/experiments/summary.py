@@ -1,0 +1,54 @@
+"""Reads results.csv: `--best-lr METHOD` prints the lr with the lowest seed-0 val loss;
+otherwise prints the per-method table (markdown) of the best lr over its seeds."""
+import csv
+import math
+import statistics
+import sys
+
+# One row per (method, lr, seed, steps): a rerun's row replaces the earlier one.
+latest = {}
+for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
+    latest[(r["method"], r["lr"], r["seed"], r["steps"])] = r
+rows = list(latest.values())
+
+
+def loss(r):
+    v = float(r["val_loss"])
+    return v if math.isfinite(v) else math.inf
+
+
+def best_lr(method):
+    search = [r for r in rows if r["method"] == method and r["phase"] == "lr_search"]
+    return min(search, key=loss)["lr"]
+
+
+if len(sys.argv) > 2 and sys.argv[2] == "--best-lr":
+    print(best_lr(sys.argv[3]))
+    sys.exit(0)
+
+
+def mean_of(rs, key):
+    xs = [float(r[key]) for r in rs if r[key] not in ("", "nan")]
+    return f"{statistics.fmean(xs):.3f}" if xs else ""
+
+
+methods = list(dict.fromkeys(r["method"] for r in rows))
+print("| method | lr grid (seed 0 val loss) | best lr | n | val loss mean ± std | ms/iter (median) | GV | method scalars |")
+print("|---|---|---|---|---|---|---|---|")
+for m in methods:
+    grid = sorted((r for r in rows if r["method"] == m and r["phase"] == "lr_search"), key=lambda r: float(r["lr"]))
+    lr = best_lr(m)
+    at = [r for r in rows if r["method"] == m and r["lr"] == lr]
+    losses = [loss(r) for r in at]
+    sd = statistics.stdev(losses) if len(losses) > 1 else float("nan")
+    scalars = []
+    for key, label in (("cgfm_step_multiplier", "s_t"), ("cgfm_global_fraction", "‖g_glob‖/‖g‖"),
+                       ("sgg_cos_g_gs", "cos(g,g_s)"), ("sgg_clip_rate", "clip rate"),
+                       ("spectral_high_freq_fraction", "hf fraction")):
+        v = mean_of(at, key)
+        if v:
+            scalars.append(f"{label} {v}")
+    grid_text = ", ".join(f"{r['lr']}: {float(r['val_loss']):.4f}" for r in grid)
+    print(f"| {m} | {grid_text} | {grid[0]['lr_flag']} {lr} | {len(losses)} | "
+          f"{statistics.fmean(losses):.4f} ± {sd:.4f} | {mean_of(at, 'ms_per_iter_median')} | "
+          f"{mean_of(at, 'gv_logged')} | {'; '.join(scalars)} |")
