@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Engine.Kernels.Cpu;
 
@@ -14,8 +15,8 @@ internal static unsafe class GemmFewRows
 {
     public const int MaxRows = 32;
 
-    /// <summary>Columns per task: K rows of 256 floats of B stay in L2 while every row tile of C walks them.</summary>
-    private const int Block = 256;
+    /// <summary>Columns per task: K rows of 512 floats of B stay in L2 while every row tile of C walks them.</summary>
+    private const int Block = 512;
 
     private const int Width = 16;
 
@@ -58,6 +59,12 @@ internal static unsafe class GemmFewRows
         float* a1 = a + rowStep, a2 = a + 2 * rowStep, a3 = a + 3 * rowStep;
         for (int k = 0; k < p.K; k++, b += ldb)
         {
+            // B's K rows are as many short streams, more than the hardware prefetcher follows: ask for the next block's.
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(b + Block);
+                Sse.Prefetch0(b + Block + Width);
+            }
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + Width);
             long at = k * kStep;
@@ -95,6 +102,7 @@ internal static unsafe class GemmFewRows
         Store(p, i, j, c0, c1);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Store(in GemmProblem p, int i, int j, Vector512<float> lo, Vector512<float> hi)
     {
         float* c = p.C + i * p.Ldc + j;
@@ -110,6 +118,7 @@ internal static unsafe class GemmFewRows
         Vector512.FusedMultiplyAdd(alpha, hi, beta * Vector512.Load(c + Width)).Store(c + Width);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Single(in GemmProblem p, int i, int j)
     {
         float sum = 0;

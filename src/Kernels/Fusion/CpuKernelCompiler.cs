@@ -41,15 +41,13 @@ internal sealed class CpuKernelCompiler
 
     private readonly bool _streaming;
     private readonly Dictionary<int, (ParameterExpression Length, ParameterExpression StrideA, ParameterExpression StrideB)> _contraction = [];
-    private readonly long[] _contractionLengths;
-    /// <summary>Per contraction compiled unrolled, per operand (0: a, 1: b) that is broadcast along the row, its K terms hoisted.</summary>
-    private readonly Dictionary<(int Contraction, int Operand), (ParameterExpression Scalar, ParameterExpression Vector)[]> _hoistedTerms = [];
+    private readonly Contraction?[] _unrolled;
 
     private CpuKernelCompiler(FusionGraph graph, CpuVectorIsa isa, int[] outputNodes, int[] reductions, CpuInputMode[] modes,
-                              bool streaming, long[] contractionLengths)
+                              bool streaming, Contraction?[] unrolled)
     {
         _streaming = streaming;
-        _contractionLengths = contractionLengths;
+        _unrolled = unrolled;
         _graph = graph;
         _isa = isa;
         _outputNodes = outputNodes;
@@ -62,15 +60,20 @@ internal sealed class CpuKernelCompiler
 
     /// <summary>
     /// Compiles the map pass (writes <paramref name="outputNodes"/>) or a reduce level (<paramref name="reductions"/>).
-    /// <paramref name="streaming"/> stores outputs with non-temporal stores. A contraction whose length in
-    /// <paramref name="contractionLengths"/> is at most <see cref="MaxUnrolledContraction"/> is unrolled, its broadcast
-    /// operand's terms loaded once per row; 0 there compiles a loop over the launch's length.
+    /// <paramref name="streaming"/> stores outputs with non-temporal stores. A contraction given in
+    /// <paramref name="unrolled"/> (at most <see cref="MaxUnrolledContraction"/> terms) is compiled for exactly that extent
+    /// and those strides: unrolled, its terms at constant offsets (a broadcast operand's terms are scalar loads the JIT folds
+    /// into the multiply-adds: hoisting them into vectors ran out of registers and was slower); null
+    /// there compiles a loop over the launch's values.
     /// </summary>
     public static CpuRowKernel Compile(FusionGraph graph, CpuVectorIsa isa, int[] outputNodes, int[] reductions,
-                                       CpuInputMode[] modes, bool streaming, long[] contractionLengths) =>
-        new CpuKernelCompiler(graph, isa, outputNodes, reductions, modes, streaming, contractionLengths).Build();
+                                       CpuInputMode[] modes, bool streaming, Contraction?[] unrolled) =>
+        new CpuKernelCompiler(graph, isa, outputNodes, reductions, modes, streaming, unrolled).Build();
 
-    /// <summary>Longest contraction compiled unrolled: its hoisted terms and the accumulators fit the 32 vector registers.</summary>
+    /// <summary>Accumulator chains of an unrolled contraction.</summary>
+    private const int Chains = 4;
+
+    /// <summary>Longest contraction compiled unrolled (longer ones loop; the code grows with the extent).</summary>
     public const int MaxUnrolledContraction = 24;
 
     private ParameterExpression HoistLong(string name, int slot) =>
@@ -104,18 +107,6 @@ internal sealed class CpuKernelCompiler
                     // The runner appends (K, σ_a, σ_b) of each contraction to the stride table, after the inputs' strides.
                     int at = _graph.InputNames.Length + 3 * n.Index;
                     _contraction[n.Index] = (HoistLong($"ck{n.Index}", at), HoistLong($"ca{n.Index}", at + 1), HoistLong($"cb{n.Index}", at + 2));
-                    if (Unrolled(n.Index) is { } terms)
-                        for (int operand = 0; operand < 2; operand++)
-                        {
-                            int input = _graph.Nodes[operand == 0 ? n.A : n.B].Index;
-                            if (_modes[input] != CpuInputMode.Broadcast) continue;
-                            var stride = operand == 0 ? _contraction[n.Index].StrideA : _contraction[n.Index].StrideB;
-                            _hoistedTerms[(n.Index, operand)] = Enumerable.Range(0, terms).Select(k =>
-                            {
-                                var scalar = Hoist(typeof(float), $"t{n.Index}_{operand}_{k}", LoadScalar(inPtr[input]!, Multiply(Constant((long)k), stride)));
-                                return (scalar, Hoist(_isa.Vector, scalar.Name + "v", Call(_isa.Exact("Create", typeof(float)), scalar)));
-                            }).ToArray();
-                        }
                     break;
             }
         }
@@ -241,12 +232,8 @@ internal sealed class CpuKernelCompiler
         return [Block(locals, statements.Count > 0 ? statements : [Empty()])];
     }
 
-    /// <summary>K when contraction <paramref name="index"/> is compiled unrolled, else null.</summary>
-    private int? Unrolled(int index)
-    {
-        long k = _contractionLengths.Length > index ? _contractionLengths[index] : 0;
-        return k is > 0 and <= MaxUnrolledContraction ? (int)k : null;
-    }
+    /// <summary>The extent and strides contraction <paramref name="index"/> is compiled for, when it is unrolled.</summary>
+    private Contraction? Unrolled(int index) => _unrolled.Length > index ? _unrolled[index] : null;
 
     /// <summary>
     /// acc = Σ_{k&lt;K} a[at + k·σ_a] · b[at + k·σ_b]: unrolled into two interleaved accumulator chains (half the FMA latency
@@ -256,30 +243,37 @@ internal sealed class CpuKernelCompiler
                                 ParameterExpression?[] inStride, List<ParameterExpression> locals)
     {
         var (length, strideA, strideB) = _contraction[n.Index];
-        if (Unrolled(n.Index) is { } terms)
+        if (Unrolled(n.Index) is { } fixedShape)
         {
+            int terms = (int)fixedShape.Length;
             var fmaOp = vector
                 ? _isa.Exact("FusedMultiplyAdd", _isa.Vector, _isa.Vector, _isa.Vector)
                 : typeof(MathF).GetMethod("FusedMultiplyAdd", [typeof(float), typeof(float), typeof(float)])!;
             Expression TermOf(int operand, int k)
             {
-                if (_hoistedTerms.TryGetValue((n.Index, operand), out var hoisted)) return vector ? hoisted[k].Vector : hoisted[k].Scalar;
                 int input = _graph.Nodes[operand == 0 ? n.A : n.B].Index;
-                return Term(vector, input, inPtr, inStride, Multiply(Constant((long)k), operand == 0 ? strideA : strideB));
+                return Term(vector, input, inPtr, inStride, Constant(k * (operand == 0 ? fixedShape.StrideA : fixedShape.StrideB)));
             }
-            var odd = Variable(vector ? _isa.Vector : typeof(float), $"{acc.Name}_odd");
-            locals.Add(odd);
-            var steps = new List<Expression>
+            // Independent chains, so consecutive FMAs do not wait on each other's latency.
+            int chains = Math.Min(Chains, terms);
+            var partial = new ParameterExpression[chains];
+            partial[0] = acc;
+            for (int c = 1; c < chains; c++)
             {
-                Assign(acc, vector ? Default(_isa.Vector) : Constant(0f)),
-                Assign(odd, vector ? Default(_isa.Vector) : Constant(0f)),
-            };
+                partial[c] = Variable(vector ? _isa.Vector : typeof(float), $"{acc.Name}_{c}");
+                locals.Add(partial[c]);
+            }
+            var steps = new List<Expression>();
             for (int term = 0; term < terms; term++)
             {
-                var target = term % 2 == 0 ? acc : odd;
-                steps.Add(Assign(target, Call(fmaOp, TermOf(0, term), TermOf(1, term), target)));
+                var target = partial[term % chains];
+                steps.Add(term < chains
+                    ? Assign(target, Multiply(TermOf(0, term), TermOf(1, term)))
+                    : Assign(target, Call(fmaOp, TermOf(0, term), TermOf(1, term), target)));
             }
-            steps.Add(Assign(acc, Add(acc, odd)));
+            for (int width = 1; width < chains; width *= 2)
+                for (int c = 0; c + width < chains; c += 2 * width)
+                    steps.Add(Assign(partial[c], Add(partial[c], partial[c + width])));
             return Block(steps);
         }
         var k = Variable(typeof(long), $"k{n.Index}_{acc.Name}");

@@ -33,13 +33,32 @@ internal sealed unsafe class CpuPhaseRunner
             ChunkCount = (layout.Count + ChunkElements - 1) / ChunkElements;
         else
         {
-            bool longRows = layout.RowLength > ChunkElements;
-            _segmentLength = longRows ? ColumnBlock : layout.RowLength;
+            long segment = SegmentLength(layout);
+            bool cut = layout.RowLength > segment;
+            _segmentLength = cut ? segment : layout.RowLength;
             _segmentsPerRow = (layout.RowLength + _segmentLength - 1) / _segmentLength;
-            _rowsPerChunk = longRows ? 8 * ChunkElements / ColumnBlock : Math.Max(1, ChunkElements / layout.RowLength);
+            _rowsPerChunk = cut ? Math.Max(1, 8 * ChunkElements / (segment * Math.Max(1, SharedRows(layout)))) : Math.Max(1, ChunkElements / layout.RowLength);
             ChunkCount = (layout.Rows + _rowsPerChunk - 1) / _rowsPerChunk * _segmentsPerRow;
         }
     }
+
+    /// <summary>
+    /// The widest row segment a chunk walks: <see cref="ColumnBlock"/> for rows longer than a chunk; with contractions,
+    /// narrow enough that the K rows of their column factors over one segment stay in the L1 cache (each term of every
+    /// element is a load from them), rows of any length.
+    /// </summary>
+    private static long SegmentLength(LaunchLayout layout)
+    {
+        long shared = SharedRows(layout);
+        if (shared == 0) return layout.RowLength > ChunkElements ? ColumnBlock : layout.RowLength;
+        return Math.Clamp(L1Floats / shared / 16 * 16, 256, ColumnBlock);
+    }
+
+    /// <summary>Rows the launch's contractions read along a segment (their K summed); 0 without contractions.</summary>
+    private static long SharedRows(LaunchLayout layout) => layout.Contractions.Sum(c => c.Length);
+
+    /// <summary>Floats of the L1 data cache a segment's shared rows may fill (24 KiB: half of it, or all of a small one).</summary>
+    private const long L1Floats = 6 * 1024;
 
     public long ChunkCount { get; }
 

@@ -75,11 +75,12 @@ public sealed partial class FusedProgram
 
     private CpuRowKernel CpuKernel(int level, int[] reductions, CpuInputMode[] modes, bool streaming, LaunchLayout layout)
     {
-        // Short contractions compile unrolled for their length; longer ones share one looping kernel.
-        var lengths = layout.Contractions.Select(c => c.Length <= CpuKernelCompiler.MaxUnrolledContraction ? c.Length : 0).ToArray();
-        var key = $"{level}:{string.Concat(modes.Select(m => (char)('0' + (int)m)))}:{streaming}:{string.Join(',', lengths)}";
+        // Short contractions compile unrolled for their extent and strides (a few shapes per model); longer ones share
+        // one looping kernel.
+        var unrolled = layout.Contractions.Select(c => c.Length <= CpuKernelCompiler.MaxUnrolledContraction ? c : (Contraction?)null).ToArray();
+        var key = $"{level}:{string.Concat(modes.Select(m => (char)('0' + (int)m)))}:{streaming}:{string.Join(',', unrolled)}";
         return _cpuKernels.GetOrAdd(key, _ => CpuKernelCompiler.Compile(_graph, CpuVectorIsa.Best,
-            level == 0 ? _graph.OutputNodes : [], reductions, modes, streaming, lengths));
+            level == 0 ? _graph.OutputNodes : [], reductions, modes, streaming, unrolled));
     }
 
     private CpuBuffer Host(Devices.DeviceBuffer buffer, string what) => buffer as CpuBuffer
