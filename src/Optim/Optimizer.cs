@@ -259,8 +259,9 @@ public sealed class Optimizer : IDisposable
     }
 
     /// <summary>
-    /// Runs <paramref name="pass"/> over [start, start + length); given <paramref name="onMatrix"/>, every hidden matrix in
-    /// that range runs it instead, as its own [rows, cols] launch, and the ranges between them run <paramref name="pass"/>.
+    /// Runs <paramref name="pass"/> over [start, start + length); given <paramref name="onMatrix"/>, the hidden matrices in
+    /// that range run it instead, one [count, rows, cols] launch per run of one shape, and the ranges between them run
+    /// <paramref name="pass"/>.
     /// </summary>
     private void RunSegment(UpdatePass pass, UpdatePass? onMatrix, OptimizerGroup group, long start, long length, StepContext context)
     {
@@ -270,26 +271,27 @@ public sealed class Optimizer : IDisposable
             return;
         }
         long at = start, end = start + length;
-        for (int i = 0; i < group.Matrices.Count; i++)
+        for (int j = 0; j < group.Runs.Count; j++)
         {
-            var m = group.Matrices[i];
-            if (m.Offset < start || m.Offset >= end) continue;
-            if (m.Offset > at) Run(pass, group, at, m.Offset - at, context);
-            Run(onMatrix, group, m.Offset, (long)m.Rows * m.Cols, context, matrix: i);
-            at = m.Offset + (long)m.Rows * m.Cols;
+            var run = group.Runs[j];
+            if (run.Offset < start || run.Offset >= end) continue;
+            if (run.Offset > at) Run(pass, group, at, run.Offset - at, context);
+            Run(onMatrix, group, run.Offset, run.Elements, context, run: j);
+            at = run.Offset + run.Elements;
         }
         if (end > at) Run(pass, group, at, end - at, context);
     }
 
-    /// <summary>One launch of <paramref name="pass"/> over a flat range, or over hidden matrix <paramref name="matrix"/> as [rows, cols].</summary>
+    /// <summary>One launch of <paramref name="pass"/> over a flat range, or over matrix run <paramref name="run"/> as [count, rows, cols].</summary>
     private void Run(UpdatePass pass, OptimizerGroup group, long start, long length, StepContext context,
-                     BufferSlice? reductions = null, int matrix = -1)
+                     BufferSlice? reductions = null, int run = -1)
     {
-        var m = matrix >= 0 ? group.Matrices[matrix] : default;
-        long[] shape = matrix >= 0 ? [m.Rows, m.Cols] : [length];
-        long[] dense = matrix >= 0 ? [m.Cols, 1] : [1];
+        var r = run >= 0 ? group.Runs[run] : default;
+        long[] shape = run >= 0 ? [r.Count, r.Rows, r.Cols] : [length];
+        long[] dense = run >= 0 ? [(long)r.Rows * r.Cols, r.Cols, 1] : [1];
         long[] broadcast = new long[shape.Length];
         var inputs = new StridedSlice[pass.Inputs.Length];
+        int rank = 0;
         for (int i = 0; i < inputs.Length; i++)
         {
             var operand = pass.Inputs[i];
@@ -297,14 +299,13 @@ public sealed class Optimizer : IDisposable
             {
                 OperandKind.GradNormSquared => new StridedSlice(_reduced.Buffer, _reduced.Offset, shape, broadcast),
                 OperandKind.LinkScalar => Broadcast(LinkOf(operand).Scalar(operand.Name!), shape, broadcast),
-                // A (m×r) is the same along a row, B (r×n) the same down a column; the contraction walks r.
-                OperandKind.LinkRowFactor => Factor(LinkOf(operand).Factors(operand.Name!, matrix).Rows, shape, [RankOf(operand, matrix), 0]),
-                OperandKind.LinkColumnFactor => Factor(LinkOf(operand).Factors(operand.Name!, matrix).Columns, shape, [0, 1]),
+                OperandKind.LinkRowFactor => RowFactor(LinkOf(operand).Factors(operand.Name!, run).Rows, shape, out rank),
+                OperandKind.LinkColumnFactor => ColumnFactor(LinkOf(operand).Factors(operand.Name!, run).Columns, shape),
                 _ => Flat(Buffer(operand, group), start, shape, dense),
             };
         }
-        var contractions = pass.Program.ContractionOperands
-            .Select(c => new Contraction(RankOf(pass.Inputs[c.A], matrix), 1, m.Cols)).ToArray();
+        // Every contraction here is a low-rank product A·B: r terms, A's along its rows, B's down its columns.
+        var contractions = pass.Program.ContractionOperands.Select(_ => new Contraction(rank, 1, r.Cols)).ToArray();
         var outputs = new BufferSlice[pass.Outputs.Length];
         for (int o = 0; o < outputs.Length; o++)
         {
@@ -314,14 +315,20 @@ public sealed class Optimizer : IDisposable
         Device.RunFused(pass.Program, new FusedLaunch(shape, inputs, outputs, pass.ScalarValues(context), reductions, contractions));
     }
 
-    /// <summary>r of the low-rank product whose row factor is <paramref name="rowFactor"/>, for hidden matrix <paramref name="matrix"/>.</summary>
-    private int RankOf(Operand rowFactor, int matrix) => LinkOf(rowFactor).Factors(rowFactor.Name!, matrix).Rows.Size(1);
-
     private static StridedSlice Broadcast(BufferSlice scalar, long[] shape, long[] zeros) => new(scalar.Buffer, scalar.Offset, shape, zeros);
+
+    /// <summary>A ([count, m, r]) over a [count, m, n] launch: the same along each row; <paramref name="rank"/> is r.</summary>
+    private static StridedSlice RowFactor(Tensor a, long[] shape, out int rank)
+    {
+        rank = a.Size(2);
+        return new StridedSlice(a.Buffer, a.Offset, shape, [a.Strides[0], a.Strides[1], 0]);
+    }
+
+    /// <summary>B ([count, r, n]) over a [count, m, n] launch: the same down each column.</summary>
+    private static StridedSlice ColumnFactor(Tensor b, long[] shape) => new(b.Buffer, b.Offset, shape, [b.Strides[0], 0, b.Strides[2]]);
 
     private static StridedSlice Flat(Tensor t, long start, long[] shape, long[] strides) => new(t.Buffer, t.Offset + start, shape, strides);
 
-    private static StridedSlice Factor(Tensor t, long[] shape, long[] strides) => new(t.Buffer, t.Offset, shape, strides);
 
     private StructuredLink LinkOf(Operand operand) =>
         _groups[operand.Group].Links[operand.Slot]

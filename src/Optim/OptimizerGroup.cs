@@ -35,10 +35,10 @@ internal sealed class OptimizerGroup : IDisposable
         Links = new StructuredLink?[chain.Transforms.Count];
         Segments = SegmentsOf(selection, store).Where(s => s.Length > 0).ToArray();
         var matrices = selection == ParameterSelection.Others ? [] : store.HiddenMatrices;
-        Matrices = matrices;
+        Runs = MatrixRun.Of(matrices, store.DecayedCount);
         for (int i = 0; i < chain.Transforms.Count; i++)
             if (chain.Transforms[i] is StructuredTransform structured)
-                Links[i] = structured.Bind(new LinkBinding(store.Device, store, matrices, Slots, chain.FirstSlot[i],
+                Links[i] = structured.Bind(new LinkBinding(store.Device, store, matrices, Runs, Slots, chain.FirstSlot[i],
                                                            chain.FirstMomentAfter(i)?.Slot));
     }
 
@@ -59,8 +59,8 @@ internal sealed class OptimizerGroup : IDisposable
     /// <summary>The transform-by-transform passes for the hidden matrices (null when <see cref="FusedOnMatrix"/> is).</summary>
     public UpdatePass[]? StagedOnMatrix => FusedOnMatrix is null ? null : _stagedOnMatrix ??= StepPrograms.Staged(Chain, Index, onMatrix: true);
 
-    /// <summary>The hidden matrices the group's links work on, in layout order.</summary>
-    public IReadOnlyList<HiddenMatrix> Matrices { get; }
+    /// <summary>The hidden matrices the group's links work on, in runs of one shape (layout order).</summary>
+    public IReadOnlyList<MatrixRun> Runs { get; }
     public Tensor[] Slots { get; }
     public StructuredLink?[] Links { get; }
 

@@ -44,8 +44,39 @@ internal static unsafe class GemmFewRows
             for (; i + 4 <= p.M; i += 4) Tile4(p, p.A + i * rowStep, rowStep, kStep, i, j);
             for (; i < p.M; i++) Tile1(p, p.A + i * rowStep, kStep, i, j);
         }
-        for (; j < j1; j++)
-            for (int i = 0; i < p.M; i++) Single(p, i, j);
+        for (; j + Width <= j1; j += Width)
+            for (int i = 0; i < p.M; i++) Row16(p, p.A + i * rowStep, kStep, i, j);
+        if (j < j1)
+            for (int i = 0; i < p.M; i++) RowTail(p, p.A + i * rowStep, kStep, i, j, j1 - j);
+    }
+
+    /// <summary>C[i, j..j+16] over all of K.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Row16(in GemmProblem p, float* a, long kStep, int i, int j)
+    {
+        Vector512<float> c0 = default;
+        float* b = p.B + j;
+        for (int k = 0; k < p.K; k++, b += p.Ldb) c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[k * kStep]), Vector512.Load(b), c0);
+        float* c = p.C + i * p.Ldc + j;
+        var result = Vector512.Create(p.Alpha) * c0;
+        if (p.Beta != 0) result = Vector512.FusedMultiplyAdd(Vector512.Create(p.Beta), Vector512.Load(c), result);
+        result.Store(c);
+    }
+
+    /// <summary>C[i, j..j+width] for the last width &lt; 16 columns: B's rows read along, K outermost.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RowTail(in GemmProblem p, float* a, long kStep, int i, int j, int width)
+    {
+        float* sum = stackalloc float[Width];
+        for (int t = 0; t < width; t++) sum[t] = 0;
+        float* b = p.B + j;
+        for (int k = 0; k < p.K; k++, b += p.Ldb)
+        {
+            float x = a[k * kStep];
+            for (int t = 0; t < width; t++) sum[t] = MathF.FusedMultiplyAdd(x, b[t], sum[t]);
+        }
+        float* c = p.C + i * p.Ldc + j;
+        for (int t = 0; t < width; t++) c[t] = p.Beta == 0 ? p.Alpha * sum[t] : p.Alpha * sum[t] + p.Beta * c[t];
     }
 
     /// <summary>C[i..i+4, j..j+32] over all of K: 2 vectors per row, 4 rows, in registers.</summary>
@@ -118,12 +149,4 @@ internal static unsafe class GemmFewRows
         Vector512.FusedMultiplyAdd(alpha, hi, beta * Vector512.Load(c + Width)).Store(c + Width);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Single(in GemmProblem p, int i, int j)
-    {
-        float sum = 0;
-        for (int k = 0; k < p.K; k++) sum = MathF.FusedMultiplyAdd(*p.AAt(i, k), *p.BAt(k, j), sum);
-        float* c = p.C + i * p.Ldc + j;
-        *c = p.Beta == 0 ? p.Alpha * sum : p.Alpha * sum + p.Beta * *c;
-    }
 }

@@ -5,18 +5,22 @@ namespace Engine.Optim.Structured;
 
 /// <summary>
 /// The device side of <see cref="CgfmTransform"/>: one projector per hidden matrix, the coefficients of this step's G in
-/// each basis (the second factor of G_glob, which phase U reads), the norms and s_t.
+/// each basis (the second factor of G_glob, which phase U reads), the norms and s_t. Bases and coefficients of a run of
+/// equal matrices (<see cref="MatrixRun"/>) live in one batched tensor each, so a run takes one GEMM and one U launch.
 /// </summary>
 internal sealed class CgfmLink : StructuredLink
 {
     private readonly CgfmOptions _options;
     private readonly IReadOnlyList<HiddenMatrix> _matrices;
+    private readonly IReadOnlyList<MatrixRun> _runs;
     private readonly CgfmProjector[] _projectors;
-    /// <summary>Per matrix: c·(G Q) (m×r) or c·(PᵀG) (r×n) of the last step, c the clip coefficient (1 without a clip).</summary>
+    /// <summary>Per run: the bases, [count, r, n] (Qᵀ, m ≥ n) or [count, m, r] (P).</summary>
+    private readonly Tensor[] _bases;
+    /// <summary>Per run: c·(G Q) ([count, m, r]) or c·(PᵀG) ([count, r, n]) of the last step, c the clip coefficient (1 without).</summary>
     private readonly Tensor[] _coefficients;
     /// <summary>The flat ranges of the store outside the matrices: the pass-through parameters (λ = 1).</summary>
     private readonly (int Start, int Length)[] _passThrough;
-    /// <summary>Per matrix: ||G_glob||² of the last step.</summary>
+    /// <summary>Per run: ||G_glob||² of the last step, summed over its matrices.</summary>
     private readonly Tensor? _norms;
     private readonly Tensor _zero;
     private readonly Tensor _one;
@@ -28,17 +32,33 @@ internal sealed class CgfmLink : StructuredLink
     {
         _options = options;
         _matrices = binding.Matrices;
-        _projectors = _matrices.Select(m => new CgfmProjector(binding.Device, m.Rows, m.Cols, options.RankFor(m.Rows, m.Cols))).ToArray();
-        _coefficients = _projectors.Select(p => p.RightSide
-            ? Tensor.Zeros(binding.Device, p.Rows, p.Rank)
-            : Tensor.Zeros(binding.Device, p.Rank, p.Cols)).ToArray();
+        _runs = binding.Runs;
+        var device = binding.Device;
+        _bases = new Tensor[_runs.Count];
+        _coefficients = new Tensor[_runs.Count];
+        _projectors = new CgfmProjector[_matrices.Count];
+        for (int j = 0; j < _runs.Count; j++)
+        {
+            var run = _runs[j];
+            int rank = options.RankFor(run.Rows, run.Cols);
+            var (basisRows, basisCols) = CgfmProjector.BasisShape(run.Rows, run.Cols, rank);
+            _bases[j] = Tensor.Zeros(device, run.Count, basisRows, basisCols);
+            _coefficients[j] = run.Rows >= run.Cols
+                ? Tensor.Zeros(device, run.Count, run.Rows, rank)
+                : Tensor.Zeros(device, run.Count, rank, run.Cols);
+            for (int i = 0; i < run.Count; i++)
+            {
+                using var slice = _bases[j].Slice(0, i, 1);
+                _projectors[run.First + i] = new CgfmProjector(slice.Reshape(basisRows, basisCols), run.Rows, run.Cols, rank);
+            }
+        }
         _passThrough = Gaps(_matrices, binding.Store.Count).ToArray();
-        if (_matrices.Count > 0) _norms = Tensor.Zeros(binding.Device, _matrices.Count, 1);
-        _zero = Tensor.Zeros(binding.Device);
-        _one = Tensor.Ones(binding.Device);
-        _stepMultiplier = Tensor.Ones(binding.Device);
-        _globalFraction = Tensor.Zeros(binding.Device);
-        _initialNorm = Tensor.Zeros(binding.Device);
+        if (_runs.Count > 0) _norms = Tensor.Zeros(device, _runs.Count, 1);
+        _zero = Tensor.Zeros(device);
+        _one = Tensor.Ones(device);
+        _stepMultiplier = Tensor.Ones(device);
+        _globalFraction = Tensor.Zeros(device);
+        _initialNorm = Tensor.Zeros(device);
     }
 
     public override void Run(StructuredInput input)
@@ -49,12 +69,17 @@ internal sealed class CgfmLink : StructuredLink
         // Scale-free: a clip coefficient still to be applied to the gradient changes neither s_t nor the fraction.
         var total = input.FlatNormSquared ?? input.Flat.SumOfSquares();
         var scale = input.Scale ?? _one;
-        for (int i = 0; i < _matrices.Count; i++)
+        for (int j = 0; j < _runs.Count; j++)
         {
-            var g = View(input.Flat, _matrices[i]);
-            if (refresh) _projectors[i].Refresh(g);
-            var coefficients = _projectors[i].Coefficients(g);
-            DeviceMath.Run(CgfmPrograms.ScaledCoefficients, [], [_coefficients[i]], [coefficients, scale], _norms!.Slice(0, i, 1));
+            var run = _runs[j];
+            if (refresh)
+                for (int i = 0; i < run.Count; i++) _projectors[run.First + i].Refresh(View(input.Flat, _matrices[run.First + i]));
+            var g = input.Flat.Slice(0, checked((int)run.Offset), checked((int)run.Elements)).Reshape(run.Count, run.Rows, run.Cols);
+            // One batched GEMM per run: G Q (from Qᵀ) or PᵀG.
+            var coefficients = run.Rows >= run.Cols
+                ? Tensor.MatMul(g, _bases[j], transposeB: true)
+                : Tensor.MatMul(_bases[j], g, transposeA: true);
+            DeviceMath.Run(CgfmPrograms.ScaledCoefficients, [], [_coefficients[j]], [coefficients, scale], _norms!.Slice(0, j, 1));
         }
         var globSq = _norms is null ? _zero : _norms.Sum().Reshape();
         var passSq = _zero;
@@ -78,11 +103,10 @@ internal sealed class CgfmLink : StructuredLink
             DeviceMath.Run(program, lambdas, [_stepMultiplier, _globalFraction], [matrixSq, globSq, passSq]);
     }
 
-    public override (Tensor Rows, Tensor Columns) Factors(string name, int matrix)
+    public override (Tensor Rows, Tensor Columns) Factors(string name, int run)
     {
-        if (name != CgfmTransform.GlobalPart) return base.Factors(name, matrix);
-        var projector = _projectors[matrix];
-        return projector.RightSide ? (_coefficients[matrix], projector.Basis) : (projector.Basis, _coefficients[matrix]);
+        if (name != CgfmTransform.GlobalPart) return base.Factors(name, run);
+        return _runs[run].Rows >= _runs[run].Cols ? (_coefficients[run], _bases[run]) : (_bases[run], _coefficients[run]);
     }
 
     /// <summary>The ranges of [0, <paramref name="count"/>) that no matrix covers (matrices in layout order).</summary>
@@ -124,6 +148,7 @@ internal sealed class CgfmLink : StructuredLink
     public override void Dispose()
     {
         foreach (var p in _projectors) p.Dispose();
+        foreach (var b in _bases) b.Dispose();
         foreach (var c in _coefficients) c.Dispose();
         _norms?.Dispose();
         _zero.Dispose();

@@ -20,16 +20,39 @@ public sealed class CgfmProjector : IDisposable
     private readonly Tensor _basis;
 
     public CgfmProjector(ComputeDevice device, int rows, int cols, int rank)
+        : this(NewBasis(device, rows, cols, rank), rows, cols, rank)
+    {
+    }
+
+    /// <summary>A projector whose basis lives in <paramref name="basis"/> (a dense view it takes over, e.g. into a batched tensor).</summary>
+    internal CgfmProjector(Tensor basis, int rows, int cols, int rank)
+    {
+        Validate(basis.Device, rows, cols, rank);
+        var (basisRows, basisCols) = BasisShape(rows, cols, rank);
+        DeviceMath.RequireMatrix(basis, basisRows, basisCols, "CgfmProjector basis");
+        Rows = rows;
+        Cols = cols;
+        Rank = rank;
+        _basis = basis;
+    }
+
+    /// <summary>The basis's shape for an m×n matrix: Qᵀ (r×n) when m ≥ n, else P (m×r).</summary>
+    internal static (int Rows, int Cols) BasisShape(int rows, int cols, int rank) => rows >= cols ? (rank, cols) : (rows, rank);
+
+    private static Tensor NewBasis(ComputeDevice device, int rows, int cols, int rank)
+    {
+        Validate(device, rows, cols, rank);
+        var (basisRows, basisCols) = BasisShape(rows, cols, rank);
+        return Tensor.Zeros(device, basisRows, basisCols);
+    }
+
+    private static void Validate(ComputeDevice device, int rows, int cols, int rank)
     {
         ArgumentNullException.ThrowIfNull(device);
         if (rows < 1 || cols < 1)
             throw new ArgumentOutOfRangeException(nameof(rows), $"CGFM needs a matrix with rows, cols >= 1, got [{rows}, {cols}]");
         if (rank < 1 || rank > Math.Min(rows, cols))
             throw new ArgumentOutOfRangeException(nameof(rank), rank, $"rank must lie in [1, min(m, n) = {Math.Min(rows, cols)}] for a [{rows}, {cols}] matrix, got {rank}");
-        Rows = rows;
-        Cols = cols;
-        Rank = rank;
-        _basis = RightSide ? Tensor.Zeros(device, rank, cols) : Tensor.Zeros(device, rows, rank);
     }
 
     public int Rows { get; }

@@ -1,0 +1,34 @@
+namespace Engine.Optim;
+
+/// <summary>
+/// Hidden matrices <see cref="First"/> .. First + <see cref="Count"/> − 1 (indices in the group's matrix list): one shape,
+/// back to back in the store, on one side of the weight-decay boundary. A pass that runs per matrix runs once per run,
+/// as a [count, rows, cols] launch, and a link keeps the run's per-matrix state in one batched tensor.
+/// </summary>
+internal readonly record struct MatrixRun(int First, int Count, long Offset, int Rows, int Cols)
+{
+    public long Elements => (long)Count * Rows * Cols;
+
+    /// <summary>The maximal runs of <paramref name="matrices"/> (in layout order), split at <paramref name="decayedCount"/>.</summary>
+    public static MatrixRun[] Of(IReadOnlyList<HiddenMatrix> matrices, long decayedCount)
+    {
+        var runs = new List<MatrixRun>();
+        for (int i = 0; i < matrices.Count; i++)
+        {
+            var m = matrices[i];
+            if (runs.Count > 0)
+            {
+                var last = runs[^1];
+                bool joins = m.Rows == last.Rows && m.Cols == last.Cols && m.Offset == last.Offset + last.Elements
+                             && (m.Offset < decayedCount) == (last.Offset < decayedCount);
+                if (joins)
+                {
+                    runs[^1] = last with { Count = last.Count + 1 };
+                    continue;
+                }
+            }
+            runs.Add(new MatrixRun(i, 1, m.Offset, m.Rows, m.Cols));
+        }
+        return runs.ToArray();
+    }
+}
