@@ -2,8 +2,8 @@ namespace Engine.Optim;
 
 /// <summary>
 /// Hidden matrices <see cref="First"/> .. First + <see cref="Count"/> − 1 (indices in the group's matrix list): one shape,
-/// back to back in the store, on one side of the weight-decay boundary. A pass that runs per matrix runs once per run,
-/// as a [count, rows, cols] launch, and a link keeps the run's per-matrix state in one batched tensor.
+/// back to back in the store, on one side of the weight-decay boundary. A link keeps a run's per-matrix state in one
+/// batched tensor and treats the run with one batched op (CGFM: one low-rank adjust per run, not per matrix).
 /// </summary>
 internal readonly record struct MatrixRun(int First, int Count, long Offset, int Rows, int Cols)
 {

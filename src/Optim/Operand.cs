@@ -14,12 +14,6 @@ internal enum OperandKind
 
     /// <summary>A flat buffer in the store's layout that a structured link owns (e.g. SGG's source gradient).</summary>
     LinkFlat,
-
-    /// <summary>
-    /// The two factors (m×r, r×n) of a low-rank matrix a structured link provides per hidden matrix, named
-    /// <see cref="Operand.Name"/>; only passes that run one matrix at a time read them.
-    /// </summary>
-    LinkRowFactor, LinkColumnFactor,
 }
 
 /// <summary>
@@ -36,6 +30,4 @@ internal readonly record struct Operand(OperandKind Kind, int Slot = -1, string?
     public static Operand State(int slot, int group = 0) => new(OperandKind.State, slot, Group: group);
     public static Operand LinkScalar(int link, string name, int group = 0) => new(OperandKind.LinkScalar, link, name, group);
     public static Operand LinkFlat(int link, string name, int group = 0) => new(OperandKind.LinkFlat, link, name, group);
-    public static Operand LinkRowFactor(int link, string name, int group = 0) => new(OperandKind.LinkRowFactor, link, name, group);
-    public static Operand LinkColumnFactor(int link, string name, int group = 0) => new(OperandKind.LinkColumnFactor, link, name, group);
 }

@@ -14,8 +14,7 @@ namespace Engine.Optim;
 /// <item>S: each structured link's per-matrix dense work, writing the effective gradient in place and setting its
 ///   device scalars (CGFM's s_t, SGG's coefficients);</item>
 /// <item>U: one fused pass per segment (weight-decayed, the rest) and chain that reads p, g, state once and writes p,
-///   state once, with the links' device scalars bound as broadcast operands; a link that forms per-matrix products
-///   (CGFM's G_glob from two thin factors) makes each hidden matrix its own [rows, cols] launch of that pass.</item>
+///   state once, with the links' device scalars bound as broadcast operands.</item>
 /// </list>
 /// For AdamW with clipping that is 4 + 28 bytes per parameter and three launches.
 /// Create it outside any TensorScope; it owns its buffers until <see cref="Dispose"/>.
@@ -111,7 +110,7 @@ public sealed class Optimizer : IDisposable
         RunReduceAndStructuredPhases();
         foreach (var group in _groups)
             foreach (var (start, length, decayed) in group.Segments)
-                RunSegment(group.Fused, group.FusedOnMatrix, group, start, length, context with { Decayed = decayed });
+                Run(group.Fused, group, start, length, context with { Decayed = decayed });
         StepCount++;
     }
 
@@ -141,13 +140,12 @@ public sealed class Optimizer : IDisposable
         foreach (var group in _groups)
         {
             var passes = group.Staged;
-            var onMatrix = group.StagedOnMatrix;
             for (int i = 0; i < passes.Length; i++)
             {
                 if (i < group.Links.Length && group.Links[i] is { } link)
                     link.Run(new StructuredInput(i == 0 ? _store.Grads : _update, null, null, null, context));
                 foreach (var (start, length, decayed) in group.Segments)
-                    RunSegment(passes[i], onMatrix?[i], group, start, length, context with { Decayed = decayed });
+                    Run(passes[i], group, start, length, context with { Decayed = decayed });
             }
         }
         StepCount++;
@@ -258,77 +256,32 @@ public sealed class Optimizer : IDisposable
         return slice.Reshape();
     }
 
-    /// <summary>
-    /// Runs <paramref name="pass"/> over [start, start + length); given <paramref name="onMatrix"/>, the hidden matrices in
-    /// that range run it instead, one [count, rows, cols] launch per run of one shape, and the ranges between them run
-    /// <paramref name="pass"/>.
-    /// </summary>
-    private void RunSegment(UpdatePass pass, UpdatePass? onMatrix, OptimizerGroup group, long start, long length, StepContext context)
+    private void Run(UpdatePass pass, OptimizerGroup group, long start, long length, StepContext context, BufferSlice? reductions = null)
     {
-        if (onMatrix is null)
-        {
-            Run(pass, group, start, length, context);
-            return;
-        }
-        long at = start, end = start + length;
-        for (int j = 0; j < group.Runs.Count; j++)
-        {
-            var run = group.Runs[j];
-            if (run.Offset < start || run.Offset >= end) continue;
-            if (run.Offset > at) Run(pass, group, at, run.Offset - at, context);
-            Run(onMatrix, group, run.Offset, run.Elements, context, run: j);
-            at = run.Offset + run.Elements;
-        }
-        if (end > at) Run(pass, group, at, end - at, context);
-    }
-
-    /// <summary>One launch of <paramref name="pass"/> over a flat range, or over matrix run <paramref name="run"/> as [count, rows, cols].</summary>
-    private void Run(UpdatePass pass, OptimizerGroup group, long start, long length, StepContext context,
-                     BufferSlice? reductions = null, int run = -1)
-    {
-        var r = run >= 0 ? group.Runs[run] : default;
-        long[] shape = run >= 0 ? [r.Count, r.Rows, r.Cols] : [length];
-        long[] dense = run >= 0 ? [(long)r.Rows * r.Cols, r.Cols, 1] : [1];
-        long[] broadcast = new long[shape.Length];
+        long[] shape = [length];
         var inputs = new StridedSlice[pass.Inputs.Length];
-        int rank = 0;
         for (int i = 0; i < inputs.Length; i++)
         {
             var operand = pass.Inputs[i];
             inputs[i] = operand.Kind switch
             {
-                OperandKind.GradNormSquared => new StridedSlice(_reduced.Buffer, _reduced.Offset, shape, broadcast),
-                OperandKind.LinkScalar => Broadcast(LinkOf(operand).Scalar(operand.Name!), shape, broadcast),
-                OperandKind.LinkRowFactor => RowFactor(LinkOf(operand).Factors(operand.Name!, run).Rows, shape, out rank),
-                OperandKind.LinkColumnFactor => ColumnFactor(LinkOf(operand).Factors(operand.Name!, run).Columns, shape),
-                _ => Flat(Buffer(operand, group), start, shape, dense),
+                OperandKind.GradNormSquared => new StridedSlice(_reduced.Buffer, _reduced.Offset, shape, [0]),
+                OperandKind.LinkScalar => Broadcast(LinkOf(operand).Scalar(operand.Name!), shape),
+                _ => Flat(Buffer(operand, group), start, shape),
             };
         }
-        // Every contraction here is a low-rank product A·B: r terms, A's along its rows, B's down its columns.
-        var contractions = pass.Program.ContractionOperands.Select(_ => new Contraction(rank, 1, r.Cols)).ToArray();
         var outputs = new BufferSlice[pass.Outputs.Length];
         for (int o = 0; o < outputs.Length; o++)
         {
             var target = Buffer(pass.Outputs[o], group);
             outputs[o] = new BufferSlice(target.Buffer, target.Offset + start);
         }
-        Device.RunFused(pass.Program, new FusedLaunch(shape, inputs, outputs, pass.ScalarValues(context), reductions, contractions));
+        Device.RunFused(pass.Program, new FusedLaunch(shape, inputs, outputs, pass.ScalarValues(context), reductions));
     }
 
-    private static StridedSlice Broadcast(BufferSlice scalar, long[] shape, long[] zeros) => new(scalar.Buffer, scalar.Offset, shape, zeros);
+    private static StridedSlice Broadcast(BufferSlice scalar, long[] shape) => new(scalar.Buffer, scalar.Offset, shape, [0]);
 
-    /// <summary>A ([count, m, r]) over a [count, m, n] launch: the same along each row; <paramref name="rank"/> is r.</summary>
-    private static StridedSlice RowFactor(Tensor a, long[] shape, out int rank)
-    {
-        rank = a.Size(2);
-        return new StridedSlice(a.Buffer, a.Offset, shape, [a.Strides[0], a.Strides[1], 0]);
-    }
-
-    /// <summary>B ([count, r, n]) over a [count, m, n] launch: the same down each column.</summary>
-    private static StridedSlice ColumnFactor(Tensor b, long[] shape) => new(b.Buffer, b.Offset, shape, [b.Strides[0], 0, b.Strides[2]]);
-
-    private static StridedSlice Flat(Tensor t, long start, long[] shape, long[] strides) => new(t.Buffer, t.Offset + start, shape, strides);
-
+    private static StridedSlice Flat(Tensor t, long start, long[] shape) => new(t.Buffer, t.Offset + start, shape, [1]);
 
     private StructuredLink LinkOf(Operand operand) =>
         _groups[operand.Group].Links[operand.Slot]

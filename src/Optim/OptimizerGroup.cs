@@ -12,7 +12,6 @@ internal enum ParameterSelection { All, HiddenMatrices, Others }
 internal sealed class OptimizerGroup : IDisposable
 {
     private UpdatePass[]? _staged;
-    private UpdatePass[]? _stagedOnMatrix;
 
     public OptimizerGroup(int index, TransformChain chain, ParameterSelection selection, ParameterStore store)
     {
@@ -30,15 +29,13 @@ internal sealed class OptimizerGroup : IDisposable
                     "new Optimizer(store, hiddenMatrices: <its chain>, others: <e.g. AdamW>)");
         }
         Fused = StepPrograms.Fused(chain, index);
-        if (chain.Structured is { FormsMatrixProducts: true }) FusedOnMatrix = StepPrograms.Fused(chain, index, onMatrix: true);
         Slots = chain.SlotNames.Select(_ => Tensor.Zeros(store.Device, checked((int)store.Count))).ToArray();
         Links = new StructuredLink?[chain.Transforms.Count];
         Segments = SegmentsOf(selection, store).Where(s => s.Length > 0).ToArray();
         var matrices = selection == ParameterSelection.Others ? [] : store.HiddenMatrices;
-        Runs = MatrixRun.Of(matrices, store.DecayedCount);
         for (int i = 0; i < chain.Transforms.Count; i++)
             if (chain.Transforms[i] is StructuredTransform structured)
-                Links[i] = structured.Bind(new LinkBinding(store.Device, store, matrices, Runs, Slots, chain.FirstSlot[i],
+                Links[i] = structured.Bind(new LinkBinding(store.Device, store, matrices, MatrixRun.Of(matrices, store.DecayedCount), Slots, chain.FirstSlot[i],
                                                            chain.FirstMomentAfter(i)?.Slot));
     }
 
@@ -50,17 +47,7 @@ internal sealed class OptimizerGroup : IDisposable
     public string Prefix { get; }
 
     public UpdatePass Fused { get; }
-
-    /// <summary>The fused pass for the hidden matrices, one launch each, when a link forms per-matrix products; else null.</summary>
-    public UpdatePass? FusedOnMatrix { get; }
-
     public UpdatePass[] Staged => _staged ??= StepPrograms.Staged(Chain, Index);
-
-    /// <summary>The transform-by-transform passes for the hidden matrices (null when <see cref="FusedOnMatrix"/> is).</summary>
-    public UpdatePass[]? StagedOnMatrix => FusedOnMatrix is null ? null : _stagedOnMatrix ??= StepPrograms.Staged(Chain, Index, onMatrix: true);
-
-    /// <summary>The hidden matrices the group's links work on, in runs of one shape (layout order).</summary>
-    public IReadOnlyList<MatrixRun> Runs { get; }
     public Tensor[] Slots { get; }
     public StructuredLink?[] Links { get; }
 

@@ -38,11 +38,9 @@ internal static class StepPrograms
     /// Phase U: reads p, g (and ||g||², state, link scalars), applies every transform in registers, writes p and state
     /// once. A clip in front of a link that applies the clip coefficient in phase S itself is left out.
     /// </summary>
-    /// <param name="onMatrix">Compile the variant that runs one hidden matrix at a time (see <see cref="UpdateContext.OnMatrix"/>).</param>
-    public static UpdatePass Fused(TransformChain chain, int group = 0, bool onMatrix = false)
+    public static UpdatePass Fused(TransformChain chain, int group = 0)
     {
-        var context = new UpdateContext("optim_" + string.Join("_", chain.Transforms.Select(t => t.Name)) + Suffix(onMatrix),
-                                        onMatrix: onMatrix);
+        var context = new UpdateContext("optim_" + string.Join("_", chain.Transforms.Select(t => t.Name)));
         var update = context.Input(Operand.Grad, "g");
         for (int i = 0; i < chain.Transforms.Count; i++)
         {
@@ -59,14 +57,14 @@ internal static class StepPrograms
     /// The same chain transform by transform: pass i reads the update (the gradient for i = 0) and writes it to
     /// the update buffer; a last pass adds it to the parameters.
     /// </summary>
-    public static UpdatePass[] Staged(TransformChain chain, int group = 0, bool onMatrix = false)
+    public static UpdatePass[] Staged(TransformChain chain, int group = 0)
     {
         var passes = new List<UpdatePass>();
         for (int i = 0; i < chain.Transforms.Count; i++)
         {
             var transform = chain.Transforms[i];
             var input = i == 0 ? Operand.Grad : Operand.Update;
-            var context = new UpdateContext($"optim_{transform.Name}{Suffix(onMatrix)}", input, onMatrix);
+            var context = new UpdateContext($"optim_{transform.Name}", input);
             var update = context.Input(input, "u");
             context.Enter(chain, i, group);
             context.Output(Operand.Update, "u", transform.Apply(update, context));
@@ -77,8 +75,6 @@ internal static class StepPrograms
         passes.Add(apply.Build());
         return passes.ToArray();
     }
-
-    private static string Suffix(bool onMatrix) => onMatrix ? "_matrix" : "";
 
     /// <summary>c = min(1, maxNorm / (sqrt(||g||²) + 1e-6)), ClipGlobalNorm's coefficient, as a device scalar for phase S.</summary>
     public static FusedProgram ClipCoefficient { get; } = BuildClipCoefficient();

@@ -14,7 +14,7 @@ internal sealed record StructuredInput(Tensor Flat, Tensor? Scale, Tensor? FlatN
 
 /// <summary>Everything a structured link is bound to in one optimizer.</summary>
 /// <param name="Matrices">The hidden matrices of the group the link runs on (row blocks split).</param>
-/// <param name="Runs">Those matrices grouped into runs of one shape (<see cref="MatrixRun"/>), as per-matrix passes launch them.</param>
+/// <param name="Runs">Those matrices grouped into runs of one shape lying back to back (<see cref="MatrixRun"/>).</param>
 /// <param name="Slots">The group's state slots, store-sized, in chain slot order.</param>
 /// <param name="FirstSlot">The link's first own slot.</param>
 /// <param name="FirstMomentSlot">The slot of the first moment of a later link, if there is one.</param>
@@ -41,13 +41,6 @@ internal abstract class StructuredLink : IDisposable
 
     /// <summary>The store-sized buffer <paramref name="name"/>.</summary>
     public virtual Tensor Flat(string name) => throw Unknown("flat buffer", name);
-
-    /// <summary>
-    /// The factors A ([count, m, r]) and B ([count, r, n]), each dense per matrix, of the low-rank matrices
-    /// <paramref name="name"/> of the matrices of run <paramref name="run"/> (its index in <see cref="LinkBinding.Runs"/>), as
-    /// phase S of this step left them.
-    /// </summary>
-    public virtual (Tensor Rows, Tensor Columns) Factors(string name, int run) => throw Unknown("matrix product", name);
 
     /// <summary>Adds the link's logging scalars (reads the device: call on log steps only).</summary>
     public virtual void ReadMetrics(IDictionary<string, double> metrics) { }

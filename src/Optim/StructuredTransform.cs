@@ -31,12 +31,6 @@ public abstract class StructuredTransform : GradientTransform
     /// <summary>Phase S applies the preceding clip's coefficient itself, so U must not apply it again.</summary>
     public virtual bool AbsorbsInputScale => false;
 
-    /// <summary>
-    /// The link's elementwise part reads per-matrix products (<see cref="UpdateContext.MatrixProduct"/>), so its chain's
-    /// passes run one launch per hidden matrix there.
-    /// </summary>
-    public virtual bool FormsMatrixProducts => false;
-
     /// <summary>Whether the link may run on a group of parameters that are not the hidden matrices (Muon may not).</summary>
     internal virtual bool HiddenMatricesOnly => false;
 

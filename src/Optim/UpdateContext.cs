@@ -24,33 +24,10 @@ public sealed class UpdateContext
     private string _transform = "";
 
     /// <param name="linkInput">What the running link's phase S wrote: the gradient (fused) or the update buffer (staged).</param>
-    /// <param name="onMatrix">The pass runs on one hidden matrix at a time (see <see cref="OnMatrix"/>).</param>
-    internal UpdateContext(string name, Operand? linkInput = null, bool onMatrix = false)
+    internal UpdateContext(string name, Operand? linkInput = null)
     {
         _builder = new FusionBuilder(name);
         _linkInput = linkInput ?? Operand.Grad;
-        OnMatrix = onMatrix;
-    }
-
-    /// <summary>
-    /// Whether the pass being built runs on one hidden matrix at a time, as an [rows, cols] launch, so a link may add
-    /// per-matrix terms (<see cref="MatrixProduct"/>). A chain with such a link is compiled twice: once for the hidden
-    /// matrices, once for every other parameter.
-    /// </summary>
-    public bool OnMatrix { get; }
-
-    /// <summary>
-    /// The running link's low-rank matrix A·B named <paramref name="name"/> at each element of the hidden matrix the
-    /// launch covers, formed in registers from the two thin factors its phase S left (A: m×r, B: r×n; see
-    /// <see cref="StructuredLink.Factors"/>) — r multiply-adds per element instead of an m×n buffer written and read.
-    /// </summary>
-    public Expr MatrixProduct(string name)
-    {
-        if (!OnMatrix)
-            throw new InvalidOperationException(
-                $"transform '{_transform}' asked for the matrix product '{name}' in pass '{_builder.Name}', which does not run per hidden matrix");
-        return Fx.Contract(Input(Operand.LinkRowFactor(_link, name, _group), $"{_transform}.{name}.rows"),
-                           Input(Operand.LinkColumnFactor(_link, name, _group), $"{_transform}.{name}.cols"));
     }
 
     /// <summary>The parameter value p (read once per element).</summary>

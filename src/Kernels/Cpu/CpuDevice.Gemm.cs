@@ -19,4 +19,20 @@ public sealed unsafe partial class CpuDevice
                 Traffic(spec.Batch * ((long)spec.M * spec.K + (long)spec.K * spec.N + (long)spec.M * spec.N * (spec.Beta == 0 ? 1 : 2)),
                         spec.Flops));
     }
+
+    public override void LowRankAdjust(LowRankAdjustSpec spec, BufferSlice grads, BufferSlice basis, BufferSlice coefficients,
+                                       BufferSlice sumOfSquares)
+    {
+        long started = KernelProfiler.StartHost();
+        spec.Validate();
+        var pg = Elements(grads, spec.Batch * spec.MatrixElements, nameof(grads));
+        var pb = Elements(basis, spec.Batch * spec.BasisElements, nameof(basis));
+        var pc = Elements(coefficients, spec.Batch * spec.CoefficientElements, nameof(coefficients));
+        var ps = Elements(sumOfSquares, 1, nameof(sumOfSquares));
+        *ps = spec.Batch == 0 ? 0f : (float)CpuLowRankAdjust.Run(spec, pg, pb, pc);
+        if (started != 0)
+            KernelProfiler.RecordHost(started, "low_rank_adjust", Id,
+                Traffic(spec.Batch * (2 * spec.MatrixElements + spec.BasisElements + 2 * spec.CoefficientElements),
+                        4.0 * spec.Batch * spec.MatrixElements * spec.Rank));
+    }
 }

@@ -40,7 +40,7 @@ internal static unsafe class CpuGemm
         => new(a + item * s.BatchStrideA, s.Lda, s.TransA, b + item * s.BatchStrideB, s.Ldb, s.TransB,
                c + item * s.BatchStrideC, s.Ldc, s.M, s.N, s.K, s.Alpha, s.Beta);
 
-    private static void RunItem(in GemmProblem p, bool parallel)
+    internal static void RunItem(in GemmProblem p, bool parallel)
     {
         if (p.M == 0 || p.N == 0) return;
         if (p.K == 0) { ScaleC(p); return; }

@@ -21,7 +21,7 @@ internal static unsafe class GemmFewRows
     private const int Width = 16;
 
     public static bool Applies(in GemmProblem p) =>
-        Vector512.IsHardwareAccelerated && !p.TransB && p.M <= MaxRows && p.N >= 2 * Block;
+        Vector512.IsHardwareAccelerated && !p.TransB && p.M <= MaxRows && p.N >= 2 * Width * 8;
 
     public static void Run(GemmProblem p, bool parallel)
     {

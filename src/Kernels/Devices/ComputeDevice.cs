@@ -55,6 +55,16 @@ public abstract class ComputeDevice : IDisposable
     public abstract void Gemm(GemmSpec spec, BufferSlice a, BufferSlice b, BufferSlice c);
 
     /// <summary>
+    /// G ← λ_l·G + δ·G_glob in place for a batch of matrices and their bases (see <see cref="LowRankAdjustSpec"/>),
+    /// writing the coefficients of each G in its basis to <paramref name="coefficients"/> and their total sum of squares,
+    /// ||G_glob||² summed over the batch, to <paramref name="sumOfSquares"/> (one float). The portable version is a batched
+    /// GEMM, one fused pass that forms G_glob per element from the two factors, and a reduction; a backend may fuse more.
+    /// </summary>
+    public virtual void LowRankAdjust(LowRankAdjustSpec spec, BufferSlice grads, BufferSlice basis, BufferSlice coefficients,
+                                      BufferSlice sumOfSquares) =>
+        LowRankAdjustPortable.Run(this, spec, grads, basis, coefficients, sumOfSquares);
+
+    /// <summary>
     /// Reduces a dense [outer, axis, inner] tensor over the middle axis into dense [outer, inner].
     /// Sums accumulate in double (or fp32 partials combined in double). ArgMax writes Int32, first index on ties.
     /// </summary>

@@ -5,8 +5,8 @@ namespace Engine.Optim.Structured;
 
 /// <summary>
 /// The device side of <see cref="CgfmTransform"/>: one projector per hidden matrix, the coefficients of this step's G in
-/// each basis (the second factor of G_glob, which phase U reads), the norms and s_t. Bases and coefficients of a run of
-/// equal matrices (<see cref="MatrixRun"/>) live in one batched tensor each, so a run takes one GEMM and one U launch.
+/// each basis, the norms and s_t. Bases and coefficients of a run of equal matrices (<see cref="MatrixRun"/>) live in one
+/// batched tensor each, so a run takes one <see cref="ComputeDevice.LowRankAdjust"/>.
 /// </summary>
 internal sealed class CgfmLink : StructuredLink
 {
@@ -16,14 +16,13 @@ internal sealed class CgfmLink : StructuredLink
     private readonly CgfmProjector[] _projectors;
     /// <summary>Per run: the bases, [count, r, n] (Qᵀ, m ≥ n) or [count, m, r] (P).</summary>
     private readonly Tensor[] _bases;
-    /// <summary>Per run: c·(G Q) ([count, m, r]) or c·(PᵀG) ([count, r, n]) of the last step, c the clip coefficient (1 without).</summary>
+    /// <summary>Per run: G Q ([count, m, r]) or PᵀG ([count, r, n]) of the last step.</summary>
     private readonly Tensor[] _coefficients;
     /// <summary>The flat ranges of the store outside the matrices: the pass-through parameters (λ = 1).</summary>
     private readonly (int Start, int Length)[] _passThrough;
     /// <summary>Per run: ||G_glob||² of the last step, summed over its matrices.</summary>
     private readonly Tensor? _norms;
     private readonly Tensor _zero;
-    private readonly Tensor _one;
     private readonly Tensor _stepMultiplier;
     private readonly Tensor _globalFraction;
     private readonly Tensor _initialNorm;
@@ -55,7 +54,6 @@ internal sealed class CgfmLink : StructuredLink
         _passThrough = Gaps(_matrices, binding.Store.Count).ToArray();
         if (_runs.Count > 0) _norms = Tensor.Zeros(device, _runs.Count, 1);
         _zero = Tensor.Zeros(device);
-        _one = Tensor.Ones(device);
         _stepMultiplier = Tensor.Ones(device);
         _globalFraction = Tensor.Zeros(device);
         _initialNorm = Tensor.Zeros(device);
@@ -66,20 +64,19 @@ internal sealed class CgfmLink : StructuredLink
         bool refresh = input.Step.Iteration % _options.ProjectionPeriod == 0;
         float lambdaLocal = (float)_options.LambdaLocal, lambdaGlobal = (float)_options.LambdaGlobal;
         using var scope = new TensorScope();
-        // Scale-free: a clip coefficient still to be applied to the gradient changes neither s_t nor the fraction.
+        // Scale-free: a clip coefficient c still to be applied changes neither s_t nor the fraction, and G_adj is linear
+        // in G, so phase U's c·G_adj is what c·G gives.
         var total = input.FlatNormSquared ?? input.Flat.SumOfSquares();
-        var scale = input.Scale ?? _one;
+        var device = input.Flat.Device;
         for (int j = 0; j < _runs.Count; j++)
         {
             var run = _runs[j];
             if (refresh)
                 for (int i = 0; i < run.Count; i++) _projectors[run.First + i].Refresh(View(input.Flat, _matrices[run.First + i]));
-            var g = input.Flat.Slice(0, checked((int)run.Offset), checked((int)run.Elements)).Reshape(run.Count, run.Rows, run.Cols);
-            // One batched GEMM per run: G Q (from Qᵀ) or PᵀG.
-            var coefficients = run.Rows >= run.Cols
-                ? Tensor.MatMul(g, _bases[j], transposeB: true)
-                : Tensor.MatMul(_bases[j], g, transposeA: true);
-            DeviceMath.Run(CgfmPrograms.ScaledCoefficients, [], [_coefficients[j]], [coefficients, scale], _norms!.Slice(0, j, 1));
+            var spec = new LowRankAdjustSpec(run.Count, run.Rows, run.Cols, _projectors[run.First].Rank, lambdaLocal, lambdaGlobal - lambdaLocal);
+            using var norm = _norms!.Slice(0, j, 1);
+            device.LowRankAdjust(spec, new BufferSlice(input.Flat.Buffer, input.Flat.Offset + run.Offset),
+                                 _bases[j].DataSlice, _coefficients[j].DataSlice, norm.DataSlice);
         }
         var globSq = _norms is null ? _zero : _norms.Sum().Reshape();
         var passSq = _zero;
@@ -101,12 +98,6 @@ internal sealed class CgfmLink : StructuredLink
         }
         else
             DeviceMath.Run(program, lambdas, [_stepMultiplier, _globalFraction], [matrixSq, globSq, passSq]);
-    }
-
-    public override (Tensor Rows, Tensor Columns) Factors(string name, int run)
-    {
-        if (name != CgfmTransform.GlobalPart) return base.Factors(name, run);
-        return _runs[run].Rows >= _runs[run].Cols ? (_coefficients[run], _bases[run]) : (_bases[run], _coefficients[run]);
     }
 
     /// <summary>The ranges of [0, <paramref name="count"/>) that no matrix covers (matrices in layout order).</summary>
@@ -152,7 +143,6 @@ internal sealed class CgfmLink : StructuredLink
         foreach (var c in _coefficients) c.Dispose();
         _norms?.Dispose();
         _zero.Dispose();
-        _one.Dispose();
         _stepMultiplier.Dispose();
         _globalFraction.Dispose();
         _initialNorm.Dispose();

@@ -11,12 +11,6 @@ internal static class CgfmPrograms
     /// </summary>
     public static FusedProgram Adjust { get; } = BuildAdjust();
 
-    /// <summary>
-    /// The coefficients of G in the basis, scaled by the clip coefficient c still to be applied to G (1 without a clip),
-    /// reducing their squared norm ||G_glob||² (unscaled, like the ||g||² it is compared with) on the way.
-    /// </summary>
-    public static FusedProgram ScaledCoefficients { get; } = BuildScaledCoefficients();
-
     /// <summary>||p||² of a pass-through parameter (a reduction, no output).</summary>
     public static FusedProgram SumSquares { get; } = BuildSumSquares();
 
@@ -45,16 +39,6 @@ internal static class CgfmPrograms
         f.Reduction("g_sq", Fx.SumSquares(g));
         f.Reduction("g_glob_sq", Fx.SumSquares(glob));
         f.Output("g_adj", lambdaLocal * g + lambdaDelta * glob);
-        return f.Build();
-    }
-
-    private static FusedProgram BuildScaledCoefficients()
-    {
-        var f = new FusionBuilder("cgfm_coefficients");
-        var coefficients = f.Input("coefficients");
-        var scale = f.Input("clip_scale");
-        f.Reduction("g_glob_sq", Fx.SumSquares(coefficients));
-        f.Output("scaled", scale * coefficients);
         return f.Build();
     }
 

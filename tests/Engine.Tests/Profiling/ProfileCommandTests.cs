@@ -39,16 +39,16 @@ public sealed class ProfileCommandTests
     }
 
     /// <summary>
-    /// The structured methods see --params as one [100, params/100] hidden matrix, and their phase-U kernel runs on it. A
-    /// program is named by the first chain that built its structure, so only CGFM's per-matrix pass has a name of its own;
-    /// for the others any update pass (not phase R, not the clip coefficient) counts.
+    /// The structured methods see --params as one [100, params/100] hidden matrix: their phase S works on it (CGFM's
+    /// low-rank adjust, SGG's Gram entries, SPEC-GF's and Muon's GEMMs) and phase U updates it. A fused program is named by
+    /// the first chain that built its structure, so for the update any pass but phase R and the clip coefficient counts.
     /// </summary>
     [Theory]
-    [InlineData("cgfm", "fused:optim_clip_global_norm_cgfm_scale_by_adam_add_decayed_weights_scale_by_learning_rate_matrix ")]
+    [InlineData("cgfm", "low_rank_adjust ")]
     [InlineData("sgg", "fused:optim_")]
-    [InlineData("spectral", "fused:optim_")]
-    [InlineData("muon", "fused:optim_")]
-    public void StructuredMethodsProfileOnOneHiddenMatrix(string optim, string updateKernel)
+    [InlineData("spectral", "gemm ")]
+    [InlineData("muon", "gemm ")]
+    public void StructuredMethodsProfileOnOneHiddenMatrix(string optim, string phaseKernel)
     {
         using var dir = new TempDirectory();
         var trace = dir.File("optim.json");
@@ -56,7 +56,8 @@ public sealed class ProfileCommandTests
         Assert.True(run.ExitCode == 0, run.Error);
         var lines = run.Out.Split('\n');
         Assert.Contains("over one [100, 30] hidden matrix", lines[0]);
-        Assert.Contains(lines, l => l.StartsWith(updateKernel, StringComparison.Ordinal)
+        Assert.Contains(lines, l => l.StartsWith(phaseKernel, StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("fused:optim_", StringComparison.Ordinal)
                                     && !l.StartsWith("fused:optim_reduce", StringComparison.Ordinal)
                                     && !l.StartsWith("fused:optim_clip_coefficient", StringComparison.Ordinal));
     }

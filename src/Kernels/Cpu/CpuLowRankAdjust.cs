@@ -1,0 +1,58 @@
+using System.Numerics.Tensors;
+using Engine.Kernels.Devices;
+
+namespace Engine.Kernels.Cpu;
+
+/// <summary>
+/// <see cref="ComputeDevice.LowRankAdjust"/> on the CPU, one cache-sized block of G at a time: the block's coefficients
+/// (a few-rows GEMM), then the block rewritten as λ_l G + δ·(basis × coefficients) by a GEMM with β = λ_l, while it is
+/// still in L2. G is read from memory once and written once, and G_glob is never stored. A block is a band of columns
+/// (P·PᵀG: each column's coefficients need only that column) or, when m ≥ n, a band of rows (G Q·Qᵀ). Blocks run in
+/// parallel; each keeps its own ||coefficients||² in double, summed in block order, so the result does not depend on
+/// the thread count.
+/// (Within a block the squares are summed in fp32: at most 512 × r of them.)
+/// </summary>
+internal static unsafe class CpuLowRankAdjust
+{
+    /// <summary>Columns (P side) or rows (Q side) per block: a 100-row block of G is ~200 KB, well inside L2.</summary>
+    private const int Band = 512;
+
+    public static double Run(in LowRankAdjustSpec spec, float* grads, float* basis, float* coefficients)
+    {
+        int bands = ((spec.RightSide ? spec.Rows : spec.Cols) + Band - 1) / Band;
+        long blocks = (long)spec.Batch * bands;
+        var partials = new double[blocks];
+        var s = spec;
+        CpuParallel.ForFixedChunks(blocks, 1, (block, _, _) =>
+        {
+            long item = block / bands;
+            int band = (int)(block % bands);
+            float* g = grads + item * s.MatrixElements, b = basis + item * s.BasisElements, c = coefficients + item * s.CoefficientElements;
+            partials[block] = s.RightSide ? RowBand(s, g, b, c, band * Band) : ColumnBand(s, g, b, c, band * Band);
+        });
+        double total = 0;
+        foreach (var p in partials) total += p;
+        return total;
+    }
+
+    /// <summary>Columns [j0, j0 + Band) of G = P·PᵀG + ...: C = PᵀG_band, then G_band = λ_l G_band + δ P C.</summary>
+    private static double ColumnBand(in LowRankAdjustSpec s, float* g, float* p, float* c, int j0)
+    {
+        int m = s.Rows, n = s.Cols, r = s.Rank, cols = Math.Min(Band, n - j0);
+        CpuGemm.RunItem(new GemmProblem(p, r, true, g + j0, n, false, c + j0, n, r, cols, m, 1f, 0f), parallel: false);
+        CpuGemm.RunItem(new GemmProblem(p, r, false, c + j0, n, false, g + j0, n, m, cols, r, s.LambdaDelta, s.LambdaLocal), parallel: false);
+        double sum = 0;
+        for (int k = 0; k < r; k++) sum += TensorPrimitives.SumOfSquares(new ReadOnlySpan<float>(c + (long)k * n + j0, cols));
+        return sum;
+    }
+
+    /// <summary>Rows [i0, i0 + Band) of G = G Q·Qᵀ + ...: C = G_band Q, then G_band = λ_l G_band + δ C Qᵀ.</summary>
+    private static double RowBand(in LowRankAdjustSpec s, float* g, float* qt, float* c, int i0)
+    {
+        int n = s.Cols, r = s.Rank, rows = Math.Min(Band, s.Rows - i0);
+        float* gBand = g + (long)i0 * n, cBand = c + (long)i0 * r;
+        CpuGemm.RunItem(new GemmProblem(gBand, n, false, qt, n, true, cBand, r, rows, r, n, 1f, 0f), parallel: false);
+        CpuGemm.RunItem(new GemmProblem(cBand, r, false, qt, n, false, gBand, n, rows, n, r, s.LambdaDelta, s.LambdaLocal), parallel: false);
+        return TensorPrimitives.SumOfSquares(new ReadOnlySpan<float>(cBand, rows * r));
+    }
+}
