@@ -11,9 +11,9 @@ namespace Engine.Optim.Structured;
 /// <para>Phases (DESIGN §6):</para>
 /// <list type="bullet">
 /// <item>refresh (every T_p steps, host): the top-r singular vectors of each G for its basis (<see cref="CgfmProjector"/>);</item>
-/// <item>S: per matrix, G_glob = (G Q) Qᵀ or P (Pᵀ G), two skinny GEMMs;</item>
-/// <item>R: ||G||² and ||G_glob||² are reduced inside the same pass that writes G_adj (one read of G and G_glob),
-///   ||P||² for pass-through params, then one tiny program forms s_t and ||g_glob||/||g|| — all device-resident;</item>
+/// <item>S: per matrix, ||G||², then G_adj written in place by <see cref="ComputeDevice.LowRankAdjust"/>, which also gives
+///   ||G_glob||² (the coefficients' norm);</item>
+/// <item>R: ||P||² for pass-through params, then one tiny program forms s_t and ||g_glob||/||g|| — all device-resident;</item>
 /// <item>U: G_adj is written over the gradient, so the optimizer's fused update reads it as its gradient and takes
 ///   lr·s_t as its learning rate (the faithful SGD form: θ ← θ − η s_t G_adj; with AdamW the decay stays lr·wd).</item>
 /// </list>
@@ -81,11 +81,14 @@ public sealed class Cgfm : IDisposable
         using var flatNorms = _norms.Reshape(-1);
         for (int i = 0; i < _projectors.Length; i++)
         {
-            var g = matrixGrads[i];
-            if (refresh) _projectors[i].Refresh(g);
-            var glob = _projectors[i].Project(g);
-            var slots = flatNorms.Slice(0, 3 * i, 2);
-            DeviceMath.Run(CgfmPrograms.Adjust, [lambdaLocal, lambdaGlobal - lambdaLocal], [g], [g, glob], slots);
+            var (g, p) = (matrixGrads[i], _projectors[i]);
+            DeviceMath.RequireMatrix(g, p.Rows, p.Cols, $"Cgfm.Step: matrix gradient {i}");
+            if (!g.IsContiguous) throw new ArgumentException($"Cgfm.Step: matrix gradient {i} must be dense (it is rewritten in place)");
+            if (refresh) p.Refresh(g);
+            DeviceMath.Run(CgfmPrograms.SumSquares, [], [], [g], flatNorms.Slice(0, 3 * i, 1));   // ||G||², before G changes
+            var coefficients = p.RightSide ? Tensor.Zeros(Device, p.Rows, p.Rank) : Tensor.Zeros(Device, p.Rank, p.Cols);
+            Device.LowRankAdjust(new LowRankAdjustSpec(1, p.Rows, p.Cols, p.Rank, lambdaLocal, lambdaGlobal - lambdaLocal),
+                                 g.DataSlice, p.Basis.DataSlice, coefficients.DataSlice, flatNorms.Slice(0, 3 * i + 1, 1).DataSlice);
         }
         for (int j = 0; j < _passThroughCount; j++)
         {

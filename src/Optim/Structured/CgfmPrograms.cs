@@ -5,13 +5,7 @@ namespace Engine.Optim.Structured;
 /// <summary>The fused programs of a CGFM step.</summary>
 internal static class CgfmPrograms
 {
-    /// <summary>
-    /// g ← λ_l g + (λ_g − λ_l) g_glob in one pass, reducing ||g||² and ||g_glob||² on the way (in that order),
-    /// so the local energy ||g||² − ||g_glob||² needs no second read.
-    /// </summary>
-    public static FusedProgram Adjust { get; } = BuildAdjust();
-
-    /// <summary>||p||² of a pass-through parameter (a reduction, no output).</summary>
+    /// <summary>||x||² of a gradient (a reduction, no output).</summary>
     public static FusedProgram SumSquares { get; } = BuildSumSquares();
 
     /// <summary>
@@ -28,19 +22,6 @@ internal static class CgfmPrograms
     private static readonly FusedProgram RelativeMultiplier = BuildMultiplier(CgfmStepRule.Relative);
     private static readonly FusedProgram LiteralMultiplier = BuildMultiplier(CgfmStepRule.Literal);
     private static readonly FusedProgram UnitMultiplier = BuildMultiplier(CgfmStepRule.Unit);
-
-    private static FusedProgram BuildAdjust()
-    {
-        var f = new FusionBuilder("cgfm_adjust");
-        var g = f.Input("g");
-        var glob = f.Input("g_glob");
-        var lambdaLocal = f.Scalar("lambda_local");
-        var lambdaDelta = f.Scalar("lambda_global_minus_local");
-        f.Reduction("g_sq", Fx.SumSquares(g));
-        f.Reduction("g_glob_sq", Fx.SumSquares(glob));
-        f.Output("g_adj", lambdaLocal * g + lambdaDelta * glob);
-        return f.Build();
-    }
 
     private static FusedProgram BuildSumSquares()
     {

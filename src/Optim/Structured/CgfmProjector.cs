@@ -1,5 +1,4 @@
 using Engine.Kernels.Devices;
-using Engine.Kernels.Fusion;
 using Engine.Tensors;
 using MathNet.Numerics.LinearAlgebra;
 using MathNet.Numerics.LinearAlgebra.Factorization;
@@ -11,8 +10,7 @@ namespace Engine.Optim.Structured;
 /// on the smaller side, Q (n×r) when m ≥ n, else P (m×r). Refreshing is host work (the eigenvectors of the
 /// smaller Gram matrix of G, in double, every T_p steps); projecting is device work (phase S). G_glob is the product of
 /// two thin factors, the basis and the coefficients of G in it: P·(PᵀG) or (GQ)·Qᵀ. The basis is kept in the layout its
-/// factor has in that product — P as m×r, Q as Qᵀ (r×n) — so a fused pass can form G_glob per element from the two
-/// (<see cref="Fx.Contract"/>) without ever writing it.
+/// factor has in that product — P as m×r, Q as Qᵀ (r×n) — the layout <see cref="ComputeDevice.LowRankAdjust"/> reads.
 /// The basis tensor is allocated once, here, so create the projector outside any TensorScope.
 /// </summary>
 public sealed class CgfmProjector : IDisposable
