@@ -41,15 +41,11 @@ internal sealed class CpuKernelCompiler
 
     private readonly bool _streaming;
     private readonly Dictionary<int, (ParameterExpression Length, ParameterExpression StrideA, ParameterExpression StrideB)> _contraction = [];
-    /// <summary>Per contraction: the scratch row its loop fills for the main loop.</summary>
-    private readonly Dictionary<int, ParameterExpression> _contractionRows = [];
-    private readonly Contraction?[] _unrolled;
 
     private CpuKernelCompiler(FusionGraph graph, CpuVectorIsa isa, int[] outputNodes, int[] reductions, CpuInputMode[] modes,
-                              bool streaming, Contraction?[] unrolled)
+                              bool streaming)
     {
         _streaming = streaming;
-        _unrolled = unrolled;
         _graph = graph;
         _isa = isa;
         _outputNodes = outputNodes;
@@ -62,21 +58,11 @@ internal sealed class CpuKernelCompiler
 
     /// <summary>
     /// Compiles the map pass (writes <paramref name="outputNodes"/>) or a reduce level (<paramref name="reductions"/>).
-    /// <paramref name="streaming"/> stores outputs with non-temporal stores. A contraction given in
-    /// <paramref name="unrolled"/> (at most <see cref="MaxUnrolledContraction"/> terms) is compiled for exactly that extent
-    /// and those strides: unrolled, its terms at constant offsets (a broadcast operand's terms are scalar loads the JIT folds
-    /// into the multiply-adds: hoisting them into vectors ran out of registers and was slower); null
-    /// there compiles a loop over the launch's values.
+    /// <paramref name="streaming"/> stores outputs with non-temporal stores.
     /// </summary>
     public static CpuRowKernel Compile(FusionGraph graph, CpuVectorIsa isa, int[] outputNodes, int[] reductions,
-                                       CpuInputMode[] modes, bool streaming, Contraction?[] unrolled) =>
-        new CpuKernelCompiler(graph, isa, outputNodes, reductions, modes, streaming, unrolled).Build();
-
-    /// <summary>Accumulator chains of an unrolled contraction.</summary>
-    private const int Chains = 4;
-
-    /// <summary>Longest contraction compiled unrolled (longer ones loop; the code grows with the extent).</summary>
-    public const int MaxUnrolledContraction = 24;
+                                       CpuInputMode[] modes, bool streaming) =>
+        new CpuKernelCompiler(graph, isa, outputNodes, reductions, modes, streaming).Build();
 
     private ParameterExpression HoistLong(string name, int slot) =>
         Hoist(typeof(long), name, Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.LoadLong))!, _strides, Constant(slot)));
@@ -119,7 +105,6 @@ internal sealed class CpuKernelCompiler
             Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.LoadPointer))!, _outputs, Constant(o)))).ToArray();
         bool vectorize = _modes.All(m => m != CpuInputMode.Strided);
         var body = new List<Expression>();
-        body.AddRange(ContractionLoops(vectorize, inPtr, inStride));
         body.Add(Assign(_i, Constant(0L)));
         var sumVars = new List<(ParameterExpression Lo, ParameterExpression Hi, ParameterExpression Tail)>();
         var maxVars = new List<(ParameterExpression Vec, ParameterExpression Tail)>();
@@ -196,9 +181,7 @@ internal sealed class CpuKernelCompiler
             values[id] = local;
             if (n.Op == FxOp.Contract)
             {
-                // Filled for the whole row by its own loop before this one (see ContractionLoops).
-                var row = _contractionRows[n.Index];
-                statements.Add(Assign(local, vector ? Call(_isa.Load, row, _i) : LoadScalar(row, _i)));
+                statements.Add(Contract(vector, local, n, inPtr, inStride, locals));
                 continue;
             }
             Expression value = n.Op == FxOp.Input
@@ -238,103 +221,11 @@ internal sealed class CpuKernelCompiler
         return [Block(locals, statements.Count > 0 ? statements : [Empty()])];
     }
 
-    /// <summary>
-    /// One loop per contraction that writes its value for every element of the row into a per-thread scratch row, ahead
-    /// of the main loop, which then loads it like an input. Split off, the multiply-adds run in a loop of their own with
-    /// registers to spare; inside a long update body (AdamW's) they spilled and took twice as long. The scratch row is a
-    /// few KiB and stays in L1. The first loop also prefetches the main loop's streamed inputs, one line per vector,
-    /// so their memory traffic overlaps its arithmetic instead of following it.
-    /// </summary>
-    private List<Expression> ContractionLoops(bool vectorize, ParameterExpression?[] inPtr, ParameterExpression?[] inStride)
-    {
-        var loops = new List<Expression>();
-        var contractions = _graph.ContractionNodes.Where(id => _needed[id]).ToArray();
-        if (contractions.Length == 0) return loops;
-        var scratch = Hoist(typeof(nint), "scratch",
-            Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.Scratch))!, Multiply(_count, Constant((long)contractions.Length))));
-        for (int c = 0; c < contractions.Length; c++)
-        {
-            var n = _graph.Nodes[contractions[c]];
-            var row = Hoist(typeof(nint), $"contraction{n.Index}",
-                Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.Advance))!, scratch, Multiply(_count, Constant((long)c))));
-            _contractionRows[n.Index] = row;
-            loops.Add(Assign(_i, Constant(0L)));
-            foreach (bool vector in vectorize ? new[] { true, false } : [false])
-            {
-                var locals = new List<ParameterExpression>();
-                var value = Variable(vector ? _isa.Vector : typeof(float), $"contract{n.Index}_{(vector ? "v" : "s")}");
-                locals.Add(value);
-                var step = new List<Expression>();
-                if (vector && c == 0)
-                    foreach (var input in StreamedInputs())
-                        step.Add(Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.Prefetch))!, inPtr[input]!, _i));
-                step.AddRange(new Expression[]
-                {
-                    Contract(vector, value, n, inPtr, inStride, locals),
-                    vector ? Call(_isa.Store, row, _i, value)
-                           : Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.StoreScalar))!, row, _i, value),
-                    vector ? AddAssign(_i, Constant((long)_isa.Width)) : PreIncrementAssign(_i),
-                });
-                var exit = Label($"contract{n.Index}_{(vector ? "vector" : "tail")}_done");
-                var done = vector ? GreaterThan(_i, Subtract(_count, Constant((long)_isa.Width))) : GreaterThanOrEqual(_i, _count);
-                loops.Add(Loop(IfThenElse(done, Break(exit), Block(locals, step)), exit));
-            }
-        }
-        return loops;
-    }
-
-    /// <summary>Inputs the main loop reads element by element (contiguous, not a contraction's operand).</summary>
-    private IEnumerable<int> StreamedInputs() =>
-        Enumerable.Range(0, _graph.Nodes.Length)
-            .Where(id => _needed[id] && _graph.Nodes[id].Op == FxOp.Input)
-            .Select(id => _graph.Nodes[id].Index)
-            .Where(i => _modes[i] == CpuInputMode.Contiguous && !_graph.ContractedInputs[i])
-            .Distinct();
-
-    /// <summary>The extent and strides contraction <paramref name="index"/> is compiled for, when it is unrolled.</summary>
-    private Contraction? Unrolled(int index) => _unrolled.Length > index ? _unrolled[index] : null;
-
-    /// <summary>
-    /// acc = Σ_{k&lt;K} a[at + k·σ_a] · b[at + k·σ_b]: unrolled into two interleaved accumulator chains (half the FMA latency
-    /// chain) with broadcast terms from registers, or a loop over the launch-given extent K.
-    /// </summary>
+    /// <summary>acc = Σ_{k&lt;K} a[at + k·σ_a] · b[at + k·σ_b], a loop over the launch-given extent K.</summary>
     private Expression Contract(bool vector, ParameterExpression acc, FusedNode n, ParameterExpression?[] inPtr,
                                 ParameterExpression?[] inStride, List<ParameterExpression> locals)
     {
         var (length, strideA, strideB) = _contraction[n.Index];
-        if (Unrolled(n.Index) is { } fixedShape)
-        {
-            int terms = (int)fixedShape.Length;
-            var fmaOp = vector
-                ? _isa.Exact("FusedMultiplyAdd", _isa.Vector, _isa.Vector, _isa.Vector)
-                : typeof(MathF).GetMethod("FusedMultiplyAdd", [typeof(float), typeof(float), typeof(float)])!;
-            Expression TermOf(int operand, int k)
-            {
-                int input = _graph.Nodes[operand == 0 ? n.A : n.B].Index;
-                return Term(vector, input, inPtr, inStride, Constant(k * (operand == 0 ? fixedShape.StrideA : fixedShape.StrideB)));
-            }
-            // Independent chains, so consecutive FMAs do not wait on each other's latency.
-            int chains = Math.Min(Chains, terms);
-            var partial = new ParameterExpression[chains];
-            partial[0] = acc;
-            for (int c = 1; c < chains; c++)
-            {
-                partial[c] = Variable(vector ? _isa.Vector : typeof(float), $"{acc.Name}_{c}");
-                locals.Add(partial[c]);
-            }
-            var steps = new List<Expression>();
-            for (int term = 0; term < terms; term++)
-            {
-                var target = partial[term % chains];
-                steps.Add(term < chains
-                    ? Assign(target, Multiply(TermOf(0, term), TermOf(1, term)))
-                    : Assign(target, Call(fmaOp, TermOf(0, term), TermOf(1, term), target)));
-            }
-            for (int width = 1; width < chains; width *= 2)
-                for (int c = 0; c + width < chains; c += 2 * width)
-                    steps.Add(Assign(partial[c], Add(partial[c], partial[c + width])));
-            return Block(steps);
-        }
         var k = Variable(typeof(long), $"k{n.Index}_{acc.Name}");
         locals.Add(k);
         int a = _graph.Nodes[n.A].Index, b = _graph.Nodes[n.B].Index;

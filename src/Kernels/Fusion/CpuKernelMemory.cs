@@ -50,30 +50,6 @@ internal static unsafe class CpuKernelMemory
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static long LoadLong(nint table, int k) => ((long*)table)[k];
 
-    [ThreadStatic] private static float[]? _scratch;
-
-    /// <summary>
-    /// A per-thread row of at least <paramref name="floats"/> floats (pinned, 64-byte aligned), reused by every kernel
-    /// the thread runs: where a kernel computes a value ahead of its main loop (a contraction's row).
-    /// </summary>
-    public static nint Scratch(long floats)
-    {
-        if (_scratch is null || _scratch.Length < floats + 16)
-            _scratch = GC.AllocateUninitializedArray<float>((int)Math.Max(floats + 16, 4096), pinned: true);
-        nint address = (nint)Unsafe.AsPointer(ref _scratch[0]);
-        return (address + 63) & ~(nint)63;
-    }
-
-    /// <summary>Asks for the cache line holding element <paramref name="i"/> of <paramref name="p"/> (no-op without SSE).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Prefetch(nint p, long i)
-    {
-        if (System.Runtime.Intrinsics.X86.Sse.IsSupported) System.Runtime.Intrinsics.X86.Sse.Prefetch0((float*)p + i);
-    }
-
-    /// <summary><paramref name="p"/> moved on by <paramref name="floats"/> floats.</summary>
-    public static nint Advance(nint p, long floats) => p + (nint)(floats * sizeof(float));
-
     public static void AddPartial(nint partials, int k, double v) => ((double*)partials)[k] += v;
 
     public static void MaxPartial(nint partials, int k, float v) => ((double*)partials)[k] = Math.Max(((double*)partials)[k], v);

@@ -4,24 +4,17 @@ namespace Engine.Kernels.Fusion;
 /// Runs compiled row kernels over a launch's index space on the CPU. The space is cut into fixed chunks
 /// (<see cref="ChunkElements"/> elements, or whole rows adding up to about that): chunks run in parallel when
 /// there are several, and reduce phases keep one double partial per chunk, summed in chunk order, so results
-/// do not depend on the number of threads. Rows longer than a chunk are cut into <see cref="ColumnBlock"/>-wide
-/// segments, and a chunk walks one segment down many rows: what the rows share along a column (a broadcast row, the
-/// column factor of a contraction) stays in the cache instead of streaming again for every row.
+/// do not depend on the number of threads.
 /// </summary>
 internal sealed unsafe class CpuPhaseRunner
 {
     public const long ChunkElements = 1 << 16;
-
-    /// <summary>Segment width for long rows: 4096 floats of each of a few dozen shared rows fit the L2 cache.</summary>
-    public const long ColumnBlock = 4096;
 
     private readonly LaunchLayout _layout;
     private readonly nint[] _inputs;
     private readonly nint[] _outputs;
     private readonly float[] _parameters;
     private readonly long _rowsPerChunk;
-    private readonly long _segmentsPerRow;
-    private readonly long _segmentLength;
 
     public CpuPhaseRunner(LaunchLayout layout, nint[] inputs, nint[] outputs, float[] parameters)
     {
@@ -33,32 +26,10 @@ internal sealed unsafe class CpuPhaseRunner
             ChunkCount = (layout.Count + ChunkElements - 1) / ChunkElements;
         else
         {
-            long segment = SegmentLength(layout);
-            bool cut = layout.RowLength > segment;
-            _segmentLength = cut ? segment : layout.RowLength;
-            _segmentsPerRow = (layout.RowLength + _segmentLength - 1) / _segmentLength;
-            _rowsPerChunk = cut ? Math.Max(1, 8 * ChunkElements / (segment * Math.Max(1, SharedRows(layout)))) : Math.Max(1, ChunkElements / layout.RowLength);
-            ChunkCount = (layout.Rows + _rowsPerChunk - 1) / _rowsPerChunk * _segmentsPerRow;
+            _rowsPerChunk = Math.Max(1, ChunkElements / layout.RowLength);
+            ChunkCount = (layout.Rows + _rowsPerChunk - 1) / _rowsPerChunk;
         }
     }
-
-    /// <summary>
-    /// The widest row segment a chunk walks: <see cref="ColumnBlock"/> for rows longer than a chunk; with contractions,
-    /// narrow enough that the K rows of their column factors over one segment stay in the L1 cache (each term of every
-    /// element is a load from them), rows of any length.
-    /// </summary>
-    private static long SegmentLength(LaunchLayout layout)
-    {
-        long shared = SharedRows(layout);
-        if (shared == 0) return layout.RowLength > ChunkElements ? ColumnBlock : layout.RowLength;
-        return Math.Clamp(L1Floats / shared / 16 * 16, 256, ColumnBlock);
-    }
-
-    /// <summary>Rows the launch's contractions read along a segment (their K summed); 0 without contractions.</summary>
-    private static long SharedRows(LaunchLayout layout) => layout.Contractions.Sum(c => c.Length);
-
-    /// <summary>Floats of the L1 data cache a segment's shared rows may fill (24 KiB: half of it, or all of a small one).</summary>
-    private const long L1Floats = 6 * 1024;
 
     public long ChunkCount { get; }
 
@@ -93,9 +64,9 @@ internal sealed unsafe class CpuPhaseRunner
     private void RunChunk(CpuRowKernel kernel, long chunk, double* partials)
     {
         int n = _inputs.Length, m = _outputs.Length;
-        var layout = _layout;
         nint* ins = stackalloc nint[Math.Max(1, n)];
         nint* outs = stackalloc nint[Math.Max(1, m)];
+        var layout = _layout;
         // Each input's stride along the row, then (K, σ_a, σ_b) per contraction.
         long* strides = stackalloc long[n + 3 * layout.Contractions.Length + 1];
         for (int i = 0; i < n; i++) strides[i] = layout.Strides[i][^1];
@@ -110,16 +81,14 @@ internal sealed unsafe class CpuPhaseRunner
         {
             if (layout.Rank == 1)
             {
-                long start = chunk * ChunkElements, count = Math.Min(ChunkElements, layout.Count - start);
+                long start = chunk * ChunkElements, length = Math.Min(ChunkElements, layout.Count - start);
                 for (int i = 0; i < n; i++) ins[i] = _inputs[i] + (nint)(start * strides[i] * sizeof(float));
                 for (int o = 0; o < m; o++) outs[o] = _outputs[o] + (nint)(start * sizeof(float));
-                kernel((nint)ins, (nint)strides, (nint)outs, (nint)parameters, count, (nint)partials);
+                kernel((nint)ins, (nint)strides, (nint)outs, (nint)parameters, length, (nint)partials);
                 return;
             }
             int outer = layout.Rank - 1;
-            long group = chunk / _segmentsPerRow, column = chunk % _segmentsPerRow * _segmentLength;
-            long length = Math.Min(_segmentLength, layout.RowLength - column);
-            long first = group * _rowsPerChunk, last = Math.Min(layout.Rows, first + _rowsPerChunk);
+            long first = chunk * _rowsPerChunk, last = Math.Min(layout.Rows, first + _rowsPerChunk);
             long* index = stackalloc long[outer];
             long rest = first;
             for (int d = outer - 1; d >= 0; d--) { index[d] = rest % layout.Shape[d]; rest /= layout.Shape[d]; }
@@ -127,12 +96,12 @@ internal sealed unsafe class CpuPhaseRunner
             {
                 for (int i = 0; i < n; i++)
                 {
-                    long offset = column * strides[i];
+                    long offset = 0;
                     for (int d = 0; d < outer; d++) offset += index[d] * layout.Strides[i][d];
                     ins[i] = _inputs[i] + (nint)(offset * sizeof(float));
                 }
-                for (int o = 0; o < m; o++) outs[o] = _outputs[o] + (nint)((row * layout.RowLength + column) * sizeof(float));
-                kernel((nint)ins, (nint)strides, (nint)outs, (nint)parameters, length, (nint)partials);
+                for (int o = 0; o < m; o++) outs[o] = _outputs[o] + (nint)(row * layout.RowLength * sizeof(float));
+                kernel((nint)ins, (nint)strides, (nint)outs, (nint)parameters, layout.RowLength, (nint)partials);
                 for (int d = outer - 1; d >= 0 && ++index[d] == layout.Shape[d]; d--) index[d] = 0;
             }
         }

@@ -42,7 +42,7 @@ public sealed partial class FusedProgram
         for (int level = 1; level <= _graph.LevelCount; level++)
         {
             var ks = _graph.ReductionsOfLevel(level);
-            var kernel = CpuKernel(level, ks, modes, streaming: false, layout);
+            var kernel = CpuKernel(level, ks, modes, streaming: false);
             var isSum = ks.Select(k => _graph.Nodes[_graph.ReductionNodes[k]].Op == FxOp.Sum).ToArray();
             long started = KernelProfiler.StartHost();
             var totals = runner.Reduce(kernel, isSum);
@@ -51,7 +51,7 @@ public sealed partial class FusedProgram
         }
         if (OutputCount > 0 && layout.Count > 0)
         {
-            var kernel = CpuKernel(0, [], modes, streaming: Streams(launch, layout), layout);
+            var kernel = CpuKernel(0, [], modes, streaming: Streams(launch, layout));
             long started = KernelProfiler.StartHost();
             runner.Map(kernel);
             if (started != 0) KernelProfiler.RecordHost(started, ProfileName, DeviceId(launch), MapWork(layout));
@@ -73,14 +73,11 @@ public sealed partial class FusedProgram
         layout.Count * OutputCount * sizeof(float) >= StreamingBytes
         && !launch.Outputs.Any(o => launch.Inputs.Any(i => ReferenceEquals(i.Buffer, o.Buffer)));
 
-    private CpuRowKernel CpuKernel(int level, int[] reductions, CpuInputMode[] modes, bool streaming, LaunchLayout layout)
+    private CpuRowKernel CpuKernel(int level, int[] reductions, CpuInputMode[] modes, bool streaming)
     {
-        // Short contractions compile unrolled for their extent and strides (a few shapes per model); longer ones share
-        // one looping kernel.
-        var unrolled = layout.Contractions.Select(c => c.Length <= CpuKernelCompiler.MaxUnrolledContraction ? c : (Contraction?)null).ToArray();
-        var key = $"{level}:{string.Concat(modes.Select(m => (char)('0' + (int)m)))}:{streaming}:{string.Join(',', unrolled)}";
+        var key = $"{level}:{string.Concat(modes.Select(m => (char)('0' + (int)m)))}:{streaming}";
         return _cpuKernels.GetOrAdd(key, _ => CpuKernelCompiler.Compile(_graph, CpuVectorIsa.Best,
-            level == 0 ? _graph.OutputNodes : [], reductions, modes, streaming, unrolled));
+            level == 0 ? _graph.OutputNodes : [], reductions, modes, streaming));
     }
 
     private CpuBuffer Host(Devices.DeviceBuffer buffer, string what) => buffer as CpuBuffer

@@ -39,13 +39,6 @@ public sealed partial class FusedProgram
     /// <summary>Reduction names in program order (the order of <see cref="FusedLaunch.Reductions"/>).</summary>
     public IReadOnlyList<string> ReductionNames => _graph.ReductionNames;
 
-    /// <summary>
-    /// Per <see cref="Fx.Contract"/> (program order, the order of <see cref="FusedLaunch.Contractions"/>): the input
-    /// positions of its two operands.
-    /// </summary>
-    public IReadOnlyList<(int A, int B)> ContractionOperands =>
-        _graph.ContractionNodes.Select(id => (_graph.Nodes[_graph.Nodes[id].A].Index, _graph.Nodes[_graph.Nodes[id].B].Index)).ToArray();
-
     /// <summary>Number of reduce levels: 0 without reductions, 2 when a reduction reads another, ...</summary>
     public int ReductionLevels => _graph.LevelCount;
 

@@ -94,17 +94,21 @@ internal sealed class FusionGraph
             reductionNodes.Select(id => level[id]).ToArray(), contractionNodes.ToArray());
     }
 
-    /// <summary>An operand of a contraction is read at launch-given strides, so no other node or output may read it.</summary>
+    /// <summary>
+    /// An operand of a contraction is read at launch-given strides, so it must be that contraction's alone: no other node,
+    /// output or operand slot may read the same input (the launch checks each operand's reach against its buffer).
+    /// </summary>
     private static void CheckContractedInputs(string program, FusedNode[] nodes, int[] outputNodes, List<Expr> inputs)
     {
-        var contracted = nodes.Where(n => n.Op == FxOp.Contract).SelectMany(n => new[] { n.A, n.B }).ToHashSet();
-        foreach (var id in contracted)
+        var slots = nodes.Where(n => n.Op == FxOp.Contract).SelectMany(n => new[] { n.A, n.B }).ToList();
+        foreach (var id in slots.Distinct())
         {
-            bool elsewhere = outputNodes.Contains(id) || nodes.Any(n => n.Op != FxOp.Contract
-                && Enumerable.Range(0, FxOpInfo.Arity(n.Op)).Any(k => n.Operand(k) == id));
+            bool elsewhere = slots.Count(s => s == id) > 1 || outputNodes.Contains(id)
+                || nodes.Any(n => n.Op != FxOp.Contract && Enumerable.Range(0, FxOpInfo.Arity(n.Op)).Any(k => n.Operand(k) == id));
             if (elsewhere)
                 throw new ArgumentException(
-                    $"program '{program}': input '{inputs[nodes[id].Index].Name}' is an operand of contract, so nothing else may read it");
+                    $"program '{program}': input '{inputs[nodes[id].Index].Name}' is an operand of contract, so nothing else may read it " +
+                    "(declare one input per operand, even over the same buffer)");
         }
     }
 

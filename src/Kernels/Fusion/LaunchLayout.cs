@@ -53,8 +53,8 @@ internal sealed class LaunchLayout
         foreach (var (node, c) in program.Graph.ContractionNodes.Zip(contractions))
         {
             var n = program.Graph.Nodes[node];
-            reach[program.Graph.Nodes[n.A].Index] = (c.Length - 1) * c.StrideA;
-            reach[program.Graph.Nodes[n.B].Index] = (c.Length - 1) * c.StrideB;
+            reach[program.Graph.Nodes[n.A].Index] = Reach(where, c.Length, c.StrideA);
+            reach[program.Graph.Nodes[n.B].Index] = Reach(where, c.Length, c.StrideB);
         }
         for (int i = 0; i < program.InputCount; i++)
             CheckInput(where, i, program.InputNames[i], launch.Inputs![i], shape, count, reach[i]);
@@ -66,6 +66,16 @@ internal sealed class LaunchLayout
         var layout = Collapse(count, shape, launch.Inputs!.Select(s => s.Strides).ToArray());
         layout.Contractions = contractions;
         return layout;
+    }
+
+    /// <summary>How far past the element's position the last term is read: (K − 1)·σ, overflow refused.</summary>
+    private static long Reach(string where, long length, long stride)
+    {
+        try { return checked((length - 1) * stride); }
+        catch (OverflowException)
+        {
+            throw new ArgumentException($"{where}: a contraction of {length} terms with stride {stride} reaches past any buffer");
+        }
     }
 
     private static Contraction[] CheckContractions(FusedProgram program, FusedLaunch launch, string where)

@@ -22,6 +22,8 @@ namespace Engine.Optim.Structured;
 public sealed class Cgfm : IDisposable
 {
     private readonly CgfmProjector[] _projectors;
+    /// <summary>Per matrix: its coefficients in the basis, G Q or PᵀG, of the last step.</summary>
+    private readonly Tensor[] _coefficients;
     private readonly int _passThroughCount;
     /// <summary>Rows (matrices, then pass-through params) of (Σ||G||², Σ||G_glob||², ||P||²); unused cells stay 0.</summary>
     private readonly Tensor _norms;
@@ -42,6 +44,7 @@ public sealed class Cgfm : IDisposable
         Options = options ?? new CgfmOptions();
         Device = device;
         _projectors = matrixShapes.Select(s => new CgfmProjector(device, s.Rows, s.Cols, Options.RankFor(s.Rows, s.Cols))).ToArray();
+        _coefficients = _projectors.Select(p => p.RightSide ? Tensor.Zeros(device, p.Rows, p.Rank) : Tensor.Zeros(device, p.Rank, p.Cols)).ToArray();
         _passThroughCount = passThroughCount;
         _norms = Tensor.Zeros(device, _projectors.Length + passThroughCount, 3);
         _stepMultiplier = Tensor.Zeros(device);
@@ -86,9 +89,8 @@ public sealed class Cgfm : IDisposable
             if (!g.IsContiguous) throw new ArgumentException($"Cgfm.Step: matrix gradient {i} must be dense (it is rewritten in place)");
             if (refresh) p.Refresh(g);
             DeviceMath.Run(CgfmPrograms.SumSquares, [], [], [g], flatNorms.Slice(0, 3 * i, 1));   // ||G||², before G changes
-            var coefficients = p.RightSide ? Tensor.Zeros(Device, p.Rows, p.Rank) : Tensor.Zeros(Device, p.Rank, p.Cols);
             Device.LowRankAdjust(new LowRankAdjustSpec(1, p.Rows, p.Cols, p.Rank, lambdaLocal, lambdaGlobal - lambdaLocal),
-                                 g.DataSlice, p.Basis.DataSlice, coefficients.DataSlice, flatNorms.Slice(0, 3 * i + 1, 1).DataSlice);
+                                 g.DataSlice, p.Basis.DataSlice, _coefficients[i].DataSlice, flatNorms.Slice(0, 3 * i + 1, 1).DataSlice);
         }
         for (int j = 0; j < _passThroughCount; j++)
         {
@@ -116,6 +118,7 @@ public sealed class Cgfm : IDisposable
     public void Dispose()
     {
         foreach (var p in _projectors) p.Dispose();
+        foreach (var c in _coefficients) c.Dispose();
         _norms.Dispose();
         _stepMultiplier.Dispose();
         _globalFraction.Dispose();

@@ -65,7 +65,7 @@ internal sealed class CgfmLink : StructuredLink
         float lambdaLocal = (float)_options.LambdaLocal, lambdaGlobal = (float)_options.LambdaGlobal;
         using var scope = new TensorScope();
         // Scale-free: a clip coefficient c still to be applied changes neither s_t nor the fraction, and G_adj is linear
-        // in G, so phase U's c·G_adj is what c·G gives.
+        // in G, so phase U's c·G_adj is what c·G gives. Reduced before the matrices are rewritten in place.
         var total = input.FlatNormSquared ?? input.Flat.SumOfSquares();
         var device = input.Flat.Device;
         for (int j = 0; j < _runs.Count; j++)
@@ -81,7 +81,8 @@ internal sealed class CgfmLink : StructuredLink
         var globSq = _norms is null ? _zero : _norms.Sum().Reshape();
         var passSq = _zero;
         foreach (var (start, length) in _passThrough) passSq = passSq + input.Flat.Slice(0, start, length).SumOfSquares();
-        // The matrices' ||G||² without reading them again: what phase R summed over all, less the pass-through part.
+        // The matrices' ||G||² without reading them again: what phase R summed over all, less the pass-through part (its
+        // rounding, ~eps·||g||², only matters inside the max(local energy, 0) of the multiplier).
         var matrixSq = Tensor.Maximum(total - passSq, _zero);
         float[] lambdas = [lambdaLocal * lambdaLocal, lambdaGlobal * lambdaGlobal];
         var program = CgfmPrograms.Multiplier(_options.StepRule);
@@ -125,14 +126,14 @@ internal sealed class CgfmLink : StructuredLink
     public override IEnumerable<(string Key, float[] Values)> ExportExtras()
     {
         for (int i = 0; i < _projectors.Length; i++)
-            if (_projectors[i].HasBasis) yield return ($"basis.{_matrices[i].Name}", _projectors[i].Basis.ToArray());
+            if (_projectors[i].HasBasis) yield return ($"low_rank_basis.{_matrices[i].Name}", _projectors[i].Basis.ToArray());
         yield return ("initial_norm", _initialNorm.ToArray());
     }
 
     public override void ImportExtras(IReadOnlyDictionary<string, float[]> extras, long step)
     {
         for (int i = 0; i < _projectors.Length; i++)
-            if (step > 0) _projectors[i].Restore(Extra(extras, $"basis.{_matrices[i].Name}", _projectors[i].Basis.Count));
+            if (step > 0) _projectors[i].Restore(Extra(extras, $"low_rank_basis.{_matrices[i].Name}", _projectors[i].Basis.Count));
         DeviceMath.Write(_initialNorm, Extra(extras, "initial_norm", 1));
     }
 

@@ -63,6 +63,67 @@ public sealed class ContractionTests(OpenClFixture fixture, ITestOutputHelper ou
     }
 
     [Fact]
+    public void AnInputFeedsOneOperandSlotOnly()
+    {
+        var one = new FusionBuilder("contract_shared");
+        var a = one.Input("a");
+        one.Output("out", Fx.Contract(a, a));
+        Assert.Contains("'a'", Assert.Throws<ArgumentException>(() => one.Build()).Message);
+        var two = new FusionBuilder("contract_shared_twice");
+        var x = two.Input("x");
+        two.Output("out", Fx.Contract(x, two.Input("y")) + Fx.Contract(x, two.Input("z")));
+        Assert.Contains("'x'", Assert.Throws<ArgumentException>(() => two.Build()).Message);
+    }
+
+    /// <summary>
+    /// Two contractions of different extents in one flat (rank-1) launch over several cpu chunks, with a reduction that
+    /// reads one of them: out = Σ_k A[k, i]·s[k] + Σ_k C[k, i]·t[k] (A, C row-major K×n; s, t broadcast vectors).
+    /// </summary>
+    [Fact]
+    public void TwoContractionsInAFlatLaunch()
+    {
+        var f = new FusionBuilder("two_contractions");
+        var first = Fx.Contract(f.Input("a"), f.Input("s"));
+        var second = Fx.Contract(f.Input("c"), f.Input("t"));
+        f.Reduction("first_sq", Fx.SumSquares(first));
+        f.Output("out", first + second);
+        var program = f.Build();
+        const int n = 70_001, k1 = 3, k2 = 7;
+        var a = FusionKit.Random(1, (long)k1 * n);
+        var c = FusionKit.Random(2, (long)k2 * n);
+        var sv = FusionKit.Random(3, k1);
+        var tv = FusionKit.Random(4, k2);
+        double[] Terms(float[] rows, int k) =>
+            Enumerable.Range(0, n).SelectMany(i => Enumerable.Range(0, k).Select(j => (double)rows[(long)j * n + i])).ToArray();
+        double[] Repeat(float[] v) => Enumerable.Range(0, n).SelectMany(_ => v.Select(x => (double)x)).ToArray();
+        var expected = program.EvaluateReference(n, [Terms(a, k1), Repeat(sv), Terms(c, k2), Repeat(tv)], [], [k1, k2]);
+        foreach (var device in FusionKit.Devices(fixture, output))
+        {
+            using var ab = device.Allocate(a.Length);
+            using var cb = device.Allocate(c.Length);
+            using var sb = device.Allocate(k1);
+            using var tb = device.Allocate(k2);
+            using var ob = device.Allocate(n);
+            using var rb = device.Allocate(1);
+            device.Write<float>(new BufferSlice(ab, 0), a);
+            device.Write<float>(new BufferSlice(cb, 0), c);
+            device.Write<float>(new BufferSlice(sb, 0), sv);
+            device.Write<float>(new BufferSlice(tb, 0), tv);
+            long[] shape = [n];
+            device.RunFused(program, new FusedLaunch(shape,
+                [new StridedSlice(ab, 0, shape, [1]), new StridedSlice(sb, 0, shape, [0]),
+                 new StridedSlice(cb, 0, shape, [1]), new StridedSlice(tb, 0, shape, [0])],
+                [new BufferSlice(ob, 0)], [], new BufferSlice(rb, 0), [new Contraction(k1, n, 1), new Contraction(k2, n, 1)]));
+            var actual = new float[n];
+            device.Read<float>(new BufferSlice(ob, 0), actual);
+            var reduced = new float[1];
+            device.Read<float>(new BufferSlice(rb, 0), reduced);
+            for (int i = 0; i < n; i++) FusionKit.Near(expected.Outputs[0][i], actual[i], 1e-5, 1e-5, $"{device.Id}: out[{i}]");
+            FusionKit.Near(expected.Reductions[0], reduced[0], 1e-4, 1e-4, $"{device.Id}: Σ first²");
+        }
+    }
+
+    [Fact]
     public void LaunchMustDescribeEveryContraction()
     {
         var program = LowRankUpdate();
@@ -74,6 +135,8 @@ public sealed class ContractionTests(OpenClFixture fixture, ITestOutputHelper ou
         Assert.Contains("contractions", e.Message);
         var tooFar = launch with { Contractions = [new Contraction(20, 1, 1)] };
         Assert.Throws<ArgumentOutOfRangeException>(() => device.RunFused(program, tooFar));
+        var overflowing = launch with { Contractions = [new Contraction((1L << 62) + 1, 4, 1)] };
+        Assert.Contains("reaches past any buffer", Assert.Throws<ArgumentException>(() => device.RunFused(program, overflowing)).Message);
     }
 
     private static void Check(ComputeDevice device, int m, int n, int k, bool transposed, int seed)
