@@ -29,6 +29,8 @@ public sealed class Optimizer : IDisposable
     private readonly Tensor[] _results = [];
     private readonly Dictionary<(int Group, int Link), Tensor[]> _linkResults = [];
     private readonly bool _reducesGradNorm;
+    /// <summary>One chain whose only phase-R work is ||g||², which its structured link gives in phase S instead.</summary>
+    private readonly bool _linkReducesGradNorm;
     private Tensor? _update;
     private bool _gradNormReady;
 
@@ -67,6 +69,8 @@ public sealed class Optimizer : IDisposable
             _reduced = Tensor.Zeros(Device, Math.Max(1, count));
             _results = Enumerable.Range(0, count).Select(k => Element(_reduced, k)).ToArray();
             if (_reducesGradNorm) _gradNormSquared = _results[0];
+            _linkReducesGradNorm = _reducesGradNorm && count == 1 && _groups.Length == 1
+                                   && _groups[0].Chain.Structured is { ReducesGradNormItself: true };
             foreach (var (key, indices) in results) _linkResults[key] = indices.Select(k => _results[k]).ToArray();
             foreach (var group in _groups)
                 if (group.ClipNorm is not null) group.ClipScale = Tensor.Zeros(Device);
@@ -117,6 +121,20 @@ public sealed class Optimizer : IDisposable
     /// <summary>Phases R and S of a step without U and without counting it (to time the structured links' dense work).</summary>
     internal void RunReduceAndStructuredPhases()
     {
+        if (_linkReducesGradNorm)
+        {
+            // Phase R would only reduce ||g||², which the link's phase S gives as it reads the gradient (with the clip
+            // coefficient after it): one pass over the gradient fewer.
+            var group = _groups[0];
+            int link = Array.FindIndex(group.Links, l => l is not null);
+            group.Links[link]!.Run(new StructuredInput(_store.Grads, group.ClipScale, null, null, new StepContext(StepCount + 1, Decayed: false))
+            {
+                GradNormTarget = _gradNormSquared,
+                ClipNorm = group.ClipNorm,
+            });
+            _gradNormReady = true;
+            return;
+        }
         var context = Reduce();
         foreach (var group in _groups)
         {

@@ -7,10 +7,21 @@ namespace Engine.Optim;
 /// What phase S of a structured link works on. <see cref="Flat"/> is the store-sized buffer it reads and rewrites in
 /// place (the gradient in a fused step, the update buffer transform by transform); <see cref="Scale"/> is the clip
 /// coefficient c the gradient still has to be multiplied by (rank-0, device; null for 1); <see cref="FlatNormSquared"/> is
-/// ||Flat||² from phase R when known (null: the link reduces it itself); <see cref="Reduced"/> holds the link's own
+/// ||Flat||² from phase R when known (null: the link reduces it itself, if it needs it); <see cref="Reduced"/> holds the link's own
 /// phase-R results over the raw gradient (rank-0 device views) when they ran (null transform by transform).
 /// </summary>
-internal sealed record StructuredInput(Tensor Flat, Tensor? Scale, Tensor? FlatNormSquared, IReadOnlyList<Tensor>? Reduced, StepContext Step);
+internal sealed record StructuredInput(Tensor Flat, Tensor? Scale, Tensor? FlatNormSquared, IReadOnlyList<Tensor>? Reduced, StepContext Step)
+{
+    /// <summary>
+    /// Set when phase R was skipped for a link that <see cref="StructuredTransform.ReducesGradNormItself"/>: the link writes
+    /// ||g||² of the raw gradient here (rank-0, device) and then, when <see cref="ClipNorm"/> is set, the clip coefficient
+    /// min(1, max / (||g|| + 1e-6)) into <see cref="Scale"/>.
+    /// </summary>
+    public Tensor? GradNormTarget { get; init; }
+
+    /// <summary>The chain's clip threshold, with <see cref="GradNormTarget"/>.</summary>
+    public double? ClipNorm { get; init; }
+}
 
 /// <summary>Everything a structured link is bound to in one optimizer.</summary>
 /// <param name="Matrices">The hidden matrices of the group the link runs on (row blocks split).</param>

@@ -25,6 +25,13 @@ public abstract class StructuredTransform : GradientTransform
     /// <summary>Phase S needs ||g||² of phase R (reduced over the raw gradient of every parameter).</summary>
     public virtual bool RequiresGradNorm => false;
 
+    /// <summary>
+    /// Phase S reads every gradient element anyway and can give ||g||² over the whole store itself
+    /// (<see cref="StructuredInput.GradNormTarget"/>), so a single-chain optimizer skips phase R's pass over the gradient.
+    /// The norm is then summed in another order than phase R's: equal up to rounding, not bit for bit.
+    /// </summary>
+    internal virtual bool ReducesGradNormItself => false;
+
     /// <summary>The link exposes <see cref="StepMultiplierName"/>, by which the learning rate (not the decay) is multiplied.</summary>
     public virtual bool ScalesLearningRate => false;
 

@@ -28,8 +28,10 @@ public sealed unsafe partial class CpuDevice
         var pg = Elements(grads, spec.Batch * spec.MatrixElements, nameof(grads));
         var pb = Elements(basis, spec.Batch * spec.BasisElements, nameof(basis));
         var pc = Elements(coefficients, spec.Batch * spec.CoefficientElements, nameof(coefficients));
-        var ps = Elements(sumOfSquares, 1, nameof(sumOfSquares));
-        *ps = spec.Batch == 0 ? 0f : (float)CpuLowRankAdjust.Run(spec, pg, pb, pc);
+        var ps = Elements(sumOfSquares, 2, nameof(sumOfSquares));
+        var (globalSq, gradSq) = spec.Batch == 0 ? (0.0, 0.0) : CpuLowRankAdjust.Run(spec, pg, pb, pc);
+        ps[0] = (float)globalSq;
+        ps[1] = (float)gradSq;
         if (started != 0)
             KernelProfiler.RecordHost(started, "low_rank_adjust", Id,
                 Traffic(spec.Batch * (2 * spec.MatrixElements + spec.BasisElements + 2 * spec.CoefficientElements),

@@ -56,9 +56,10 @@ public abstract class ComputeDevice : IDisposable
 
     /// <summary>
     /// G ← λ_l·G + δ·G_glob in place for a batch of matrices and their bases (see <see cref="LowRankAdjustSpec"/>),
-    /// writing the coefficients of each G in its basis to <paramref name="coefficients"/> and their total sum of squares,
-    /// ||G_glob||² summed over the batch, to <paramref name="sumOfSquares"/> (one float). The portable version is a batched
-    /// GEMM, one fused pass that forms G_glob per element from the two factors, and a reduction; a backend may fuse more.
+    /// writing the coefficients of each G in its basis to <paramref name="coefficients"/>, and to <paramref name="sumOfSquares"/>
+    /// two floats: ||G_glob||² (the coefficients' sum of squares) and ||G||² of the matrices as they were, each summed over
+    /// the batch. The portable version is a batched GEMM, one fused pass that forms G_glob per element from the two factors
+    /// (reducing ||G||² on the way), and a reduction; a backend may fuse more.
     /// </summary>
     public virtual void LowRankAdjust(LowRankAdjustSpec spec, BufferSlice grads, BufferSlice basis, BufferSlice coefficients,
                                       BufferSlice sumOfSquares) =>

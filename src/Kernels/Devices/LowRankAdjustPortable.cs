@@ -5,7 +5,7 @@ namespace Engine.Kernels.Devices;
 /// <summary>
 /// <see cref="ComputeDevice.LowRankAdjust"/> from the ops every backend has: the coefficients by one batched GEMM, then
 /// G ← λ_l G + δ A·B in one fused pass over [batch, m, n] that forms A·B per element (<see cref="Fx.Contract"/>) from
-/// the two thin factors, then ||coefficients||² as a reduction.
+/// the two thin factors (reducing ||G||² before it writes), then ||coefficients||² as a reduction.
 /// </summary>
 internal static class LowRankAdjustPortable
 {
@@ -18,7 +18,7 @@ internal static class LowRankAdjustPortable
         spec.Validate();
         if (spec.Batch == 0)
         {
-            device.Fill(sumOfSquares, 1, 0f);
+            device.Fill(sumOfSquares, 2, 0f);
             return;
         }
         int m = spec.Rows, n = spec.Cols, r = spec.Rank;
@@ -35,7 +35,8 @@ internal static class LowRankAdjustPortable
             [new StridedSlice(grads.Buffer, grads.Offset, shape, [mn, n, 1]),
              new StridedSlice(rows.Buffer, rows.Offset, shape, [rowsSize, r, 0]),
              new StridedSlice(cols.Buffer, cols.Offset, shape, [colsSize, 0, 1])],
-            [grads], [spec.LambdaLocal, spec.LambdaDelta], null, [new Contraction(r, 1, n)]);
+            [grads], [spec.LambdaLocal, spec.LambdaDelta], new BufferSlice(sumOfSquares.Buffer, sumOfSquares.Offset + 1),
+            [new Contraction(r, 1, n)]);
         device.RunFused(Adjust, launch);
 
         long count = spec.Batch * coefSize;
@@ -47,6 +48,7 @@ internal static class LowRankAdjustPortable
     {
         var f = new FusionBuilder("low_rank_adjust");
         var g = f.Input("g");
+        f.Reduction("g_sq", Fx.SumSquares(g));   // reduced before the map overwrites g
         var product = Fx.Contract(f.Input("rows"), f.Input("cols"));
         f.Output("g_adj", f.Scalar("lambda_local") * g + f.Scalar("lambda_delta") * product);
         return f.Build();

@@ -11,8 +11,8 @@ namespace Engine.Optim.Structured;
 /// <para>Phases (DESIGN §6):</para>
 /// <list type="bullet">
 /// <item>refresh (every T_p steps, host): the top-r singular vectors of each G for its basis (<see cref="CgfmProjector"/>);</item>
-/// <item>S: per matrix, ||G||², then G_adj written in place by <see cref="ComputeDevice.LowRankAdjust"/>, which also gives
-///   ||G_glob||² (the coefficients' norm);</item>
+/// <item>S: per matrix, G_adj written in place by <see cref="ComputeDevice.LowRankAdjust"/>, which also gives ||G_glob||²
+///   (the coefficients' norm) and ||G||² of G as it was;</item>
 /// <item>R: ||P||² for pass-through params, then one tiny program forms s_t and ||g_glob||/||g|| — all device-resident;</item>
 /// <item>U: G_adj is written over the gradient, so the optimizer's fused update reads it as its gradient and takes
 ///   lr·s_t as its learning rate (the faithful SGD form: θ ← θ − η s_t G_adj; with AdamW the decay stays lr·wd).</item>
@@ -25,7 +25,7 @@ public sealed class Cgfm : IDisposable
     /// <summary>Per matrix: its coefficients in the basis, G Q or PᵀG, of the last step.</summary>
     private readonly Tensor[] _coefficients;
     private readonly int _passThroughCount;
-    /// <summary>Rows (matrices, then pass-through params) of (Σ||G||², Σ||G_glob||², ||P||²); unused cells stay 0.</summary>
+    /// <summary>Rows (matrices, then pass-through params) of (||G_glob||², ||G||², ||P||²); unused cells stay 0.</summary>
     private readonly Tensor _norms;
     private readonly Tensor _stepMultiplier;
     private readonly Tensor _globalFraction;
@@ -88,9 +88,9 @@ public sealed class Cgfm : IDisposable
             DeviceMath.RequireMatrix(g, p.Rows, p.Cols, $"Cgfm.Step: matrix gradient {i}");
             if (!g.IsContiguous) throw new ArgumentException($"Cgfm.Step: matrix gradient {i} must be dense (it is rewritten in place)");
             if (refresh) p.Refresh(g);
-            DeviceMath.Run(CgfmPrograms.SumSquares, [], [], [g], flatNorms.Slice(0, 3 * i, 1));   // ||G||², before G changes
+            // Writes ||G_glob||² and ||G||² (as G was) into the row's first two cells.
             Device.LowRankAdjust(new LowRankAdjustSpec(1, p.Rows, p.Cols, p.Rank, lambdaLocal, lambdaGlobal - lambdaLocal),
-                                 g.DataSlice, p.Basis.DataSlice, _coefficients[i].DataSlice, flatNorms.Slice(0, 3 * i + 1, 1).DataSlice);
+                                 g.DataSlice, p.Basis.DataSlice, _coefficients[i].DataSlice, flatNorms.Slice(0, 3 * i, 2).DataSlice);
         }
         for (int j = 0; j < _passThroughCount; j++)
         {
@@ -98,7 +98,8 @@ public sealed class Cgfm : IDisposable
             DeviceMath.Run(CgfmPrograms.SumSquares, [], [], [passThroughGrads[j]], slot);
         }
         var sums = _norms.Sum(0);
-        Tensor[] columns = [sums.Slice(0, 0, 1).Reshape(), sums.Slice(0, 1, 1).Reshape(), sums.Slice(0, 2, 1).Reshape()];
+        // The multiplier reads (Σ||G||², Σ||G_glob||², Σ||P||²).
+        Tensor[] columns = [sums.Slice(0, 1, 1).Reshape(), sums.Slice(0, 0, 1).Reshape(), sums.Slice(0, 2, 1).Reshape()];
         float[] lambdas = [lambdaLocal * lambdaLocal, lambdaGlobal * lambdaGlobal];
         var program = CgfmPrograms.Multiplier(Options.StepRule);
         if (Options.StepRule == CgfmStepRule.Literal)

@@ -20,7 +20,7 @@ internal sealed class CgfmLink : StructuredLink
     private readonly Tensor[] _coefficients;
     /// <summary>The flat ranges of the store outside the matrices: the pass-through parameters (λ = 1).</summary>
     private readonly (int Start, int Length)[] _passThrough;
-    /// <summary>Per run: ||G_glob||² of the last step, summed over its matrices.</summary>
+    /// <summary>Per run: ||G_glob||² and ||G||² of the last step, summed over its matrices.</summary>
     private readonly Tensor? _norms;
     private readonly Tensor _zero;
     private readonly Tensor _stepMultiplier;
@@ -52,7 +52,7 @@ internal sealed class CgfmLink : StructuredLink
             }
         }
         _passThrough = Gaps(_matrices, binding.Store.Count).ToArray();
-        if (_runs.Count > 0) _norms = Tensor.Zeros(device, _runs.Count, 1);
+        if (_runs.Count > 0) _norms = Tensor.Zeros(device, _runs.Count, 2);
         _zero = Tensor.Zeros(device);
         _stepMultiplier = Tensor.Ones(device);
         _globalFraction = Tensor.Zeros(device);
@@ -65,8 +65,7 @@ internal sealed class CgfmLink : StructuredLink
         float lambdaLocal = (float)_options.LambdaLocal, lambdaGlobal = (float)_options.LambdaGlobal;
         using var scope = new TensorScope();
         // Scale-free: a clip coefficient c still to be applied changes neither s_t nor the fraction, and G_adj is linear
-        // in G, so phase U's c·G_adj is what c·G gives. Reduced before the matrices are rewritten in place.
-        var total = input.FlatNormSquared ?? input.Flat.SumOfSquares();
+        // in G, so phase U's c·G_adj is what c·G gives.
         var device = input.Flat.Device;
         for (int j = 0; j < _runs.Count; j++)
         {
@@ -74,16 +73,25 @@ internal sealed class CgfmLink : StructuredLink
             if (refresh)
                 for (int i = 0; i < run.Count; i++) _projectors[run.First + i].Refresh(View(input.Flat, _matrices[run.First + i]));
             var spec = new LowRankAdjustSpec(run.Count, run.Rows, run.Cols, _projectors[run.First].Rank, lambdaLocal, lambdaGlobal - lambdaLocal);
-            using var norm = _norms!.Slice(0, j, 1);
+            using var norms = _norms!.Slice(0, j, 1);   // ||G_glob||², ||G||² of the run
             device.LowRankAdjust(spec, new BufferSlice(input.Flat.Buffer, input.Flat.Offset + run.Offset),
-                                 _bases[j].DataSlice, _coefficients[j].DataSlice, norm.DataSlice);
+                                 _bases[j].DataSlice, _coefficients[j].DataSlice, norms.DataSlice);
         }
-        var globSq = _norms is null ? _zero : _norms.Sum().Reshape();
+        Tensor globSq = _zero, matrixSq = _zero;
+        if (_norms is not null)
+        {
+            var sums = _norms.Sum(0);
+            (globSq, matrixSq) = (sums.Slice(0, 0, 1).Reshape(), sums.Slice(0, 1, 1).Reshape());
+        }
         var passSq = _zero;
         foreach (var (start, length) in _passThrough) passSq = passSq + input.Flat.Slice(0, start, length).SumOfSquares();
-        // The matrices' ||G||² without reading them again: what phase R summed over all, less the pass-through part (its
-        // rounding, ~eps·||g||², only matters inside the max(local energy, 0) of the multiplier).
-        var matrixSq = Tensor.Maximum(total - passSq, _zero);
+        if (input.GradNormTarget is { } target)
+        {
+            // Phase R was skipped: ||g||² is the matrices' part plus the rest, then the clip coefficient from it.
+            DeviceMath.CopyInto(matrixSq + passSq, target);
+            if (input.Scale is { } scale && input.ClipNorm is { } max)
+                DeviceMath.Run(StepPrograms.ClipCoefficient, [(float)max], [scale], [target]);
+        }
         float[] lambdas = [lambdaLocal * lambdaLocal, lambdaGlobal * lambdaGlobal];
         var program = CgfmPrograms.Multiplier(_options.StepRule);
         if (_options.StepRule == CgfmStepRule.Literal)

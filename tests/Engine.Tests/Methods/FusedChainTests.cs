@@ -57,7 +57,10 @@ public class FusedChainTests
         }
     }
 
-    /// <summary>λ_l = λ_g = 1 with s = 1 is AdamW: the whole optimizer (clip, Adam, decay, lr) gives the same bits.</summary>
+    /// <summary>
+    /// λ_l = λ_g = 1 with s = 1 is AdamW (clip, Adam, decay, lr) within fp rounding (METHODS §1b): CGFM's phase S sums
+    /// ||g||² for the clip in another order than phase R does, so the clip coefficient may differ in its last bit.
+    /// </summary>
     [Theory, MemberData(nameof(Backends))]
     public void CgfmWithUnitLambdasAndUnitStepIsAdamW(string backend)
     {
@@ -77,10 +80,12 @@ public class FusedChainTests
             cgfm.Step();
             adam.Step();
         }
-        Assert.Equal(adamStore.ExportValues(), cgfmStore.ExportValues());
+        Close.All(ToDouble(adamStore.ExportValues()), cgfmStore.ExportValues(), $"{backend} p", 1e-6, 1e-7);
         var a = adam.ExportState();
         var c = cgfm.ExportState();
-        for (int k = 0; k < a.Slots.Count; k++) Assert.Equal(a.Slots[k].Values, c.Slots[k].Values);
+        for (int k = 0; k < a.Slots.Count; k++)
+            Close.All(ToDouble(a.Slots[k].Values), c.Slots[k].Values, $"{backend} {a.Slots[k].Name}", 1e-5, 1e-9);
+        Close.Check(adam.ReadGradNorm(), cgfm.ReadGradNorm(), adam.ReadGradNorm(), () => $"{backend} ||g||", 1e-6);
         Assert.Equal(1.0, cgfm.ReadMethodMetrics()["cgfm.step_multiplier"]);
     }
 

@@ -9,7 +9,7 @@ namespace Engine.Tests.Ops;
 
 /// <summary>
 /// <see cref="ComputeDevice.LowRankAdjust"/> (the cpu's blocked kernel, the portable GEMM + fused pass elsewhere) against
-/// a double reference: orthonormal bases from a QR of random data, both orientations (P for m &lt; n, Qᵀ for m ≥ n),
+/// a double reference (G_adj, the coefficients, ||G_glob||² and ||G||²): orthonormal bases from a QR of random data, both orientations (P for m &lt; n, Qᵀ for m ≥ n),
 /// batches, widths across the cpu's 512-column bands, λ_l = 0 (β = 0) and λ_l = λ_g (δ = 0).
 /// </summary>
 public class LowRankAdjustTests
@@ -56,16 +56,17 @@ public class LowRankAdjustTests
         using var g = device.Upload(grads.SelectMany(Flatten).ToArray());
         using var basis = device.Upload(bases.SelectMany(Flatten).ToArray());
         using var coefficients = device.Allocate(batch * spec.CoefficientElements);
-        using var sum = device.Allocate(1);
+        using var sum = device.Allocate(2);
         device.LowRankAdjust(spec, new BufferSlice(g, 0), new BufferSlice(basis, 0), new BufferSlice(coefficients, 0), new BufferSlice(sum, 0));
         var adjusted = device.ReadFloats(g);
         var coef = device.ReadFloats(coefficients);
 
         string where = $"{device.Id} batch {batch} [{m}, {n}] rank {rank} λ {lambdas} seed {seed}";
-        double sumSq = 0;
+        double sumSq = 0, gradSq = 0;
         for (int b = 0; b < batch; b++)
         {
             var (gm, bm) = (grads[b], bases[b]);
+            gradSq += Flatten(gm).Sum(x => (double)x * x);
             var c = spec.RightSide ? gm * bm.Transpose() : bm.Transpose() * gm;
             var global = spec.RightSide ? c * bm : bm * c;
             var expected = lambdas.Local * gm + (lambdas.Global - lambdas.Local) * global;
@@ -77,7 +78,9 @@ public class LowRankAdjustTests
                 Close.Check(ce[k], coef[b * spec.CoefficientElements + k], 1 + Math.Abs(ce[k]), () => $"{where}: coefficient[{b}][{k}]", 2e-5);
             sumSq += ce.Sum(x => x * x);
         }
-        Close.Check(sumSq, device.ReadFloats(sum)[0], sumSq + 1, () => $"{where}: Σ coefficients²", 1e-5);
+        var sums = device.ReadFloats(sum);
+        Close.Check(sumSq, sums[0], sumSq + 1, () => $"{where}: Σ coefficients²", 1e-5);
+        Close.Check(gradSq, sums[1], gradSq + 1, () => $"{where}: Σ G² before the adjust", 1e-5);
     }
 
     private static IEnumerable<float> Flatten(Matrix<double> x) =>
