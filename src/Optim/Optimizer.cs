@@ -10,7 +10,8 @@ namespace Engine.Optim;
 /// <see cref="Step"/> runs the chains compiled into the phases of DESIGN §6, with no host round trip:
 /// <list type="bullet">
 /// <item>R: one reduction pass over the store — ||g||² (when a chain clips, a structured link needs it, or the norm
-///   is tracked) and the structured links' global scalars (SGG's Gram entries) — kept on the device;</item>
+///   is tracked) and the structured links' global scalars (SGG's Gram entries) — kept on the device; skipped when the
+///   only chain's link reads every gradient in phase S anyway and gives ||g||² itself (CGFM);</item>
 /// <item>S: each structured link's per-matrix dense work, writing the effective gradient in place and setting its
 ///   device scalars (CGFM's s_t, SGG's coefficients);</item>
 /// <item>U: one fused pass per segment (weight-decayed, the rest) and chain that reads p, g, state once and writes p,
