@@ -35,7 +35,7 @@ internal sealed class OptimizerGroup : IDisposable
         var matrices = selection == ParameterSelection.Others ? [] : store.HiddenMatrices;
         for (int i = 0; i < chain.Transforms.Count; i++)
             if (chain.Transforms[i] is StructuredTransform structured)
-                Links[i] = structured.Bind(new LinkBinding(store.Device, store, matrices, MatrixRun.Of(matrices, store.DecayedCount), Slots, chain.FirstSlot[i],
+                Links[i] = structured.Bind(new LinkBinding(store.Device, store, matrices, Slots, chain.FirstSlot[i],
                                                            chain.FirstMomentAfter(i)?.Slot));
     }
 

@@ -25,7 +25,6 @@ internal sealed record StructuredInput(Tensor Flat, Tensor? Scale, Tensor? FlatN
 
 /// <summary>Everything a structured link is bound to in one optimizer.</summary>
 /// <param name="Matrices">The hidden matrices of the group the link runs on (row blocks split).</param>
-/// <param name="Runs">Those matrices grouped into runs of one shape lying back to back (<see cref="MatrixRun"/>).</param>
 /// <param name="Slots">The group's state slots, store-sized, in chain slot order.</param>
 /// <param name="FirstSlot">The link's first own slot.</param>
 /// <param name="FirstMomentSlot">The slot of the first moment of a later link, if there is one.</param>
@@ -33,7 +32,6 @@ internal sealed record LinkBinding(
     ComputeDevice Device,
     ParameterStore Store,
     IReadOnlyList<HiddenMatrix> Matrices,
-    IReadOnlyList<MatrixRun> Runs,
     IReadOnlyList<Tensor> Slots,
     int FirstSlot,
     int? FirstMomentSlot);

@@ -5,8 +5,7 @@ namespace Engine.Kernels.Cpu;
 
 /// <summary>
 /// Chooses how to run a (batched) GEMM: unpacked for tiny problems and for a few rows against a wide B, packed and
-/// blocked otherwise, spread over
-/// the cores by batch item or by splitting C into row or column bands. Each element of C is computed by one
+/// blocked otherwise, spread over the cores by batch item or by splitting C into row or column bands. Each element of C is computed by one
 /// thread in a fixed k order, so results do not depend on the number of threads.
 /// </summary>
 internal static unsafe class CpuGemm

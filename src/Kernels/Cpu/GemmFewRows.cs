@@ -57,10 +57,7 @@ internal static unsafe class GemmFewRows
         Vector512<float> c0 = default;
         float* b = p.B + j;
         for (int k = 0; k < p.K; k++, b += p.Ldb) c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a[k * kStep]), Vector512.Load(b), c0);
-        float* c = p.C + i * p.Ldc + j;
-        var result = Vector512.Create(p.Alpha) * c0;
-        if (p.Beta != 0) result = Vector512.FusedMultiplyAdd(Vector512.Create(p.Beta), Vector512.Load(c), result);
-        result.Store(c);
+        Store(p, p.C + i * p.Ldc + j, c0);
     }
 
     /// <summary>C[i, j..j+width] for the last width &lt; 16 columns: B's rows read along, K outermost.</summary>
@@ -137,16 +134,16 @@ internal static unsafe class GemmFewRows
     private static void Store(in GemmProblem p, int i, int j, Vector512<float> lo, Vector512<float> hi)
     {
         float* c = p.C + i * p.Ldc + j;
-        var alpha = Vector512.Create(p.Alpha);
-        if (p.Beta == 0)
-        {
-            (alpha * lo).Store(c);
-            (alpha * hi).Store(c + Width);
-            return;
-        }
-        var beta = Vector512.Create(p.Beta);
-        Vector512.FusedMultiplyAdd(alpha, lo, beta * Vector512.Load(c)).Store(c);
-        Vector512.FusedMultiplyAdd(alpha, hi, beta * Vector512.Load(c + Width)).Store(c + Width);
+        Store(p, c, lo);
+        Store(p, c + Width, hi);
     }
 
+    /// <summary>c[0..16] = α·v + β·c[0..16] (c not read when β = 0).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(in GemmProblem p, float* c, Vector512<float> v)
+    {
+        var result = Vector512.Create(p.Alpha) * v;
+        if (p.Beta != 0) result = Vector512.FusedMultiplyAdd(Vector512.Create(p.Beta), Vector512.Load(c), result);
+        result.Store(c);
+    }
 }

@@ -104,8 +104,7 @@ internal sealed class CpuKernelCompiler
         _outPtr = _outputNodes.Select((_, o) => Hoist(typeof(nint), $"out{o}",
             Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.LoadPointer))!, _outputs, Constant(o)))).ToArray();
         bool vectorize = _modes.All(m => m != CpuInputMode.Strided);
-        var body = new List<Expression>();
-        body.Add(Assign(_i, Constant(0L)));
+        var body = new List<Expression> { Assign(_i, Constant(0L)) };
         var sumVars = new List<(ParameterExpression Lo, ParameterExpression Hi, ParameterExpression Tail)>();
         var maxVars = new List<(ParameterExpression Vec, ParameterExpression Tail)>();
         foreach (var k in _reductions)

@@ -31,7 +31,7 @@ internal sealed class CgfmLink : StructuredLink
     {
         _options = options;
         _matrices = binding.Matrices;
-        _runs = binding.Runs;
+        _runs = MatrixRun.Of(_matrices, binding.Store.DecayedCount);
         var device = binding.Device;
         _bases = new Tensor[_runs.Count];
         _coefficients = new Tensor[_runs.Count];
