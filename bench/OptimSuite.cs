@@ -8,9 +8,9 @@ namespace Engine.Bench;
 /// Optimizer steps on 10M fp32 parameters (cpu; 1M on other backends, marked "reduced" in the shape), every parameter a
 /// hidden matrix: one [100, 100000] matrix and 100 [100, 1000] matrices (wide, so Muon's and SPEC-GF's dense work stays
 /// O(100²·n) per matrix and CGFM's refresh O(100²·n) on the host). Records are named "optim_step", with the chain and
-/// layout in <c>shape</c>: ms per step fused and transform by transform, the overhead over fused AdamW timed just before
-/// and after the chain (%), the bytes per
-/// parameter counted below and the GB/s they give, and for SPEC-GF and Muon the GFLOP/s of phases R + S.
+/// layout in <c>shape</c>: ms per step fused and transform by transform, the overhead over fused AdamW (%: the chain's steps
+/// alternate with fused AdamW steps, each compared with the AdamW steps either side of it, median of the ratios), the
+/// bytes per parameter counted below and the GB/s they give, and for SPEC-GF and Muon the GFLOP/s of phases R + S.
 /// <para>Bytes per parameter (fp32, each elementwise pass and each GEMM's m×n operand read or written once):</para>
 /// <list type="bullet">
 /// <item>adamw (+clip): R 4, U 28 → 32; sgd_momentum: 20;</item>
@@ -51,7 +51,7 @@ public static class OptimSuite
 
     public static IEnumerable<BenchRecord> Run(ComputeDevice device, bool quick)
     {
-        int reps = quick ? 5 : 15;
+        int reps = quick ? 5 : 15, pairs = quick ? 9 : 25;
         bool reduced = device.Kind != DeviceKind.Cpu;
         foreach (var (layout, shapes) in Layouts(reduced))
         {
@@ -59,16 +59,13 @@ public static class OptimSuite
             for (int k = 0; k < shapes.Length; k++) store.Register($"w{k}", shapes[k], kind: ParameterKind.HiddenMatrix);
             store.Allocate();
             device.FillRandom(new BufferSlice(store.Values.Buffer, 0), store.Count, 1, RandomDistribution.Normal, 0, 0.02f);
-            // The VM's speed drifts by up to 2x within a minute: each chain's overhead is taken against fused AdamW timed
-            // right before and right after it, not against one AdamW figure from the start of the run.
+            // The VM's speed drifts by up to 2x within a minute: each chain's steps alternate with fused AdamW steps, and its
+            // overhead is the median ratio to the AdamW steps either side, not a ratio of two figures taken at different times.
             using var adamw = Chains[0].Create(store);
-            double AdamW() => Timing.MedianSeconds(adamw.Step, device.Synchronize, warmup: 1, reps: reps);
             foreach (var chain in Chains)
             {
-                double before = AdamW();
-                using var optimizer = chain.Name == "adamw" ? null : chain.Create(store);
-                Action step = optimizer is null ? adamw.Step : optimizer.Step;
-                var current = optimizer ?? adamw;
+                // The adamw row runs a second AdamW optimizer against the first: the noise the pairing leaves.
+                using var current = chain.Create(store);
                 void FreshGradients()
                 {
                     if (current.UsesSourceGradient)
@@ -79,15 +76,14 @@ public static class OptimSuite
                     device.FillRandom(new BufferSlice(store.Grads.Buffer, 0), store.Count, 2, RandomDistribution.Normal, 0, 1e-3f);
                 }
                 FreshGradients();
-                step();   // CGFM's basis and SPEC-GF's graphs are built here (host work every T_p, T_g steps), not timed
+                current.Step();   // CGFM's basis and SPEC-GF's graphs are built here (host work every T_p, T_g steps), not timed
                 string shape = $"{chain.Name} {layout}";
-                double fused = Timing.MedianSeconds(step, device.Synchronize, warmup: 1, reps: reps);
-                double baseline = (before + AdamW()) / 2;
+                var (_, fused, ratio) = Timing.Paired(adamw.Step, current.Step, device.Synchronize, warmup: 1, pairs: pairs);
                 yield return new BenchRecord("optim_step", device.Id, shape, fused * 1e3, "ms");
                 int bytes = device.Kind == DeviceKind.Cpu ? chain.BytesPerParam : chain.PortableBytesPerParam ?? chain.BytesPerParam;
                 yield return new BenchRecord("optim_step", device.Id, shape, bytes, "B/param");
                 yield return new BenchRecord("optim_step", device.Id, shape, (double)bytes * store.Count / fused / 1e9, "GB/s");
-                yield return new BenchRecord("optim_step", device.Id, shape, 100 * (fused / baseline - 1), "% over fused adamw");
+                yield return new BenchRecord("optim_step", device.Id, shape, 100 * (ratio - 1), "% over fused adamw");
                 double staged = Timing.MedianSeconds(current.StepTransformByTransform, device.Synchronize, warmup: 1, reps: reps);
                 yield return new BenchRecord("optim_step", device.Id, $"{chain.Name}_transform_by_transform {layout}", staged * 1e3, "ms");
                 if (chain.PhaseFlops is not { } flops) continue;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace Engine.Bench;
 
-/// <summary>Median wall time of repeated runs after warm-up; each run ends with a device synchronize.</summary>
+/// <summary>Wall times of repeated runs after warm-up; each run ends with a device synchronize.</summary>
 public static class Timing
 {
     public static double MedianSeconds(Action run, Action sync, int warmup = 2, int reps = 7, double budgetSeconds = 4)
@@ -10,14 +10,44 @@ public static class Timing
         for (int i = 0; i < warmup; i++) { run(); sync(); }
         var times = new List<double>();
         var total = Stopwatch.StartNew();
-        for (int i = 0; i < reps && (i < 3 || total.Elapsed.TotalSeconds < budgetSeconds); i++)
+        for (int i = 0; i < reps && (i < 3 || total.Elapsed.TotalSeconds < budgetSeconds); i++) times.Add(Once(run, sync));
+        return Median(times);
+    }
+
+    /// <summary>
+    /// <paramref name="candidate"/> against <paramref name="baseline"/> run alternately (B, C, B, C, …, B), for a machine
+    /// whose speed drifts: each candidate run is compared with the mean of the baseline runs just before and after it, and
+    /// the result is the median of those ratios, beside the median time of each.
+    /// </summary>
+    public static (double Baseline, double Candidate, double Ratio) Paired(Action baseline, Action candidate, Action sync, int warmup = 2,
+                                                                          int pairs = 15, double budgetSeconds = 6)
+    {
+        for (int i = 0; i < warmup; i++) { baseline(); sync(); candidate(); sync(); }
+        var b = new List<double> { Once(baseline, sync) };
+        var c = new List<double>();
+        var ratios = new List<double>();
+        var total = Stopwatch.StartNew();
+        for (int i = 0; i < pairs && (i < 5 || total.Elapsed.TotalSeconds < budgetSeconds); i++)
         {
-            var sw = Stopwatch.StartNew();
-            run();
-            sync();
-            times.Add(sw.Elapsed.TotalSeconds);
+            c.Add(Once(candidate, sync));
+            b.Add(Once(baseline, sync));
+            ratios.Add(c[^1] / ((b[^2] + b[^1]) / 2));
         }
-        times.Sort();
-        return times[times.Count / 2];
+        return (Median(b), Median(c), Median(ratios));
+    }
+
+    private static double Once(Action run, Action sync)
+    {
+        var sw = Stopwatch.StartNew();
+        run();
+        sync();
+        return sw.Elapsed.TotalSeconds;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        int n = sorted.Count;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 }

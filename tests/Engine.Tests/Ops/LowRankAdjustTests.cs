@@ -10,7 +10,8 @@ namespace Engine.Tests.Ops;
 /// <summary>
 /// <see cref="ComputeDevice.LowRankAdjust"/> (the cpu's blocked kernel, the portable GEMM + fused pass elsewhere) against
 /// a double reference (G_adj, the coefficients, ||G_glob||² and ||G||²): orthonormal bases from a QR of random data, both orientations (P for m &lt; n, Qᵀ for m ≥ n),
-/// batches, widths across the cpu's 512-column bands, λ_l = 0 (β = 0) and λ_l = λ_g (δ = 0).
+/// batches, widths across the cpu's 16-column strips and 512-column blocks (and a last, narrower strip), ranks above 16 (the
+/// cpu kernel holds 16 coefficients per pass), λ_l = 0 and λ_l = λ_g (δ = 0).
 /// </summary>
 public class LowRankAdjustTests
 {
@@ -18,10 +19,10 @@ public class LowRankAdjustTests
     public void AdjustsInPlaceAndReportsTheCoefficients(string backend)
     {
         var device = Backends.Get(backend);
-        var cases = from m in Gen.Choose(1, 40)
+        var cases = from m in Gen.Choose(1, 48)
                     from n in Gen.OneOf(Gen.Choose(1, 40), Gen.Choose(500, 1100))
                     from batch in Gen.Choose(1, 3)
-                    from rank in Gen.Choose(1, 9)
+                    from rank in Gen.OneOf(Gen.Choose(1, 9), Gen.Choose(15, 40))
                     from lambdas in Gen.Elements((0.5f, 1.5f), (0f, 2f), (1f, 1f))
                     from seed in Gen.Choose(0, 100_000)
                     select (m, n, batch, rank, lambdas, seed);
