@@ -51,7 +51,7 @@ public static class OptimSuite
 
     public static IEnumerable<BenchRecord> Run(ComputeDevice device, bool quick)
     {
-        int reps = quick ? 5 : 15, pairs = quick ? 9 : 25;
+        int reps = quick ? 5 : 15, pairs = quick ? 21 : 41;
         bool reduced = device.Kind != DeviceKind.Cpu;
         foreach (var (layout, shapes) in Layouts(reduced))
         {
