@@ -48,11 +48,10 @@ internal static unsafe class CpuLowRankAdjust
         var strips = new LowRankStrips(m, r);
         try
         {
-            strips.LoadBasis(p);
             double globalSq = 0, gradSq = 0;
             for (int j = j0; j < j0 + cols; j += LowRankStrips.Width)
             {
-                var (global, grad) = strips.Adjust(g + j, c + j, n, Math.Min(LowRankStrips.Width, j0 + cols - j), s.LambdaLocal, s.LambdaDelta);
+                var (global, grad) = strips.Adjust(p, g + j, c + j, n, Math.Min(LowRankStrips.Width, j0 + cols - j), s.LambdaLocal, s.LambdaDelta);
                 globalSq += global;
                 gradSq += grad;
             }
