@@ -3,15 +3,15 @@
 # (../../shared/METHODS.md §5, scaled down to a 2-core CPU). See README.md in this folder.
 #
 # Protocol: config T (preset tiny), STEPS optimizer steps, a 3-point lr grid per method on seed 0
-# (default x0.5, x1, x2); if the best of the three lies at an edge of the grid, one more point one
-# factor of 2 beyond that edge; then seeds 1 and 2 at the best lr found. "val loss" = `engine eval` of the final
+# (default x0.5, x1, x2); while the best lies at an edge of the grid, one more point a factor of 2 beyond that
+# edge (at most MAX_EXTEND, default 4); then seeds 1 and 2 at the best lr found. "val loss" = `engine eval` of the final
 # checkpoint over every token of the val split (the last 10% of the file), which does not depend on
 # the seed's batch sampling.
 #
 # Usage: bench/experiments/run.sh            (from the repository root or anywhere)
 # Environment: STEPS (600), OUT (/tmp/engine-experiments), METHODS (space-separated subset),
 #              DATA (tinyshakespeare), NICE (19), RESUME (1: keep results.csv and skip every run
-#              it already holds with status ok; 0: start a fresh results.csv).
+#              it already holds with status ok; 0: start a fresh results.csv), MAX_EXTEND (4).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,6 +21,7 @@ OUT="${OUT:-/tmp/engine-experiments}"
 DATA="${DATA:-/work/shared/data/tinyshakespeare.txt}"
 NICE="${NICE:-19}"
 RESUME="${RESUME:-1}"
+MAX_EXTEND="${MAX_EXTEND:-4}"
 METHODS="${METHODS:-adamw adamw_clip cgfm_r cgfm_one sgg spectral muon}"
 SEEDS_EXTRA=(1 2)
 CSV="$here/results.csv"
@@ -106,12 +107,15 @@ for method in $METHODS; do
     run_one "$method" "$(python3 -c "print(f'{$base*$factor:g}')")" 0 lr_search
   done
   best_lr[$method]=$(python3 "$here/summary.py" "$CSV" --best-lr "$method")
-  edge=$(python3 -c "b=${best_lr[$method]}; print('4' if abs(b-$base*2)<1e-12 else '0.25' if abs(b-$base*0.5)<1e-12 else '')")
-  if [[ -n "$edge" ]]; then
-    echo "== $method: best lr ${best_lr[$method]} is at the grid edge; one more point"
-    run_one "$method" "$(python3 -c "print(f'{$base*$edge:g}')")" 0 lr_search
+  # While the best lr is the largest (smallest) tried, try one factor of 2 beyond it, up to MAX_EXTEND times:
+  # a method compared at the edge of its grid is not tuned.
+  for (( extension = 0; extension < MAX_EXTEND; extension++ )); do
+    next=$(python3 "$here/summary.py" "$CSV" --next-lr "$method")
+    [[ -n "$next" ]] || break
+    echo "== $method: best lr ${best_lr[$method]} is at the edge of the grid; trying $next"
+    run_one "$method" "$next" 0 lr_search
     best_lr[$method]=$(python3 "$here/summary.py" "$CSV" --best-lr "$method")
-  fi
+  done
   echo "== $method: best lr on seed 0 = ${best_lr[$method]}"
 done
 

@@ -1,5 +1,6 @@
-"""Reads results.csv: `--best-lr METHOD` prints the lr with the lowest seed-0 val loss;
-otherwise prints the per-method table (markdown) of the best lr over its seeds."""
+"""Reads results.csv: `--best-lr METHOD` prints the lr with the lowest seed-0 val loss; `--next-lr METHOD` prints
+the lr one factor of 2 beyond the grid's edge when that best lr is the largest or the smallest tried (nothing when the
+optimum is bracketed); otherwise prints the per-method table (markdown) of the best lr over its seeds."""
 import csv
 import math
 import statistics
@@ -22,8 +23,18 @@ def best_lr(method):
     return min(search, key=loss)["lr"]
 
 
-if len(sys.argv) > 2 and sys.argv[2] == "--best-lr":
-    print(best_lr(sys.argv[3]))
+def next_lr(method):
+    tried = sorted(float(r["lr"]) for r in rows if r["method"] == method and r["phase"] == "lr_search")
+    best = float(best_lr(method))
+    if best == tried[-1]:
+        return f"{best * 2:g}"
+    if best == tried[0]:
+        return f"{best / 2:g}"
+    return ""
+
+
+if len(sys.argv) > 2 and sys.argv[2] in ("--best-lr", "--next-lr"):
+    print((best_lr if sys.argv[2] == "--best-lr" else next_lr)(sys.argv[3]))
     sys.exit(0)
 
 

@@ -15,7 +15,8 @@ namespace Engine.Kernels.Cpu;
 /// K = r and M or N = r spends its time in packing and edge tiles instead. Rows are 4·n bytes apart, too many streams for
 /// the hardware prefetcher, so the first sweep prefetches each row four strips ahead.
 /// </para>
-/// A strip narrower than 16 columns (the matrix's last) runs on a zero-padded copy.
+/// A strip narrower than 16 columns (the matrix's last) runs on a zero-padded copy. Sums of squares run in fp32 lanes down
+/// one strip (m terms per lane) and in double across strips.
 /// </summary>
 internal unsafe struct LowRankStrips : IDisposable
 {
