@@ -22,7 +22,7 @@ DATA="${DATA:-/work/shared/data/tinyshakespeare.txt}"
 NICE="${NICE:-19}"
 RESUME="${RESUME:-1}"
 MAX_EXTEND="${MAX_EXTEND:-4}"
-METHODS="${METHODS:-adamw adamw_clip cgfm_r cgfm_one sgg spectral muon}"
+METHODS="${METHODS:-adamw adamw_clip cgfm_r cgfm_one sgg spectral muon adamw_b1_095 sgg_alpha0}"
 SEEDS_EXTRA=(1 2)
 CSV="$here/results.csv"
 engine_dll="$repo/src/Cli/bin/Release/net10.0/engine.dll"
@@ -51,6 +51,10 @@ declare -A spec=(
   [sgg]="--lr|1e-3|--optim sgg --source $source_txt"
   [spectral]="--lr|1e-3|--optim spectral"
   [muon]="--muon-lr|0.02|--optim muon"
+  # METHODS §2b's ablations: SGG's blend toward the momentum is close to heavier momentum (AdamW at beta1 0.95),
+  # and alpha 0 keeps only the conflict projection and the adaptive clip.
+  [adamw_b1_095]="--lr|1e-3|--optim adamw --grad-clip 1 --beta1 0.95"
+  [sgg_alpha0]="--lr|1e-3|--optim sgg --source $source_txt --sgg-alpha 0"
 )
 
 engine() { nice -n "$NICE" dotnet "$engine_dll" "$@"; }
