@@ -1,3 +1,4 @@
+using Engine.Benchmarks;
 using System.Numerics.Tensors;
 using Engine.Kernels.Cpu;
 using Engine.Kernels.Devices;

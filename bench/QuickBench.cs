@@ -1,3 +1,4 @@
+using Engine.Benchmarks;
 using Engine.Kernels.Devices;
 using Engine.Kernels.Fusion;
 

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
+using Engine.Benchmarks;
+using Engine.Kernels.Devices;
 using Engine.Models.Config;
 using Engine.Models.Training;
 
@@ -9,41 +10,83 @@ namespace Engine.Cli.Commands;
 
 /// <summary>
 /// <c>engine bench</c>: times full training steps (batch, forward, loss, backward, fused optimizer step) of a preset
-/// on a device and prints one JSON line per figure in the bench program's format
-/// (<c>{"name","backend","shape","value","unit"}</c>). The value is the median over the timed steps, after warm-up
-/// steps that let kernels compile and caches fill.
+/// (<c>train_step</c>, <c>train_tokens</c>) and fused optimizer steps of every chain (<c>optim_step</c>: the same suite as
+/// the bench program, <see cref="OptimSuite"/>) on a device, and prints one JSON line per figure in the bench program's
+/// format (<c>{"name","backend","shape","value","unit"}</c>). A training step's value is the median over the timed steps,
+/// after warm-up steps that let kernels compile and caches fill.
 /// </summary>
 internal static class BenchCommand
 {
     public static Command Create(CliSession session)
     {
-        var quick = new Option<bool>("--quick") { Description = "the short suite: 10 warm-up steps, 50 timed (otherwise 20 and 200)" };
-        var preset = new Option<string>("--preset") { Description = "model and batch: tiny (config T) | small", DefaultValueFactory = _ => "tiny" };
+        var quick = new Option<bool>("--quick") { Description = "the short suite: 10 warm-up steps, 50 timed (otherwise 20 and 200); fewer optimizer-step repetitions" };
+        var what = new Option<string>("--what") { Description = "train: training steps of --preset | optim: optimizer steps of every chain on --params parameters | all", DefaultValueFactory = _ => "all" };
+        var preset = new Option<string?>("--preset") { Description = "model and batch for the training steps: tiny (config T, the default) | small" };
         var device = CommonOptions.Device();
-        var warmup = new Option<int?>("--warmup") { Description = "warm-up steps (overrides the suite's)" };
-        var steps = new Option<int?>("--steps") { Description = "timed steps (overrides the suite's)" };
-        var command = new Command("bench", "Time training steps; prints JSON lines like the bench program.") { quick, preset, device, warmup, steps };
+        var warmup = new Option<int?>("--warmup") { Description = "warm-up training steps (overrides the suite's)" };
+        var steps = new Option<int?>("--steps") { Description = "timed training steps (overrides the suite's)" };
+        var parameters = new Option<int?>("--params")
+        {
+            Description = $"fp32 parameters of the optimizer steps, a multiple of {OptimSuite.ParameterStep:N0} (one [100, params/100] matrix, then 100 [100, params/10000]; default 10,000,000 on cpu, 1,000,000 elsewhere)",
+        };
+        var command = new Command("bench", "Time training steps and optimizer steps; prints JSON lines like the bench program.")
+        {
+            quick, what, preset, device, warmup, steps, parameters,
+        };
         command.SetAction(result =>
         {
             bool isQuick = result.GetValue(quick);
-            return Run(session, result.GetRequiredValue(preset), result.GetRequiredValue(device),
-                result.GetValue(warmup) ?? (isQuick ? 10 : 20), result.GetValue(steps) ?? (isQuick ? 50 : 200));
+            var request = new BenchRequest(result.GetRequiredValue(what), result.GetValue(preset), result.GetRequiredValue(device),
+                result.GetValue(warmup), result.GetValue(steps), result.GetValue(parameters), isQuick);
+            return Run(session, request);
         });
         return command;
     }
 
-    private static int Run(CliSession session, string presetName, string deviceId, int warmup, int steps)
+    private sealed record BenchRequest(string What, string? Preset, string Device, int? Warmup, int? Steps, int? Parameters, bool Quick)
     {
-        if (warmup < 0) throw new UsageException($"--warmup must be >= 0 (got {warmup})");
-        if (steps < 1) throw new UsageException($"--steps must be > 0 (got {steps})");
-        var preset = presetName switch
+        public bool Trains => What is "train" or "all";
+        public bool StepsOptimizers => What is "optim" or "all";
+    }
+
+    private static int Run(CliSession session, BenchRequest request)
+    {
+        Validate(request);
+        if (request.Trains) TrainSteps(session, request);
+        if (request.StepsOptimizers)
         {
-            "tiny" => TrainConfig.Tiny,
-            "small" => TrainConfig.Small,
-            _ => throw new UsageException($"--preset must be tiny or small (got '{presetName}')"),
-        };
+            var device = DeviceRegistry.Open(request.Device);
+            foreach (var record in OptimSuite.Run(device, request.Quick, request.Parameters))
+            {
+                session.Cancellation.ThrowIfCancellationRequested();
+                Write(session, record);
+            }
+        }
+        return ExitCodes.Success;
+    }
+
+    private static void Validate(BenchRequest request)
+    {
+        if (request.What is not ("train" or "optim" or "all")) throw new UsageException($"--what must be train, optim or all (got '{request.What}')");
+        if (request.Warmup < 0) throw new UsageException($"--warmup must be >= 0 (got {request.Warmup})");
+        if (request.Steps < 1) throw new UsageException($"--steps must be > 0 (got {request.Steps})");
+        if (request.Preset is not (null or "tiny" or "small")) throw new UsageException($"--preset must be tiny or small (got '{request.Preset}')");
+        if (request.Parameters is { } count && (count < OptimSuite.ParameterStep || count % OptimSuite.ParameterStep != 0))
+            throw new UsageException($"--params must be a positive multiple of {OptimSuite.ParameterStep:N0} (got {count}): " +
+                                     "the suite splits the parameters into 100 matrices of 100 rows");
+        if (!request.Trains && (request.Preset, request.Warmup, request.Steps) is not (null, null, null))
+            throw new UsageException("--preset, --warmup and --steps apply to the training steps; --what optim times optimizer steps on --params parameters");
+        if (!request.StepsOptimizers && request.Parameters is not null)
+            throw new UsageException("--params applies to the optimizer steps; --what train takes its size from --preset");
+    }
+
+    private static void TrainSteps(CliSession session, BenchRequest request)
+    {
+        string presetName = request.Preset ?? "tiny";
+        var preset = presetName == "small" ? TrainConfig.Small : TrainConfig.Tiny;
+        int warmup = request.Warmup ?? (request.Quick ? 10 : 20), steps = request.Steps ?? (request.Quick ? 50 : 200);
         // Steps only, never a checkpoint: the out dir is never written.
-        var config = preset with { Device = deviceId, OutDir = Path.Combine(Path.GetTempPath(), "engine-bench-unused") };
+        var config = preset with { Device = request.Device, OutDir = Path.Combine(Path.GetTempPath(), "engine-bench-unused") };
         using var trainer = new Trainer(config);
         for (int i = 0; i < warmup; i++)
         {
@@ -58,33 +101,18 @@ internal static class BenchCommand
             trainer.TrainStep(); // reads the loss back, so the step has finished on the device
             milliseconds[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
-        double median = Median(milliseconds);
+        double median = Timing.Median(milliseconds);
         string shape = string.Create(CultureInfo.InvariantCulture,
             $"{(presetName == "tiny" ? "T" : "S")}: layers {config.Layers}, heads {config.Heads}, width {config.Width}, " +
             $"block {config.BlockSize}, batch {config.BatchSize}");
         string backend = trainer.Device.Kind.ToString().ToLowerInvariant();
-        Write(session, "train_step", backend, shape, median, "ms/iter");
-        Write(session, "train_tokens", backend, shape, config.BatchSize * config.BlockSize * 1000.0 / median, "tokens/s");
-        return ExitCodes.Success;
+        Write(session, new BenchRecord("train_step", backend, shape, median, "ms/iter"));
+        Write(session, new BenchRecord("train_tokens", backend, shape, config.BatchSize * config.BlockSize * 1000.0 / median, "tokens/s"));
     }
 
-    private static double Median(double[] values)
+    private static void Write(CliSession session, BenchRecord record)
     {
-        var sorted = values.Order().ToArray();
-        int mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    }
-
-    private static void Write(CliSession session, string name, string backend, string shape, double value, string unit)
-    {
-        session.Out.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
-        {
-            ["name"] = name,
-            ["backend"] = backend,
-            ["shape"] = shape,
-            ["value"] = Math.Round(value, 2),
-            ["unit"] = unit,
-        }));
+        session.Out.WriteLine(record.ToString());
         session.Out.Flush();
     }
 }

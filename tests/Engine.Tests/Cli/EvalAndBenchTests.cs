@@ -54,7 +54,7 @@ public sealed class EvalAndBenchTests
     [Fact]
     public void BenchPrintsTrainStepAsABenchRecord()
     {
-        var run = CliRun.Of("bench", "--quick", "--warmup", "1", "--steps", "3");
+        var run = CliRun.Of("bench", "--quick", "--what", "train", "--warmup", "1", "--steps", "3");
         Assert.True(run.ExitCode == 0, run.Error);
         var records = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         var step = Assert.Single(records, r => r.GetProperty("name").GetString() == "train_step");
@@ -62,5 +62,34 @@ public sealed class EvalAndBenchTests
         Assert.StartsWith("T: layers 4, heads 4, width 128, block 64, batch 12", step.GetProperty("shape").GetString());
         Assert.Equal("ms/iter", step.GetProperty("unit").GetString());
         Assert.True(step.GetProperty("value").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void BenchPrintsEveryChainsOptimizerStepInBothLayouts()
+    {
+        // 10,000 parameters: one [100, 100] matrix, then 100 [100, 1] (every method's per-matrix work on a 1-column edge case).
+        var run = CliRun.Of("bench", "--quick", "--what", "optim", "--params", "10000");
+        Assert.True(run.ExitCode == 0, run.Error);
+        var records = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.All(records, r => Assert.Equal("optim_step", r.GetProperty("name").GetString()));
+        foreach (var chain in new[] { "adamw", "sgd_momentum", "cgfm", "sgg", "spectral_cheb8", "muon" })
+            foreach (var layout in new[] { "1x[100,100]", "100x[100,1]" })
+            {
+                var figures = records.Where(r => r.GetProperty("shape").GetString() == $"{chain} {layout}")
+                                     .ToDictionary(r => r.GetProperty("unit").GetString()!, r => r.GetProperty("value").GetDouble());
+                Assert.True(figures.Keys.ToHashSet().SetEquals(["ms", "B/param", "GB/s", "% over fused adamw"]),
+                            $"{chain} {layout}: {string.Join(", ", figures.Keys)}");
+                Assert.True(figures["ms"] >= 0 && figures["B/param"] >= 20, $"{chain} {layout}");
+                Assert.Single(records, r => r.GetProperty("shape").GetString() == $"{chain}_transform_by_transform {layout}");
+            }
+    }
+
+    [Fact]
+    public void BenchRefusesFlagsThatDoNotApply()
+    {
+        CliRun.Of("bench", "--what", "optim", "--params", "12345").SingleErrorLine("--params must be a positive multiple of 10,000 (got 12345)");
+        CliRun.Of("bench", "--what", "optim", "--steps", "3").SingleErrorLine("--preset, --warmup and --steps apply to the training steps");
+        CliRun.Of("bench", "--what", "train", "--params", "10000").SingleErrorLine("--params applies to the optimizer steps");
+        CliRun.Of("bench", "--what", "everything").SingleErrorLine("--what must be train, optim or all (got 'everything')");
     }
 }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Engine.Bench;
+namespace Engine.Benchmarks;
 
 /// <summary>One measured figure, printed as one JSON line.</summary>
 public sealed record BenchRecord(

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Engine.Bench;
+namespace Engine.Benchmarks;
 
 /// <summary>Wall times of repeated runs after warm-up; each run ends with a device synchronize.</summary>
 public static class Timing
@@ -44,7 +44,8 @@ public static class Timing
         return sw.Elapsed.TotalSeconds;
     }
 
-    private static double Median(List<double> values)
+    /// <summary>The middle value (the mean of the two middle ones for an even count).</summary>
+    public static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToList();
         int n = sorted.Count;

@@ -2,12 +2,12 @@ using Engine.Kernels.Devices;
 using Engine.Optim;
 using Engine.Optim.Structured;
 
-namespace Engine.Bench;
+namespace Engine.Benchmarks;
 
 /// <summary>
-/// Optimizer steps on 10M fp32 parameters (cpu; 1M on other backends, marked "reduced" in the shape), every parameter a
-/// hidden matrix: one [100, 100000] matrix and 100 [100, 1000] matrices (wide, so Muon's and SPEC-GF's dense work stays
-/// O(100²·n) per matrix and CGFM's refresh O(100²·n) on the host). Records are named "optim_step", with the chain and
+/// Optimizer steps on N fp32 parameters (by default 10M on the cpu, 1M elsewhere: PoCL's per-matrix methods are
+/// launch-bound), every parameter a hidden matrix: one [100, N/100] matrix and 100 [100, N/10000] matrices (wide, so
+/// Muon's and SPEC-GF's dense work stays O(100²·n) per matrix and CGFM's refresh O(100²·n) on the host). Records are named "optim_step", with the chain and
 /// layout in <c>shape</c>: ms per step fused and transform by transform, the overhead over fused AdamW (%: the chain's steps
 /// alternate with fused AdamW steps, each compared with the AdamW steps either side of it, median of the ratios), the
 /// bytes per parameter counted below and the GB/s they give, and for SPEC-GF and Muon the GFLOP/s of phases R + S.
@@ -24,7 +24,11 @@ namespace Engine.Bench;
 /// </summary>
 public static class OptimSuite
 {
-    public const int Parameters = 10_000_000;
+    /// <summary>The parameter count a device is measured with unless told otherwise.</summary>
+    public static int DefaultParameters(ComputeDevice device) => device.Kind == DeviceKind.Cpu ? 10_000_000 : 1_000_000;
+
+    /// <summary>Parameter counts must split into 100 matrices of 100 rows.</summary>
+    public const int ParameterStep = 10_000;
     private const int ChebyshevOrder = 8, NewtonSchulzSteps = 5;
 
     /// <param name="PortableBytesPerParam">Bytes where the backend has no fused op of its own (CGFM's LowRankAdjust off the cpu).</param>
@@ -49,11 +53,21 @@ public static class OptimSuite
             }),
     ];
 
-    public static IEnumerable<BenchRecord> Run(ComputeDevice device, bool quick)
+    /// <param name="parameters">A positive multiple of <see cref="ParameterStep"/>; null: <see cref="DefaultParameters"/>.</param>
+    public static IEnumerable<BenchRecord> Run(ComputeDevice device, bool quick, int? parameters = null)
+    {
+        int count = parameters ?? DefaultParameters(device);
+        if (count < ParameterStep || count % ParameterStep != 0)
+            throw new ArgumentException(
+                $"the optimizer-step suite needs a positive multiple of {ParameterStep:N0} parameters (100 matrices of 100 rows), got {count:N0}",
+                nameof(parameters));
+        return RunChecked(device, quick, count);
+    }
+
+    private static IEnumerable<BenchRecord> RunChecked(ComputeDevice device, bool quick, int count)
     {
         int reps = quick ? 5 : 15, pairs = quick ? 21 : 41;
-        bool reduced = device.Kind != DeviceKind.Cpu;
-        foreach (var (layout, shapes) in Layouts(reduced))
+        foreach (var (layout, shapes) in Layouts(count))
         {
             using var store = new ParameterStore(device);
             for (int k = 0; k < shapes.Length; k++) store.Register($"w{k}", shapes[k], kind: ParameterKind.HiddenMatrix);
@@ -96,11 +110,9 @@ public static class OptimSuite
         }
     }
 
-    private static IEnumerable<(string Layout, int[][] Shapes)> Layouts(bool reduced)
+    private static IEnumerable<(string Layout, int[][] Shapes)> Layouts(int n)
     {
-        int n = reduced ? Parameters / 10 : Parameters;
-        string note = reduced ? " (reduced: 1M params)" : "";
-        yield return ($"1x[100,{n / 100}]{note}", [[100, n / 100]]);
-        yield return ($"100x[100,{n / 10_000}]{note}", Enumerable.Range(0, 100).Select(_ => new[] { 100, n / 10_000 }).ToArray());
+        yield return ($"1x[100,{n / 100}]", [[100, n / 100]]);
+        yield return ($"100x[100,{n / 10_000}]", Enumerable.Range(0, 100).Select(_ => new[] { 100, n / 10_000 }).ToArray());
     }
 }
