@@ -7,15 +7,15 @@ namespace Engine.Benchmarks;
 /// <summary>
 /// Optimizer steps on N fp32 parameters (by default 10M on the cpu, 1M elsewhere: PoCL's per-matrix methods are
 /// launch-bound), every parameter a hidden matrix: one [100, N/100] matrix and 100 [100, N/10000] matrices (wide, so
-/// Muon's and SPEC-GF's dense work stays O(100²·n) per matrix and CGFM's refresh O(100²·n) on the host). Records are named "optim_step", with the chain and
-/// layout in <c>shape</c>: ms per step fused and transform by transform, the overhead over fused AdamW (%: the chain's steps
+/// Muon's and SPEC-GF's dense work stays O(100²·n) per matrix and CGFM's refresh O(100²·n) on the host). Records are named
+/// "optim_step", with the chain and layout in <c>shape</c>: ms per step fused and transform by transform, the overhead over fused AdamW (%: the chain's steps
 /// alternate with fused AdamW steps, each compared with the AdamW steps either side of it, median of the ratios), the
 /// bytes per parameter counted below and the GB/s they give, and for SPEC-GF and Muon the GFLOP/s of phases R + S.
 /// <para>Bytes per parameter (fp32, each elementwise pass and each GEMM's m×n operand read or written once):</para>
 /// <list type="bullet">
 /// <item>adamw (+clip): R 4, U 28 → 32; sgd_momentum: 20;</item>
-/// <item>cgfm: no phase R (the low-rank adjust gives ||g||²), the adjust reads G and writes G_adj in place 8 (cpu: band by
-///   band, coefficients and G_glob in cache), U 28 → 36; elsewhere the adjust's GEMM reads G once more → 40;</item>
+/// <item>cgfm: no phase R (the low-rank adjust gives ||g||²), the adjust reads G and writes G_adj in place 8 (cpu: strip by
+///   strip, coefficients in registers, G_glob never stored), U 28 → 36; elsewhere the adjust's GEMM reads G once more → 40;</item>
 /// <item>sgg: R (g, g_s, m) 12, U (p, g, g_s, m, v → p, m, v) 32 → 44;</item>
 /// <item>spectral-chebK: R 4, L·W 8, penalty 12, L·X 8, first step 16, K−1 × (L·T 8 + step 24), copy 8, U 28 → 84 + 32(K−1);</item>
 /// <item>muon: R 4, momentum 16, normalize 8, 5 × (X·Xᵀ 4 + B·X 8 + update 12), scaled copy 8, U 12 → 48 + 24·5.</item>
