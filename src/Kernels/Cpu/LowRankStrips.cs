@@ -8,7 +8,8 @@ namespace Engine.Kernels.Cpu;
 /// <summary>
 /// G ← λ_l G + δ·P(PᵀG) on a strip of 16 columns of an m×n matrix G (P: m×r, orthonormal), in two sweeps down the strip:
 /// the strip's coefficients PᵀG (up to 16 of the r coefficients per pass, one vector of 16 columns each, in registers) with
-/// ||G||² beside them, then each row rewritten from the same registers while the strip (m × 64 B) is still in L1.
+/// ||G||² beside them, then each row rewritten from the same registers while the strip (m × 64 B) is still in cache (L1 up
+/// to m ≈ 700, L2 up to m ≈ 16K here; taller P-side matrices — m &lt; n, so also wider — reread the strip from L3).
 /// <para>
 /// Why not two GEMMs: each of the r = m/8 coefficients costs one multiply-add per element twice, and with the coefficients
 /// in registers and P broadcast from L1 every load feeds as many multiply-adds as there are coefficients; a GEMM with
