@@ -110,15 +110,15 @@ for method in $METHODS; do
   for factor in 0.5 1 2; do
     run_one "$method" "$(python3 -c "print(f'{$base*$factor:g}')")" 0 lr_search
   done
-  best_lr[$method]=$(python3 "$here/summary.py" "$CSV" --best-lr "$method")
+  best_lr[$method]=$(python3 "$here/summary.py" "$CSV" --steps "$STEPS" --best-lr "$method")
   # While the best lr is the largest (smallest) tried, try one factor of 2 beyond it, up to MAX_EXTEND times:
   # a method compared at the edge of its grid is not tuned.
   for (( extension = 0; extension < MAX_EXTEND; extension++ )); do
-    next=$(python3 "$here/summary.py" "$CSV" --next-lr "$method")
+    next=$(python3 "$here/summary.py" "$CSV" --steps "$STEPS" --next-lr "$method")
     [[ -n "$next" ]] || break
     echo "== $method: best lr ${best_lr[$method]} is at the edge of the grid; trying $next"
     run_one "$method" "$next" 0 lr_search
-    best_lr[$method]=$(python3 "$here/summary.py" "$CSV" --best-lr "$method")
+    best_lr[$method]=$(python3 "$here/summary.py" "$CSV" --steps "$STEPS" --best-lr "$method")
   done
   echo "== $method: best lr on seed 0 = ${best_lr[$method]}"
 done
@@ -129,5 +129,5 @@ for method in $METHODS; do
   done
 done
 
-python3 "$here/summary.py" "$CSV"
+python3 "$here/summary.py" "$CSV" --steps "$STEPS"
 echo "total wall time: $(( $(date +%s) - started )) s (STEPS=$STEPS, outputs under $OUT)"

@@ -1,4 +1,4 @@
-"""Reads results.csv: `--best-lr METHOD` prints the lr with the lowest seed-0 val loss; `--next-lr METHOD` prints
+"""Reads results.csv (only the rows of `--steps N` when given): `--best-lr METHOD` prints the lr with the lowest seed-0 val loss; `--next-lr METHOD` prints
 the lr one factor of 2 beyond the grid's edge when that best lr is the largest or the smallest tried (nothing when the
 optimum is bracketed); otherwise prints the per-method table (markdown) of the best lr over its seeds."""
 import csv
@@ -6,10 +6,18 @@ import math
 import statistics
 import sys
 
-# One row per (method, lr, seed, steps): a rerun's row replaces the earlier one.
+args = sys.argv[1:]
+steps = None
+if "--steps" in args:
+    at = args.index("--steps")
+    steps = args[at + 1]
+    del args[at:at + 2]
+
+# One row per (method, lr, seed, steps): a rerun's row replaces the earlier one. Runs of another length do not count.
 latest = {}
-for r in csv.DictReader(open(sys.argv[1], encoding="utf-8")):
-    latest[(r["method"], r["lr"], r["seed"], r["steps"])] = r
+for r in csv.DictReader(open(args[0], encoding="utf-8")):
+    if steps is None or r["steps"] == steps:
+        latest[(r["method"], r["lr"], r["seed"], r["steps"])] = r
 rows = list(latest.values())
 
 
@@ -33,8 +41,8 @@ def next_lr(method):
     return ""
 
 
-if len(sys.argv) > 2 and sys.argv[2] in ("--best-lr", "--next-lr"):
-    print((best_lr if sys.argv[2] == "--best-lr" else next_lr)(sys.argv[3]))
+if len(args) > 1 and args[1] in ("--best-lr", "--next-lr"):
+    print((best_lr if args[1] == "--best-lr" else next_lr)(args[2]))
     sys.exit(0)
 
 

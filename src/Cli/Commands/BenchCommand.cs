@@ -105,7 +105,7 @@ internal static class BenchCommand
         string shape = string.Create(CultureInfo.InvariantCulture,
             $"{(presetName == "tiny" ? "T" : "S")}: layers {config.Layers}, heads {config.Heads}, width {config.Width}, " +
             $"block {config.BlockSize}, batch {config.BatchSize}");
-        string backend = trainer.Device.Kind.ToString().ToLowerInvariant();
+        string backend = trainer.Device.Id;
         Write(session, new BenchRecord("train_step", backend, shape, median, "ms/iter"));
         Write(session, new BenchRecord("train_tokens", backend, shape, config.BatchSize * config.BlockSize * 1000.0 / median, "tokens/s"));
     }

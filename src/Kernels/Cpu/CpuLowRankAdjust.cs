@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using Engine.Kernels.Devices;
 
@@ -10,7 +9,9 @@ namespace Engine.Kernels.Cpu;
 /// stored, and ||G||² is read on the way. Blocks run in parallel; each keeps its own ||coefficients||² and ||G||² in double,
 /// summed in block order, so the result does not depend on the thread count.
 /// <list type="bullet">
-/// <item>P side (m &lt; n): <see cref="LowRankStrips"/> — 16 columns at a time, the coefficients in registers.</item>
+/// <item>P side (m &lt; n): <see cref="LowRankStrips"/> — 16 columns at a time, the coefficients in registers — where
+///   512-bit vectors are native; otherwise (AVX2, arm64: emulated 512-bit vectors would spill the 16 accumulators) bands
+///   of 512 columns, each PᵀG_band (a few-rows GEMM) then G_band ← λ_l G_band + δ P·C (a GEMM with β = λ_l) while in L2.</item>
 /// <item>Q side (m ≥ n): bands of rows, each G_band·Q (a GEMM) then G_band ← λ_l G_band + δ C·Qᵀ (a GEMM with β = λ_l)
 ///   while the band is in L2.</item>
 /// </list>
@@ -21,7 +22,11 @@ internal static unsafe class CpuLowRankAdjust
     private const int ColumnBand = 512, RowBand = 512;
 
     /// <summary>Returns ||coefficients||² (= ||G_glob||²) and ||G||² of the matrices before the adjust, over the batch.</summary>
-    public static (double GlobalSq, double GradSq) Run(in LowRankAdjustSpec spec, float* grads, float* basis, float* coefficients)
+    public static (double GlobalSq, double GradSq) Run(in LowRankAdjustSpec spec, float* grads, float* basis, float* coefficients) =>
+        Run(spec, grads, basis, coefficients, strips: Vector512.IsHardwareAccelerated);
+
+    /// <param name="strips">P side: the strip kernel (else the two GEMMs per band); a parameter so tests run both on any machine.</param>
+    internal static (double GlobalSq, double GradSq) Run(in LowRankAdjustSpec spec, float* grads, float* basis, float* coefficients, bool strips)
     {
         int band = spec.RightSide ? RowBand : ColumnBand;
         int bands = ((spec.RightSide ? spec.Rows : spec.Cols) + band - 1) / band;
@@ -33,7 +38,9 @@ internal static unsafe class CpuLowRankAdjust
             long item = block / bands;
             int first = (int)(block % bands) * band;
             float* g = grads + item * s.MatrixElements, b = basis + item * s.BasisElements, c = coefficients + item * s.CoefficientElements;
-            partials[block] = s.RightSide ? RowBlock(s, g, b, c, first) : ColumnBlock(s, g, b, c, first);
+            partials[block] = s.RightSide ? RowBlock(s, g, b, c, first)
+                            : strips ? ColumnStrips(s, g, b, c, first)
+                            : ColumnGemms(s, g, b, c, first);
         });
         double globalSq = 0, gradSq = 0;
         foreach (var (global, grad) in partials) { globalSq += global; gradSq += grad; }
@@ -42,7 +49,7 @@ internal static unsafe class CpuLowRankAdjust
 
     /// <summary>Columns [j0, j0 + <see cref="ColumnBand"/>) of G, strip by strip.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (double, double) ColumnBlock(in LowRankAdjustSpec s, float* g, float* p, float* c, int j0)
+    private static (double, double) ColumnStrips(in LowRankAdjustSpec s, float* g, float* p, float* c, int j0)
     {
         int m = s.Rows, n = s.Cols, r = s.Rank, cols = Math.Min(ColumnBand, n - j0);
         var strips = new LowRankStrips(m, r);
@@ -58,6 +65,19 @@ internal static unsafe class CpuLowRankAdjust
             return (globalSq, gradSq);
         }
         finally { strips.Dispose(); }
+    }
+
+    /// <summary>Columns [j0, j0 + <see cref="ColumnBand"/>) of G = P·PᵀG + ...: C = PᵀG_band, then G_band = λ_l G_band + δ P C.</summary>
+    private static (double, double) ColumnGemms(in LowRankAdjustSpec s, float* g, float* p, float* c, int j0)
+    {
+        int m = s.Rows, n = s.Cols, r = s.Rank, cols = Math.Min(ColumnBand, n - j0);
+        CpuGemm.RunItem(new GemmProblem(p, r, true, g + j0, n, false, c + j0, n, r, cols, m, 1f, 0f), parallel: false);
+        double gradSq = 0;
+        for (int i = 0; i < m; i++) gradSq += Squares(g + (long)i * n + j0, cols);   // in cache after the first GEMM
+        CpuGemm.RunItem(new GemmProblem(p, r, false, c + j0, n, false, g + j0, n, m, cols, r, s.LambdaDelta, s.LambdaLocal), parallel: false);
+        double globalSq = 0;
+        for (int k = 0; k < r; k++) globalSq += Squares(c + (long)k * n + j0, cols);
+        return (globalSq, gradSq);
     }
 
     /// <summary>Rows [i0, i0 + <see cref="RowBand"/>) of G = G Q·Qᵀ + ...: C = G_band Q, then G_band = λ_l G_band + δ C Qᵀ.</summary>

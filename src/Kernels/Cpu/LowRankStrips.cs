@@ -124,7 +124,7 @@ internal unsafe struct LowRankStrips : IDisposable
         for (int i = 0; i < rows; i++)
         {
             float* row = strip + i * stride;
-            if (prefetch) Sse.Prefetch0(row + PrefetchAhead);
+            if (prefetch && Sse.IsSupported) Sse.Prefetch0(row + PrefetchAhead);
             var x = Vector512.Load(row);
             float* pk = basis + (long)i * basisStride;
             squares = Vector512.FusedMultiplyAdd(x, x, squares);

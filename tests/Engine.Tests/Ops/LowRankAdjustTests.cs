@@ -1,3 +1,4 @@
+using Engine.Kernels.Cpu;
 using Engine.Kernels.Devices;
 using Engine.Tests.Support;
 using FsCheck;
@@ -11,7 +12,8 @@ namespace Engine.Tests.Ops;
 /// <see cref="ComputeDevice.LowRankAdjust"/> (the cpu's blocked kernel, the portable GEMM + fused pass elsewhere) against
 /// a double reference (G_adj, the coefficients, ||G_glob||² and ||G||²): orthonormal bases from a QR of random data, both orientations (P for m &lt; n, Qᵀ for m ≥ n),
 /// batches, widths across the cpu's 16-column strips and 512-column blocks (and a last, narrower strip), ranks above 16 (the
-/// cpu kernel holds 16 coefficients per pass), λ_l = 0 and λ_l = λ_g (δ = 0).
+/// cpu kernel holds 16 coefficients per pass), λ_l = 0 and λ_l = λ_g (δ = 0); and the cpu's two P-side paths (the strip
+/// kernel, and the GEMMs it falls back to without native 512-bit vectors) on the edge shapes, whatever this machine has.
 /// </summary>
 public class LowRankAdjustTests
 {
@@ -29,6 +31,36 @@ public class LowRankAdjustTests
         Prop.ForAll(cases.ToArbitrary(), c => Check(device, c.m, c.n, c.batch, Math.Min(c.rank, Math.Min(c.m, c.n)), c.lambdas, c.seed))
             .Check(TestSeeds.Quick(30));
         Check(device, 700, 30, 2, 5, (0.25f, 1f), 3);   // tall: row bands across 512
+        foreach (var (m, n, batch, rank) in EdgeShapes) Check(device, m, n, batch, rank, (0.5f, 1.5f), m * n + rank);
+    }
+
+    /// <summary>
+    /// P-side shapes the generated cases may miss: one row, a matrix narrower than one strip, ranks that are multiples of 16
+    /// (full passes only), two coefficients, many passes (r = 100: six of 16 and one of 4), a last strip of one column.
+    /// </summary>
+    private static readonly (int M, int N, int Batch, int Rank)[] EdgeShapes =
+        [(1, 2, 1, 1), (1, 7, 3, 1), (5, 13, 1, 2), (16, 17, 1, 16), (32, 513, 1, 32), (3, 528, 1, 2), (40, 1000, 2, 17), (100, 2000, 1, 100)];
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void BothCpuPathsMatchTheReference(bool strips)
+    {
+        var device = Backends.Get("cpu");
+        Adjust adjust = (spec, g, basis, coefficients, sum) => CpuPath(spec, g, basis, coefficients, sum, strips);
+        foreach (var (m, n, batch, rank) in EdgeShapes)
+            foreach (var lambdas in new[] { (0.5f, 1.5f), (0f, 2f), (1f, 1f) })
+                Check(device, m, n, batch, rank, lambdas, m + n + rank, adjust);
+    }
+
+    private delegate void Adjust(LowRankAdjustSpec spec, DeviceBuffer g, DeviceBuffer basis, DeviceBuffer coefficients, DeviceBuffer sum);
+
+    private static unsafe void CpuPath(LowRankAdjustSpec spec, DeviceBuffer g, DeviceBuffer basis, DeviceBuffer coefficients, DeviceBuffer sum,
+                                       bool strips)
+    {
+        var (globalSq, gradSq) = CpuLowRankAdjust.Run(spec, ((CpuBuffer)g).Pointer, ((CpuBuffer)basis).Pointer, ((CpuBuffer)coefficients).Pointer, strips);
+        ((CpuBuffer)sum).Pointer[0] = (float)globalSq;
+        ((CpuBuffer)sum).Pointer[1] = (float)gradSq;
     }
 
     [Fact]
@@ -41,7 +73,8 @@ public class LowRankAdjustTests
         Assert.Contains("rank 5", e.Message);
     }
 
-    private static void Check(ComputeDevice device, int m, int n, int batch, int rank, (float Local, float Global) lambdas, int seed)
+    private static void Check(ComputeDevice device, int m, int n, int batch, int rank, (float Local, float Global) lambdas, int seed,
+                              Adjust? adjust = null)
     {
         var spec = new LowRankAdjustSpec(batch, m, n, rank, lambdas.Local, lambdas.Global - lambdas.Local);
         var rng = new Random(seed);
@@ -58,7 +91,12 @@ public class LowRankAdjustTests
         using var basis = device.Upload(bases.SelectMany(Flatten).ToArray());
         using var coefficients = device.Allocate(batch * spec.CoefficientElements);
         using var sum = device.Allocate(2);
-        device.LowRankAdjust(spec, new BufferSlice(g, 0), new BufferSlice(basis, 0), new BufferSlice(coefficients, 0), new BufferSlice(sum, 0));
+        // Coefficients start as NaN: every one must be written.
+        device.Fill(new BufferSlice(coefficients, 0), batch * spec.CoefficientElements, float.NaN);
+        if (adjust is null)
+            device.LowRankAdjust(spec, new BufferSlice(g, 0), new BufferSlice(basis, 0), new BufferSlice(coefficients, 0), new BufferSlice(sum, 0));
+        else
+            adjust(spec, g, basis, coefficients, sum);
         var adjusted = device.ReadFloats(g);
         var coef = device.ReadFloats(coefficients);
 
