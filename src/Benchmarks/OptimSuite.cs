@@ -29,6 +29,9 @@ public static class OptimSuite
 
     /// <summary>Parameter counts must split into 100 matrices of 100 rows.</summary>
     public const int ParameterStep = 10_000;
+
+    /// <summary>Whether the suite can lay <paramref name="count"/> parameters out as its two layouts.</summary>
+    public static bool Fits(int count) => count >= ParameterStep && count % ParameterStep == 0;
     private const int ChebyshevOrder = 8, NewtonSchulzSteps = 5;
 
     /// <param name="PortableBytesPerParam">Bytes where the backend has no fused op of its own (CGFM's LowRankAdjust off the cpu).</param>
@@ -57,7 +60,7 @@ public static class OptimSuite
     public static IEnumerable<BenchRecord> Run(ComputeDevice device, bool quick, int? parameters = null)
     {
         int count = parameters ?? DefaultParameters(device);
-        if (count < ParameterStep || count % ParameterStep != 0)
+        if (!Fits(count))
             throw new ArgumentException(
                 $"the optimizer-step suite needs a positive multiple of {ParameterStep:N0} parameters (100 matrices of 100 rows), got {count:N0}",
                 nameof(parameters));

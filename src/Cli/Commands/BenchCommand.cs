@@ -71,7 +71,7 @@ internal static class BenchCommand
         if (request.Warmup < 0) throw new UsageException($"--warmup must be >= 0 (got {request.Warmup})");
         if (request.Steps < 1) throw new UsageException($"--steps must be > 0 (got {request.Steps})");
         if (request.Preset is not (null or "tiny" or "small")) throw new UsageException($"--preset must be tiny or small (got '{request.Preset}')");
-        if (request.Parameters is { } count && (count < OptimSuite.ParameterStep || count % OptimSuite.ParameterStep != 0))
+        if (request.Parameters is { } count && !OptimSuite.Fits(count))
             throw new UsageException($"--params must be a positive multiple of {OptimSuite.ParameterStep:N0} (got {count}): " +
                                      "the suite splits the parameters into 100 matrices of 100 rows");
         if (!request.Trains && (request.Preset, request.Warmup, request.Steps) is not (null, null, null))
