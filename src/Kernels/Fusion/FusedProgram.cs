@@ -26,7 +26,7 @@ public sealed partial class FusedProgram
     public int ScalarCount { get; }
     public int ReductionCount { get; }
 
-    /// <summary>Name given by the builder that first built this structure.</summary>
+    /// <summary>The builder's name: profiles label the program's launches with it.</summary>
     public string Name => _graph.Name;
 
     /// <summary>Structural hash: equal for programs of equal structure; scalar values do not enter it.</summary>

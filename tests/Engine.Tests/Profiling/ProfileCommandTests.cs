@@ -40,8 +40,8 @@ public sealed class ProfileCommandTests
 
     /// <summary>
     /// The structured methods see --params as one [100, params/100] hidden matrix: their phase S works on it (CGFM's
-    /// low-rank adjust, SGG's Gram entries, SPEC-GF's and Muon's GEMMs) and phase U updates it. A fused program is named by
-    /// the first chain that built its structure, so for the update any pass but phase R and the clip coefficient counts.
+    /// low-rank adjust, SGG's Gram entries, SPEC-GF's and Muon's GEMMs) and phase U updates it; for the update any pass but
+    /// phase R and the clip coefficient counts.
     /// </summary>
     [Theory]
     [InlineData("cgfm", "low_rank_adjust ")]
