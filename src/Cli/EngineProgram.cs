@@ -55,5 +55,6 @@ public static class EngineProgram
         DevicesCommand.Create(session),
         BenchCommand.Create(session),
         ProfileCommand.Create(session),
+        CompareCommand.Create(session),
     };
 }

@@ -4,6 +4,7 @@ using System.Globalization;
 using Engine.Cli.Output;
 using Engine.Kernels.Devices;
 using Engine.Kernels.Profiling;
+using Engine.Models.Checkpoints;
 using Engine.Models.Config;
 
 namespace Engine.Cli.Commands;
@@ -131,11 +132,11 @@ internal static class ProfileCommand
         if (Directory.Exists(request.Trace)) throw new UsageException($"--trace: '{request.Trace}' is a folder; name a file");
     }
 
-    /// <summary>Writes to a temporary file first, so a failed write never leaves half a trace under the requested name.</summary>
+    /// <summary>Written atomically: a failed write never leaves half a trace under the requested name.</summary>
     private static void WriteTrace(string path, IReadOnlyList<KernelRecord> records, string processName)
     {
-        var temporary = path + ".tmp";
-        using (var stream = File.Create(temporary)) ChromeTrace.Write(stream, records, processName);
-        File.Move(temporary, path, overwrite: true);
+        var trace = new MemoryStream();
+        ChromeTrace.Write(trace, records, processName);
+        AtomicFile.Write(path, trace.GetBuffer().AsSpan(0, (int)trace.Length));
     }
 }

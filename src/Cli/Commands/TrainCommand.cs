@@ -34,9 +34,12 @@ internal static class TrainCommand
             sink.Note(Describe(trainer));
             return trainer.Run(new Reporter(sink, metrics), session.Cancellation);
         });
+        metrics.Dispose();
+        var curves = LossCurves.Write(metrics.Path, Path.Combine(config.OutDir, LossCurves.FileName), $"--optim {config.Optim}, {Path.GetFileName(config.OutDir.TrimEnd(Path.DirectorySeparatorChar))}");
         if (result.Cancelled)
         {
             session.Error.WriteLine($"engine: interrupted at step {result.Step}; {SavedAt(config, result)}; continue with --resume");
+            session.Out.WriteLine(curves);
             return ExitCodes.Interrupted;
         }
         session.Out.WriteLine(result.Step == firstStep
@@ -44,6 +47,7 @@ internal static class TrainCommand
             : string.Create(CultureInfo.InvariantCulture,
                 $"done: step {result.Step}, train loss {result.TrainLoss:F4}, val loss {result.ValLoss:F4}; {SavedAt(config, result)}"));
         session.Out.WriteLine($"metrics: {metrics.Path}");
+        session.Out.WriteLine(curves);
         return ExitCodes.Success;
     }
 

@@ -23,7 +23,25 @@ public sealed class MetricsWriter : IDisposable
         Path = path;
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);
-        _file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+        _file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
+        DropUnfinishedLine(_file);
+    }
+
+    /// <summary>
+    /// A crash while a line was being written leaves it without its newline; the resumed run's first record would be
+    /// glued to it. Cut the file back to its last complete line and append from there.
+    /// </summary>
+    private static void DropUnfinishedLine(FileStream file)
+    {
+        long end = file.Length;
+        while (end > 0)
+        {
+            file.Position = end - 1;
+            if (file.ReadByte() == '\n') break;
+            end--;
+        }
+        if (end != file.Length) file.SetLength(end);
+        file.Position = end;
     }
 
     /// <summary>The file written.</summary>

@@ -1,24 +1,19 @@
 using System.Globalization;
 using Engine.Kernels.Profiling;
-using Spectre.Console;
 
 namespace Engine.Cli.Output;
 
 /// <summary>
 /// The per-kernel table of <c>engine profile</c>: calls, total and mean time, bytes per call, achieved GB/s, that rate
 /// as a percentage of the triad bandwidth measured in the same run, and GFLOP/s; "-" where a kernel reports no bytes
-/// or flops. Plain aligned text for pipes and logs, a Spectre table on a terminal.
+/// or flops (a <see cref="TextTable"/>).
 /// </summary>
 internal static class ProfileTable
 {
     public static readonly string[] Columns = ["kernel", "calls", "total ms", "mean µs", "bytes/call", "GB/s", "% of triad", "GFLOP/s"];
 
-    public static void Write(TextWriter output, bool terminal, IReadOnlyList<KernelSummary> kernels, double triadGigabytesPerSecond)
-    {
-        var rows = kernels.Select(k => Row(k, triadGigabytesPerSecond)).ToList();
-        if (terminal) WriteSpectre(output, rows);
-        else WritePlain(output, rows);
-    }
+    public static void Write(TextWriter output, bool terminal, IReadOnlyList<KernelSummary> kernels, double triadGigabytesPerSecond) =>
+        TextTable.Write(output, terminal, Columns, kernels.Select(k => Row(k, triadGigabytesPerSecond)).ToList());
 
     private static string[] Row(KernelSummary k, double triad) =>
     [
@@ -31,28 +26,6 @@ internal static class ProfileTable
         k.GigabytesPerSecond is { } rate && triad > 0 ? Number(100 * rate / triad, "F1") : "-",
         k.GigaflopsPerSecond is { } gflops ? Number(gflops, "F2") : "-",
     ];
-
-    private static void WritePlain(TextWriter output, List<string[]> rows)
-    {
-        var widths = Columns.Select((c, i) => rows.Select(r => r[i].Length).Append(c.Length).Max()).ToArray();
-        output.WriteLine(Line(Columns, widths));
-        foreach (var row in rows) output.WriteLine(Line(row, widths));
-    }
-
-    /// <summary>The kernel name left-aligned, every figure right-aligned, two spaces between columns.</summary>
-    private static string Line(string[] cells, int[] widths) =>
-        string.Join("  ", cells.Select((cell, i) => i == 0 ? cell.PadRight(widths[i]) : cell.PadLeft(widths[i]))).TrimEnd();
-
-    private static void WriteSpectre(TextWriter output, List<string[]> rows)
-    {
-        // Figures never wrap; a long kernel name wraps within the width the figures leave.
-        var table = new Table().Border(TableBorder.Simple);
-        table.AddColumn(new TableColumn(Columns[0]));
-        for (int i = 1; i < Columns.Length; i++)
-            table.AddColumn(new TableColumn(Columns[i]) { Alignment = Justify.Right }.NoWrap());
-        foreach (var row in rows) table.AddRow(row.Select(Markup.Escape).ToArray());
-        TerminalConsole.Create(output).Write(table);
-    }
 
     private static string Number(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 

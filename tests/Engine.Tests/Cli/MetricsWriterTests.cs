@@ -36,6 +36,18 @@ public sealed class MetricsWriterTests
         Assert.Equal(JsonValueKind.Null, second.RootElement.GetProperty("grad_norm").ValueKind);
     }
 
+    [Fact]
+    public void ALineCutByACrashIsDroppedBeforeTheResumedRunAppends()
+    {
+        using var dir = new TempDirectory();
+        var path = dir.File("metrics.jsonl", "{\"step\":5,\"train_loss\":3}\n{\"step\":10,\"train_lo");
+        using (var writer = new MetricsWriter(path))
+            writer.Write(new TrainProgress(10, 20, 2.5, null, 1e-3, 0.75, 1234.5, 8.2, TimeSpan.FromSeconds(3)));
+        var lines = File.ReadAllLines(path);
+        Assert.Equal(2, lines.Length);
+        Assert.Equal([5L, 10], lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt64()));
+    }
+
     private static string[] ReadShared(string path)
     {
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);

@@ -32,6 +32,12 @@ public sealed class TrainCommandTests
         Assert.Equal("step-0000020", first.Name);
         Assert.Equal(20, first.Manifest.Step);
         Assert.True(File.Exists(Path.Combine(outDir, "step-0000010.safetensors")));
+        // The curves beside the metrics: a train_loss line through the 4 logged steps, a val_loss line through 2.
+        Assert.Contains($"curves: {Path.Combine(outDir, "loss.svg")}", run.Out);
+        var curves = SvgAssert.Series(Path.Combine(outDir, "loss.svg"));
+        Assert.Equal(["train_loss", "val_loss"], curves.Keys);
+        Assert.Equal(4, curves["train_loss"].LinePoints);
+        Assert.Equal(2, curves["val_loss"].LinePoints);
 
         var resumed = CliRun.Of(TinyRun.Args(outDir, 30, "--resume"));
         Assert.True(resumed.ExitCode == 0, resumed.Error);
