@@ -9,12 +9,15 @@ namespace Engine.Cli.Commands;
 
 /// <summary>
 /// <c>engine compare</c>: reads the metrics.jsonl of training runs, grouped by label (the seeds of one configuration),
-/// and prints, per group, the metric's final and best values (mean ± std over the runs), the difference from the
+/// and prints, per group, the metric's final value and minimum (mean ± std over the runs), the difference from the
 /// baseline group with Welch's t-test, and the median ms/iter; optionally writes the curves (mean over a group's runs,
-/// their range shaded) as an SVG.
+/// their range shaded) as an SVG. Warnings (runs ending at different steps, a curve with no common step) go to stderr,
+/// so stdout stays a table, markdown or pure JSON.
 /// </summary>
 internal static class CompareCommand
 {
+    private static readonly string[] Formats = ["text", "markdown", "json"];
+
     public static Command Create(CliSession session)
     {
         var runs = new Argument<string[]>("runs")
@@ -22,11 +25,10 @@ internal static class CompareCommand
             Description = "[LABEL=]PATH[,PATH...]: a group of runs (e.g. the seeds of one method), PATH a run's --out-dir or its metrics.jsonl",
             Arity = ArgumentArity.OneOrMore,
         };
-        var metric = new Option<string>("--metric") { Description = "the logged value compared (lower is not assumed better)", DefaultValueFactory = _ => "val_loss" };
+        var metric = new Option<string>("--metric") { Description = "the logged value compared", DefaultValueFactory = _ => "val_loss" };
         var baseline = new Option<string?>("--baseline") { Description = "label of the group the others are tested against (default: the first)" };
         var svg = new Option<string?>("--svg") { Description = "write the metric's curves to this SVG file" };
-        var format = new Option<string>("--format") { Description = "text | markdown | json", DefaultValueFactory = _ => "text" };
-        format.AcceptOnlyFromAmong("text", "markdown", "json");
+        var format = new Option<string>("--format") { Description = string.Join(" | ", Formats), DefaultValueFactory = _ => "text" };
         var command = new Command("compare", "Compare training runs on a logged metric: mean ± std over seeds, Welch's t-test against a baseline, SVG curves.")
         {
             runs, metric, baseline, svg, format,
@@ -38,13 +40,18 @@ internal static class CompareCommand
 
     private static int Run(CliSession session, string[] arguments, string metric, string? baseline, string? svg, string format)
     {
-        if (svg is not null) RequireWritableFile("--svg", svg);
+        if (!Formats.Contains(format)) throw new UsageException($"--format must be {string.Join(", ", Formats)} (got '{format}')");
+        if (svg is not null) OutputFile.RequireWritable("--svg", svg);
         var groups = arguments.Select(RunGroup.Parse).ToList();
         var duplicate = groups.GroupBy(g => g.Label).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
             throw new UsageException($"two groups are labelled '{duplicate.Key}'; name them: LABEL=PATH[,PATH...]");
         var summaries = RunComparison.Summarize(groups, metric, baseline ?? groups[0].Label);
-        var reference = summaries.Single(s => s.Verdict == "baseline").Label;
+        var reference = summaries.Single(s => s.IsBaseline).Label;
+        WarnAboutUnevenEnds(session.Error, summaries);
+        // The plot is written before anything is printed: a failure to write it leaves no half-finished output.
+        if (svg is not null) WriteCurves(session.Error, svg, groups, metric);
+
         switch (format)
         {
             case "json": WriteJson(session.Out, metric, reference, summaries); break;
@@ -54,27 +61,45 @@ internal static class CompareCommand
                 TextTable.Write(session.Out, session.IsTerminal, Columns, summaries.Select(Row).ToList());
                 break;
         }
-        if (svg is not null)
-        {
-            var plot = SvgLinePlot.Render($"{metric}: mean over runs, range shaded", "step", metric,
-                groups.Select(g => RunComparison.Curve(g, metric)).ToList());
-            SvgLinePlot.Save(plot, svg);
-            if (format != "json") session.Out.WriteLine($"curves: {svg}");
-        }
+        if (svg is not null) (format == "text" ? session.Out : session.Error).WriteLine($"curves: {svg}");
         return ExitCodes.Success;
     }
 
-    private static readonly string[] Columns = ["label", "runs", "step", "final (mean ± std)", "best (mean ± std)", "Δ final", "p", "verdict", "ms/iter"];
+    /// <summary>A run still going, or one that stopped early, is compared at its own last step: say so.</summary>
+    private static void WarnAboutUnevenEnds(TextWriter error, IReadOnlyList<GroupSummary> summaries)
+    {
+        if (summaries.Select(s => s.MinFinalStep).Concat(summaries.Select(s => s.MaxFinalStep)).Distinct().Count() <= 1) return;
+        var ends = string.Join(", ", summaries.Select(s => $"{s.Label} {StepRange(s)}"));
+        error.WriteLine($"engine: warning: the runs end at different steps ({ends}); each is compared at its own last step");
+    }
+
+    private static void WriteCurves(TextWriter error, string svg, IReadOnlyList<RunGroup> groups, string metric)
+    {
+        var curves = groups.Select(g => RunComparison.Curve(g, metric)).ToList();
+        foreach (var empty in curves.Where(c => c.Line.Count == 0))
+            error.WriteLine($"engine: warning: '{empty.Name}' has no step at which all its runs logged a finite {metric}; its curve is empty");
+        var plot = SvgLinePlot.Render($"{metric}: mean over runs, range shaded", "step", metric, curves);
+        try
+        {
+            SvgLinePlot.Save(plot, svg);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"--svg {svg}: {e.Message}", e);
+        }
+    }
+
+    private static readonly string[] Columns = ["label", "runs", "step", "final (mean ± std)", "min (mean ± std)", "Δ final", "p", "verdict", "ms/iter"];
 
     private static string[] Row(GroupSummary s) =>
     [
         s.Label,
         s.Runs.ToString(CultureInfo.InvariantCulture),
-        s.FirstFinalStep == s.LastFinalStep ? Number(s.FirstFinalStep, "D") : $"{s.FirstFinalStep}-{s.LastFinalStep}",
-        MeanStd(s.FinalMean, s.FinalStd),
-        MeanStd(s.BestMean, s.BestStd),
+        StepRange(s),
+        s.Diverged > 0 ? "diverged" : MeanStd(s.FinalMean, s.FinalStd),
+        MeanStd(s.MinMean, s.MinStd),
         double.IsFinite(s.Difference) ? Number(s.Difference, "+0.0000;-0.0000;0.0000") : "-",
-        s.VersusBaseline is { } p ? PValue(p.PValue) : "-",
+        s.VersusBaseline is { } test ? PValue(test.PValue) : "-",
         s.Verdict,
         double.IsFinite(s.MsPerIterMedian) ? Number(s.MsPerIterMedian, "F1") : "-",
     ];
@@ -82,7 +107,7 @@ internal static class CompareCommand
     private static void WriteMarkdown(TextWriter output, IReadOnlyList<GroupSummary> summaries)
     {
         output.WriteLine("| " + string.Join(" | ", Columns) + " |");
-        output.WriteLine("|" + string.Concat(Columns.Select((_, i) => i == 0 ? "---|" : "---:|")));
+        output.WriteLine("|" + string.Concat(Columns.Select((_, i) => i is 0 or 7 ? "---|" : "---:|")));
         foreach (var s in summaries) output.WriteLine("| " + string.Join(" | ", Row(s).Select(c => c.Replace("|", "\\|"))) + " |");
     }
 
@@ -101,20 +126,21 @@ internal static class CompareCommand
                 json.WriteStartObject();
                 json.WriteString("label", s.Label);
                 json.WriteNumber("runs", s.Runs);
-                json.WriteNumber("final_step_min", s.FirstFinalStep);
-                json.WriteNumber("final_step_max", s.LastFinalStep);
+                json.WriteNumber("final_step_min", s.MinFinalStep);
+                json.WriteNumber("final_step_max", s.MaxFinalStep);
+                json.WriteNumber("diverged", s.Diverged);
                 json.WriteStartArray("finals");
-                foreach (var v in s.Finals) json.WriteNumberValue(v);
+                foreach (var v in s.Finals) JsonNumbers.WriteValue(json, v);
                 json.WriteEndArray();
-                Write(json, "final_mean", s.FinalMean);
-                Write(json, "final_std", s.FinalStd);
-                Write(json, "best_mean", s.BestMean);
-                Write(json, "best_std", s.BestStd);
-                Write(json, "ms_per_iter_median", s.MsPerIterMedian);
-                Write(json, "difference", s.Difference);
-                Write(json, "t", s.VersusBaseline?.T ?? double.NaN);
-                Write(json, "df", s.VersusBaseline?.DegreesOfFreedom ?? double.NaN);
-                Write(json, "p", s.VersusBaseline?.PValue ?? double.NaN);
+                JsonNumbers.Write(json, "final_mean", s.FinalMean);
+                JsonNumbers.Write(json, "final_std", s.FinalStd);
+                JsonNumbers.Write(json, "min_mean", s.MinMean);
+                JsonNumbers.Write(json, "min_std", s.MinStd);
+                JsonNumbers.Write(json, "ms_per_iter_median", s.MsPerIterMedian);
+                JsonNumbers.Write(json, "difference", s.Difference);
+                JsonNumbers.Write(json, "t", s.VersusBaseline?.T ?? double.NaN);
+                JsonNumbers.Write(json, "df", s.VersusBaseline?.DegreesOfFreedom ?? double.NaN);
+                JsonNumbers.Write(json, "p", s.VersusBaseline?.PValue ?? double.NaN);
                 json.WriteString("verdict", s.Verdict);
                 json.WriteEndObject();
             }
@@ -124,26 +150,15 @@ internal static class CompareCommand
         output.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
     }
 
-    private static void Write(Utf8JsonWriter json, string name, double value)
-    {
-        if (double.IsFinite(value)) json.WriteNumber(name, value);
-        else json.WriteNull(name);
-    }
-
-    private static void RequireWritableFile(string flag, string path)
-    {
-        if (string.IsNullOrWhiteSpace(path)) throw new UsageException($"{flag} needs a file name");
-        if (Directory.Exists(path)) throw new UsageException($"{flag}: '{path}' is a folder; name a file");
-        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (folder is not null && !Directory.Exists(folder)) throw new UsageException($"{flag}: folder '{folder}' does not exist");
-    }
+    private static string StepRange(GroupSummary s) =>
+        s.MinFinalStep == s.MaxFinalStep ? Number(s.MinFinalStep) : $"{Number(s.MinFinalStep)}-{Number(s.MaxFinalStep)}";
 
     private static string MeanStd(double mean, double std) =>
-        double.IsFinite(std) ? $"{Number(mean, "F4")} ± {Number(std, "F4")}" : Number(mean, "F4");
+        !double.IsFinite(mean) ? "-" : double.IsFinite(std) ? $"{Number(mean, "F4")} ± {Number(std, "F4")}" : Number(mean, "F4");
 
     private static string PValue(double p) => p < 1e-4 ? "<0.0001" : Number(p, "F4");
 
     private static string Number(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
 
-    private static string Number(long value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+    private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

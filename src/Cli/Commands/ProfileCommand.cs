@@ -125,18 +125,12 @@ internal static class ProfileCommand
             throw new UsageException("--preset applies to --what train; --what optim profiles --params parameters");
         if (request.What == "train" && request.Parameters is not null)
             throw new UsageException("--params applies to --what optim; --what train takes its size from --preset");
-        if (string.IsNullOrWhiteSpace(request.Trace)) throw new UsageException("--trace needs a file name");
-        var folder = Path.GetDirectoryName(Path.GetFullPath(request.Trace));
-        if (folder is not null && !Directory.Exists(folder))
-            throw new UsageException($"--trace: folder '{folder}' does not exist");
-        if (Directory.Exists(request.Trace)) throw new UsageException($"--trace: '{request.Trace}' is a folder; name a file");
+        OutputFile.RequireWritable("--trace", request.Trace);
     }
 
     /// <summary>Written atomically: a failed write never leaves half a trace under the requested name.</summary>
     private static void WriteTrace(string path, IReadOnlyList<KernelRecord> records, string processName)
     {
-        var trace = new MemoryStream();
-        ChromeTrace.Write(trace, records, processName);
-        AtomicFile.Write(path, trace.GetBuffer().AsSpan(0, (int)trace.Length));
+        AtomicFile.Write(path, stream => ChromeTrace.Write(stream, records, processName));
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Engine.Cli.Comparison;
 using Engine.Cli.Output;
 using Engine.Models.Checkpoints;
 using Engine.Models.Config;
@@ -35,7 +36,7 @@ internal static class TrainCommand
             return trainer.Run(new Reporter(sink, metrics), session.Cancellation);
         });
         metrics.Dispose();
-        var curves = LossCurves.Write(metrics.Path, Path.Combine(config.OutDir, LossCurves.FileName), $"--optim {config.Optim}, {Path.GetFileName(config.OutDir.TrimEnd(Path.DirectorySeparatorChar))}");
+        var curves = LossCurves.Write(metrics.Path, Path.Combine(config.OutDir, LossCurves.FileName), $"--optim {config.Optim}, {RunGroup.NameOf(config.OutDir)}");
         if (result.Cancelled)
         {
             session.Error.WriteLine($"engine: interrupted at step {result.Step}; {SavedAt(config, result)}; continue with --resume");

@@ -12,7 +12,7 @@ internal sealed record MetricsRecord(long Step, IReadOnlyDictionary<string, doub
 /// A training run's <c>metrics.jsonl</c> read back (what <see cref="MetricsWriter"/> appends), one record per logged
 /// step in step order. A resumed run logs again the steps after its last checkpoint, so a later record of a step
 /// replaces the earlier one: the values kept are those of the run the final model came from. A last line without its
-/// newline is a record a crash (or a run still going) cut short, and is left out.
+/// newline that does not parse is a record a crash (or a run still going) cut short, and is left out.
 /// </summary>
 internal sealed class MetricsLog
 {
@@ -30,6 +30,13 @@ internal sealed class MetricsLog
 
     /// <summary>Every metric name some record has, in order of first appearance.</summary>
     public IEnumerable<string> Metrics => Records.SelectMany(r => r.Values.Keys).Distinct();
+
+    /// <summary>
+    /// The last logged value of <paramref name="metric"/> with its step — NaN when the run had diverged by then (the
+    /// trainer logs null) — or null when no record has the metric.
+    /// </summary>
+    public (long Step, double Value)? Final(string metric) =>
+        Records.LastOrDefault(r => r.Values.ContainsKey(metric)) is { } last ? (last.Step, last.Values[metric]) : null;
 
     /// <summary>The finite values of <paramref name="metric"/>, by step.</summary>
     public IReadOnlyList<(long Step, double Value)> Series(string metric) =>
@@ -53,17 +60,33 @@ internal sealed class MetricsLog
         using (var reader = new StreamReader(stream, Encoding.UTF8))
             text = reader.ReadToEnd();
         var lines = text.Split('\n');
-        // The element after the last '\n' is empty for a complete file, else the cut-short record.
         var byStep = new SortedDictionary<long, MetricsRecord>();
-        for (int i = 0; i < lines.Length - 1; i++)
+        for (int i = 0; i < lines.Length; i++)
         {
             var line = lines[i].TrimEnd('\r');
             if (line.Trim().Length == 0) continue;
+            // After the last newline: a record still being written or cut by a crash (never valid JSON), or a
+            // complete one whose newline is missing.
+            bool unterminated = i == lines.Length - 1;
+            if (unterminated && !IsJson(line)) continue;
             var record = Parse(line, $"{file}:{i + 1}");
             byStep[record.Step] = record;
         }
         if (byStep.Count == 0) throw new DataException($"{file}: no complete records (the run has not logged a step yet)");
         return new MetricsLog(file, byStep.Values.ToList());
+    }
+
+    private static bool IsJson(string line)
+    {
+        try
+        {
+            using var _ = JsonDocument.Parse(line);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     private static MetricsRecord Parse(string line, string where)

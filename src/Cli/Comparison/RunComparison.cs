@@ -4,19 +4,20 @@ using MathNet.Numerics.Statistics;
 namespace Engine.Cli.Comparison;
 
 /// <summary>
-/// One group's figures for a metric: each run's final and best value, their mean and spread, the difference of the
-/// final means from the baseline's (NaN for the baseline itself) and the test of it.
+/// One group's figures for a metric: each run's final value (NaN for a run that diverged), their mean and spread, the
+/// mean and spread of each run's minimum, the difference of the final means from the baseline's (NaN for the baseline
+/// itself) and the test of it.
 /// </summary>
 internal sealed record GroupSummary(
-    string Label, int Runs, long FirstFinalStep, long LastFinalStep,
+    string Label, int Runs, bool IsBaseline, long MinFinalStep, long MaxFinalStep, int Diverged,
     IReadOnlyList<double> Finals, double FinalMean, double FinalStd,
-    double BestMean, double BestStd, double MsPerIterMedian,
+    double MinMean, double MinStd, double MsPerIterMedian,
     double Difference, WelchTest? VersusBaseline, string Verdict);
 
 /// <summary>
 /// Compares groups of runs on one metric: a run's result is its metric at the last step that logged it ("final"),
-/// and its minimum over the run ("best"); each group is tested against the baseline group with <see cref="WelchTest"/>
-/// on the final values.
+/// also summarized as its minimum over the run; each group is tested against the baseline group with
+/// <see cref="WelchTest"/> on the final values. A run whose final value is not finite diverged: its group gets no test.
 /// </summary>
 internal static class RunComparison
 {
@@ -25,28 +26,31 @@ internal static class RunComparison
 
     public static IReadOnlyList<GroupSummary> Summarize(IReadOnlyList<RunGroup> groups, string metric, string baseline)
     {
-        var missing = groups.SelectMany(g => g.Runs).FirstOrDefault(r => r.Series(metric).Count == 0);
+        var missing = groups.SelectMany(g => g.Runs).FirstOrDefault(r => r.Final(metric) is null);
         if (missing is not null)
-        {
-            var known = string.Join(", ", missing.Metrics);
-            throw new UsageException($"--metric {metric}: {missing.Path} logs no finite '{metric}' (it has: {known})");
-        }
+            throw new UsageException($"--metric {metric}: {missing.Path} never logs '{metric}' (it logs: {string.Join(", ", missing.Metrics)})");
         var reference = groups.FirstOrDefault(g => g.Label == baseline)
             ?? throw new UsageException($"--baseline '{baseline}' is not a label of the runs given ({string.Join(", ", groups.Select(g => g.Label))})");
         var referenceFinals = Finals(reference, metric).Select(f => f.Value).ToList();
+        bool referenceDiverged = referenceFinals.Any(v => !double.IsFinite(v));
         return groups.Select(g =>
         {
             var finals = Finals(g, metric);
             var values = finals.Select(f => f.Value).ToList();
-            var bests = g.Runs.Select(r => r.Series(metric).Min(p => p.Value)).ToList();
+            int diverged = values.Count(v => !double.IsFinite(v));
+            var minima = g.Runs.Select(r => r.Series(metric) is { Count: > 0 } s ? s.Min(p => p.Value) : double.NaN).ToList();
             var msPerIter = g.Runs.SelectMany(r => r.Series("ms_per_iter").Select(p => p.Value)).ToList();
             bool isBaseline = ReferenceEquals(g, reference);
-            var test = isBaseline ? null : WelchTest.Compare(values, referenceFinals);
+            var test = isBaseline || diverged > 0 || referenceDiverged ? null : WelchTest.Compare(values, referenceFinals);
+            string verdict = isBaseline ? "baseline"
+                : diverged > 0 ? $"diverged ({diverged} of {values.Count} runs)"
+                : referenceDiverged ? "no test (the baseline diverged)"
+                : Verdict(test, values.Count, referenceFinals.Count);
             return new GroupSummary(
-                g.Label, g.Runs.Count, finals.Min(f => f.Step), finals.Max(f => f.Step),
-                values, values.Mean(), Spread(values), bests.Mean(), Spread(bests),
+                g.Label, g.Runs.Count, isBaseline, finals.Min(f => f.Step), finals.Max(f => f.Step), diverged,
+                values, values.Mean(), Spread(values), minima.Mean(), Spread(minima),
                 msPerIter.Count > 0 ? msPerIter.Median() : double.NaN,
-                isBaseline ? double.NaN : values.Mean() - referenceFinals.Mean(), test, isBaseline ? "baseline" : Verdict(test, values.Count, referenceFinals.Count));
+                isBaseline ? double.NaN : values.Mean() - referenceFinals.Mean(), test, verdict);
         }).ToList();
     }
 
@@ -60,8 +64,8 @@ internal static class RunComparison
     };
 
     /// <summary>
-    /// A group's curve: the mean over its runs at every step all of them logged the metric at, and (with two runs or
-    /// more) the band from the lowest to the highest run there.
+    /// A group's curve: the mean over its runs at every step all of them logged a finite value at (so a short run
+    /// shortens its group's curve), and (with two runs or more) the band from the lowest to the highest run there.
     /// </summary>
     public static PlotSeries Curve(RunGroup group, string metric)
     {
@@ -76,7 +80,7 @@ internal static class RunComparison
     }
 
     private static List<(long Step, double Value)> Finals(RunGroup group, string metric) =>
-        group.Runs.Select(r => r.Series(metric)[^1]).ToList();
+        group.Runs.Select(r => r.Final(metric)!.Value).ToList();
 
     /// <summary>The sample standard deviation; NaN for a single run.</summary>
     private static double Spread(IReadOnlyList<double> values) => values.Count > 1 ? values.StandardDeviation() : double.NaN;

@@ -27,7 +27,14 @@ internal static class LossCurves
             .Select(metric => new PlotSeries(metric, log.Series(metric).Select(p => ((double)p.Step, p.Value)).ToList()))
             .Where(s => s.Line.Count > 0).ToList();
         if (series.Count == 0) return $"curves: not written ({metricsPath} has no finite loss)";
-        SvgLinePlot.Save(SvgLinePlot.Render(title, "step", "loss", series), svgPath);
+        try
+        {
+            SvgLinePlot.Save(SvgLinePlot.Render(title, "step", "loss", series), svgPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"curves: not written ({svgPath}: {e.Message})";
+        }
         return $"curves: {svgPath}";
     }
 }

@@ -63,15 +63,15 @@ public sealed class MetricsWriter : IDisposable
         {
             json.WriteStartObject();
             json.WriteNumber("step", metrics.Step);
-            WriteNumber(json, "train_loss", metrics.TrainLoss);
-            if (metrics.ValLoss is { } val) WriteNumber(json, "val_loss", val);
-            WriteNumber(json, "lr", metrics.LearningRate);
-            WriteNumber(json, "grad_norm", metrics.GradNorm);
+            JsonNumbers.Write(json, "train_loss", metrics.TrainLoss);
+            if (metrics.ValLoss is { } val) JsonNumbers.Write(json, "val_loss", val);
+            JsonNumbers.Write(json, "lr", metrics.LearningRate);
+            JsonNumbers.Write(json, "grad_norm", metrics.GradNorm);
             foreach (var (key, value) in metrics.MethodMetrics ?? new Dictionary<string, double>())
-                WriteNumber(json, key.Replace('.', '_'), value);
-            WriteNumber(json, "tokens_per_s", metrics.TokensPerSecond);
-            WriteNumber(json, "ms_per_iter", metrics.MsPerIter);
-            WriteNumber(json, "elapsed_s", metrics.Elapsed.TotalSeconds);
+                JsonNumbers.Write(json, key.Replace('.', '_'), value);
+            JsonNumbers.Write(json, "tokens_per_s", metrics.TokensPerSecond);
+            JsonNumbers.Write(json, "ms_per_iter", metrics.MsPerIter);
+            JsonNumbers.Write(json, "elapsed_s", metrics.Elapsed.TotalSeconds);
             json.WriteEndObject();
         }
         buffer.Write("\n"u8);
@@ -80,9 +80,4 @@ public sealed class MetricsWriter : IDisposable
 
     public void Dispose() => _file.Dispose();
 
-    private static void WriteNumber(Utf8JsonWriter json, string name, double value)
-    {
-        if (double.IsFinite(value)) json.WriteNumber(name, value);
-        else json.WriteNull(name);
-    }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Xml;
 using System.Xml.Linq;
 using Engine.Models.Checkpoints;
 
@@ -15,11 +16,14 @@ internal sealed record PlotSeries(string Name, IReadOnlyList<(double X, double Y
 /// </summary>
 internal static class SvgLinePlot
 {
-    private const double Width = 780, Height = 460;
-    private const double Left = 72, Right = 190, Top = 42, Bottom = 56;
+    private const double PlotWidth = 518, PlotHeight = 362;
+    private const double Left = 72, Top = 42, Bottom = 56, LegendRow = 20;
+
+    /// <summary>Approximate advance of a 12 px sans-serif character, to size the legend column to its longest name.</summary>
+    private const double CharWidth = 7;
     private static readonly XNamespace Svg = "http://www.w3.org/2000/svg";
 
-    /// <summary>Matplotlib's default cycle: distinct in colour and still apart in greyscale.</summary>
+    /// <summary>Matplotlib's default colour cycle (it repeats after ten series).</summary>
     private static readonly string[] Palette =
         ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
@@ -34,40 +38,41 @@ internal static class SvgLinePlot
         var ys = clean.SelectMany(s => s.Line.Select(p => p.Y).Concat(s.Band?.SelectMany(b => new[] { b.Low, b.High }) ?? [])).ToList();
         var xAxis = Axis.Fit(xs);
         var yAxis = Axis.Fit(ys);
-        double plotWidth = Width - Left - Right, plotHeight = Height - Top - Bottom;
-        double X(double x) => Left + (x - xAxis.Low) / (xAxis.High - xAxis.Low) * plotWidth;
-        double Y(double y) => Top + plotHeight - (y - yAxis.Low) / (yAxis.High - yAxis.Low) * plotHeight;
+        double width = Left + PlotWidth + 60 + CharWidth * clean.Select(s => s.Name.Length).Append(10).Max();
+        double height = Math.Max(Top + PlotHeight + Bottom, Top + 10 + LegendRow * clean.Count);
+        double X(double x) => Left + (x - xAxis.Low) / (xAxis.High - xAxis.Low) * PlotWidth;
+        double Y(double y) => Top + PlotHeight - (y - yAxis.Low) / (yAxis.High - yAxis.Low) * PlotHeight;
 
         var root = new XElement(Svg + "svg",
-            new XAttribute("width", Width), new XAttribute("height", Height),
-            new XAttribute("viewBox", $"0 0 {Width} {Height}"),
+            new XAttribute("width", N(width)), new XAttribute("height", N(height)),
+            new XAttribute("viewBox", $"0 0 {N(width)} {N(height)}"),
             new XAttribute("font-family", "sans-serif"), new XAttribute("font-size", 12),
-            new XElement(Svg + "rect", new XAttribute("width", Width), new XAttribute("height", Height), new XAttribute("fill", "white")),
-            Text(Width / 2 - Right / 2 + Left / 2, 24, title, "middle", 15));
+            new XElement(Svg + "rect", new XAttribute("width", N(width)), new XAttribute("height", N(height)), new XAttribute("fill", "white")),
+            Text(Left + PlotWidth / 2, 24, title, "middle", 15));
 
         foreach (var t in xAxis.Ticks)
         {
-            root.Add(Line(X(t), Top, X(t), Top + plotHeight, "#e5e5e5"));
-            root.Add(Text(X(t), Top + plotHeight + 18, xAxis.Format(t), "middle"));
+            root.Add(Line(X(t), Top, X(t), Top + PlotHeight, "#e5e5e5"));
+            root.Add(Text(X(t), Top + PlotHeight + 18, xAxis.Format(t), "middle"));
         }
         foreach (var t in yAxis.Ticks)
         {
-            root.Add(Line(Left, Y(t), Left + plotWidth, Y(t), "#e5e5e5"));
+            root.Add(Line(Left, Y(t), Left + PlotWidth, Y(t), "#e5e5e5"));
             root.Add(Text(Left - 8, Y(t) + 4, yAxis.Format(t), "end"));
         }
         root.Add(new XElement(Svg + "rect", new XAttribute("x", N(Left)), new XAttribute("y", N(Top)),
-            new XAttribute("width", N(plotWidth)), new XAttribute("height", N(plotHeight)),
+            new XAttribute("width", N(PlotWidth)), new XAttribute("height", N(PlotHeight)),
             new XAttribute("fill", "none"), new XAttribute("stroke", "#333")));
-        root.Add(Text(Left + plotWidth / 2, Height - 14, xLabel, "middle"));
-        var yTitle = Text(18, Top + plotHeight / 2, yLabel, "middle");
-        yTitle.Add(new XAttribute("transform", $"rotate(-90 18 {N(Top + plotHeight / 2)})"));
+        root.Add(Text(Left + PlotWidth / 2, Top + PlotHeight + Bottom - 14, xLabel, "middle"));
+        var yTitle = Text(18, Top + PlotHeight / 2, yLabel, "middle");
+        yTitle.Add(new XAttribute("transform", $"rotate(-90 18 {N(Top + PlotHeight / 2)})"));
         root.Add(yTitle);
 
         for (int i = 0; i < clean.Count; i++)
         {
             var s = clean[i];
             var colour = Palette[i % Palette.Length];
-            var group = new XElement(Svg + "g", new XAttribute("class", "series"), new XAttribute("data-name", s.Name));
+            var group = new XElement(Svg + "g", new XAttribute("class", "series"), new XAttribute("data-name", XmlSafe(s.Name)));
             if (s.Band is { Count: > 1 } band)
             {
                 var outline = band.Select(b => (b.X, b.High)).Concat(band.AsEnumerable().Reverse().Select(b => (b.X, b.Low)));
@@ -82,9 +87,9 @@ internal static class SvgLinePlot
                     new XAttribute("fill", "none"), new XAttribute("stroke", colour), new XAttribute("stroke-width", "1.6")));
             root.Add(group);
 
-            double ly = Top + 10 + i * 20;
-            root.Add(Line(Width - Right + 16, ly, Width - Right + 40, ly, colour, 2.5));
-            root.Add(Text(Width - Right + 46, ly + 4, s.Name, "start"));
+            double ly = Top + 10 + i * LegendRow, lx = Left + PlotWidth;
+            root.Add(Line(lx + 16, ly, lx + 40, ly, colour, 2.5));
+            root.Add(Text(lx + 46, ly + 4, s.Name, "start"));
         }
         return new XDocument(new XDeclaration("1.0", "utf-8", null), root);
     }
@@ -100,9 +105,12 @@ internal static class SvgLinePlot
         new(Svg + "line", new XAttribute("x1", N(x1)), new XAttribute("y1", N(y1)), new XAttribute("x2", N(x2)),
             new XAttribute("y2", N(y2)), new XAttribute("stroke", colour), new XAttribute("stroke-width", N(width)));
 
+    /// <summary>A label; characters XML cannot carry (control characters in a run's name) are dropped.</summary>
     private static XElement Text(double x, double y, string text, string anchor, double size = 12) =>
         new(Svg + "text", new XAttribute("x", N(x)), new XAttribute("y", N(y)), new XAttribute("text-anchor", anchor),
-            new XAttribute("font-size", N(size)), text);
+            new XAttribute("font-size", N(size)), XmlSafe(text));
+
+    private static string XmlSafe(string text) => new(text.Where(XmlConvert.IsXmlChar).ToArray());
 
     private static string N(double v) => Math.Round(v, 2).ToString(CultureInfo.InvariantCulture);
 

@@ -11,7 +11,11 @@ internal static class AtomicFile
     public const string TempSuffix = ".tmp";
 
     /// <param name="wrap">Test seam: wraps the stream the bytes are written through (e.g. to simulate a crash).</param>
-    public static void Write(string path, ReadOnlySpan<byte> contents, Func<Stream, Stream>? wrap = null)
+    public static void Write(string path, byte[] contents, Func<Stream, Stream>? wrap = null) =>
+        Write(path, stream => stream.Write(contents), wrap);
+
+    /// <summary>Streams the contents through <paramref name="write"/> (large files need not be held in memory).</summary>
+    public static void Write(string path, Action<Stream> write, Func<Stream, Stream>? wrap = null)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}{TempSuffix}");
@@ -20,7 +24,7 @@ internal static class AtomicFile
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
                 var target = wrap?.Invoke(file) ?? file;
-                target.Write(contents);
+                write(target);
                 target.Flush();
                 file.Flush(flushToDisk: true);
             }

@@ -21,10 +21,20 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void AValueOutsideAFlagsChoicesIsOneLineListingThem()
+    {
+        // The parser's message puts each allowed value on its own line.
+        var run = CliRun.Of("eval", "--checkpoint", "x", "--split", "half");
+        Assert.Equal(2, run.ExitCode);
+        run.SingleErrorLine("'half'", "'all'", "'val'", "engine eval --help");
+    }
+
+    [Fact]
     public void HelpListsTheCommands()
     {
         var run = CliRun.Of("--help");
         Assert.Equal(0, run.ExitCode);
-        Assert.Contains("devices", run.Out);
+        foreach (var command in new[] { "train", "sample", "eval", "devices", "bench", "profile", "compare" })
+            Assert.Contains(command, run.Out);
     }
 }

@@ -16,7 +16,10 @@ internal static class SvgAssert
         Assert.True(File.Exists(path), $"{path} was not written");
         var root = XDocument.Load(path).Root!;
         Assert.Equal(Svg + "svg", root.Name);
-        var viewBox = root.Attribute("viewBox")!.Value.Split(' ').Select(D).ToArray();
+        // The plot frame: the one rectangle drawn with an outline. Every point of a curve or band lies inside it.
+        var frame = root.Elements(Svg + "rect").Single(r => (string?)r.Attribute("stroke") is not null);
+        double left = D(frame.Attribute("x")!.Value), top = D(frame.Attribute("y")!.Value);
+        double right = left + D(frame.Attribute("width")!.Value), bottom = top + D(frame.Attribute("height")!.Value);
         var result = new Dictionary<string, Drawn>();
         foreach (var group in root.Elements(Svg + "g").Where(g => (string?)g.Attribute("class") == "series"))
         {
@@ -25,7 +28,7 @@ internal static class SvgAssert
                 : [];
             var band = group.Element(Svg + "polygon") is { } polygon ? Points(polygon) : [];
             foreach (var (x, y) in line.Concat(band))
-                Assert.True(x >= 0 && x <= viewBox[2] && y >= 0 && y <= viewBox[3], $"point ({x}, {y}) outside the view box");
+                Assert.True(x >= left && x <= right && y >= top && y <= bottom, $"point ({x}, {y}) outside the plot frame");
             result.Add(group.Attribute("data-name")!.Value, new Drawn(line.Count, band.Count, line));
         }
         return result;

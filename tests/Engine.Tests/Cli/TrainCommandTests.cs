@@ -49,6 +49,19 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
+    public void ACurvesFileThatCannotBeWrittenDoesNotFailTheRun()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "run");
+        Directory.CreateDirectory(Path.Combine(outDir, "loss.svg"));   // a folder where the plot would go
+        var run = CliRun.Of(TinyRun.Args(outDir, 5));
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains("done: step 5", run.Out);
+        Assert.Contains($"curves: not written ({Path.Combine(outDir, "loss.svg")}", run.Out);
+        Assert.NotNull(new CheckpointStore(outDir).LoadLatest());
+    }
+
+    [Fact]
     public void YamlConfigDrivesTheRunAndFlagsOverrideIt()
     {
         using var dir = new TempDirectory();
