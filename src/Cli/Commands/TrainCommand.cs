@@ -37,6 +37,16 @@ internal static class TrainCommand
         });
         metrics.Dispose();
         var curves = LossCurves.Write(metrics.Path, Path.Combine(config.OutDir, LossCurves.FileName), $"--optim {config.Optim}, {RunGroup.NameOf(config.OutDir)}");
+        if (result.Diverged)
+        {
+            session.Out.WriteLine(curves);
+            var kept = trainer.LastCheckpoint is { } last
+                ? $"the last checkpoint, {Path.Combine(config.OutDir, last)}, holds finite weights"
+                : "no checkpoint was written";
+            session.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"engine: error: training diverged at step {result.Step} (train loss {result.TrainLoss:G6}); {kept}. Lower --lr (or raise --warmup-iters, or set --grad-clip) and train again"));
+            return ExitCodes.Error;
+        }
         if (result.Cancelled)
         {
             session.Error.WriteLine($"engine: interrupted at step {result.Step}; {SavedAt(config, result)}; continue with --resume");

@@ -6,4 +6,8 @@ namespace Engine.Models.Training;
 /// <param name="ValLoss">The last validation loss measured (NaN when none was).</param>
 /// <param name="Cancelled">True when the cancellation token stopped the run before MaxIters.</param>
 /// <param name="Checkpoint">Name of the last checkpoint written, or null when none was.</param>
-public sealed record TrainResult(long Step, double TrainLoss, double ValLoss, bool Cancelled, string? Checkpoint);
+/// <param name="Diverged">
+/// True when the run stopped because the loss or the gradient norm was no longer finite (at <paramref name="Step"/>);
+/// no checkpoint was written from that step on, so the last one holds finite weights.
+/// </param>
+public sealed record TrainResult(long Step, double TrainLoss, double ValLoss, bool Cancelled, string? Checkpoint, bool Diverged = false);

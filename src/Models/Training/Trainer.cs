@@ -78,10 +78,15 @@ public sealed class Trainer : IDisposable
     /// <summary>The checkpoint this trainer resumed from, or null for a fresh run.</summary>
     public string? ResumedFrom { get; private set; }
 
+    /// <summary>The checkpoint written last (or resumed from), or null when there is none yet.</summary>
+    public string? LastCheckpoint { get; private set; }
+
     /// <summary>
     /// Trains until MaxIters steps are done or <paramref name="cancellationToken"/> is cancelled; cancellation is
     /// checked between steps, and a cancelled run writes a checkpoint of its last complete step (a save is never
-    /// interrupted, and the previous checkpoint stays valid until the new one is complete).
+    /// interrupted, and the previous checkpoint stays valid until the new one is complete). A run whose loss or gradient
+    /// norm stops being finite (read on log, eval and checkpoint steps) is reported at that step and stops without a
+    /// checkpoint (<see cref="TrainResult.Diverged"/>): its weights are no longer worth saving or resuming.
     /// </summary>
     public TrainResult Run(IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -90,7 +95,7 @@ public sealed class Trainer : IDisposable
         double trainLoss = double.NaN, valLoss = double.NaN;
         string? checkpoint = null;
         long stepsSinceReport = 0, ticksSinceReport = 0;
-        bool cancelled = false;
+        bool cancelled = false, diverged = false;
         while (Step < Config.MaxIters)
         {
             if (cancellationToken.IsCancellationRequested)
@@ -101,28 +106,32 @@ public sealed class Trainer : IDisposable
             long step = Step + 1;
             bool log = step % Config.LogInterval == 0 || step == Config.MaxIters;
             bool eval = step % Config.EvalInterval == 0 || step == Config.MaxIters;
+            bool save = step % Config.CheckpointInterval == 0 || step == Config.MaxIters;
+            // A checkpoint step reads its loss too: one scalar, and no checkpoint is written from a diverged run.
+            bool read = log || eval || save;
             double learningRate = Optimizer.NextLearningRate ?? double.NaN;
             long start = Stopwatch.GetTimestamp();
-            double loss = TrainStep(readLoss: log || eval);
-            double gradNorm = log || eval ? Optimizer.ReadGradNorm() : double.NaN;
+            double loss = TrainStep(readLoss: read);
+            double gradNorm = read ? Optimizer.ReadGradNorm() : double.NaN;
             ticksSinceReport += Stopwatch.GetTimestamp() - start;
             stepsSinceReport++;
-            if (log || eval)
+            diverged = read && !(double.IsFinite(loss) && double.IsFinite(gradNorm));
+            if (log || eval || diverged)
             {
                 trainLoss = loss;
                 double? measured = null;
-                if (eval) measured = valLoss = EstimateValLoss();
+                if (eval && !diverged) measured = valLoss = EstimateValLoss();
                 double seconds = (double)ticksSinceReport / Stopwatch.Frequency;
                 progress?.Report(new TrainProgress(step, Config.MaxIters, loss, measured, learningRate, gradNorm,
                     stepsSinceReport * _inputs.Length / seconds, 1000 * seconds / stepsSinceReport, wall.Elapsed,
                     Optimizer.ReadMethodMetrics()));
                 stepsSinceReport = ticksSinceReport = 0;
             }
-            if (step % Config.CheckpointInterval == 0 || step == Config.MaxIters)
-                checkpoint = SaveCheckpoint(trainLoss, valLoss);
+            if (diverged) break;
+            if (save) checkpoint = SaveCheckpoint(trainLoss, valLoss);
         }
         if (cancelled && Step > firstStep && Step > _savedStep) checkpoint = SaveCheckpoint(trainLoss, valLoss);
-        return new TrainResult(Step, trainLoss, valLoss, cancelled, checkpoint);
+        return new TrainResult(Step, trainLoss, valLoss, cancelled, checkpoint, diverged);
     }
 
     /// <summary>
@@ -200,6 +209,7 @@ public sealed class Trainer : IDisposable
         var manifest = TrainingCheckpoint.Manifest(Model, Config, Data.Tokenizer.ToSpec(), Optimizer, rng, extra);
         _checkpoints.Save(name, manifest, TrainingCheckpoint.Tensors(Model, Optimizer));
         _savedStep = Step;
+        LastCheckpoint = name;
         return name;
     }
 
@@ -221,7 +231,7 @@ public sealed class Trainer : IDisposable
         if (_sourceSampler is not null && checkpoint.Manifest.RngStates.TryGetValue(TrainingCheckpoint.SourceSamplerRng, out var source))
             _sourceSampler.State = source;
         _savedStep = checkpoint.Manifest.Step;
-        ResumedFrom = checkpoint.Name;
+        ResumedFrom = LastCheckpoint = checkpoint.Name;
     }
 
     /// <summary>

@@ -49,6 +49,20 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
+    public void ADivergingRunEndsWithOneErrorLineAndNoCheckpoint()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "run");
+        var run = CliRun.Of(TinyRun.Args(outDir, 20, "--lr", "1e6", "--grad-clip", "0"));
+        run.SingleErrorLine("training diverged at step 5", "no checkpoint was written", "Lower --lr");
+        Assert.Equal(1, run.ExitCode);
+        Assert.Null(new CheckpointStore(outDir).LoadLatest());
+        var last = ReadMetrics(outDir)[^1];
+        Assert.Equal(5, last.GetProperty("step").GetInt64());
+        Assert.Equal(JsonValueKind.Null, last.GetProperty("train_loss").ValueKind);
+    }
+
+    [Fact]
     public void ACurvesFileThatCannotBeWrittenDoesNotFailTheRun()
     {
         using var dir = new TempDirectory();

@@ -80,6 +80,36 @@ public class TrainerTests
     }
 
     [Fact]
+    public void ADivergedRunStopsWithoutCheckpointingItsWeights()
+    {
+        using var dir = ModelTestFiles.CreateTempDirectory();
+        var config = TinyRuns.Config(dir.Path, maxIters: 40) with { LogInterval = 5, CheckpointInterval = 10 };
+        var reports = new List<TrainProgress>();
+        using var trainer = new Trainer(config, device: Cpu);
+        var store = trainer.Model.Parameters.Store;
+        // After the step-15 report, one weight becomes NaN: the forward pass of step 16 on is NaN everywhere.
+        var result = trainer.Run(new InlineProgress<TrainProgress>(p =>
+        {
+            reports.Add(p);
+            if (p.Step != 15) return;
+            var values = store.ExportValues();
+            values[0] = float.NaN;
+            store.ImportValues(values);
+        }));
+        Assert.True(result.Diverged);
+        Assert.False(result.Cancelled);
+        Assert.Equal(20, result.Step);                  // the first step that read its loss after the damage
+        Assert.True(double.IsNaN(result.TrainLoss));
+        Assert.Equal([5L, 10, 15, 20], reports.Select(r => r.Step));
+        Assert.True(double.IsNaN(reports[^1].TrainLoss));
+        Assert.Null(reports[^1].ValLoss);               // no evaluation of a diverged model
+        Assert.Equal("step-0000010", trainer.LastCheckpoint);
+        var latest = new CheckpointStore(dir.Path).LoadLatest()!;
+        Assert.Equal(10, latest.Manifest.Step);
+        Assert.False(File.Exists(new CheckpointStore(dir.Path).WeightsPath("step-0000020")));
+    }
+
+    [Fact]
     public void CancelledRunLeavesALoadableCheckpoint()
     {
         using var dir = ModelTestFiles.CreateTempDirectory();
