@@ -28,7 +28,7 @@ internal static class TrainCommand
     {
         RequireUsableOutDir(config.OutDir, resume);
         using var trainer = TrainingCorpus.Naming(config, () => new Trainer(config, resume));
-        using var metrics = new MetricsWriter(Path.Combine(config.OutDir, MetricsWriter.FileName));
+        using var metrics = OpenMetrics(config.OutDir);
         long firstStep = trainer.Step;
         var result = ProgressView.For(session).Run(firstStep, config.MaxIters, sink =>
         {
@@ -60,6 +60,19 @@ internal static class TrainCommand
         session.Out.WriteLine($"metrics: {metrics.Path}");
         session.Out.WriteLine(curves);
         return ExitCodes.Success;
+    }
+
+    /// <summary>The first write into --out-dir: a folder that cannot be created or written is named as the flag's fault.</summary>
+    private static MetricsWriter OpenMetrics(string outDir)
+    {
+        try
+        {
+            return new MetricsWriter(Path.Combine(outDir, MetricsWriter.FileName));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"--out-dir '{outDir}' cannot be written: {e.Message}");
+        }
     }
 
     /// <summary>A fresh run must not overwrite another run's checkpoints; a resumed one needs one to continue.</summary>

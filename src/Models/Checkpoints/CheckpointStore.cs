@@ -120,8 +120,12 @@ public sealed class CheckpointStore
             }
         }
         if (best is not null || (pointerProblem is null && problems.Count == 0)) return best;
-        throw new CheckpointException(
-            $"No complete checkpoint in '{Directory}': " + string.Join(" ", (pointerProblem is null ? problems : problems.Prepend(pointerProblem))));
+        // latest.json and the scan often find the same broken checkpoint, and a folder of unrelated .json files would
+        // otherwise make the message one line per file.
+        var distinct = (pointerProblem is null ? problems : problems.Prepend(pointerProblem)).Distinct().ToList();
+        const int shown = 3;
+        throw new CheckpointException($"No complete checkpoint in '{Directory}': " + string.Join(" ", distinct.Take(shown))
+            + (distinct.Count > shown ? $" (and {distinct.Count - shown} more files like these)" : ""));
     }
 
     private static bool IsValidName(string name) =>

@@ -68,6 +68,32 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public void AnOutDirThatCannotBeCreatedIsNamed()
+    {
+        using var dir = new TempDirectory();
+        var file = dir.File("plain.txt", "not a folder");
+        var outDir = Path.Combine(file, "run");
+        CliRun.Of(TinyRun.Args(outDir, 5)).SingleErrorLine($"--out-dir '{outDir}' cannot be written");
+    }
+
+    [Fact]
+    public void AFolderWithoutACompleteCheckpointIsSummarizedOnce()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "run");
+        Assert.Equal(0, CliRun.Of(TinyRun.Args(outDir, 5)).ExitCode);
+        File.Delete(Path.Combine(outDir, "step-0000005.safetensors"));
+        // latest.json and the folder scan both find the same incomplete checkpoint: it is reported once.
+        var line = CliRun.Of("eval", "--checkpoint", outDir).SingleErrorLine("No complete checkpoint", "step-0000005");
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(line, "is incomplete"));
+        // A folder of unrelated JSON files: three named, the rest counted.
+        var other = Path.Combine(dir.Path, "other");
+        Directory.CreateDirectory(other);
+        for (int i = 0; i < 5; i++) File.WriteAllText(Path.Combine(other, $"notes{i}.json"), "{}");
+        CliRun.Of("sample", "--checkpoint", other).SingleErrorLine("notes0.json", "notes2.json", "(and 2 more files like these)");
+    }
+
+    [Fact]
     public void BadYamlConfigIsNamedByFileLineAndKey()
     {
         using var dir = new TempDirectory();
