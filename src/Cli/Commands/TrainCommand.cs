@@ -40,11 +40,12 @@ internal static class TrainCommand
         if (result.Diverged)
         {
             session.Out.WriteLine(curves);
-            var kept = trainer.LastCheckpoint is { } last
-                ? $"the last checkpoint, {Path.Combine(config.OutDir, last)}, holds finite weights"
-                : "no checkpoint was written";
+            // The learning rate may change on --resume (only shape, tokenizer and optimizer keys may not).
+            var advice = trainer.LastCheckpoint is { } last
+                ? $"the last checkpoint, {Path.Combine(config.OutDir, last)}, holds finite weights: continue from it with --resume and a lower --lr"
+                : "no checkpoint was written. Lower --lr (or raise --warmup-iters, or set --grad-clip) and train again";
             session.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"engine: error: training diverged at step {result.Step} (train loss {result.TrainLoss:G6}); {kept}. Lower --lr (or raise --warmup-iters, or set --grad-clip) and train again"));
+                $"engine: error: training diverged at step {result.Step} (train loss {result.TrainLoss:G6}); {advice}"));
             return ExitCodes.Error;
         }
         if (result.Cancelled)
