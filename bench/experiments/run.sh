@@ -130,4 +130,14 @@ for method in $METHODS; do
 done
 
 python3 "$here/summary.py" "$CSV" --steps "$STEPS"
+
+# Every method's best-lr seeds side by side, tested against the first method (Welch's t-test on the logged val loss),
+# with the curves drawn to val_loss_$STEPS.svg.
+groups=()
+for method in $METHODS; do
+  runs=()
+  for seed in 0 "${SEEDS_EXTRA[@]}"; do runs+=("$OUT/$method-lr${best_lr[$method]}-s$seed"); done
+  groups+=("$method=$(IFS=,; echo "${runs[*]}")")
+done
+engine compare "${groups[@]}" --format markdown --svg "$here/val_loss_$STEPS.svg"
 echo "total wall time: $(( $(date +%s) - started )) s (STEPS=$STEPS, outputs under $OUT)"
