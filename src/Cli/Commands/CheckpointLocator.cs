@@ -7,10 +7,7 @@ using Engine.Models.Training;
 
 namespace Engine.Cli.Commands;
 
-/// <summary>
-/// Resolves <c>--checkpoint DIR_OR_FILE</c>: a directory means its latest complete checkpoint, NAME.json or
-/// NAME.safetensors means checkpoint NAME beside it (latest.json: the one it points to).
-/// </summary>
+/// <summary>Resolves <c>--checkpoint DIR_OR_FILE</c> (<see cref="CheckpointStore.Locate"/>) for sample and eval.</summary>
 internal static class CheckpointLocator
 {
     /// <summary>The checkpoint at <paramref name="location"/>, restored onto device <paramref name="deviceId"/>.</summary>
@@ -18,7 +15,7 @@ internal static class CheckpointLocator
     /// <exception cref="ArgumentException">An unknown or absent device.</exception>
     public static TrainedModel LoadModel(string location, string deviceId)
     {
-        var checkpoint = Locate(location);
+        var checkpoint = CheckpointStore.Locate(location);
         return TrainedModel.FromCheckpoint(checkpoint, DeviceRegistry.Open(deviceId));
     }
 
@@ -34,26 +31,4 @@ internal static class CheckpointLocator
             throw new CheckpointException($"checkpoint '{checkpoint.Name}' has an unreadable config.train: {e.Message}");
         }
     }
-
-    /// <summary>&lt;dir&gt;/&lt;name&gt; of the checkpoint <paramref name="location"/> resolves to, for messages.</summary>
-    public static string Describe(string location, Checkpoint checkpoint) =>
-        Path.Combine(Directory.Exists(location) ? location : DirectoryOf(location), checkpoint.Name);
-
-    private static Checkpoint Locate(string location)
-    {
-        if (Directory.Exists(location))
-            return new CheckpointStore(location).LoadLatest()
-                   ?? throw new CheckpointException($"no checkpoint in directory '{location}' (expected NAME.json + NAME.safetensors)");
-        if (!File.Exists(location))
-            throw new CheckpointException($"checkpoint '{location}' not found: expected a checkpoint directory, NAME.json or NAME.safetensors");
-        if (Path.GetExtension(location) is not (".json" or ".safetensors"))
-            throw new CheckpointException($"'{location}' is not a checkpoint: expected a checkpoint directory, NAME.json or NAME.safetensors");
-        var directory = DirectoryOf(location);
-        var store = new CheckpointStore(directory);
-        if (Path.GetFileName(location) == CheckpointStore.LatestFileName)
-            return store.LoadLatest() ?? throw new CheckpointException($"no checkpoint in directory '{directory}'");
-        return store.Load(Path.GetFileNameWithoutExtension(location));
-    }
-
-    private static string DirectoryOf(string file) => Path.GetDirectoryName(file) is { Length: > 0 } d ? d : ".";
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Engine.Models.Checkpoints;
 using Engine.Models.Data;
 using Engine.Models.Sampling;
 using Engine.Models.Text;
@@ -40,7 +41,7 @@ internal static class EvalCommand
         var result = TrainingCorpus.Naming(corpus, () => Evaluator.Evaluate(trained.Model, scored, batchSize));
         session.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{(split == EvalSplit.Val ? "val" : "all")} loss {result.Loss:F4} (perplexity {result.Perplexity:F2}) over {result.Tokens:N0} tokens " +
-            $"of {corpus.Source}; checkpoint {CheckpointLocator.Describe(checkpoint, trained.Checkpoint)} (step {trained.Checkpoint.Manifest.Step})"));
+            $"of {corpus.Source}; checkpoint {CheckpointStore.Describe(checkpoint, trained.Checkpoint)} (step {trained.Checkpoint.Manifest.Step})"));
         return ExitCodes.Success;
     }
 

@@ -91,7 +91,9 @@ internal static class TrainCommand
     private static string Describe(Trainer trainer)
     {
         var model = trainer.Model.Config;
-        var start = trainer.ResumedFrom is { } name ? $"resuming from checkpoint '{name}' at step {trainer.Step}" : "starting a new run";
+        var start = trainer.ResumedFrom is { } name ? $"resuming from checkpoint '{name}' at step {trainer.Step}"
+            : trainer.InitializedFrom is { } initial ? $"starting a new run from the weights of '{initial}' (--init-from {trainer.Config.InitFrom})"
+            : "starting a new run";
         return string.Create(CultureInfo.InvariantCulture,
             $"{start}: {model.ParameterCount:N0} parameters (layers {model.Layers}, heads {model.Heads}, width {model.Width}, " +
             $"block {model.BlockSize}, vocab {model.VocabSize}) on {trainer.Device}; data: {trainer.Data.Corpus.Source}");

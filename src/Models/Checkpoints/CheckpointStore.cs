@@ -25,6 +25,34 @@ public sealed class CheckpointStore
     /// <summary>The directory holding the checkpoints.</summary>
     public string Directory { get; }
 
+    /// <summary>
+    /// The checkpoint a user names with one path: a directory means its latest complete checkpoint, NAME.json or
+    /// NAME.safetensors means checkpoint NAME beside it (latest.json: the one it points to).
+    /// </summary>
+    /// <exception cref="CheckpointException">Nothing at the path, or a missing, incomplete, corrupt or foreign checkpoint.</exception>
+    public static Checkpoint Locate(string location)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(location);
+        if (System.IO.Directory.Exists(location))
+            return new CheckpointStore(location).LoadLatest()
+                   ?? throw new CheckpointException($"no checkpoint in directory '{location}' (expected NAME.json + NAME.safetensors)");
+        if (!File.Exists(location))
+            throw new CheckpointException($"checkpoint '{location}' not found: expected a checkpoint directory, NAME.json or NAME.safetensors");
+        if (Path.GetExtension(location) is not (".json" or ".safetensors"))
+            throw new CheckpointException($"'{location}' is not a checkpoint: expected a checkpoint directory, NAME.json or NAME.safetensors");
+        var directory = DirectoryOf(location);
+        var store = new CheckpointStore(directory);
+        if (Path.GetFileName(location) == LatestFileName)
+            return store.LoadLatest() ?? throw new CheckpointException($"no checkpoint in directory '{directory}'");
+        return store.Load(Path.GetFileNameWithoutExtension(location));
+    }
+
+    /// <summary>&lt;dir&gt;/&lt;name&gt; of the checkpoint <paramref name="location"/> resolved to, for messages.</summary>
+    public static string Describe(string location, Checkpoint checkpoint) =>
+        Path.Combine(System.IO.Directory.Exists(location) ? location : DirectoryOf(location), checkpoint.Name);
+
+    private static string DirectoryOf(string file) => Path.GetDirectoryName(file) is { Length: > 0 } d ? d : ".";
+
     /// <summary>Test seam: wraps every stream a save writes through, to simulate a crash mid-write.</summary>
     internal Func<Stream, Stream>? WrapWrites { get; set; }
 

@@ -17,6 +17,7 @@ public sealed record TrainConfig
     public int Width { get; init; } = 128;
     public int BlockSize { get; init; } = 64;
     public string Init { get; init; } = "normal";      // normal | xavier | he | trunc
+    public string? InitFrom { get; init; }             // fine-tuning: a checkpoint whose weights (and tokenizer) start the run
 
     // optimization
     public string Optim { get; init; } = "adamw";      // adamw | sgd | cgfm | sgg | spectral | muon
@@ -131,6 +132,7 @@ public sealed record TrainConfig
         InUnit("sgg-norm-ema", SggNormEma, closed: false);
         AtLeast("sgg-every", SggEvery, 1);
         if (Source is { Length: 0 }) errors.Add("--source must name a file (or be left out for the main data's train split)");
+        if (InitFrom is { Length: 0 }) errors.Add("--init-from must name a checkpoint (a run's --out-dir or NAME.json)");
         OneOf("spectral-graph", SpectralGraph, "weights", "gradients");
         OneOf("spectral-laplacian", SpectralLaplacian, "sym", "comb");
         OneOf("spectral-filter", SpectralFilter, "heat", "resolvent");

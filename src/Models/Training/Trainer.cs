@@ -8,6 +8,7 @@ using Engine.Models.Config;
 using Engine.Models.Data;
 using Engine.Models.Gpt;
 using Engine.Models.Nn;
+using Engine.Models.Text;
 using Engine.Optim;
 using Engine.Optim.Structured;
 using Engine.Tensors;
@@ -44,8 +45,11 @@ public sealed class Trainer : IDisposable
         _checkpoints = new CheckpointStore(config.OutDir);
         var checkpoint = resume ? _checkpoints.LoadLatest() : null;
         if (checkpoint is not null) TrainingCheckpoint.RequireCompatible(checkpoint, config);
+        // A resumed run continues its own checkpoint; --init-from only starts a fresh one.
+        var initial = checkpoint is null && config.InitFrom is { } from ? CheckpointStore.Locate(from) : null;
+        if (initial is not null) TrainingCheckpoint.RequireSameModel(initial, config, config.InitFrom!);
 
-        Data = TrainingData.Load(config, checkpoint?.Manifest.Tokenizer);
+        Data = LoadData(config, checkpoint ?? initial);
         Device = device ?? DeviceRegistry.Open(config.Device);
         Model = new GptModel(GptConfig.From(config, Data.Tokenizer.VocabSize), Device, InitSchemes.Parse(config.Init), config.Seed);
         try
@@ -55,6 +59,11 @@ public sealed class Trainer : IDisposable
             _valSampler = Data.Dataset.CreateSampler(DataSplit.Val, config.BlockSize, config.BatchSize, config.Seed + 1);
             if (Optimizer.UsesSourceGradient) _sourceSampler = CreateSourceSampler(config, Data);
             if (checkpoint is not null) Restore(checkpoint);
+            else if (initial is not null)
+            {
+                TrainingCheckpoint.LoadWeights(initial, Model);
+                InitializedFrom = initial.Name;
+            }
         }
         catch
         {
@@ -77,6 +86,9 @@ public sealed class Trainer : IDisposable
 
     /// <summary>The checkpoint this trainer resumed from, or null for a fresh run.</summary>
     public string? ResumedFrom { get; private set; }
+
+    /// <summary>The checkpoint whose weights started this run (<see cref="TrainConfig.InitFrom"/>), or null.</summary>
+    public string? InitializedFrom { get; private set; }
 
     /// <summary>The checkpoint written last (or resumed from), or null when there is none yet.</summary>
     public string? LastCheckpoint { get; private set; }
@@ -153,6 +165,21 @@ public sealed class Trainer : IDisposable
         }
         Optimizer.Step();
         return readLoss ? loss.Value.Item() : double.NaN;
+    }
+
+    /// <summary>The run's text, tokenized with <paramref name="checkpoint"/>'s tokenizer when the run starts from one.</summary>
+    private static TrainingData LoadData(TrainConfig config, Checkpoint? checkpoint)
+    {
+        try
+        {
+            return TrainingData.Load(config, checkpoint?.Manifest.Tokenizer);
+        }
+        catch (TokenizerException e) when (checkpoint is not null)
+        {
+            var data = config.Data ?? "the generated corpus";
+            throw new DataException($"{data} cannot be encoded with the tokenizer of checkpoint '{checkpoint.Name}': {e.Message} " +
+                                    "(a checkpoint trained with --tokenizer bpe encodes any text)");
+        }
     }
 
     /// <summary>SGG's source gradient: one forward/backward of a source batch, kept by the optimizer until the next one.</summary>

@@ -29,7 +29,11 @@ public static class TrainingCheckpoint
     public static readonly JsonSerializerOptions ConfigJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>Training settings that must equal the checkpoint's for a resume: they fix the shapes of the saved tensors.</summary>
-    private static readonly string[] ShapeKeys = ["layers", "heads", "width", "block_size", "tokenizer", "bpe_vocab", "optim"];
+    /// <summary>Keys that fix the model's tensors and the token ids: a checkpoint's weights fit only a config equal in them.</summary>
+    private static readonly string[] ModelKeys = ["layers", "heads", "width", "block_size", "tokenizer", "bpe_vocab"];
+
+    /// <summary>Resuming also continues the optimizer's state, which only the same method can read.</summary>
+    private static readonly string[] ResumeKeys = [.. ModelKeys, "optim"];
 
     /// <summary>The checkpoint name for a step: "step-0001000" (sorts by step).</summary>
     public static string NameOf(long step) => $"step-{step:D7}";
@@ -65,13 +69,26 @@ public static class TrainingCheckpoint
     /// optimizer key differs. Every other key (learning rate, iterations, intervals, data file, device) may change.
     /// </summary>
     /// <exception cref="CheckpointMismatchException">The message and DifferingKeys name every differing key.</exception>
-    public static void RequireCompatible(Checkpoint checkpoint, TrainConfig config)
+    public static void RequireCompatible(Checkpoint checkpoint, TrainConfig config) =>
+        RequireEqual(checkpoint, config, ResumeKeys, $"Cannot resume from checkpoint '{checkpoint.Name}'",
+            "Use the checkpoint's values, or another --out-dir to start a new run.");
+
+    /// <summary>
+    /// Throws when <paramref name="config"/> builds another model than <paramref name="checkpoint"/> holds (shape or
+    /// tokenizer keys), so its weights cannot start the run (<see cref="TrainConfig.InitFrom"/>). The optimizer may differ.
+    /// </summary>
+    /// <exception cref="CheckpointMismatchException">The message and DifferingKeys name every differing key.</exception>
+    public static void RequireSameModel(Checkpoint checkpoint, TrainConfig config, string location) =>
+        RequireEqual(checkpoint, config, ModelKeys, $"--init-from '{location}' (checkpoint '{checkpoint.Name}') holds another model",
+            "Give the model flags the checkpoint's values.");
+
+    private static void RequireEqual(Checkpoint checkpoint, TrainConfig config, string[] keys, string problem, string advice)
     {
         var saved = checkpoint.Manifest.Config["train"] as JsonObject
                     ?? throw new CheckpointException($"checkpoint '{checkpoint.Name}' has no config.train in its sidecar");
         var current = JsonSerializer.SerializeToNode(config, ConfigJson)!.AsObject();
         bool bpe = config.Tokenizer == "bpe" || saved["tokenizer"]?.GetValue<string>() == "bpe";
-        var differing = ShapeKeys
+        var differing = keys
             .Where(key => key != "bpe_vocab" || bpe)
             .Where(key => !JsonNode.DeepEquals(saved[key], current[key]))
             .ToArray();
@@ -79,8 +96,7 @@ public static class TrainingCheckpoint
         var details = differing.Select(key =>
             $"{key}: checkpoint {saved[key]?.ToJsonString() ?? "(missing)"}, config {current[key]?.ToJsonString() ?? "(missing)"}");
         throw new CheckpointMismatchException(
-            $"Cannot resume from checkpoint '{checkpoint.Name}': the configuration differs in {string.Join(", ", differing)} " +
-            $"({string.Join("; ", details)}). Use the checkpoint's values, or another --out-dir to start a new run.",
+            $"{problem}: the configuration differs in {string.Join(", ", differing)} ({string.Join("; ", details)}). {advice}",
             differing);
     }
 

@@ -49,6 +49,25 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
+    public void InitFromFineTunesAndNamesWhatDoesNotFit()
+    {
+        using var dir = new TempDirectory();
+        var pretrained = Path.Combine(dir.Path, "pretrained");
+        Assert.Equal(0, CliRun.Of(TinyRun.Args(pretrained, 10)).ExitCode);
+        var tuned = CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "tuned"), 5, "--init-from", pretrained, "--optim", "sgd"));
+        Assert.True(tuned.ExitCode == 0, tuned.Error);
+        Assert.Contains($"starting a new run from the weights of 'step-0000010' (--init-from {pretrained})", tuned.Out);
+
+        CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "wide"), 5, "--init-from", pretrained, "--width", "64"))
+            .SingleErrorLine($"--init-from '{pretrained}'", "width: checkpoint 32, config 64");
+        var foreign = dir.File("foreign.txt", string.Concat(Enumerable.Repeat("Zebra ¿qué? 1234 ", 40)));
+        CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "foreign"), 5, "--init-from", pretrained, "--data", foreign))
+            .SingleErrorLine(foreign, "cannot be encoded with the tokenizer of checkpoint 'step-0000010'", "--tokenizer bpe");
+        var missing = Path.Combine(dir.Path, "nowhere");
+        CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "x"), 5, "--init-from", missing)).SingleErrorLine(missing, "not found");
+    }
+
+    [Fact]
     public void ADivergingRunEndsWithOneErrorLineAndNoCheckpoint()
     {
         using var dir = new TempDirectory();

@@ -80,6 +80,41 @@ public class TrainerTests
     }
 
     [Fact]
+    public void InitFromStartsAFreshRunFromACheckpointsWeights()
+    {
+        using var source = ModelTestFiles.CreateTempDirectory();
+        using var target = ModelTestFiles.CreateTempDirectory();
+        float[] trained;
+        using (var first = new Trainer(TinyRuns.Config(source.Path, maxIters: 10), device: Cpu))
+        {
+            first.Run();
+            trained = first.Model.Parameters.Store.ExportValues();
+        }
+        // Another optimizer and learning rate: only the model keys must match.
+        var config = TinyRuns.Config(target.Path, maxIters: 5) with { InitFrom = source.Path, Optim = "sgd", Lr = 1e-4f };
+        using (var tuned = new Trainer(config, device: Cpu))
+        {
+            Assert.Equal(0, tuned.Step);
+            Assert.Equal("step-0000010", tuned.InitializedFrom);
+            Assert.Null(tuned.ResumedFrom);
+            Assert.Equal(trained, tuned.Model.Parameters.Store.ExportValues());
+            Assert.Equal(5, tuned.Run().Step);
+        }
+        // Resuming the fine-tuned run continues its own checkpoint, not the one it started from.
+        using (var resumed = new Trainer(config with { MaxIters = 6 }, resume: true, device: Cpu))
+        {
+            Assert.Equal(5, resumed.Step);
+            Assert.Equal("step-0000005", resumed.ResumedFrom);
+            Assert.Null(resumed.InitializedFrom);
+        }
+        using var third = ModelTestFiles.CreateTempDirectory();
+        var other = TinyRuns.Config(third.Path, maxIters: 5) with { InitFrom = source.Path, Layers = 3 };
+        var mismatch = Assert.Throws<CheckpointMismatchException>(() => new Trainer(other, device: Cpu));
+        Assert.Equal(["layers"], mismatch.DifferingKeys);
+        Assert.Contains("--init-from", mismatch.Message);
+    }
+
+    [Fact]
     public void ADivergedRunStopsWithoutCheckpointingItsWeights()
     {
         using var dir = ModelTestFiles.CreateTempDirectory();
