@@ -5,7 +5,8 @@
 # (conflict projection and adaptive clip only). lr grid on seed 0, then seeds 1 and 2 at the best lr. See README.md.
 #
 # Usage: bench/experiments/finetune.sh        Environment: OUT (/tmp/engine-finetune), DATA (tinyshakespeare),
-#        PRE_STEPS (1500), STEPS (300), METHODS, NICE (19)
+#        PRE_STEPS (1500), STEPS (300), METHODS, LRS ("1e-4 3e-4 1e-3"), NICE (19). Finished runs in OUT are reused; OUT remembers the
+#        DATA, PRE_STEPS and STEPS it was made with and refuses others (choose another OUT).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,87 +17,114 @@ PRE_STEPS="${PRE_STEPS:-1500}"
 STEPS="${STEPS:-300}"
 NICE="${NICE:-19}"
 METHODS="${METHODS:-adamw_clip sgg sgg_alpha0}"
-LRS=(1e-4 3e-4 1e-3)
+read -ra LRS <<< "${LRS:-1e-4 3e-4 1e-3}"
+MAX_WIDEN=4
 engine_dll="$repo/src/Cli/bin/Release/net10.0/engine.dll"
 [[ -f "$engine_dll" ]] || (cd "$repo" && dotnet build Engine.sln -c Release)
+[[ -f "$DATA" ]] || { echo "finetune.sh: data file $DATA not found" >&2; exit 1; }
 engine() { nice -n "$NICE" dotnet "$engine_dll" "$@"; }
+# calc EXPR [FORMAT]: arithmetic for lrs; the formats keep run names short and stable (3e-05, 1.73e-04).
+calc() { awk "BEGIN { printf \"${2:-%.3g}\", $1 }"; }
 mkdir -p "$OUT"
+stamp="data=$DATA pre_steps=$PRE_STEPS steps=$STEPS"
+if [[ -f "$OUT/stamp" && "$(cat "$OUT/stamp")" != "$stamp" ]]; then
+  echo "finetune.sh: $OUT holds runs made with $(cat "$OUT/stamp"); use another OUT for $stamp" >&2
+  exit 1
+fi
+echo "$stamp" > "$OUT/stamp"
 
 # Source: the first half of the file. Target: its last 40,000 bytes (other plays, other characters); the trainer's split
 # keeps the target's last 10% for validation, so 300 steps of 12 x 64 tokens pass over its training part several times.
-size=$(stat -c %s "$DATA")
+size=$(wc -c < "$DATA")
 head -c $(( size / 2 )) "$DATA" > "$OUT/source.txt"
 tail -c 40000 "$DATA" > "$OUT/target.txt"
+
+# val_loss CHECKPOINT FILE: the checkpoint's loss over FILE's val split ("inf" when eval fails).
+val_loss() {
+  engine eval --checkpoint "$1" --data "$2" 2>/dev/null | awk '/^val loss/ { print $3; found = 1 } END { if (!found) print "inf" }'
+}
 
 # Byte-level BPE, so the target's text is always encodable with the source's tokenizer.
 if [[ ! -f "$OUT/pre/latest.json" ]]; then
   rm -rf "$OUT/pre"
   engine train --preset tiny --tokenizer bpe --data "$OUT/source.txt" --max-iters "$PRE_STEPS" --lr-decay-iters "$PRE_STEPS" \
-    --lr 4e-3 --min-lr 4e-4 --eval-interval "$PRE_STEPS" --checkpoint-interval "$PRE_STEPS" --out-dir "$OUT/pre" > "$OUT/pre.log" 2>&1
+    --warmup-iters $(( PRE_STEPS / 15 )) --lr 4e-3 --min-lr 4e-4 --eval-interval "$PRE_STEPS" --checkpoint-interval "$PRE_STEPS" \
+    --out-dir "$OUT/pre" > "$OUT/pre.log" 2>&1 || { echo "finetune.sh: pre-training failed, see $OUT/pre.log" >&2; exit 1; }
 fi
-pre_source=$(engine eval --checkpoint "$OUT/pre" --data "$OUT/source.txt" | sed -n 's/^val loss \([0-9.]*\).*/\1/p')
-pre_target=$(engine eval --checkpoint "$OUT/pre" --data "$OUT/target.txt" | sed -n 's/^val loss \([0-9.]*\).*/\1/p')
-echo "pre-trained: source val loss $pre_source, target val loss $pre_target (before fine-tuning)"
+echo "pre-trained: source val loss $(val_loss "$OUT/pre" "$OUT/source.txt"), target val loss $(val_loss "$OUT/pre" "$OUT/target.txt") (before fine-tuning)"
 
-declare -A extra=(
-  [adamw_clip]="--optim adamw --grad-clip 1"
-  [sgg]="--optim sgg --source $OUT/source.txt"
-  [sgg_alpha0]="--optim sgg --source $OUT/source.txt --sgg-alpha 0"
-)
+flags_of() {
+  case "$1" in
+    adamw_clip) flags=(--optim adamw --grad-clip 1) ;;
+    sgg) flags=(--optim sgg --source "$OUT/source.txt") ;;
+    sgg_alpha0) flags=(--optim sgg --source "$OUT/source.txt" --sgg-alpha 0) ;;
+    *) echo "finetune.sh: unknown method $1" >&2; exit 1 ;;
+  esac
+}
 
-# run METHOD LR SEED: fine-tunes, then prints "METHOD LR SEED target_val source_val".
+# run METHOD LR SEED: fine-tunes (once; the result is kept), then prints "METHOD LR SEED target_val source_val".
+# A run that fails or diverges gets "inf inf", so it can never be chosen as the best.
 run() {
   local dir="$OUT/$1-lr$2-s$3"
   if [[ ! -f "$dir/result" ]]; then
     rm -rf "$dir"
-    # shellcheck disable=SC2086  # extra holds several flags
-    engine train --preset tiny --tokenizer bpe --init-from "$OUT/pre" --data "$OUT/target.txt" --seed "$3" \
-      --max-iters "$STEPS" --lr-decay-iters "$STEPS" --warmup-iters $(( STEPS / 10 )) --lr "$2" \
-      --min-lr "$(python3 -c "print($2/10)")" --eval-interval $(( STEPS / 6 )) --checkpoint-interval "$STEPS" \
-      --out-dir "$dir" ${extra[$1]} > "$dir.log" 2>&1
-    local target source
-    target=$(engine eval --checkpoint "$dir" --data "$OUT/target.txt" | sed -n 's/^val loss \([0-9.]*\).*/\1/p')
-    source=$(engine eval --checkpoint "$dir" --data "$OUT/source.txt" | sed -n 's/^val loss \([0-9.]*\).*/\1/p')
-    rm -f "$dir"/step-*.safetensors
-    echo "$1 $2 $3 $target $source" > "$dir/result"
+    flags_of "$1"
+    if engine train --preset tiny --tokenizer bpe --init-from "$OUT/pre" --data "$OUT/target.txt" --seed "$3" \
+         --max-iters "$STEPS" --lr-decay-iters "$STEPS" --warmup-iters $(( STEPS / 10 )) --lr "$2" --min-lr "$(calc "$2 / 10")" \
+         --eval-interval $(( STEPS / 6 )) --checkpoint-interval "$STEPS" --out-dir "$dir" "${flags[@]}" > "$dir.log" 2>&1; then
+      echo "$1 $2 $3 $(val_loss "$dir" "$OUT/target.txt") $(val_loss "$dir" "$OUT/source.txt")" > "$dir.result"
+      rm -f "$dir"/step-*.safetensors
+    else
+      mkdir -p "$dir"
+      echo "$1 $2 $3 inf inf" > "$dir.result"
+    fi
+    mv "$dir.result" "$dir/result"
   fi
   cat "$dir/result"
 }
 
-# The grid is widened by a factor of 3 beyond whichever edge holds the best lr, until the optimum is inside it.
+# best_of LINES: the lr of the line with the lowest finite target val loss.
+best_of() { awk '$4 ~ /^[0-9.]+$/ && (best == "" || $4 < min) { min = $4; best = $2 } END { print best }'; }
+
+# The grid is widened by a factor of 3 beyond whichever edge holds the best lr (at most MAX_WIDEN times), then tried
+# at √3 either side of the best: a 3x grid alone could leave a method 0.005 from its optimum.
 declare -A best
 for method in $METHODS; do
   grid=("${LRS[@]}")
-  for (( extension = 0; extension < 4; extension++ )); do
+  for (( widened = 0; ; widened++ )); do
     results=()
     for lr in "${grid[@]}"; do results+=("$(run "$method" "$lr" 0)"); done
-    best[$method]=$(printf '%s\n' "${results[@]}" | sort -k4 -g | head -n 1 | cut -d' ' -f2)
-    if [[ "${best[$method]}" == "${grid[0]}" ]]; then grid=("$(python3 -c "print(f'{${grid[0]}/3:.0e}')")" "${grid[@]}")
-    elif [[ "${best[$method]}" == "${grid[-1]}" ]]; then grid+=("$(python3 -c "print(f'{${grid[-1]}*3:.0e}')")")
-    else break; fi
+    best[$method]=$(printf '%s\n' "${results[@]}" | best_of)
+    [[ -n "${best[$method]}" ]] || { echo "finetune.sh: every $method run failed (see $OUT/$method-*.log)" >&2; exit 1; }
+    edge=""
+    [[ "${best[$method]}" == "${grid[0]}" ]] && edge=low
+    [[ "${best[$method]}" == "${grid[-1]}" ]] && edge=high
+    [[ -n "$edge" ]] || break
+    if (( widened == MAX_WIDEN )); then
+      echo "finetune.sh: warning: $method's best lr ${best[$method]} is still at the $edge edge after $MAX_WIDEN widenings" >&2
+      break
+    fi
+    if [[ "$edge" == low ]]; then grid=("$(calc "${grid[0]} / 3" %.0e)" "${grid[@]}"); else grid+=("$(calc "${grid[-1]} * 3" %.0e)"); fi
   done
-  # Then a factor of √3 either side of the best: a 3x grid alone could leave a method 0.005 from its optimum.
-  for factor in 0.57735 1.73205; do
-    results+=("$(run "$method" "$(python3 -c "print(f'{${best[$method]}*$factor:.2e}')")" 0)")
-  done
-  best[$method]=$(printf '%s\n' "${results[@]}" | sort -k4 -g | head -n 1 | cut -d' ' -f2)
-  printf '%s\n' "${results[@]}" | sort -k2 -g
+  for factor in 0.57735 1.73205; do results+=("$(run "$method" "$(calc "${best[$method]} * $factor" %.2e)" 0)"); done
+  best[$method]=$(printf '%s\n' "${results[@]}" | best_of)
+  printf '%s\n' "${results[@]}" | sort -k2,2g
   echo "== $method: best lr on seed 0 (target val loss) = ${best[$method]}"
 done
+
 groups=()
+echo "| method | best lr | target val loss (mean ± std, 3 seeds) | source val loss after (mean ± std) |"
+echo "|---|---|---|---|"
 for method in $METHODS; do
   runs=()
   for seed in 0 1 2; do run "$method" "${best[$method]}" "$seed" > /dev/null; runs+=("$OUT/$method-lr${best[$method]}-s$seed"); done
   groups+=("$method=$(IFS=,; echo "${runs[*]}")")
-done
-
-echo "| method | best lr | target val loss (mean ± std, 3 seeds) | source val loss after (mean ± std) |"
-echo "|---|---|---|---|"
-for method in $METHODS; do
-  cat "$OUT/$method-lr${best[$method]}"-s{0,1,2}/result | python3 -c "
-import sys, statistics as st
-rows = [l.split() for l in sys.stdin]
-t = [float(r[3]) for r in rows]; s = [float(r[4]) for r in rows]
-print(f'| $method | ${best[$method]} | {st.fmean(t):.4f} ± {st.stdev(t):.4f} | {st.fmean(s):.4f} ± {st.stdev(s):.4f} |')"
+  cat "${runs[@]/%//result}" | awk -v m="$method" -v lr="${best[$method]}" '
+    { t[NR] = $4; s[NR] = $5; st += $4; ss += $5 }
+    END {
+      mt = st / NR; ms = ss / NR
+      for (i = 1; i <= NR; i++) { vt += (t[i] - mt) ^ 2; vs += (s[i] - ms) ^ 2 }
+      printf "| %s | %s | %.4f ± %.4f | %.4f ± %.4f |\n", m, lr, mt, sqrt(vt / (NR - 1)), ms, sqrt(vs / (NR - 1))
+    }'
 done
 engine compare "${groups[@]}" --format markdown --svg "$here/finetune_val_loss.svg"

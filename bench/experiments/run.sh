@@ -133,11 +133,17 @@ python3 "$here/summary.py" "$CSV" --steps "$STEPS"
 
 # Every method's best-lr seeds side by side, tested against the first method (Welch's t-test on the logged val loss),
 # with the curves drawn to val_loss_$STEPS.svg.
+# A method whose run folders are gone (results.csv kept them from an earlier OUT) is left out with a note.
 groups=()
 for method in $METHODS; do
   runs=()
   for seed in 0 "${SEEDS_EXTRA[@]}"; do runs+=("$OUT/$method-lr${best_lr[$method]}-s$seed"); done
+  missing=0
+  for dir in "${runs[@]}"; do [[ -f "$dir/metrics.jsonl" ]] || missing=1; done
+  if (( missing )); then echo "run.sh: $method left out of the comparison: a run folder under $OUT is missing" >&2; continue; fi
   groups+=("$method=$(IFS=,; echo "${runs[*]}")")
 done
-engine compare "${groups[@]}" --format markdown --svg "$here/val_loss_$STEPS.svg"
+if (( ${#groups[@]} > 0 )); then
+  engine compare "${groups[@]}" --format markdown --svg "$here/val_loss_$STEPS.svg" || echo "run.sh: engine compare failed" >&2
+fi
 echo "total wall time: $(( $(date +%s) - started )) s (STEPS=$STEPS, outputs under $OUT)"

@@ -28,7 +28,7 @@ internal static class TrainCommand
     {
         RequireUsableOutDir(config.OutDir, resume);
         using var trainer = TrainingCorpus.Naming(config, () => new Trainer(config, resume));
-        using var metrics = OpenMetrics(config.OutDir);
+        using var metrics = OpenMetrics(config.OutDir, trainer.Step);
         long firstStep = trainer.Step;
         var result = ProgressView.For(session).Run(firstStep, config.MaxIters, sink =>
         {
@@ -41,11 +41,13 @@ internal static class TrainCommand
         {
             session.Out.WriteLine(curves);
             // The learning rate may change on --resume (only shape, tokenizer and optimizer keys may not).
-            var advice = trainer.LastCheckpoint is { } last
-                ? $"the last checkpoint, {Path.Combine(config.OutDir, last)}, holds finite weights: continue from it with --resume and a lower --lr"
-                : "no checkpoint was written. Lower --lr (or raise --warmup-iters, or set --grad-clip) and train again";
-            session.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"engine: error: training diverged at step {result.Step} (train loss {result.TrainLoss:G6}); {advice}"));
+            string lr = config.Optim == "muon" ? "--muon-lr (and --lr)" : "--lr";
+            string advice = trainer.LastCheckpoint is { } last && last != trainer.ResumedFrom
+                ? $"the last checkpoint, {Path.Combine(config.OutDir, last)}, was written before it: continue from it with --resume and a lower {lr}"
+                : trainer.ResumedFrom is { } resumed
+                    ? $"no checkpoint was written since resuming from '{resumed}': resume again with a lower {lr}, or start over in another --out-dir"
+                    : $"no checkpoint was written: lower {lr} (or raise --warmup-iters) and train again";
+            session.Error.WriteLine($"engine: error: training diverged at step {result.Step} ({result.Divergence}); {advice}");
             return ExitCodes.Error;
         }
         if (result.Cancelled)
@@ -64,11 +66,11 @@ internal static class TrainCommand
     }
 
     /// <summary>The first write into --out-dir: a folder that cannot be created or written is named as the flag's fault.</summary>
-    private static MetricsWriter OpenMetrics(string outDir)
+    private static MetricsWriter OpenMetrics(string outDir, long startStep)
     {
         try
         {
-            return new MetricsWriter(Path.Combine(outDir, MetricsWriter.FileName));
+            return new MetricsWriter(Path.Combine(outDir, MetricsWriter.FileName), startStep);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

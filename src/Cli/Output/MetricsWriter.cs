@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Engine.Models.Checkpoints;
 using Engine.Models.Training;
 
 namespace Engine.Cli.Output;
@@ -16,32 +17,41 @@ public sealed class MetricsWriter : IDisposable
 
     private readonly FileStream _file;
 
-    /// <summary>Opens (creating when needed) <paramref name="path"/> for appending.</summary>
-    public MetricsWriter(string path)
+    /// <summary>
+    /// Opens (creating when needed) <paramref name="path"/> for a run that continues from step
+    /// <paramref name="startStep"/> (0 for a fresh run). Records of later steps are dropped first: a fresh run does not
+    /// append to an earlier run's curve in the same folder, and a resumed run replaces what a crashed or diverged
+    /// attempt logged after the checkpoint it resumes. A line cut by a crash (no newline, not JSON) goes too.
+    /// </summary>
+    public MetricsWriter(string path, long startStep = 0)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         Path = path;
         var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path));
         if (directory is not null) Directory.CreateDirectory(directory);
-        _file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read);
-        DropUnfinishedLine(_file);
+        if (File.Exists(path)) KeepThrough(path, startStep);
+        _file = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
     }
 
-    /// <summary>
-    /// A crash while a line was being written leaves it without its newline; the resumed run's first record would be
-    /// glued to it. Cut the file back to its last complete line and append from there.
-    /// </summary>
-    private static void DropUnfinishedLine(FileStream file)
+    private static void KeepThrough(string path, long startStep)
     {
-        long end = file.Length;
-        while (end > 0)
+        var lines = File.ReadAllLines(path);
+        var kept = lines.Where(line => StepOf(line) is { } step && step <= startStep).ToList();
+        if (kept.Count == lines.Length) return;
+        AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(string.Concat(kept.Select(l => l + "\n"))));
+    }
+
+    private static long? StepOf(string line)
+    {
+        try
         {
-            file.Position = end - 1;
-            if (file.ReadByte() == '\n') break;
-            end--;
+            using var record = JsonDocument.Parse(line);
+            return record.RootElement.TryGetProperty("step", out var step) && step.TryGetInt64(out long value) ? value : null;
         }
-        if (end != file.Length) file.SetLength(end);
-        file.Position = end;
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The file written.</summary>

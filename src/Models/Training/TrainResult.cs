@@ -6,8 +6,11 @@ namespace Engine.Models.Training;
 /// <param name="ValLoss">The last validation loss measured (NaN when none was).</param>
 /// <param name="Cancelled">True when the cancellation token stopped the run before MaxIters.</param>
 /// <param name="Checkpoint">Name of the last checkpoint written, or null when none was.</param>
-/// <param name="Diverged">
-/// True when the run stopped because the loss or the gradient norm was no longer finite (at <paramref name="Step"/>);
-/// no checkpoint was written from that step on, so the last one holds finite weights.
+/// <param name="Divergence">
+/// What stopped being finite — "train loss NaN", "gradient norm Infinity", "val loss NaN" or the weights — when the run
+/// diverged at <paramref name="Step"/>, else null. No checkpoint was written from that step on.
 /// </param>
-public sealed record TrainResult(long Step, double TrainLoss, double ValLoss, bool Cancelled, string? Checkpoint, bool Diverged = false);
+public sealed record TrainResult(long Step, double TrainLoss, double ValLoss, bool Cancelled, string? Checkpoint, string? Divergence = null)
+{
+    public bool Diverged => Divergence is not null;
+}

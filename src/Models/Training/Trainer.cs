@@ -41,13 +41,21 @@ public sealed class Trainer : IDisposable
         ArgumentNullException.ThrowIfNull(config);
         var errors = config.Validate();
         if (errors.Count > 0) throw new ArgumentException("invalid training configuration: " + string.Join("; ", errors), nameof(config));
-        Config = config;
         _checkpoints = new CheckpointStore(config.OutDir);
         var checkpoint = resume ? _checkpoints.LoadLatest() : null;
-        if (checkpoint is not null) TrainingCheckpoint.RequireCompatible(checkpoint, config);
-        // A resumed run continues its own checkpoint; --init-from only starts a fresh one.
+        if (checkpoint is not null)
+        {
+            TrainingCheckpoint.RequireCompatible(checkpoint, config);
+            config = config with { InitFrom = RequireSameOrigin(checkpoint, config.InitFrom) };
+        }
+        // A resumed run continues its own checkpoint; --init-from only starts a fresh one, and is recorded as a full path.
         var initial = checkpoint is null && config.InitFrom is { } from ? CheckpointStore.Locate(from) : null;
-        if (initial is not null) TrainingCheckpoint.RequireSameModel(initial, config, config.InitFrom!);
+        if (initial is not null)
+        {
+            TrainingCheckpoint.RequireSameModel(initial, config, config.InitFrom!);
+            config = config with { InitFrom = Path.GetFullPath(config.InitFrom!) };
+        }
+        Config = config;
 
         Data = LoadData(config, checkpoint ?? initial);
         Device = device ?? DeviceRegistry.Open(config.Device);
@@ -96,18 +104,19 @@ public sealed class Trainer : IDisposable
     /// <summary>
     /// Trains until MaxIters steps are done or <paramref name="cancellationToken"/> is cancelled; cancellation is
     /// checked between steps, and a cancelled run writes a checkpoint of its last complete step (a save is never
-    /// interrupted, and the previous checkpoint stays valid until the new one is complete). A run whose loss or gradient
-    /// norm stops being finite (read on log, eval and checkpoint steps) is reported at that step and stops without a
-    /// checkpoint (<see cref="TrainResult.Diverged"/>): its weights are no longer worth saving or resuming.
+    /// interrupted, and the previous checkpoint stays valid until the new one is complete). A run diverges when the
+    /// train loss or gradient norm (read on log, eval and checkpoint steps), the val loss, or, before any save, the
+    /// weights stop being finite: it is reported at that step and stops without writing a checkpoint
+    /// (<see cref="TrainResult.Divergence"/>).
     /// </summary>
     public TrainResult Run(IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var wall = Stopwatch.StartNew();
         long firstStep = Step;
         double trainLoss = double.NaN, valLoss = double.NaN;
-        string? checkpoint = null;
+        string? checkpoint = null, divergence = null;
         long stepsSinceReport = 0, ticksSinceReport = 0;
-        bool cancelled = false, diverged = false;
+        bool cancelled = false;
         while (Step < Config.MaxIters)
         {
             if (cancellationToken.IsCancellationRequested)
@@ -127,23 +136,42 @@ public sealed class Trainer : IDisposable
             double gradNorm = read ? Optimizer.ReadGradNorm() : double.NaN;
             ticksSinceReport += Stopwatch.GetTimestamp() - start;
             stepsSinceReport++;
-            diverged = read && !(double.IsFinite(loss) && double.IsFinite(gradNorm));
-            if (log || eval || diverged)
+            if (read) divergence = NotFinite("train loss", loss) ?? NotFinite("gradient norm", gradNorm);
+            if (log || eval || divergence is not null)
             {
                 trainLoss = loss;
                 double? measured = null;
-                if (eval && !diverged) measured = valLoss = EstimateValLoss();
+                if (eval && divergence is null)
+                {
+                    measured = valLoss = EstimateValLoss();
+                    divergence = NotFinite("val loss", valLoss);
+                }
                 double seconds = (double)ticksSinceReport / Stopwatch.Frequency;
                 progress?.Report(new TrainProgress(step, Config.MaxIters, loss, measured, learningRate, gradNorm,
                     stepsSinceReport * _inputs.Length / seconds, 1000 * seconds / stepsSinceReport, wall.Elapsed,
                     Optimizer.ReadMethodMetrics()));
                 stepsSinceReport = ticksSinceReport = 0;
             }
-            if (diverged) break;
-            if (save) checkpoint = SaveCheckpoint(trainLoss, valLoss);
+            if (divergence is null && save) divergence = SaveUnlessDamaged(trainLoss, valLoss, ref checkpoint);
+            if (divergence is not null) break;
         }
-        if (cancelled && Step > firstStep && Step > _savedStep) checkpoint = SaveCheckpoint(trainLoss, valLoss);
-        return new TrainResult(Step, trainLoss, valLoss, cancelled, checkpoint, diverged);
+        if (cancelled && Step > firstStep && Step > _savedStep) divergence = SaveUnlessDamaged(trainLoss, valLoss, ref checkpoint);
+        return new TrainResult(Step, trainLoss, valLoss, cancelled, checkpoint, divergence);
+    }
+
+    private static string? NotFinite(string what, double value) =>
+        double.IsFinite(value) ? null : $"{what} {value.ToString(CultureInfo.InvariantCulture)}";
+
+    /// <summary>
+    /// Saves a checkpoint unless the weights are no longer finite (the loss read at a step comes from before its
+    /// update, so an update that breaks the weights shows only here); returns what diverged, or null after saving.
+    /// </summary>
+    private string? SaveUnlessDamaged(double trainLoss, double valLoss, ref string? checkpoint)
+    {
+        foreach (var value in Model.Parameters.Store.ExportValues())
+            if (!float.IsFinite(value)) return "weights (not finite after the update)";
+        checkpoint = SaveCheckpoint(trainLoss, valLoss);
+        return null;
     }
 
     /// <summary>
@@ -165,6 +193,20 @@ public sealed class Trainer : IDisposable
         }
         Optimizer.Step();
         return readLoss ? loss.Value.Item() : double.NaN;
+    }
+
+    /// <summary>
+    /// The --init-from a resumed run began with (kept in its sidecars); a different one given now is refused, since the
+    /// resumed weights did not come from it.
+    /// </summary>
+    private static string? RequireSameOrigin(Checkpoint checkpoint, string? given)
+    {
+        var origin = TrainingCheckpoint.TrainConfigOf(checkpoint).InitFrom;
+        if (given is null || (origin is not null && Path.GetFullPath(given) == origin)) return origin;
+        throw new CheckpointMismatchException(
+            $"Cannot resume from checkpoint '{checkpoint.Name}' with --init-from '{given}': the run started from " +
+            $"{(origin is null ? "scratch" : $"'{origin}'")}. Drop --init-from to resume it, or use another --out-dir to start a new run.",
+            ["init_from"]);
     }
 
     /// <summary>The run's text, tokenized with <paramref name="checkpoint"/>'s tokenizer when the run starts from one.</summary>
@@ -199,7 +241,17 @@ public sealed class Trainer : IDisposable
         var dataset = data.Dataset;
         if (config.Source is { } path)
         {
-            dataset = TokenDataset.FromTokens(data.Tokenizer.Encode(TextCorpus.Load(path).Text));
+            int[] tokens;
+            try
+            {
+                tokens = data.Tokenizer.Encode(TextCorpus.Load(path).Text);
+            }
+            catch (TokenizerException e)
+            {
+                throw new DataException($"--source {path} cannot be encoded with the run's tokenizer (built from " +
+                                        $"{(config.InitFrom ?? data.Corpus.Source)}): {e.Message}");
+            }
+            dataset = TokenDataset.FromTokens(tokens);
             dataset.RequireBlockSize(config.BlockSize);
         }
         return dataset.CreateSampler(DataSplit.Train, config.BlockSize, config.BatchSize, config.Seed + 2);

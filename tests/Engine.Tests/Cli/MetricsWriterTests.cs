@@ -18,7 +18,7 @@ public sealed class MetricsWriterTests
             // Readable while open: each line is flushed as it is written.
             Assert.Single(ReadShared(path));
         }
-        using (var writer = new MetricsWriter(path))
+        using (var writer = new MetricsWriter(path, startStep: 10))   // resumed at step 10
             writer.Write(new TrainProgress(20, 20, 2.25, 2.4, 5e-4, double.NaN, 999, 9.1, TimeSpan.FromSeconds(6)));
 
         var lines = File.ReadAllLines(path);
@@ -37,16 +37,24 @@ public sealed class MetricsWriterTests
     }
 
     [Fact]
-    public void ALineCutByACrashIsDroppedBeforeTheResumedRunAppends()
+    public void AResumedRunDropsWhatWasLoggedAfterItsCheckpointAndAFreshRunStartsOver()
     {
         using var dir = new TempDirectory();
-        var path = dir.File("metrics.jsonl", "{\"step\":5,\"train_loss\":3}\n{\"step\":10,\"train_lo");
-        using (var writer = new MetricsWriter(path))
-            writer.Write(new TrainProgress(10, 20, 2.5, null, 1e-3, 0.75, 1234.5, 8.2, TimeSpan.FromSeconds(3)));
-        var lines = File.ReadAllLines(path);
-        Assert.Equal(2, lines.Length);
-        Assert.Equal([5L, 10], lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt64()));
+        // Steps 5 and 10 before the checkpoint at 10; 15 and a line cut by a crash after it.
+        var path = dir.File("metrics.jsonl",
+            "{\"step\":5,\"train_loss\":3}\n{\"step\":10,\"train_loss\":2.9}\n{\"step\":15,\"train_loss\":null}\n{\"step\":20,\"train_lo");
+        using (var writer = new MetricsWriter(path, startStep: 10))
+            writer.Write(new TrainProgress(15, 20, 2.5, null, 1e-3, 0.75, 1234.5, 8.2, TimeSpan.FromSeconds(3)));
+        Assert.Equal([5L, 10, 15], Steps(path));
+        Assert.Equal(2.5, JsonDocument.Parse(File.ReadAllLines(path)[2]).RootElement.GetProperty("train_loss").GetDouble());
+
+        using (var writer = new MetricsWriter(path))   // a fresh run in the same folder
+            writer.Write(new TrainProgress(5, 20, 3.1, null, 1e-3, 0.75, 1234.5, 8.2, TimeSpan.FromSeconds(3)));
+        Assert.Equal([5L], Steps(path));
     }
+
+    private static long[] Steps(string path) =>
+        File.ReadAllLines(path).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("step").GetInt64()).ToArray();
 
     private static string[] ReadShared(string path)
     {

@@ -73,7 +73,7 @@ public sealed class TrainCommandTests
         using var dir = new TempDirectory();
         var outDir = Path.Combine(dir.Path, "run");
         var run = CliRun.Of(TinyRun.Args(outDir, 20, "--lr", "1e6", "--grad-clip", "0"));
-        run.SingleErrorLine("training diverged at step 5", "no checkpoint was written", "Lower --lr");
+        run.SingleErrorLine("training diverged at step 5 (train loss NaN)", "no checkpoint was written", "lower --lr");
         Assert.Equal(1, run.ExitCode);
         Assert.Null(new CheckpointStore(outDir).LoadLatest());
         var last = ReadMetrics(outDir)[^1];

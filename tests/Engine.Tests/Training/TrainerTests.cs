@@ -100,13 +100,18 @@ public class TrainerTests
             Assert.Equal(trained, tuned.Model.Parameters.Store.ExportValues());
             Assert.Equal(5, tuned.Run().Step);
         }
-        // Resuming the fine-tuned run continues its own checkpoint, not the one it started from.
-        using (var resumed = new Trainer(config with { MaxIters = 6 }, resume: true, device: Cpu))
+        // Resuming the fine-tuned run continues its own checkpoint, not the one it started from, and keeps its origin
+        // (recorded as a full path) without being told again; another origin is refused.
+        using (var resumed = new Trainer(config with { MaxIters = 6, InitFrom = null }, resume: true, device: Cpu))
         {
             Assert.Equal(5, resumed.Step);
             Assert.Equal("step-0000005", resumed.ResumedFrom);
             Assert.Null(resumed.InitializedFrom);
+            Assert.Equal(Path.GetFullPath(source.Path), resumed.Config.InitFrom);
         }
+        var elsewhere = Assert.Throws<CheckpointMismatchException>(
+            () => new Trainer(config with { MaxIters = 7, InitFrom = target.Path }, resume: true, device: Cpu));
+        Assert.Equal(["init_from"], elsewhere.DifferingKeys);
         using var third = ModelTestFiles.CreateTempDirectory();
         var other = TinyRuns.Config(third.Path, maxIters: 5) with { InitFrom = source.Path, Layers = 3 };
         var mismatch = Assert.Throws<CheckpointMismatchException>(() => new Trainer(other, device: Cpu));
@@ -114,34 +119,84 @@ public class TrainerTests
         Assert.Contains("--init-from", mismatch.Message);
     }
 
+    /// <summary>Sets one weight to NaN: from the next forward pass on, everything is NaN.</summary>
+    private static void Poison(Trainer trainer)
+    {
+        var store = trainer.Model.Parameters.Store;
+        var values = store.ExportValues();
+        values[0] = float.NaN;
+        store.ImportValues(values);
+    }
+
     [Fact]
     public void ADivergedRunStopsWithoutCheckpointingItsWeights()
     {
         using var dir = ModelTestFiles.CreateTempDirectory();
-        var config = TinyRuns.Config(dir.Path, maxIters: 40) with { LogInterval = 5, CheckpointInterval = 10 };
+        var config = TinyRuns.Config(dir.Path, maxIters: 40) with { LogInterval = 5, EvalInterval = 10, CheckpointInterval = 10 };
         var reports = new List<TrainProgress>();
         using var trainer = new Trainer(config, device: Cpu);
-        var store = trainer.Model.Parameters.Store;
-        // After the step-15 report, one weight becomes NaN: the forward pass of step 16 on is NaN everywhere.
         var result = trainer.Run(new InlineProgress<TrainProgress>(p =>
         {
             reports.Add(p);
-            if (p.Step != 15) return;
-            var values = store.ExportValues();
-            values[0] = float.NaN;
-            store.ImportValues(values);
+            if (p.Step == 15) Poison(trainer);
         }));
         Assert.True(result.Diverged);
         Assert.False(result.Cancelled);
         Assert.Equal(20, result.Step);                  // the first step that read its loss after the damage
-        Assert.True(double.IsNaN(result.TrainLoss));
+        Assert.Equal("train loss NaN", result.Divergence);
         Assert.Equal([5L, 10, 15, 20], reports.Select(r => r.Step));
         Assert.True(double.IsNaN(reports[^1].TrainLoss));
-        Assert.Null(reports[^1].ValLoss);               // no evaluation of a diverged model
+        Assert.NotNull(reports[1].ValLoss);             // step 10 was evaluated ...
+        Assert.Null(reports[^1].ValLoss);               // ... step 20 is an eval step too, but a diverged model is not evaluated
         Assert.Equal("step-0000010", trainer.LastCheckpoint);
-        var latest = new CheckpointStore(dir.Path).LoadLatest()!;
-        Assert.Equal(10, latest.Manifest.Step);
+        Assert.Equal(10, new CheckpointStore(dir.Path).LoadLatest()!.Manifest.Step);
         Assert.False(File.Exists(new CheckpointStore(dir.Path).WeightsPath("step-0000020")));
+    }
+
+    [Fact]
+    public void CheckpointStepsReadTheLossSoAQuietRunCannotSaveNaN()
+    {
+        using var dir = ModelTestFiles.CreateTempDirectory();
+        // No log or eval step before 40: step 7 is read only because it writes a checkpoint.
+        var config = TinyRuns.Config(dir.Path, maxIters: 40) with { LogInterval = 1000, EvalInterval = 1000, CheckpointInterval = 7 };
+        using var trainer = new Trainer(config, device: Cpu);
+        Poison(trainer);
+        var result = trainer.Run();
+        Assert.Equal(7, result.Step);
+        Assert.Equal("train loss NaN", result.Divergence);
+        Assert.Null(result.Checkpoint);
+        Assert.Null(new CheckpointStore(dir.Path).LoadLatest());
+    }
+
+    [Fact]
+    public void WeightsBrokenByAnUpdateAreNotSavedNorSavedOnCancel()
+    {
+        // The loss read at a step predates its update; the weights are checked before every save.
+        using var first = ModelTestFiles.CreateTempDirectory();
+        var config = TinyRuns.Config(first.Path, maxIters: 40) with { LogInterval = 5, CheckpointInterval = 10 };
+        using (var trainer = new Trainer(config, device: Cpu))
+        {
+            var result = trainer.Run(new InlineProgress<TrainProgress>(p => { if (p.Step == 10) Poison(trainer); }));
+            Assert.Equal(10, result.Step);
+            Assert.StartsWith("weights", result.Divergence);
+            Assert.Null(result.Checkpoint);
+            Assert.Null(new CheckpointStore(first.Path).LoadLatest());
+        }
+
+        using var second = ModelTestFiles.CreateTempDirectory();
+        using var cancel = new CancellationTokenSource();
+        using (var trainer = new Trainer(config with { OutDir = second.Path }, device: Cpu))
+        {
+            var result = trainer.Run(new InlineProgress<TrainProgress>(p =>
+            {
+                if (p.Step != 5) return;
+                Poison(trainer);
+                cancel.Cancel();
+            }), cancel.Token);
+            Assert.True(result.Cancelled);
+            Assert.StartsWith("weights", result.Divergence);
+            Assert.Null(new CheckpointStore(second.Path).LoadLatest());
+        }
     }
 
     [Fact]
