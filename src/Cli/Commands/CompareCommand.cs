@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Engine.Cli.Comparison;
 using Engine.Cli.Output;
+using MathNet.Numerics.Statistics;
 
 namespace Engine.Cli.Commands;
 
@@ -29,24 +30,28 @@ internal static class CompareCommand
         var baseline = new Option<string?>("--baseline") { Description = "label of the group the others are tested against (default: the first)" };
         var svg = new Option<string?>("--svg") { Description = "write the metric's curves to this SVG file" };
         var format = new Option<string>("--format") { Description = string.Join(" | ", Formats), DefaultValueFactory = _ => "text" };
+        var target = new Option<double?>("--target") { Description = "also report each group's steps to reach this value (first logged step at or below it)" };
         var command = new Command("compare", "Compare training runs on a logged metric: mean ± std over seeds, Welch's t-test against a baseline, SVG curves.")
         {
-            runs, metric, baseline, svg, format,
+            runs, metric, baseline, svg, format, target,
         };
         command.SetAction(result => Run(session, result.GetRequiredValue(runs), result.GetRequiredValue(metric), result.GetValue(baseline),
-            result.GetValue(svg), result.GetRequiredValue(format)));
+            result.GetValue(svg), result.GetRequiredValue(format), result.GetValue(target)));
         return command;
     }
 
-    private static int Run(CliSession session, string[] arguments, string metric, string? baseline, string? svg, string format)
+    private static int Run(CliSession session, string[] arguments, string metric, string? baseline, string? svg, string format,
+                           double? target)
     {
         if (!Formats.Contains(format)) throw new UsageException($"--format must be {string.Join(", ", Formats)} (got '{format}')");
+        if (target is { } t && !double.IsFinite(t)) throw new UsageException($"--target must be a finite number (got {t})");
         if (svg is not null) OutputFile.RequireWritable("--svg", svg);
         var groups = arguments.Select(RunGroup.Parse).ToList();
         var duplicate = groups.GroupBy(g => g.Label).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
             throw new UsageException($"two groups are labelled '{duplicate.Key}'; name them: LABEL=PATH[,PATH...]");
-        var summaries = RunComparison.Summarize(groups, metric, baseline ?? groups[0].Label);
+        var summaries = RunComparison.Summarize(groups, metric, baseline ?? groups[0].Label, target);
+        var columns = target is { } level ? [.. Columns, $"steps to ≤ {Number(level, "G")}"] : Columns;
         var reference = summaries.Single(s => s.IsBaseline).Label;
         WarnAboutUnevenEnds(session.Error, summaries);
         // The plot is written before anything is printed: a failure to write it leaves no half-finished output.
@@ -55,10 +60,10 @@ internal static class CompareCommand
         switch (format)
         {
             case "json": WriteJson(session.Out, metric, reference, summaries); break;
-            case "markdown": WriteMarkdown(session.Out, summaries); break;
+            case "markdown": WriteMarkdown(session.Out, columns, summaries); break;
             default:
                 session.Out.WriteLine($"{metric} at each run's last logged step; Welch's t-test (two-sided) against '{reference}', α = {Number(RunComparison.Alpha, "G")}");
-                TextTable.Write(session.Out, session.IsTerminal, Columns, summaries.Select(Row).ToList());
+                TextTable.Write(session.Out, session.IsTerminal, columns, summaries.Select(Row).ToList());
                 break;
         }
         if (svg is not null) (format == "text" ? session.Out : session.Error).WriteLine($"curves: {svg}");
@@ -102,12 +107,22 @@ internal static class CompareCommand
         s.VersusBaseline is { } test ? PValue(test.PValue) : "-",
         s.Verdict,
         double.IsFinite(s.MsPerIterMedian) ? Number(s.MsPerIterMedian, "F1") : "-",
+        .. s.StepsToTarget.Count > 0 ? [StepsToTarget(s.StepsToTarget)] : Array.Empty<string>(),
     ];
 
-    private static void WriteMarkdown(TextWriter output, IReadOnlyList<GroupSummary> summaries)
+    /// <summary>Mean ± std of the runs that reached the target, and how many did when not all.</summary>
+    private static string StepsToTarget(IReadOnlyList<long?> steps)
     {
-        output.WriteLine("| " + string.Join(" | ", Columns) + " |");
-        output.WriteLine("|" + string.Concat(Columns.Select((_, i) => i is 0 or 7 ? "---|" : "---:|")));
+        var reached = steps.OfType<long>().Select(s => (double)s).ToList();
+        if (reached.Count == 0) return "not reached";
+        var text = MeanStd(reached.Average(), reached.Count > 1 ? reached.StandardDeviation() : double.NaN, "F0");
+        return reached.Count == steps.Count ? text : $"{text} ({reached.Count} of {steps.Count} runs)";
+    }
+
+    private static void WriteMarkdown(TextWriter output, IReadOnlyList<string> columns, IReadOnlyList<GroupSummary> summaries)
+    {
+        output.WriteLine("| " + string.Join(" | ", columns) + " |");
+        output.WriteLine("|" + string.Concat(columns.Select((_, i) => i is 0 or 7 ? "---|" : "---:|")));
         foreach (var s in summaries) output.WriteLine("| " + string.Join(" | ", Row(s).Select(c => c.Replace("|", "\\|"))) + " |");
     }
 
@@ -142,6 +157,13 @@ internal static class CompareCommand
                 JsonNumbers.Write(json, "df", s.VersusBaseline?.DegreesOfFreedom ?? double.NaN);
                 JsonNumbers.Write(json, "p", s.VersusBaseline?.PValue ?? double.NaN);
                 json.WriteString("verdict", s.Verdict);
+                if (s.StepsToTarget.Count > 0)
+                {
+                    json.WriteStartArray("steps_to_target");
+                    foreach (var step in s.StepsToTarget)
+                        if (step is { } value) json.WriteNumberValue(value); else json.WriteNullValue();
+                    json.WriteEndArray();
+                }
                 json.WriteEndObject();
             }
             json.WriteEndArray();
@@ -153,8 +175,8 @@ internal static class CompareCommand
     private static string StepRange(GroupSummary s) =>
         s.MinFinalStep == s.MaxFinalStep ? Number(s.MinFinalStep) : $"{Number(s.MinFinalStep)}-{Number(s.MaxFinalStep)}";
 
-    private static string MeanStd(double mean, double std) =>
-        !double.IsFinite(mean) ? "-" : double.IsFinite(std) ? $"{Number(mean, "F4")} ± {Number(std, "F4")}" : Number(mean, "F4");
+    private static string MeanStd(double mean, double std, string format = "F4") =>
+        !double.IsFinite(mean) ? "-" : double.IsFinite(std) ? $"{Number(mean, format)} ± {Number(std, format)}" : Number(mean, format);
 
     private static string PValue(double p) => p < 1e-4 ? "<0.0001" : Number(p, "F4");
 

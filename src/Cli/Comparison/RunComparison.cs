@@ -6,13 +6,14 @@ namespace Engine.Cli.Comparison;
 /// <summary>
 /// One group's figures for a metric: each run's final value (NaN for a run that diverged), their mean and spread, the
 /// mean and spread of each run's minimum, the difference of the final means from the baseline's (NaN for the baseline
-/// itself) and the test of it.
+/// itself) and the test of it, and (with a target) each run's first step at or below it.
 /// </summary>
 internal sealed record GroupSummary(
     string Label, int Runs, bool IsBaseline, long MinFinalStep, long MaxFinalStep, int Diverged,
     IReadOnlyList<double> Finals, double FinalMean, double FinalStd,
     double MinMean, double MinStd, double MsPerIterMedian,
-    double Difference, WelchTest? VersusBaseline, string Verdict);
+    double Difference, WelchTest? VersusBaseline, string Verdict,
+    IReadOnlyList<long?> StepsToTarget);
 
 /// <summary>
 /// Compares groups of runs on one metric: a run's result is its metric at the last step that logged it ("final"),
@@ -24,7 +25,9 @@ internal static class RunComparison
     /// <summary>The significance level the verdicts use.</summary>
     public const double Alpha = 0.05;
 
-    public static IReadOnlyList<GroupSummary> Summarize(IReadOnlyList<RunGroup> groups, string metric, string baseline)
+    /// <param name="target">When given, each run's first logged step with the metric at or below it (null: never).</param>
+    public static IReadOnlyList<GroupSummary> Summarize(IReadOnlyList<RunGroup> groups, string metric, string baseline,
+                                                        double? target = null)
     {
         var missing = groups.SelectMany(g => g.Runs).FirstOrDefault(r => r.Final(metric) is null);
         if (missing is not null)
@@ -50,7 +53,8 @@ internal static class RunComparison
                 g.Label, g.Runs.Count, isBaseline, finals.Min(f => f.Step), finals.Max(f => f.Step), diverged,
                 values, values.Mean(), Spread(values), minima.Mean(), Spread(minima),
                 msPerIter.Count > 0 ? msPerIter.Median() : double.NaN,
-                isBaseline ? double.NaN : values.Mean() - referenceFinals.Mean(), test, verdict);
+                isBaseline ? double.NaN : values.Mean() - referenceFinals.Mean(), test, verdict,
+                target is { } level ? g.Runs.Select(r => FirstStepAtOrBelow(r, metric, level)).ToList() : []);
         }).ToList();
     }
 
@@ -77,6 +81,13 @@ internal static class RunComparison
             : null;
         var name = group.Runs.Count > 1 ? $"{group.Label} (n={group.Runs.Count})" : group.Label;
         return new PlotSeries(name, line, band);
+    }
+
+    private static long? FirstStepAtOrBelow(MetricsLog run, string metric, double level)
+    {
+        foreach (var (step, value) in run.Series(metric))
+            if (value <= level) return step;
+        return null;
     }
 
     private static List<(long Step, double Value)> Finals(RunGroup group, string metric) =>

@@ -136,6 +136,31 @@ public sealed class CompareCommandTests
     }
 
     [Fact]
+    public void StepsToATargetCountTheFirstLoggedStepAtOrBelowIt()
+    {
+        using var dir = new TempDirectory();
+        // val_loss by step: a0 2.5, 1.95, 2.0; a1 2.6, 2.05, 2.1 (never at or below 2.0); b0 2.0, 1.45, 1.5.
+        string a = string.Join(",", Run(dir, "a0", 2.0), Run(dir, "a1", 2.1));
+        string b = Run(dir, "b0", 1.5);
+        var json = CliRun.Of("compare", $"a={a}", $"b={b}", "--target", "2.0", "--format", "json");
+        Assert.True(json.ExitCode == 0, json.Error);
+        using var doc = JsonDocument.Parse(json.Out);
+        var steps = Group(doc, "a").GetProperty("steps_to_target").EnumerateArray().ToList();
+        Assert.Equal(20, steps[0].GetInt64());
+        Assert.Equal(JsonValueKind.Null, steps[1].ValueKind);
+        Assert.Equal(10, Group(doc, "b").GetProperty("steps_to_target")[0].GetInt64());
+
+        var text = CliRun.Of("compare", $"a={a}", $"b={b}", "--target", "2.0");
+        var lines = text.Out.Split('\n').Select(l => l.TrimEnd()).ToList();
+        Assert.EndsWith("steps to ≤ 2", lines[1]);
+        Assert.Contains(lines, l => l.StartsWith("a ", StringComparison.Ordinal) && l.EndsWith("20 (1 of 2 runs)"));
+        Assert.Contains(lines, l => l.StartsWith("b ", StringComparison.Ordinal) && l.EndsWith("10"));
+        Assert.Contains(CliRun.Of("compare", $"a={a}", "--target", "1.0").Out.Split('\n'), l => l.TrimEnd().EndsWith("not reached"));
+        // Without --target there is no such column or key.
+        Assert.DoesNotContain("steps to", CliRun.Of("compare", $"a={a}").Out);
+    }
+
+    [Fact]
     public void ADivergedRunIsReportedAsSuchNotByItsLastFiniteValue()
     {
         using var dir = new TempDirectory();
