@@ -48,6 +48,11 @@ declare -A spec=(
   [adamw_clip]="--lr|1e-3|--optim adamw --grad-clip 1"
   [cgfm_r]="--lr|1e-3|--optim cgfm --cgfm-step r"
   [cgfm_one]="--lr|1e-3|--optim cgfm --cgfm-step one"
+  # METHODS §5.2's λ_local sweep (default 0.5); with λ_local = λ_global = 1, G_adj = G and CGFM-R is AdamW at twice the lr.
+  [cgfm_ll0]="--lr|1e-3|--optim cgfm --cgfm-lambda-local 0"
+  [cgfm_ll025]="--lr|1e-3|--optim cgfm --cgfm-lambda-local 0.25"
+  [cgfm_ll075]="--lr|1e-3|--optim cgfm --cgfm-lambda-local 0.75"
+  [cgfm_ll1]="--lr|1e-3|--optim cgfm --cgfm-lambda-local 1"
   [sgg]="--lr|1e-3|--optim sgg --source $source_txt"
   [spectral]="--lr|1e-3|--optim spectral"
   [muon]="--muon-lr|0.02|--optim muon"
