@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SGG in the setting it is meant for (METHODS.md §5.3, scaled down): pre-train on a source text, fine-tune on a small,
 # different target text, and measure the target's val loss and how much of the source is kept (source val loss after
-# fine-tuning). Methods: AdamW + clip, SGG-B with the source text as its guidance stream, and SGG with alpha 0
-# (conflict projection and adaptive clip only). lr grid on seed 0, then seeds 1 and 2 at the best lr. See README.md.
+# fine-tuning). Methods: AdamW + clip, SGG-B with the source text as its guidance stream, SGG with alpha 0
+# (conflict projection and adaptive clip only), and SPEC-GF (also meant for fine-tuning). lr grid on seed 0, then
+# seeds 1 and 2 at the best lr. See README.md.
 #
 # Usage: bench/experiments/finetune.sh        Environment: OUT (/tmp/engine-finetune), DATA (tinyshakespeare),
 #        PRE_STEPS (1500), STEPS (300), METHODS, LRS ("1e-4 3e-4 1e-3"), NICE (19). Finished runs in OUT are reused; OUT remembers the
@@ -16,7 +17,7 @@ DATA="${DATA:-/work/shared/data/tinyshakespeare.txt}"
 PRE_STEPS="${PRE_STEPS:-1500}"
 STEPS="${STEPS:-300}"
 NICE="${NICE:-19}"
-METHODS="${METHODS:-adamw_clip sgg sgg_alpha0}"
+METHODS="${METHODS:-adamw_clip sgg sgg_alpha0 spectral}"
 read -ra LRS <<< "${LRS:-1e-4 3e-4 1e-3}"
 MAX_WIDEN=4
 engine_dll="$repo/src/Cli/bin/Release/net10.0/engine.dll"
@@ -58,6 +59,7 @@ flags_of() {
     adamw_clip) flags=(--optim adamw --grad-clip 1) ;;
     sgg) flags=(--optim sgg --source "$OUT/source.txt") ;;
     sgg_alpha0) flags=(--optim sgg --source "$OUT/source.txt" --sgg-alpha 0) ;;
+    spectral) flags=(--optim spectral) ;;   # SPEC-GF is also meant for fine-tuning from a pre-trained model (§5.4)
     *) echo "finetune.sh: unknown method $1" >&2; exit 1 ;;
   esac
 }
