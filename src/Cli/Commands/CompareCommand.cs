@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using Engine.Cli.Comparison;
 using Engine.Cli.Output;
-using MathNet.Numerics.Statistics;
 
 namespace Engine.Cli.Commands;
 
@@ -115,7 +114,7 @@ internal static class CompareCommand
     {
         var reached = steps.OfType<long>().Select(s => (double)s).ToList();
         if (reached.Count == 0) return "not reached";
-        var text = MeanStd(reached.Average(), reached.Count > 1 ? reached.StandardDeviation() : double.NaN, "F0");
+        var text = MeanStd(reached.Average(), RunComparison.Spread(reached), "F0");
         return reached.Count == steps.Count ? text : $"{text} ({reached.Count} of {steps.Count} runs)";
     }
 

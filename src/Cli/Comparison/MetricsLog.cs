@@ -68,7 +68,7 @@ internal sealed class MetricsLog
             // After the last newline: a record still being written or cut by a crash (never valid JSON), or a
             // complete one whose newline is missing.
             bool unterminated = i == lines.Length - 1;
-            if (unterminated && !IsJson(line)) continue;
+            if (unterminated && StepOf(line) is null) continue;
             var record = Parse(line, $"{file}:{i + 1}");
             byStep[record.Step] = record;
         }
@@ -76,16 +76,18 @@ internal sealed class MetricsLog
         return new MetricsLog(file, byStep.Values.ToList());
     }
 
-    private static bool IsJson(string line)
+    /// <summary>The step of a metrics line, or null when it is not a complete JSON record with one.</summary>
+    public static long? StepOf(string line)
     {
         try
         {
-            using var _ = JsonDocument.Parse(line);
-            return true;
+            using var record = JsonDocument.Parse(line);
+            return record.RootElement.ValueKind == JsonValueKind.Object && record.RootElement.TryGetProperty("step", out var step)
+                   && step.TryGetInt64(out long value) ? value : null;
         }
         catch (JsonException)
         {
-            return false;
+            return null;
         }
     }
 

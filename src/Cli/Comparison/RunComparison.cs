@@ -9,11 +9,17 @@ namespace Engine.Cli.Comparison;
 /// itself) and the test of it, and (with a target) each run's first step at or below it.
 /// </summary>
 internal sealed record GroupSummary(
-    string Label, int Runs, bool IsBaseline, long MinFinalStep, long MaxFinalStep, int Diverged,
+    string Label, bool IsBaseline, long MinFinalStep, long MaxFinalStep,
     IReadOnlyList<double> Finals, double FinalMean, double FinalStd,
     double MinMean, double MinStd, double MsPerIterMedian,
     double Difference, WelchTest? VersusBaseline, string Verdict,
-    IReadOnlyList<long?> StepsToTarget);
+    IReadOnlyList<long?> StepsToTarget)
+{
+    public int Runs => Finals.Count;
+
+    /// <summary>Runs whose final value is not finite.</summary>
+    public int Diverged => Finals.Count(v => !double.IsFinite(v));
+}
 
 /// <summary>
 /// Compares groups of runs on one metric: a run's result is its metric at the last step that logged it ("final"),
@@ -50,7 +56,7 @@ internal static class RunComparison
                 : referenceDiverged ? "no test (the baseline diverged)"
                 : Verdict(test, values.Count, referenceFinals.Count);
             return new GroupSummary(
-                g.Label, g.Runs.Count, isBaseline, finals.Min(f => f.Step), finals.Max(f => f.Step), diverged,
+                g.Label, isBaseline, finals.Min(f => f.Step), finals.Max(f => f.Step),
                 values, values.Mean(), Spread(values), minima.Mean(), Spread(minima),
                 msPerIter.Count > 0 ? msPerIter.Median() : double.NaN,
                 isBaseline ? double.NaN : values.Mean() - referenceFinals.Mean(), test, verdict,
@@ -93,6 +99,6 @@ internal static class RunComparison
     private static List<(long Step, double Value)> Finals(RunGroup group, string metric) =>
         group.Runs.Select(r => r.Final(metric)!.Value).ToList();
 
-    /// <summary>The sample standard deviation; NaN for a single run.</summary>
-    private static double Spread(IReadOnlyList<double> values) => values.Count > 1 ? values.StandardDeviation() : double.NaN;
+    /// <summary>The sample standard deviation; NaN for a single value.</summary>
+    public static double Spread(IReadOnlyList<double> values) => values.Count > 1 ? values.StandardDeviation() : double.NaN;
 }

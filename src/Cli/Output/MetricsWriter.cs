@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Engine.Cli.Comparison;
 using Engine.Models.Checkpoints;
 using Engine.Models.Training;
 
@@ -36,22 +37,9 @@ public sealed class MetricsWriter : IDisposable
     private static void KeepThrough(string path, long startStep)
     {
         var lines = File.ReadAllLines(path);
-        var kept = lines.Where(line => StepOf(line) is { } step && step <= startStep).ToList();
+        var kept = lines.Where(line => MetricsLog.StepOf(line) is { } step && step <= startStep).ToList();
         if (kept.Count == lines.Length) return;
         AtomicFile.Write(path, System.Text.Encoding.UTF8.GetBytes(string.Concat(kept.Select(l => l + "\n"))));
-    }
-
-    private static long? StepOf(string line)
-    {
-        try
-        {
-            using var record = JsonDocument.Parse(line);
-            return record.RootElement.TryGetProperty("step", out var step) && step.TryGetInt64(out long value) ? value : null;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
     }
 
     /// <summary>The file written.</summary>

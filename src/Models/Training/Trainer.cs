@@ -168,9 +168,10 @@ public sealed class Trainer : IDisposable
     /// </summary>
     private string? SaveUnlessDamaged(double trainLoss, double valLoss, ref string? checkpoint)
     {
-        foreach (var value in Model.Parameters.Store.ExportValues())
+        var values = Model.Parameters.Store.ExportValues();
+        foreach (var value in values)
             if (!float.IsFinite(value)) return "weights (not finite after the update)";
-        checkpoint = SaveCheckpoint(trainLoss, valLoss);
+        checkpoint = SaveCheckpoint(trainLoss, valLoss, values);
         return null;
     }
 
@@ -273,7 +274,10 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>Writes checkpoint "step-NNNNNNN" for the current step and points latest.json at it; returns its name.</summary>
-    public string SaveCheckpoint(double trainLoss = double.NaN, double valLoss = double.NaN)
+    public string SaveCheckpoint(double trainLoss = double.NaN, double valLoss = double.NaN) =>
+        SaveCheckpoint(trainLoss, valLoss, values: null);
+
+    private string SaveCheckpoint(double trainLoss, double valLoss, float[]? values)
     {
         var extra = new JsonObject();
         if (double.IsFinite(trainLoss)) extra["train_loss"] = trainLoss;
@@ -286,7 +290,7 @@ public sealed class Trainer : IDisposable
         if (_sourceSampler is not null) rng[TrainingCheckpoint.SourceSamplerRng] = _sourceSampler.State;
         var name = TrainingCheckpoint.NameOf(Step);
         var manifest = TrainingCheckpoint.Manifest(Model, Config, Data.Tokenizer.ToSpec(), Optimizer, rng, extra);
-        _checkpoints.Save(name, manifest, TrainingCheckpoint.Tensors(Model, Optimizer));
+        _checkpoints.Save(name, manifest, TrainingCheckpoint.Tensors(Model, Optimizer, values));
         _savedStep = Step;
         LastCheckpoint = name;
         return name;

@@ -28,7 +28,6 @@ public static class TrainingCheckpoint
     /// <summary>snake_case keys, as the YAML config files.</summary>
     public static readonly JsonSerializerOptions ConfigJson = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    /// <summary>Training settings that must equal the checkpoint's for a resume: they fix the shapes of the saved tensors.</summary>
     /// <summary>Keys that fix the model's tensors and the token ids: a checkpoint's weights fit only a config equal in them.</summary>
     private static readonly string[] ModelKeys = ["layers", "heads", "width", "block_size", "tokenizer", "bpe_vocab"];
 
@@ -101,10 +100,11 @@ public static class TrainingCheckpoint
     }
 
     /// <summary>The tensors of a checkpoint: every model parameter, and every optimizer slot when one is given.</summary>
-    public static List<SafeTensor> Tensors(GptModel model, Optimizer? optimizer)
+    /// <param name="values">The model's values already copied to the host (<c>ExportValues</c>), or null to copy them here.</param>
+    public static List<SafeTensor> Tensors(GptModel model, Optimizer? optimizer, float[]? values = null)
     {
         var store = model.Parameters.Store;
-        var values = store.ExportValues();
+        values ??= store.ExportValues();
         var tensors = store.Parameters
             .Select(p => SafeTensor.FromSingles(CheckpointTensorNames.Model(p.Name), p.Shape.ToArray(),
                 values.AsSpan(checked((int)p.Offset), checked((int)p.Count))))
