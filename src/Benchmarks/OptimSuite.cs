@@ -16,7 +16,8 @@ namespace Engine.Benchmarks;
 /// <item>adamw (+clip): R 4, U 28 → 32; sgd_momentum: 20;</item>
 /// <item>cgfm: no phase R (the low-rank adjust gives ||g||²), the adjust reads G and writes G_adj in place 8 (cpu: strip by
 ///   strip, coefficients in registers, G_glob never stored), U 28 → 36; elsewhere the adjust's GEMM reads G once more → 40;</item>
-/// <item>sgg: R (g, g_s, m) 12, U (p, g, g_s, m, v → p, m, v) 32 → 44;</item>
+/// <item>sgg: R (g, g_s, m) 12, U (p, g, m, v → p, m, v) 28 → 40 in a step without a conflict (b = 0: the gate skips g_s);
+///   sgg_conflict: U reads g_s too, 32 → 44;</item>
 /// <item>spectral-chebK: R 4, L·W 8, penalty 12, L·X 8, first step 16, K−1 × (L·T 8 + step 24), copy 8, U 28 → 84 + 32(K−1);</item>
 /// <item>muon: R 4, momentum 16, normalize 8, 5 × (X·Xᵀ 4 + B·X 8 + update 12), scaled copy 8, U 12 → 48 + 24·5.</item>
 /// </list>
@@ -35,15 +36,18 @@ public static class OptimSuite
     private const int ChebyshevOrder = 8, NewtonSchulzSteps = 5;
 
     /// <param name="PortableBytesPerParam">Bytes where the backend has no fused op of its own (CGFM's LowRankAdjust off the cpu).</param>
+    /// <param name="SourceConflicts">For a chain guided by a source gradient: whether ⟨g, g_s⟩ &lt; 0 in the measured steps.</param>
     private sealed record ChainSpec(string Name, Func<ParameterStore, Optimizer> Create, int BytesPerParam, Func<int, int, double>? PhaseFlops,
-                                    int? PortableBytesPerParam = null);
+                                    int? PortableBytesPerParam = null, bool SourceConflicts = false);
 
     private static readonly ChainSpec[] Chains =
     [
         new("adamw", s => new Optimizer(s, Optimizers.AdamW(3e-4, weightDecay: 0.1, clip: 1.0)), 32, null),
         new("sgd_momentum", s => new Optimizer(s, Optimizers.Sgd(0.1, momentum: 0.9)), 20, null),
         new("cgfm", s => new Optimizer(s, Optimizers.Cgfm(3e-4, weightDecay: 0.1, clip: 1.0)), 36, null, 40),
-        new("sgg", s => new Optimizer(s, Optimizers.Sgg(3e-4, weightDecay: 0.1, clip: 1.0)), 44, null),
+        // SGG's U phase reads g_s only in a step with a conflict (b ≠ 0), so both kinds of step are measured.
+        new("sgg", s => new Optimizer(s, Optimizers.Sgg(3e-4, weightDecay: 0.1, clip: 1.0)), 40, null),
+        new("sgg_conflict", s => new Optimizer(s, Optimizers.Sgg(3e-4, weightDecay: 0.1, clip: 1.0)), 44, null, SourceConflicts: true),
         new($"spectral_cheb{ChebyshevOrder}", s => new Optimizer(s, Optimizers.Spectral(3e-4,
                 new SpectralOptions { Mode = SpectralFilterMode.Chebyshev, ChebyshevOrder = ChebyshevOrder }, weightDecay: 0.1, clip: 1.0)),
             84 + 32 * (ChebyshevOrder - 1), (m, n) => 2.0 * (ChebyshevOrder + 1) * m * (double)m * n),
@@ -85,15 +89,21 @@ public static class OptimSuite
                 using var current = chain.Create(store);
                 void FreshGradients()
                 {
+                    float mean = 0;
                     if (current.UsesSourceGradient)
                     {
-                        device.FillRandom(new BufferSlice(store.Grads.Buffer, 0), store.Count, 3, RandomDistribution.Normal, 0, 1e-3f);
+                        // Means of ±1 std set the sign of <g, g_s> (cos ±0.5, 70 std of its noise at 10k parameters).
+                        mean = 1e-3f;
+                        device.FillRandom(new BufferSlice(store.Grads.Buffer, 0), store.Count, 3, RandomDistribution.Normal,
+                                          chain.SourceConflicts ? -mean : mean, 1e-3f);
                         current.CaptureSourceGradient();
                     }
-                    device.FillRandom(new BufferSlice(store.Grads.Buffer, 0), store.Count, 2, RandomDistribution.Normal, 0, 1e-3f);
+                    device.FillRandom(new BufferSlice(store.Grads.Buffer, 0), store.Count, 2, RandomDistribution.Normal, mean, 1e-3f);
                 }
                 FreshGradients();
                 current.Step();   // CGFM's basis and SPEC-GF's graphs are built here (host work every T_p, T_g steps), not timed
+                if (current.UsesSourceGradient && current.ReadMethodMetrics()["sgg.cos_g_gs"] < 0 != chain.SourceConflicts)
+                    throw new InvalidOperationException($"{chain.Name}: the gradients were meant to {(chain.SourceConflicts ? "" : "not ")}conflict");
                 string shape = $"{chain.Name} {layout}";
                 var (_, fused, ratio) = Timing.Paired(adamw.Step, current.Step, device.Synchronize, warmup: 1, pairs: pairs);
                 yield return new BenchRecord("optim_step", device.Id, shape, fused * 1e3, "ms");

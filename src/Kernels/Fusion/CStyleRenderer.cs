@@ -57,7 +57,7 @@ internal abstract class CStyleRenderer
         sb.AppendLine("    if (i >= n) return;");
         var needed = g.Needed(g.OutputNodes, expandRoots: false);
         Hoisted(sb, g, needed, "    ");
-        Element(sb, g, needed, rank, "    ");
+        Element(sb, g, needed, g.GateScopes(g.OutputNodes, expandRoots: false), rank, "    ");
         for (int o = 0; o < g.OutputNodes.Length; o++)
             sb.Append("    out").Append(o).Append("[out").Append(o).Append("_off + i] = ").Append(Value(g, g.OutputNodes[o])).AppendLine(";");
         sb.AppendLine("}");
@@ -71,12 +71,13 @@ internal abstract class CStyleRenderer
         sb.AppendLine(",\n    GLOBAL float* part, LONG part_off)\n{");
         sb.Append("    LOCAL_MEM float sh[").Append(ks.Length * local).AppendLine("];");
         sb.AppendLine("    int lid = (int)LOCAL_ID(0);");
-        var needed = g.Needed(ks.Select(k => g.ReductionNodes[k]), expandRoots: true);
+        var roots = ks.Select(k => g.ReductionNodes[k]).ToArray();
+        var needed = g.Needed(roots, expandRoots: true);
         Hoisted(sb, g, needed, "    ");
         for (int j = 0; j < ks.Length; j++)
             sb.Append("    float acc").Append(j).Append(" = ").Append(IsSum(g, ks[j]) ? "0.0f" : "-" + Infinity).AppendLine(";");
         sb.AppendLine("    for (LONG i = (LONG)GLOBAL_ID(0); i < n; i += (LONG)GLOBAL_SIZE(0))\n    {");
-        Element(sb, g, needed, rank, "        ");
+        Element(sb, g, needed, g.GateScopes(roots, expandRoots: true), rank, "        ");
         for (int j = 0; j < ks.Length; j++)
         {
             var v = Value(g, g.Nodes[g.ReductionNodes[ks[j]]].A);
@@ -146,7 +147,7 @@ internal abstract class CStyleRenderer
     }
 
     /// <summary>Statements computing every needed node at flat index i.</summary>
-    private void Element(StringBuilder sb, FusionGraph g, bool[] needed, int rank, string indent)
+    private void Element(StringBuilder sb, FusionGraph g, bool[] needed, int[] scopes, int rank, string indent)
     {
         var inputs = Enumerable.Range(0, g.Nodes.Length).Where(id => needed[id] && g.Nodes[id].Op == FxOp.Input)
                                .Select(id => g.Nodes[id].Index).Distinct().ToArray();
@@ -162,17 +163,33 @@ internal abstract class CStyleRenderer
                 sb.AppendLine(" }");
             }
         }
+        // A gate's term is computed inside an if on its coefficient, so a work-item whose coefficient is 0 reads none of
+        // the term's inputs. The term's nodes precede the gate and nothing outside reads them: each is written into its
+        // gate's block, which is emitted at the gate's own position.
+        var blocks = Enumerable.Range(0, g.Nodes.Length).Where(id => needed[id] && scopes[id] >= 0).Select(id => scopes[id])
+                               .Distinct().ToDictionary(gate => gate, _ => new StringBuilder());
         for (int id = 0; id < g.Nodes.Length; id++)
         {
             if (!needed[id]) continue;
             var n = g.Nodes[id];
+            var (target, at) = scopes[id] >= 0 ? (blocks[scopes[id]], indent + "    ") : (sb, indent);
             if (n.Op == FxOp.Contract)
             {
                 int a = g.Nodes[n.A].Index, b = g.Nodes[n.B].Index, j = n.Index;
-                sb.Append(indent).Append("float t").Append(id).AppendLine(" = 0.0f;");
-                sb.Append(indent).Append("for (LONG k = 0; k < ck").Append(j).Append("; ++k) t").Append(id).Append(" = FMA(in")
+                target.Append(at).Append("float t").Append(id).AppendLine(" = 0.0f;");
+                target.Append(at).Append("for (LONG k = 0; k < ck").Append(j).Append("; ++k) t").Append(id).Append(" = FMA(in")
                   .Append(a).Append('[').Append(Position(a, rank)).Append(" + k * ca").Append(j).Append("], in")
                   .Append(b).Append('[').Append(Position(b, rank)).Append(" + k * cb").Append(j).Append("], t").Append(id).AppendLine(");");
+                continue;
+            }
+            if (n.Op == FxOp.Gate && blocks.TryGetValue(id, out var term))
+            {
+                string c = Value(g, n.A);
+                target.Append(at).Append("float t").Append(id).AppendLine(" = 0.0f;");
+                target.Append(at).Append("if (").Append(c).AppendLine(" != 0.0f)").Append(at).AppendLine("{");
+                target.Append(term);
+                target.Append(at).Append("    t").Append(id).Append(" = ").Append(c).Append(" * ").Append(Value(g, n.B)).AppendLine(";");
+                target.Append(at).AppendLine("}");
                 continue;
             }
             string? code = n.Op switch
@@ -182,7 +199,7 @@ internal abstract class CStyleRenderer
                 FxOp.Scalar or FxOp.Constant or FxOp.Sum or FxOp.MaxReduce => null,
                 _ => Op(n.Op, Value(g, n.A), n.B >= 0 ? Value(g, n.B) : "", n.C >= 0 ? Value(g, n.C) : ""),
             };
-            if (code is not null) sb.Append(indent).Append("const float t").Append(id).Append(" = ").Append(code).AppendLine(";");
+            if (code is not null) target.Append(at).Append("const float t").Append(id).Append(" = ").Append(code).AppendLine(";");
         }
     }
 
@@ -224,6 +241,7 @@ internal abstract class CStyleRenderer
         FxOp.Less => $"({a} < {b} ? 1.0f : 0.0f)",
         FxOp.Where => $"({a} != 0.0f ? {b} : {c})",
         FxOp.Fma => $"FMA({a}, {b}, {c})",
+        FxOp.Gate => $"({a} != 0.0f ? {a} * {b} : 0.0f)",
         _ => throw new InvalidOperationException($"op {op} has no C spelling"),
     };
 

@@ -25,6 +25,7 @@ internal sealed class CpuKernelCompiler
     private readonly int[] _reductions;
     private readonly CpuInputMode[] _modes;
     private readonly bool[] _needed;
+    private readonly int[] _gateScope;
 
     private readonly ParameterExpression _inputs = Parameter(typeof(nint), "inputs");
     private readonly ParameterExpression _strides = Parameter(typeof(nint), "strides");
@@ -51,9 +52,9 @@ internal sealed class CpuKernelCompiler
         _outputNodes = outputNodes;
         _reductions = reductions;
         _modes = modes;
-        _needed = reductions.Length > 0
-            ? graph.Needed(reductions.Select(k => graph.ReductionNodes[k]), expandRoots: true)
-            : graph.Needed(outputNodes, expandRoots: false);
+        var roots = reductions.Length > 0 ? reductions.Select(k => graph.ReductionNodes[k]).ToArray() : outputNodes;
+        _needed = graph.Needed(roots, expandRoots: reductions.Length > 0);
+        _gateScope = graph.GateScopes(roots, expandRoots: reductions.Length > 0);
     }
 
     /// <summary>
@@ -157,7 +158,11 @@ internal sealed class CpuKernelCompiler
 
     private bool IsSum(int reduction) => _graph.Nodes[_graph.ReductionNodes[reduction]].Op == FxOp.Sum;
 
-    /// <summary>Statements of one loop iteration: every needed node once, in id order, then stores or accumulations.</summary>
+    /// <summary>
+    /// Statements of one loop iteration: every needed node once, in id order, then stores or accumulations. A gate's term
+    /// is computed inside an if on its coefficient (<see cref="FusionGraph.GateScopes"/>), so its loads are skipped where
+    /// the coefficient is 0 (in every lane, for a vector).
+    /// </summary>
     private List<Expression> Body(bool vector, Dictionary<int, Expression> leaves, ParameterExpression?[] inPtr,
                                   ParameterExpression?[] inStride,
                                   List<(ParameterExpression Lo, ParameterExpression Hi, ParameterExpression Tail)> sums,
@@ -168,6 +173,10 @@ internal sealed class CpuKernelCompiler
         var values = new Expression?[_graph.Nodes.Length];
         var locals = new List<ParameterExpression>();
         var statements = new List<Expression>();
+        // Gate id -> the statements of its term. The term's nodes have smaller ids than the gate, and nothing outside
+        // reads them, so they are collected here and emitted under the gate's if at the gate's own position.
+        var blocks = Enumerable.Range(0, _graph.Nodes.Length).Where(id => _gateScope[id] >= 0).Select(id => _gateScope[id])
+                               .Distinct().ToDictionary(gate => gate, _ => new List<Expression>());
         for (int id = 0; id < _graph.Nodes.Length; id++)
         {
             if (!_needed[id]) continue;
@@ -178,15 +187,27 @@ internal sealed class CpuKernelCompiler
             var local = Variable(type, $"n{id}");
             locals.Add(local);
             values[id] = local;
+            var target = _gateScope[id] >= 0 ? blocks[_gateScope[id]] : statements;
             if (n.Op == FxOp.Contract)
             {
-                statements.Add(Contract(vector, local, n, inPtr, inStride, locals));
+                target.Add(Contract(vector, local, n, inPtr, inStride, locals));
+                continue;
+            }
+            if (n.Op == FxOp.Gate && blocks.TryGetValue(id, out var term))
+            {
+                var c = values[n.A]!;
+                term.Add(Assign(local, emitter.Gate(c, values[n.B]!)));
+                Expression on = vector
+                    ? Not(Call(_isa.Generic("EqualsAll", 2, typeof(float)), c, Const(vector, 0f)))
+                    : NotEqual(c, Constant(0f));
+                target.Add(Assign(local, Const(vector, 0f)));
+                target.Add(IfThen(on, Block(term)));
                 continue;
             }
             Expression value = n.Op == FxOp.Input
                 ? Load(vector, inPtr[n.Index]!, inStride[n.Index])
                 : emitter.Emit(n.Op, values[n.A]!, n.B >= 0 ? values[n.B] : null, n.C >= 0 ? values[n.C] : null);
-            statements.Add(Assign(local, value));
+            target.Add(Assign(local, value));
         }
         for (int o = 0; o < _outputNodes.Length; o++)
         {

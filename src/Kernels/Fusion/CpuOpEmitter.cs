@@ -34,12 +34,18 @@ internal sealed class CpuOpEmitter(CpuVectorIsa isa, bool vector, Func<float, Ex
         FxOp.Where => vector
             ? Call(isa.Generic("ConditionalSelect", 3, F), Call(isa.Generic("Equals", 2, F), a, constant(0f)), c!, b!)
             : Condition(NotEqual(a, constant(0f)), b!, c!),
+        FxOp.Gate => Gate(a, b!),
         FxOp.Tanh => Tanh(a),
         FxOp.Sigmoid => Divide(constant(1f), Add(constant(1f), Exp(Negate(a)))),
         FxOp.Gelu => Gelu(a),
         FxOp.Pow => vector ? VectorPow(a, b!) : Math2("Pow", a, b!),
         _ => throw new InvalidOperationException($"op {op} is not elementwise"),
     };
+
+    /// <summary>c · x where c ≠ 0, else 0 (x is evaluated: the skipping is the kernel's, around the term's statements).</summary>
+    public Expression Gate(Expression c, Expression x) => vector
+        ? Call(isa.Generic("ConditionalSelect", 3, F), Call(isa.Generic("Equals", 2, F), c, constant(0f)), constant(0f), Multiply(c, x))
+        : Condition(Equal(c, constant(0f)), constant(0f), Multiply(c, x));
 
     private Expression Exp(Expression a) => vector ? Call(isa.Exact("Exp", isa.Vector), a) : Math1("Exp", a);
 

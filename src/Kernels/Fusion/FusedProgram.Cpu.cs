@@ -38,6 +38,10 @@ public sealed partial class FusedProgram
         var parameters = new float[ScalarCount + ReductionCount];
         launch.Scalars.CopyTo(parameters, 0);
         var runner = new CpuPhaseRunner(layout, inputs, outputs, parameters);
+        // For the profiler: a gate's coefficient, where it is one value for the whole launch (host memory here).
+        float? uniform(int id) => UniformValue(id, launch.Scalars, n => n.Op == FxOp.Input
+            ? (layout.Strides[n.Index].All(st => st == 0) ? *(float*)inputs[n.Index] : null)
+            : parameters[ScalarCount + n.Index]);
 
         for (int level = 1; level <= _graph.LevelCount; level++)
         {
@@ -46,7 +50,8 @@ public sealed partial class FusedProgram
             var isSum = ks.Select(k => _graph.Nodes[_graph.ReductionNodes[k]].Op == FxOp.Sum).ToArray();
             long started = KernelProfiler.StartHost();
             var totals = runner.Reduce(kernel, isSum);
-            if (started != 0) KernelProfiler.RecordHost(started, ReduceProfileName(level), DeviceId(launch), ReduceWork(layout, level));
+            if (started != 0)
+                KernelProfiler.RecordHost(started, ReduceProfileName(level), DeviceId(launch), ReduceWork(layout, level, uniform));
             for (int j = 0; j < ks.Length; j++) parameters[ScalarCount + ks[j]] = (float)totals[j];
         }
         if (OutputCount > 0 && layout.Count > 0)
@@ -54,7 +59,7 @@ public sealed partial class FusedProgram
             var kernel = CpuKernel(0, [], modes, streaming: Streams(launch, layout));
             long started = KernelProfiler.StartHost();
             runner.Map(kernel);
-            if (started != 0) KernelProfiler.RecordHost(started, ProfileName, DeviceId(launch), MapWork(layout));
+            if (started != 0) KernelProfiler.RecordHost(started, ProfileName, DeviceId(launch), MapWork(layout, uniform));
         }
         if (launch.Reductions is { } red && ReductionCount > 0)
         {

@@ -33,20 +33,22 @@ public sealed partial class FusedProgram
     /// <summary>
     /// The map phase's minimal traffic and arithmetic: each input it reads, once per distinct element (a broadcast
     /// input is read once per value, not once per index), each output written once; one flop per operation on
-    /// per-element values (two for a fused multiply-add, 2K for a contraction of K terms).
+    /// per-element values (two for a fused multiply-add, 2K for a contraction of K terms). The term of a gate whose
+    /// coefficient <paramref name="uniformValue"/> knows to be 0 for this launch is not read (see <see cref="Fx.Gate"/>).
     /// </summary>
-    internal KernelWork MapWork(LaunchLayout layout)
+    /// <param name="uniformValue">A node's value where it is the same at every element and known to the host, else null.</param>
+    internal KernelWork MapWork(LaunchLayout layout, Func<int, float?> uniformValue)
     {
-        var need = _graph.Needed(_graph.OutputNodes, expandRoots: false);
+        var need = Reads(_graph.OutputNodes, expandRoots: false, uniformValue);
         long elements = OutputCount * layout.Count + InputElements(layout, need);
         return new KernelWork(elements * sizeof(float), (double)FlopsPerElement(need, layout) * layout.Count);
     }
 
     /// <summary>Reduce level <paramref name="level"/>: the inputs its reductions read, once, plus one add (or max) per element.</summary>
-    internal KernelWork ReduceWork(LaunchLayout layout, int level)
+    internal KernelWork ReduceWork(LaunchLayout layout, int level, Func<int, float?> uniformValue)
     {
         var ks = _graph.ReductionsOfLevel(level);
-        var need = _graph.Needed(ks.Select(k => _graph.ReductionNodes[k]), expandRoots: true);
+        var need = Reads(ks.Select(k => _graph.ReductionNodes[k]).ToArray(), expandRoots: true, uniformValue);
         long elements = InputElements(layout, need) + ks.Length;
         return new KernelWork(elements * sizeof(float), (double)(FlopsPerElement(need, layout) + ks.Length) * layout.Count);
     }
@@ -56,6 +58,32 @@ public sealed partial class FusedProgram
     {
         long count = _graph.ReductionsOfLevel(level).Length;
         return new KernelWork((CStyleRenderer.ReduceGroups * count + count) * sizeof(float), (double)CStyleRenderer.ReduceGroups * count);
+    }
+
+    /// <summary>The nodes a phase evaluates: those its roots need, less the terms of the skipping gates that are off.</summary>
+    private bool[] Reads(int[] roots, bool expandRoots, Func<int, float?> uniformValue)
+    {
+        var scopes = _graph.GateScopes(roots, expandRoots);
+        var off = new HashSet<int>();
+        for (int id = 0; id < _graph.Nodes.Length; id++)
+            if (_graph.Nodes[id].Op == FxOp.Gate && scopes[id] < 0 && uniformValue(_graph.Nodes[id].A) == 0f) off.Add(id);
+        return _graph.NeededWithGatesOff(roots, expandRoots, off);
+    }
+
+    /// <summary>
+    /// A node's value for the whole launch where the host knows it without waiting for the device: a constant, a scalar
+    /// parameter, or what <paramref name="deviceValue"/> gives for a reduction or broadcast input (null: unknown).
+    /// </summary>
+    private float? UniformValue(int id, IReadOnlyList<float> scalars, Func<FusedNode, float?> deviceValue)
+    {
+        var n = _graph.Nodes[id];
+        return n.Op switch
+        {
+            FxOp.Constant => n.Value,
+            FxOp.Scalar => scalars[n.Index],
+            FxOp.Input or FxOp.Sum or FxOp.MaxReduce => deviceValue(n),
+            _ => null,
+        };
     }
 
     /// <summary>Distinct elements of the needed inputs: the product of the dimensions each one actually walks.</summary>

@@ -100,6 +100,7 @@ public sealed partial class FusedProgram
                 FxOp.Less => a < b ? 1 : 0,
                 FxOp.Where => a != 0 ? b : c,
                 FxOp.Fma => a * b + c,
+                FxOp.Gate => a == 0 ? 0 : a * b,
                 FxOp.Sum or FxOp.MaxReduce => reductions[n.Index],
                 _ => throw new InvalidOperationException($"unknown op {n.Op}"),
             };

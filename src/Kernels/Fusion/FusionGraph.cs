@@ -112,16 +112,58 @@ internal sealed class FusionGraph
         }
     }
 
+    /// <summary>
+    /// Which of the nodes <paramref name="roots"/> need a kernel evaluates only inside a gate's conditional block: per node, the
+    /// id of the gate (<see cref="FxOp.Gate"/>) whose term alone needs it, else −1. Gates reached outside every term are
+    /// the ones that skip; a node that two of them need, or that something outside needs, stays outside (with its
+    /// operands), so a skipped block never leaves a value another statement reads.
+    /// </summary>
+    public int[] GateScopes(IEnumerable<int> roots, bool expandRoots)
+    {
+        var scope = new int[Nodes.Length];
+        Array.Fill(scope, -1);
+        if (!Nodes.Any(n => n.Op == FxOp.Gate)) return scope;
+        var start = Roots(roots, expandRoots).ToList();
+        var forcedOutside = new HashSet<int>();
+        while (true)
+        {
+            var outside = Reach(start.Concat(forcedOutside), cutGateTerms: true);
+            Array.Fill(scope, -1);
+            var shared = new HashSet<int>();
+            for (int gate = 0; gate < Nodes.Length; gate++)
+            {
+                if (!outside[gate] || Nodes[gate].Op != FxOp.Gate) continue;
+                var inside = Reach([Nodes[gate].B], cutGateTerms: false);
+                for (int id = 0; id < Nodes.Length; id++)
+                {
+                    if (!inside[id] || outside[id]) continue;
+                    if (scope[id] >= 0) shared.Add(id);
+                    scope[id] = gate;
+                }
+            }
+            if (shared.Count == 0) return scope;
+            forcedOutside.UnionWith(shared);
+        }
+    }
+
     /// <summary>Node ids needed to evaluate <paramref name="roots"/>, reductions treated as leaves (their value is known).</summary>
-    public bool[] Needed(IEnumerable<int> roots, bool expandRoots)
+    public bool[] Needed(IEnumerable<int> roots, bool expandRoots) => Reach(Roots(roots, expandRoots), cutGateTerms: false);
+
+    /// <summary>
+    /// Like <see cref="Needed"/>, but a gate listed in <paramref name="offGates"/> (its coefficient is 0 for this launch)
+    /// does not need its term: what the kernel actually reads and computes.
+    /// </summary>
+    public bool[] NeededWithGatesOff(IEnumerable<int> roots, bool expandRoots, IReadOnlySet<int> offGates) =>
+        Reach(Roots(roots, expandRoots), cutGateTerms: false, offGates);
+
+    /// <summary>The roots to walk from: with <paramref name="expandRoots"/>, a reduction root stands for its operand (a reduce phase computes it).</summary>
+    private IEnumerable<int> Roots(IEnumerable<int> roots, bool expandRoots) =>
+        roots.Select(r => expandRoots && FxOpInfo.IsReduction(Nodes[r].Op) ? Nodes[r].A : r);
+
+    private bool[] Reach(IEnumerable<int> roots, bool cutGateTerms, IReadOnlySet<int>? offGates = null)
     {
         var need = new bool[Nodes.Length];
-        var stack = new Stack<int>();
-        foreach (var r in roots)
-        {
-            if (expandRoots && FxOpInfo.IsReduction(Nodes[r].Op)) stack.Push(Nodes[r].A);
-            else stack.Push(r);
-        }
+        var stack = new Stack<int>(roots);
         while (stack.Count > 0)
         {
             int id = stack.Pop();
@@ -129,7 +171,9 @@ internal sealed class FusionGraph
             need[id] = true;
             var n = Nodes[id];
             if (FxOpInfo.IsReduction(n.Op)) continue;
-            for (int k = 0; k < FxOpInfo.Arity(n.Op); k++) stack.Push(n.Operand(k));
+            bool termCut = n.Op == FxOp.Gate && (cutGateTerms || offGates?.Contains(id) == true);
+            for (int k = 0; k < FxOpInfo.Arity(n.Op); k++)
+                if (!(termCut && k == 1)) stack.Push(n.Operand(k));
         }
         return need;
     }

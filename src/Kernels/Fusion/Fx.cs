@@ -28,6 +28,16 @@ public static class Fx
     /// <summary>a where cond ≠ 0, else b.</summary>
     public static Expr Where(Expr cond, Expr a, Expr b) => new(FxOp.Where, [cond, a, b]);
 
+    /// <summary>
+    /// <paramref name="coefficient"/> · <paramref name="term"/>, except that where the coefficient is 0 the result is 0 and
+    /// the term is not evaluated: the inputs only it reads are not read (and a NaN or infinity there does not leak
+    /// through as 0 · ∞). An optional term costs no memory traffic while it is off — SGG's b · g_s, b = 0 in every step
+    /// without a conflict. With a uniform coefficient (a scalar, a reduction, a broadcast input) the whole pass skips
+    /// the reads; with one that varies per element, a SIMD step or GPU work-item skips them where all its lanes are 0.
+    /// Only a gate outside any other gate's term skips reads; a nested one still gives the same values.
+    /// </summary>
+    public static Expr Gate(Expr coefficient, Expr term) => new(FxOp.Gate, [coefficient, term]);
+
     /// <summary>a * b + c with one rounding.</summary>
     public static Expr Fma(Expr a, Expr b, Expr c) => new(FxOp.Fma, [a, b, c]);
 

@@ -9,6 +9,8 @@ public enum FxOp
     Neg, Exp, Log, Sqrt, Rsqrt, Tanh, Abs, Relu, Sigmoid, Gelu,
     // binary
     Add, Sub, Mul, Div, Pow, Max, Min, Greater, Less,
+    // c · x, with x not evaluated (its inputs not read) where c is 0 (Fx.Gate)
+    Gate,
     // ternary
     Where, Fma,
     // a dot product over a hidden dimension whose extent and strides each launch gives (Fx.Contract)
@@ -23,7 +25,7 @@ internal static class FxOpInfo
     {
         FxOp.Input or FxOp.Scalar or FxOp.Constant => 0,
         FxOp.Add or FxOp.Sub or FxOp.Mul or FxOp.Div or FxOp.Pow or FxOp.Max or FxOp.Min
-            or FxOp.Greater or FxOp.Less or FxOp.Contract => 2,
+            or FxOp.Greater or FxOp.Less or FxOp.Gate or FxOp.Contract => 2,
         FxOp.Where or FxOp.Fma => 3,
         _ => 1,
     };

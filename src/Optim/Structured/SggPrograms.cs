@@ -22,7 +22,10 @@ internal static class SggPrograms
     /// </summary>
     public static FusedProgram Coefficients { get; } = BuildCoefficients();
 
-    /// <summary>Phase U: u = a g + b g_s + c d, with a, b, c read from device memory (broadcast).</summary>
+    /// <summary>
+    /// Phase U: u = a g + b g_s + c d, with a, b, c read from device memory (broadcast). b = 0 in a step without a
+    /// conflict, and the gate then skips reading g_s.
+    /// </summary>
     public static FusedProgram Combine { get; } = BuildCombine();
 
     private static FusedProgram BuildGram()
@@ -101,7 +104,7 @@ internal static class SggPrograms
         var a = f.Input("a");
         var b = f.Input("b");
         var c = f.Input("c");
-        f.Output("u", a * g + b * s + c * d);
+        f.Output("u", a * g + Fx.Gate(b, s) + c * d);
         return f.Build();
     }
 }

@@ -11,7 +11,8 @@ namespace Engine.Tests.Fusion;
 /// <summary>
 /// Random expression trees (depth ≤ 5) over 3 inputs and 2 scalars agree with the double reference on every
 /// backend. Domains are kept safe and values bounded: log/sqrt/rsqrt/pow bases are |x| + c, divisors |x| + 1,
-/// comparisons only between leaves (exact in fp32 and double alike), exp of tanh.
+/// comparisons only between leaves (exact in fp32 and double alike), exp of tanh; a gate's coefficient is such a
+/// comparison (0 or 1, per element or uniform).
 /// </summary>
 [Collection("OpenCl")]
 public sealed class RandomExpressionTests(OpenClFixture fixture, ITestOutputHelper output)
@@ -41,6 +42,8 @@ public sealed class RandomExpressionTests(OpenClFixture fixture, ITestOutputHelp
             (1, from c1 in Leaf() from c2 in Leaf() from a in sub from b in sub
                 select new Tree("where", [new Tree("gt", [c1, c2], 0), a, b], 0)),
             (1, from a in sub from b in sub from c in sub select new Tree("fma", [a, b, c], 0)),
+            (1, from c1 in Leaf() from c2 in Leaf() from a in sub
+                select new Tree("gate", [new Tree("gt", [c1, c2], 0), a], 0)),
             (1, from a in sub select new Tree("sum", [a], 0)));
     }
 
@@ -72,6 +75,7 @@ public sealed class RandomExpressionTests(OpenClFixture fixture, ITestOutputHelp
             "gt" => Fx.Greater(K(0), K(1)),
             "where" => Fx.Where(K(0), K(1), K(2)),
             "fma" => Fx.Fma(Fx.Tanh(K(0)), K(1), K(2)),
+            "gate" => Fx.Gate(K(0), K(1)),
             "sum" => Fx.Tanh(Fx.Sum(K(0)) * 0.01f),
             _ => throw new ArgumentException(t.Op),
         };

@@ -69,6 +69,41 @@ public sealed class FusedRecordTests
         Assert.Equal((double)rows * cols, record.Work.Flops);
     }
 
+    /// <summary>
+    /// out = x + gate(k, y): y's bytes count only while k ≠ 0. A scalar k is known on every backend; a k in device memory
+    /// (one broadcast element) is read on the cpu, and counted as on elsewhere (the profiler does not wait for a read back).
+    /// </summary>
+    [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void AGateThatIsOffDoesNotCountItsTermsBytes(string backend)
+    {
+        var device = Backends.Get(backend);
+        const int n = 1000;
+        using var x = device.Upload(DeviceData.Floats(1, n));
+        using var y = device.Upload(DeviceData.Floats(2, n));
+        using var output = device.Allocate(n);
+        var byScalar = new FusionBuilder("profiled_gate_scalar");
+        byScalar.Output("out", byScalar.Input("x") + Fx.Gate(byScalar.Scalar("k"), byScalar.Input("y")));
+        var scalarProgram = byScalar.Build();
+        var byInput = new FusionBuilder("profiled_gate_input");
+        byInput.Output("out", byInput.Input("x") + Fx.Gate(byInput.Input("k"), byInput.Input("y")));
+        var inputProgram = byInput.Build();
+        StridedSlice Dense(Engine.Kernels.Devices.DeviceBuffer b) => new(b, 0, [n], [1]);
+
+        foreach (var k in new[] { 0f, 2f })
+        {
+            long expected = 4L * (k == 0 ? 2 * n : 3 * n);
+            var launch = new FusedLaunch([n], [Dense(x), Dense(y)], [new BufferSlice(output, 0)], [k]);
+            var record = Assert.Single(Profiled.Run(device, () => device.RunFused(scalarProgram, launch)));
+            Assert.True(record.Work.Bytes == expected, $"{backend}, scalar k = {k}: {record.Work.Bytes} bytes, expected {expected}");
+
+            using var kBuffer = device.Upload([k]);
+            var inputLaunch = new FusedLaunch([n], [Dense(x), new StridedSlice(kBuffer, 0, [n], [0]), Dense(y)], [new BufferSlice(output, 0)], []);
+            record = Assert.Single(Profiled.Run(device, () => device.RunFused(inputProgram, inputLaunch)));
+            long expectedInput = (device.Kind == DeviceKind.Cpu ? expected : 4L * 3 * n) + 4;
+            Assert.True(record.Work.Bytes == expectedInput, $"{backend}, k in device memory = {k}: {record.Work.Bytes} bytes, expected {expectedInput}");
+        }
+    }
+
     [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
     public void ReductionPhasesRecordBeforeTheMapPhase(string backend)
     {
