@@ -180,6 +180,19 @@ public sealed class GateTests(OpenClFixture fixture, ITestOutputHelper output)
         });
     }
 
+    /// <summary>Gates in a reduce phase and a map phase, one nested, one per element (for the generated-source checks).</summary>
+    public static FusedProgram Sample()
+    {
+        var f = new FusionBuilder("gate_sample");
+        var k = f.Input("k");
+        var x = f.Input("x");
+        var y = f.Input("y");
+        var s = f.Scalar("s");
+        var total = f.Reduction("total", Fx.Sum(Fx.Gate(s, x * y)));
+        f.Output("out", Fx.Gate(k, Fx.Gate(s, y) + x) - total);
+        return f.Build();
+    }
+
     [Fact]
     public void AGateKeepsNaNFromANaNCoefficient()
     {

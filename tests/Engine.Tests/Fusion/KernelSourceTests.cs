@@ -5,14 +5,14 @@ namespace Engine.Tests.Fusion;
 
 /// <summary>
 /// The generated CUDA and OpenCL text. With ENGINE_DUMP_CUDA=dir set, every standard op and a few reduction
-/// programs (one with a contraction) are written to dir/*.cu for CI to compile to PTX (tools/check-ptx.sh dir).
+/// programs (one with a contraction, one with gates) are written to dir/*.cu for CI to compile to PTX (tools/check-ptx.sh dir).
 /// </summary>
 public sealed class KernelSourceTests
 {
     private static IEnumerable<FusedProgram> Programs() =>
         ElementwiseOps.All.Select(p => p.Program)
             .Concat([FusedProgramTests.AdamW(), FusedProgramTests.ClippedStep(), FusedProgramTests.Statistics(),
-                     ContractionTests.LowRankUpdate()]);
+                     ContractionTests.LowRankUpdate(), GateTests.Sample()]);
 
     [Fact]
     public void CudaSourceUsesOnlyPortableSpellings()
