@@ -92,7 +92,7 @@ public static class OptimSuite
                     float mean = 0;
                     if (current.UsesSourceGradient)
                     {
-                        // Means of ±1 std set the sign of <g, g_s> (cos ±0.5, 70 std of its noise at 10k parameters).
+                        // Means of ±1 std set the sign of <g, g_s> (cos ±0.5, ≈ 58 std of its noise at 10k parameters).
                         mean = 1e-3f;
                         device.FillRandom(new BufferSlice(store.Grads.Buffer, 0), store.Count, 3, RandomDistribution.Normal,
                                           chain.SourceConflicts ? -mean : mean, 1e-3f);

@@ -60,14 +60,17 @@ public sealed partial class FusedProgram
         return new KernelWork((CStyleRenderer.ReduceGroups * count + count) * sizeof(float), (double)CStyleRenderer.ReduceGroups * count);
     }
 
-    /// <summary>The nodes a phase evaluates: those its roots need, less the terms of the skipping gates that are off.</summary>
+    /// <summary>
+    /// The nodes a phase evaluates: those its roots need, less the blocks of the skipping gates that are off (the same
+    /// scopes the kernels are built from: a term node shared with the rest of the program is evaluated anyway).
+    /// </summary>
     private bool[] Reads(int[] roots, bool expandRoots, Func<int, float?> uniformValue)
     {
+        var need = _graph.Needed(roots, expandRoots);
         var scopes = _graph.GateScopes(roots, expandRoots);
-        var off = new HashSet<int>();
-        for (int id = 0; id < _graph.Nodes.Length; id++)
-            if (_graph.Nodes[id].Op == FxOp.Gate && scopes[id] < 0 && uniformValue(_graph.Nodes[id].A) == 0f) off.Add(id);
-        return _graph.NeededWithGatesOff(roots, expandRoots, off);
+        for (int id = 0; id < need.Length; id++)
+            if (scopes[id] >= 0 && uniformValue(_graph.Nodes[scopes[id]].A) == 0f) need[id] = false;
+        return need;
     }
 
     /// <summary>

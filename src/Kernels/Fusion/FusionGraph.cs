@@ -133,12 +133,17 @@ internal sealed class FusionGraph
             for (int gate = 0; gate < Nodes.Length; gate++)
             {
                 if (!outside[gate] || Nodes[gate].Op != FxOp.Gate) continue;
-                var inside = Reach([Nodes[gate].B], cutGateTerms: false);
-                for (int id = 0; id < Nodes.Length; id++)
+                // The term's nodes that are not evaluated outside anyway (the walk stops at those: an outside gate's
+                // own term is that gate's alone to claim).
+                var stack = new Stack<int>([Nodes[gate].B]);
+                while (stack.Count > 0)
                 {
-                    if (!inside[id] || outside[id]) continue;
+                    int id = stack.Pop();
+                    if (outside[id] || scope[id] == gate) continue;
                     if (scope[id] >= 0) shared.Add(id);
                     scope[id] = gate;
+                    if (FxOpInfo.IsReduction(Nodes[id].Op)) continue;
+                    for (int k = 0; k < FxOpInfo.Arity(Nodes[id].Op); k++) stack.Push(Nodes[id].Operand(k));
                 }
             }
             if (shared.Count == 0) return scope;
@@ -149,18 +154,11 @@ internal sealed class FusionGraph
     /// <summary>Node ids needed to evaluate <paramref name="roots"/>, reductions treated as leaves (their value is known).</summary>
     public bool[] Needed(IEnumerable<int> roots, bool expandRoots) => Reach(Roots(roots, expandRoots), cutGateTerms: false);
 
-    /// <summary>
-    /// Like <see cref="Needed"/>, but a gate listed in <paramref name="offGates"/> (its coefficient is 0 for this launch)
-    /// does not need its term: what the kernel actually reads and computes.
-    /// </summary>
-    public bool[] NeededWithGatesOff(IEnumerable<int> roots, bool expandRoots, IReadOnlySet<int> offGates) =>
-        Reach(Roots(roots, expandRoots), cutGateTerms: false, offGates);
-
     /// <summary>The roots to walk from: with <paramref name="expandRoots"/>, a reduction root stands for its operand (a reduce phase computes it).</summary>
     private IEnumerable<int> Roots(IEnumerable<int> roots, bool expandRoots) =>
         roots.Select(r => expandRoots && FxOpInfo.IsReduction(Nodes[r].Op) ? Nodes[r].A : r);
 
-    private bool[] Reach(IEnumerable<int> roots, bool cutGateTerms, IReadOnlySet<int>? offGates = null)
+    private bool[] Reach(IEnumerable<int> roots, bool cutGateTerms)
     {
         var need = new bool[Nodes.Length];
         var stack = new Stack<int>(roots);
@@ -171,7 +169,7 @@ internal sealed class FusionGraph
             need[id] = true;
             var n = Nodes[id];
             if (FxOpInfo.IsReduction(n.Op)) continue;
-            bool termCut = n.Op == FxOp.Gate && (cutGateTerms || offGates?.Contains(id) == true);
+            bool termCut = n.Op == FxOp.Gate && cutGateTerms;
             for (int k = 0; k < FxOpInfo.Arity(n.Op); k++)
                 if (!(termCut && k == 1)) stack.Push(n.Operand(k));
         }

@@ -34,7 +34,8 @@ public static class Fx
     /// through as 0 · ∞). An optional term costs no memory traffic while it is off — SGG's b · g_s, b = 0 in every step
     /// without a conflict. With a uniform coefficient (a scalar, a reduction, a broadcast input) the whole pass skips
     /// the reads; with one that varies per element, a SIMD step or GPU work-item skips them where all its lanes are 0.
-    /// Only a gate outside any other gate's term skips reads; a nested one still gives the same values.
+    /// Only a gate outside any other gate's term skips reads (a nested one still gives the same values), and only what its
+    /// term alone reads: a node the rest of the program or another gate's term also reads is evaluated outside, always.
     /// </summary>
     public static Expr Gate(Expr coefficient, Expr term) => new(FxOp.Gate, [coefficient, term]);
 

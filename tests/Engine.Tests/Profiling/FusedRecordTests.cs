@@ -104,6 +104,42 @@ public sealed class FusedRecordTests
         }
     }
 
+    /// <summary>
+    /// What the kernels skip, counted from the same scopes: x, read by two gates' terms, is evaluated outside both and so
+    /// read even when both are off; a gate that is also an output skips its own term while inside another gate's.
+    /// </summary>
+    [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void SharedAndReusedGateTermsCountAsTheKernelsReadThem(string backend)
+    {
+        var device = Backends.Get(backend);
+        const int n = 1000;
+        using var x = device.Upload(DeviceData.Floats(1, n));
+        using var y = device.Upload(DeviceData.Floats(2, n));
+        using var out0 = device.Allocate(n);
+        using var out1 = device.Allocate(n);
+        StridedSlice Dense(Engine.Kernels.Devices.DeviceBuffer b) => new(b, 0, [n], [1]);
+
+        var two = new FusionBuilder("profiled_gate_two");
+        var tx = two.Input("x");
+        two.Output("out", Fx.Gate(two.Scalar("k1"), tx * 2f) + Fx.Gate(two.Scalar("k2"), tx * 3f));
+        var twoProgram = two.Build();
+        var record = Assert.Single(Profiled.Run(device, () =>
+            device.RunFused(twoProgram, new FusedLaunch([n], [Dense(x)], [new BufferSlice(out0, 0)], [0f, 0f]))));
+        Assert.Equal(4L * 2 * n, record.Work.Bytes);
+
+        var reused = new FusionBuilder("profiled_gate_reused");
+        var inner = Fx.Gate(reused.Scalar("k"), reused.Input("x") * 2f);
+        reused.Output("inner", inner);
+        reused.Output("outer", Fx.Gate(reused.Scalar("k2"), inner + reused.Input("y")));
+        var reusedProgram = reused.Build();
+        foreach (var (k, k2, inputsRead) in new[] { (0f, 0f, 0), (0f, 1f, 1), (1f, 0f, 1), (1f, 1f, 2) })
+        {
+            var launch = new FusedLaunch([n], [Dense(x), Dense(y)], [new BufferSlice(out0, 0), new BufferSlice(out1, 0)], [k, k2]);
+            record = Assert.Single(Profiled.Run(device, () => device.RunFused(reusedProgram, launch)));
+            Assert.True(record.Work.Bytes == 4L * (2 + inputsRead) * n, $"{backend}, k = {k}, k2 = {k2}: {record.Work.Bytes} bytes");
+        }
+    }
+
     [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
     public void ReductionPhasesRecordBeforeTheMapPhase(string backend)
     {
