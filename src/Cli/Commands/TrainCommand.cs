@@ -59,7 +59,8 @@ internal static class TrainCommand
         session.Out.WriteLine(result.Step == firstStep
             ? $"nothing to do: already at step {result.Step} of --max-iters {config.MaxIters}"
             : string.Create(CultureInfo.InvariantCulture,
-                $"done: step {result.Step}, train loss {result.TrainLoss:F4}, val loss {result.ValLoss:F4}; {SavedAt(config, result)}"));
+                $"done: step {result.Step}, train loss {result.TrainLoss:F4}, val loss {result.ValLoss:F4}, " +
+                $"peak device memory {trainer.Device.MemoryStats.PeakBytes / 1e6:F1} MB; {SavedAt(config, result)}"));
         session.Out.WriteLine($"metrics: {metrics.Path}");
         session.Out.WriteLine(curves);
         return ExitCodes.Success;

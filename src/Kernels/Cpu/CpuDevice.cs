@@ -29,6 +29,8 @@ public sealed unsafe partial class CpuDevice : ComputeDevice
 
     public override DeviceBuffer Allocate(long length) => new CpuBuffer(this, _pool, length);
 
+    protected override long PooledBytes => _pool.CachedBytes;
+
     public override void Write<T>(BufferSlice dst, ReadOnlySpan<T> src)
     {
         var bytes = MemoryMarshal.AsBytes(src);

@@ -24,6 +24,18 @@ public abstract class ComputeDevice : IDisposable
     /// <summary>Allocates a zero-filled buffer of <paramref name="length"/> 4-byte elements.</summary>
     public abstract DeviceBuffer Allocate(long length);
 
+    /// <summary>Live and peak bytes of this device's buffers: a leak shows as live bytes that grow step after step.</summary>
+    public DeviceMemoryStats MemoryStats => Memory.Read(PooledBytes);
+
+    /// <summary>Starts a new peak: <see cref="DeviceMemoryStats.PeakBytes"/> becomes the live bytes of now.</summary>
+    public void ResetPeakMemory() => Memory.ResetPeak();
+
+    /// <summary>Counted by every <see cref="DeviceBuffer"/> of this device as it is created and disposed.</summary>
+    internal MemoryCounter Memory { get; } = new();
+
+    /// <summary>Memory the backend keeps from disposed buffers for reuse.</summary>
+    protected virtual long PooledBytes => 0;
+
     public abstract void Write<T>(BufferSlice dst, ReadOnlySpan<T> src) where T : unmanaged;
     public abstract void Read<T>(BufferSlice src, Span<T> dst) where T : unmanaged;
 

@@ -12,6 +12,7 @@ public abstract class DeviceBuffer : IDisposable
         if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, "buffer length must be >= 0");
         Device = device;
         Length = length;
+        device.Memory.Allocated(Bytes);
     }
 
     public ComputeDevice Device { get; }
@@ -20,6 +21,8 @@ public abstract class DeviceBuffer : IDisposable
     public long Length { get; }
 
     public bool IsDisposed { get; private set; }
+
+    private long Bytes => Length * sizeof(float);
 
     public void ThrowIfDisposed()
     {
@@ -33,6 +36,7 @@ public abstract class DeviceBuffer : IDisposable
         if (IsDisposed) return;
         IsDisposed = true;
         Release();
+        Device.Memory.Released(Bytes);
         GC.SuppressFinalize(this);
     }
 

@@ -65,16 +65,26 @@ public static class DeviceRegistry
         {
             if (Opened.TryGetValue(canonical, out var device) && !(device is OpenClDevice { IsDisposed: true }))
                 return device;
-            device = backend switch
-            {
-                "cpu" => new CpuDevice(),
-                "opencl" => new OpenClDevice(OpenClDeviceAt(id, index)),
-                _ => throw Unavailable(id, $"CUDA is unavailable: {CudaAbsenceReason}"),
-            };
+            device = Create(id, backend, index);
             Opened[canonical] = device;
             return device;
         }
     }
+
+    /// <summary>A new device that <see cref="Open"/> does not hand out again: its owner disposes it (tests that count on it).</summary>
+    internal static ComputeDevice OpenNew(string id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        var (backend, index) = Parse(id);
+        return Create(id, backend, index);
+    }
+
+    private static ComputeDevice Create(string id, string backend, int index) => backend switch
+    {
+        "cpu" => new CpuDevice(),
+        "opencl" => new OpenClDevice(OpenClDeviceAt(id, index)),
+        _ => throw Unavailable(id, $"CUDA is unavailable: {CudaAbsenceReason}"),
+    };
 
     private static (string Backend, int Index) Parse(string id)
     {

@@ -1,3 +1,5 @@
+using Engine.Kernels.Devices;
+
 namespace Engine.Models.Training;
 
 /// <summary>
@@ -17,6 +19,7 @@ namespace Engine.Models.Training;
 /// The structured method's scalars of this step (e.g. cgfm.step_multiplier, cgfm.global_fraction, sgg.cos_g_gs,
 /// sgg.clip_rate, spectral.high_freq_fraction); null or empty for plain optimizers.
 /// </param>
+/// <param name="Memory">The training device's buffer memory when the report was made (live, and peak since it opened).</param>
 public sealed record TrainProgress(
     long Step,
     long MaxIters,
@@ -27,4 +30,5 @@ public sealed record TrainProgress(
     double TokensPerSecond,
     double MsPerIter,
     TimeSpan Elapsed,
-    IReadOnlyDictionary<string, double>? MethodMetrics = null);
+    IReadOnlyDictionary<string, double>? MethodMetrics = null,
+    DeviceMemoryStats? Memory = null);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Engine.Cli.Output;
+using Engine.Kernels.Devices;
 using Engine.Models.Training;
 using Xunit;
 
@@ -19,7 +20,8 @@ public sealed class MetricsWriterTests
             Assert.Single(ReadShared(path));
         }
         using (var writer = new MetricsWriter(path, startStep: 10))   // resumed at step 10
-            writer.Write(new TrainProgress(20, 20, 2.25, 2.4, 5e-4, double.NaN, 999, 9.1, TimeSpan.FromSeconds(6)));
+            writer.Write(new TrainProgress(20, 20, 2.25, 2.4, 5e-4, double.NaN, 999, 9.1, TimeSpan.FromSeconds(6),
+                                           Memory: new DeviceMemoryStats(12_500_000, 40_000_000, 7, 99, 0)));
 
         var lines = File.ReadAllLines(path);
         Assert.Equal(2, lines.Length);
@@ -34,6 +36,9 @@ public sealed class MetricsWriterTests
         using var second = JsonDocument.Parse(lines[1]);
         Assert.Equal(2.4, second.RootElement.GetProperty("val_loss").GetDouble());
         Assert.Equal(JsonValueKind.Null, second.RootElement.GetProperty("grad_norm").ValueKind);
+        Assert.Equal(12.5, second.RootElement.GetProperty("mem_mb").GetDouble());
+        Assert.Equal(40.0, second.RootElement.GetProperty("peak_mem_mb").GetDouble());
+        Assert.False(first.RootElement.TryGetProperty("mem_mb", out _));
     }
 
     [Fact]

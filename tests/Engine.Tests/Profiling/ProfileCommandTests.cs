@@ -24,6 +24,7 @@ public sealed class ProfileCommandTests
         Assert.StartsWith("profile: 3 optimizer steps of clip_global_norm > ", lines[0]);
         Assert.Contains("3,001 fp32 parameters", lines[0]);
         Assert.Matches(@"^triad: \d+\.\d\d GB/s \(a = b \+ s\*c over 16,777,216 floats", lines[1]);
+        Assert.Single(lines, l => l.StartsWith("memory: peak ", StringComparison.Ordinal) && l.Contains(" buffers allocated per step"));
         var header = Assert.Single(lines, l => l.StartsWith("kernel ", StringComparison.Ordinal));
         Assert.All(Columns, c => Assert.Contains(c, header));
         // Momentum SGD with clipping: phase R (||g||²) and phase U, three steps each; U moves p, g, m in and p, m out.
@@ -149,5 +150,15 @@ public sealed class ProfileCommandTests
         var missing = Path.Combine(dir.Path, "no-such-folder", "trace.json");
         CliRun.Of("profile", "--params", "10", "--trace", missing).SingleErrorLine("--trace", "does not exist");
         CliRun.Of("profile", "--params", "10", "--trace", dir.Path).SingleErrorLine("--trace", "is a folder");
+    }
+
+    [Fact]
+    public void MemoryLineShowsPeakLiveAndAllocationsPerStep()
+    {
+        var before = new Engine.Kernels.Devices.DeviceMemoryStats(40_000_000, 90_000_000, 10, 100, 0);
+        Assert.Equal("memory: peak 52.1 MB during the steps, live 40.0 MB before and after them, 12.0 buffers allocated per step",
+            Engine.Cli.Commands.ProfileCommand.DescribeMemory(before, before with { PeakBytes = 52_100_000, Allocations = 136 }, 3));
+        Assert.Equal("memory: peak 52.1 MB during the steps, live 40.0 MB before them, 44.0 MB after, 0.5 buffers allocated per step",
+            Engine.Cli.Commands.ProfileCommand.DescribeMemory(before, before with { LiveBytes = 44_000_000, PeakBytes = 52_100_000, Allocations = 101 }, 2));
     }
 }

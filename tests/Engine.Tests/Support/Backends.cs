@@ -43,11 +43,12 @@ public static class Backends
         }
     }
 
-    public static ComputeDevice Get(string name)
-    {
-        var factory = Array.Find(Factories, f => f.Name == name).Create
-                      ?? throw new ArgumentException(
-                          $"unknown backend '{name}'; known: {string.Join(", ", Factories.Select(f => f.Name))}", nameof(name));
-        return Devices.GetOrAdd(name, _ => new Lazy<ComputeDevice>(factory)).Value;
-    }
+    public static ComputeDevice Get(string name) => Devices.GetOrAdd(name, _ => new Lazy<ComputeDevice>(Factory(name))).Value;
+
+    /// <summary>A device of its own (the caller disposes it), for tests that count what happens on it.</summary>
+    public static ComputeDevice OpenFresh(string name) => DeviceRegistry.OpenNew(name);
+
+    private static Func<ComputeDevice> Factory(string name) =>
+        Array.Find(Factories, f => f.Name == name).Create
+        ?? throw new ArgumentException($"unknown backend '{name}'; known: {string.Join(", ", Factories.Select(f => f.Name))}", nameof(name));
 }
