@@ -62,7 +62,7 @@ internal static class ProfileCommand
         IReadOnlyList<KernelRecord> records;
         TriadResult triad;
         double wallMs;
-        DeviceMemoryStats memoryBefore, memoryAfter;
+        DeviceMemoryInfo memoryBefore, memoryAfter;
         try
         {
             device.Synchronize();
@@ -73,7 +73,7 @@ internal static class ProfileCommand
                 workload.Step();
             }
             device.Synchronize();
-            memoryBefore = device.MemoryStats;
+            memoryBefore = device.GetMemoryInfo();
             device.ResetPeakMemory();
             KernelProfiler.Reset();
             KernelProfiler.Enable();
@@ -85,7 +85,7 @@ internal static class ProfileCommand
             }
             device.Synchronize();
             wallMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            memoryAfter = device.MemoryStats;
+            memoryAfter = device.GetMemoryInfo();
             KernelProfiler.Disable();
             records = KernelProfiler.Records.Where(r => r.Device == device.Id).ToArray();
         }
@@ -111,16 +111,19 @@ internal static class ProfileCommand
     }
 
     /// <summary>
-    /// "memory: peak 52.1 MB during the steps, live 40.0 MB before and after them, 12.0 buffers allocated per step": a
-    /// live figure that grows is a leak, and the allocations per step are what the step asks of the device's allocator.
+    /// "memory: peak 52.1 MB during the steps, live 40.0 MB before and after them, 12.0 buffers allocated per step": after
+    /// the warm-up steps (which create the optimizer state), live bytes that grow are a leak, and the allocations per
+    /// step are what a step asks of the device's allocator.
     /// </summary>
-    internal static string DescribeMemory(DeviceMemoryStats before, DeviceMemoryStats after, int steps)
+    internal static string DescribeMemory(DeviceMemoryInfo before, DeviceMemoryInfo after, int steps)
     {
         static string Mb(long bytes) => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e6:F1} MB");
-        string live = before.LiveBytes == after.LiveBytes
+        long grown = after.LiveBytes - before.LiveBytes, buffers = after.LiveBufferCount - before.LiveBufferCount;
+        string live = grown == 0 && buffers == 0
             ? $"live {Mb(after.LiveBytes)} before and after them"
-            : $"live {Mb(before.LiveBytes)} before them, {Mb(after.LiveBytes)} after";
-        double perStep = (double)(after.Allocations - before.Allocations) / Math.Max(1, steps);
+            : string.Create(CultureInfo.InvariantCulture,
+                $"live {Mb(before.LiveBytes)} before them, {Mb(after.LiveBytes)} after ({grown:+#,0;-#,0;0} B in {buffers:+#,0;-#,0;0} buffers)");
+        double perStep = (double)(after.AllocationCount - before.AllocationCount) / Math.Max(1, steps);
         return string.Create(CultureInfo.InvariantCulture,
             $"memory: peak {Mb(after.PeakBytes)} during the steps, {live}, {perStep:F1} buffers allocated per step");
     }

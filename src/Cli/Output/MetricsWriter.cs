@@ -10,8 +10,8 @@ namespace Engine.Cli.Output;
 /// so a crash or Ctrl-C loses nothing already reported and a resumed run continues the same file. Keys:
 /// step, train_loss, val_loss (evaluation steps only), lr, grad_norm, the structured method's scalars (cgfm_step_multiplier,
 /// cgfm_global_fraction, sgg_cos_g_gs, sgg_clip_rate, spectral_high_freq_fraction: the optimizer's metric names with '_'
-/// for '.'), tokens_per_s, ms_per_iter, elapsed_s, mem_mb and peak_mem_mb (the device's live buffer memory and its peak so
-/// far, MB). A non-finite value is written as null (JSON has no NaN).
+/// for '.'), tokens_per_s, ms_per_iter, elapsed_s, mem_mb, peak_mem_mb and pooled_mb (the device's live buffer memory, its
+/// peak so far, and what the cpu pool keeps for reuse besides, MB). A non-finite value is written as null (JSON has no NaN).
 /// </summary>
 public sealed class MetricsWriter : IDisposable
 {
@@ -75,6 +75,7 @@ public sealed class MetricsWriter : IDisposable
             {
                 JsonNumbers.Write(json, "mem_mb", memory.LiveBytes / 1e6);
                 JsonNumbers.Write(json, "peak_mem_mb", memory.PeakBytes / 1e6);
+                JsonNumbers.Write(json, "pooled_mb", memory.PooledBytes / 1e6);
             }
             json.WriteEndObject();
         }

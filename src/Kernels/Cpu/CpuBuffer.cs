@@ -13,13 +13,23 @@ public sealed unsafe class CpuBuffer : DeviceBuffer
     private readonly nuint _bytes;
     private void* _memory;
 
-    internal CpuBuffer(ComputeDevice device, CpuMemoryPool pool, long length) : base(device, length)
+    internal CpuBuffer(ComputeDevice device, CpuMemoryPool pool, long length) : this(device, pool, length, SizeOf(length)) { }
+
+    // The memory is rented in the argument list, before the base constructor counts the buffer: an allocation that
+    // fails (out of memory) leaves no trace in the device's memory figures.
+    private CpuBuffer(ComputeDevice device, CpuMemoryPool pool, long length, nuint bytes)
+        : this(device, pool, length, bytes, pool.Rent(bytes)) { }
+
+    private CpuBuffer(ComputeDevice device, CpuMemoryPool pool, long length, nuint bytes, void* memory) : base(device, length)
     {
         _pool = pool;
-        _bytes = (nuint)Math.Max(1, length) * sizeof(float);
-        _memory = pool.Rent(_bytes);
+        _bytes = bytes;
+        _memory = memory;
         NativeMemory.Clear(_memory, _bytes);
     }
+
+    private static nuint SizeOf(long length) =>
+        length >= 0 ? (nuint)Math.Max(1, length) * sizeof(float) : throw new ArgumentOutOfRangeException(nameof(length), length, "buffer length must be >= 0");
 
     /// <summary>Start of the buffer as fp32 (int32 data is reinterpreted through <see cref="IntPointer"/>).</summary>
     public float* Pointer { get { ThrowIfDisposed(); return (float*)_memory; } }

@@ -25,9 +25,9 @@ public abstract class ComputeDevice : IDisposable
     public abstract DeviceBuffer Allocate(long length);
 
     /// <summary>Live and peak bytes of this device's buffers: a leak shows as live bytes that grow step after step.</summary>
-    public DeviceMemoryStats MemoryStats => Memory.Read(PooledBytes);
+    public DeviceMemoryInfo GetMemoryInfo() => Memory.Read(PooledBytes);
 
-    /// <summary>Starts a new peak: <see cref="DeviceMemoryStats.PeakBytes"/> becomes the live bytes of now.</summary>
+    /// <summary>Starts a new peak: <see cref="DeviceMemoryInfo.PeakBytes"/> becomes the live bytes of now.</summary>
     public void ResetPeakMemory() => Memory.ResetPeak();
 
     /// <summary>Counted by every <see cref="DeviceBuffer"/> of this device as it is created and disposed.</summary>

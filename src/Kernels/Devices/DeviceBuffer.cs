@@ -3,7 +3,8 @@ namespace Engine.Kernels.Devices;
 /// <summary>
 /// A block of device memory holding <see cref="Length"/> 4-byte elements (fp32 or int32).
 /// Released deterministically by <see cref="Dispose"/>: the GC cannot see device memory,
-/// so there is no finalizer to fall back on.
+/// so there is no finalizer to fall back on. A backend's buffer has its memory before this constructor runs: the
+/// constructor counts it in <see cref="ComputeDevice.GetMemoryInfo"/>, so a failed allocation must not get this far.
 /// </summary>
 public abstract class DeviceBuffer : IDisposable
 {
@@ -20,7 +21,9 @@ public abstract class DeviceBuffer : IDisposable
     /// <summary>Number of 4-byte elements.</summary>
     public long Length { get; }
 
-    public bool IsDisposed { get; private set; }
+    private int _disposed;
+
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
     private long Bytes => Length * sizeof(float);
 
@@ -33,10 +36,15 @@ public abstract class DeviceBuffer : IDisposable
 
     public void Dispose()
     {
-        if (IsDisposed) return;
-        IsDisposed = true;
-        Release();
-        Device.Memory.Released(Bytes);
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;   // once, even when two threads dispose it
+        try
+        {
+            Release();
+        }
+        finally
+        {
+            Device.Memory.Released(Bytes);
+        }
         GC.SuppressFinalize(this);
     }
 

@@ -1,32 +1,41 @@
 namespace Engine.Kernels.Devices;
 
-/// <summary>A device's live and peak buffer bytes, counted as buffers are created and disposed. Thread-safe.</summary>
+/// <summary>
+/// A device's live and peak buffer bytes, counted as buffers are created and disposed. One lock: a snapshot is
+/// consistent, and a peak reset cannot race an allocation (a few hundred buffers per training step make it cheap).
+/// </summary>
 internal sealed class MemoryCounter
 {
+    private readonly Lock _sync = new();
     private long _live, _peak, _buffers, _allocations;
 
     public void Allocated(long bytes)
     {
-        Interlocked.Increment(ref _buffers);
-        Interlocked.Increment(ref _allocations);
-        long live = Interlocked.Add(ref _live, bytes);
-        long peak = Volatile.Read(ref _peak);
-        while (live > peak)
+        lock (_sync)
         {
-            long seen = Interlocked.CompareExchange(ref _peak, live, peak);
-            if (seen == peak) break;
-            peak = seen;
+            _buffers++;
+            _allocations++;
+            _live += bytes;
+            _peak = Math.Max(_peak, _live);
         }
     }
 
     public void Released(long bytes)
     {
-        Interlocked.Decrement(ref _buffers);
-        Interlocked.Add(ref _live, -bytes);
+        lock (_sync)
+        {
+            _buffers--;
+            _live -= bytes;
+        }
     }
 
-    public void ResetPeak() => Interlocked.Exchange(ref _peak, Volatile.Read(ref _live));
+    public void ResetPeak()
+    {
+        lock (_sync) _peak = _live;
+    }
 
-    public DeviceMemoryStats Read(long pooledBytes) =>
-        new(Volatile.Read(ref _live), Volatile.Read(ref _peak), Volatile.Read(ref _buffers), Volatile.Read(ref _allocations), pooledBytes);
+    public DeviceMemoryInfo Read(long pooledBytes)
+    {
+        lock (_sync) return new DeviceMemoryInfo(_live, _peak, _buffers, _allocations, pooledBytes);
+    }
 }

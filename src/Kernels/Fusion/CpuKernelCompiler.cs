@@ -176,9 +176,10 @@ internal sealed class CpuKernelCompiler
                                                    ParameterExpression Tail);
 
     /// <summary>
-    /// Vectors a sum gathers in float before widening to double: each lane adds at most 16 rounded terms (relative error
-    /// ≤ 16 · 2⁻²⁴ of the block's magnitude) before its exact widening, and the block boundaries are fixed by the row and
-    /// chunk, so results still do not depend on the thread count.
+    /// Vectors a sum gathers in float before widening to double: each lane makes at most 15 rounded additions before its
+    /// exact widening, an error of at most 15 · 2⁻²⁴ of the sum of the block's |terms| (relative to the block's sum only
+    /// without cancellation), and a block of huge terms of both signs can overflow to ±∞ or NaN where double would not.
+    /// The block boundaries are fixed by the row and chunk, so results still do not depend on the thread count.
     /// </summary>
     private const int BlockSteps = 16;
 

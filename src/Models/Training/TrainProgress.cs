@@ -31,4 +31,4 @@ public sealed record TrainProgress(
     double MsPerIter,
     TimeSpan Elapsed,
     IReadOnlyDictionary<string, double>? MethodMetrics = null,
-    DeviceMemoryStats? Memory = null);
+    DeviceMemoryInfo? Memory = null);

@@ -149,7 +149,7 @@ public sealed class Trainer : IDisposable
                 double seconds = (double)ticksSinceReport / Stopwatch.Frequency;
                 progress?.Report(new TrainProgress(step, Config.MaxIters, loss, measured, learningRate, gradNorm,
                     stepsSinceReport * _inputs.Length / seconds, 1000 * seconds / stepsSinceReport, wall.Elapsed,
-                    Optimizer.ReadMethodMetrics(), Device.MemoryStats));
+                    Optimizer.ReadMethodMetrics(), Device.GetMemoryInfo()));
                 stepsSinceReport = ticksSinceReport = 0;
             }
             if (divergence is null && save) divergence = SaveUnlessDamaged(trainLoss, valLoss, ref checkpoint);

@@ -21,7 +21,7 @@ public sealed class MetricsWriterTests
         }
         using (var writer = new MetricsWriter(path, startStep: 10))   // resumed at step 10
             writer.Write(new TrainProgress(20, 20, 2.25, 2.4, 5e-4, double.NaN, 999, 9.1, TimeSpan.FromSeconds(6),
-                                           Memory: new DeviceMemoryStats(12_500_000, 40_000_000, 7, 99, 0)));
+                                           Memory: new DeviceMemoryInfo(12_500_000, 40_000_000, 7, 99, 0)));
 
         var lines = File.ReadAllLines(path);
         Assert.Equal(2, lines.Length);

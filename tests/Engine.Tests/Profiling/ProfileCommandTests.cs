@@ -155,10 +155,10 @@ public sealed class ProfileCommandTests
     [Fact]
     public void MemoryLineShowsPeakLiveAndAllocationsPerStep()
     {
-        var before = new Engine.Kernels.Devices.DeviceMemoryStats(40_000_000, 90_000_000, 10, 100, 0);
+        var before = new Engine.Kernels.Devices.DeviceMemoryInfo(40_000_000, 90_000_000, 10, 100, 0);
         Assert.Equal("memory: peak 52.1 MB during the steps, live 40.0 MB before and after them, 12.0 buffers allocated per step",
-            Engine.Cli.Commands.ProfileCommand.DescribeMemory(before, before with { PeakBytes = 52_100_000, Allocations = 136 }, 3));
-        Assert.Equal("memory: peak 52.1 MB during the steps, live 40.0 MB before them, 44.0 MB after, 0.5 buffers allocated per step",
-            Engine.Cli.Commands.ProfileCommand.DescribeMemory(before, before with { LiveBytes = 44_000_000, PeakBytes = 52_100_000, Allocations = 101 }, 2));
+            Engine.Cli.Commands.ProfileCommand.DescribeMemory(before, before with { PeakBytes = 52_100_000, AllocationCount = 136 }, 3));
+        Assert.Equal("memory: peak 52.1 MB during the steps, live 40.0 MB before them, 44.0 MB after (+4,000,000 B in +1 buffers), 0.5 buffers allocated per step",
+            Engine.Cli.Commands.ProfileCommand.DescribeMemory(before, before with { LiveBytes = 44_000_000, LiveBufferCount = 11, PeakBytes = 52_100_000, AllocationCount = 101 }, 2));
     }
 }
