@@ -33,7 +33,7 @@ internal static class ProfileCommand
             Description = "optim: optimizer steps on --params parameters | train: training steps of --preset's GPT",
             DefaultValueFactory = _ => "optim",
         };
-        var optim = new Option<string>("--optim") { Description = "adamw | sgd, or with --what train also cgfm | sgg | spectral | muon (the optimizers 'engine train' builds)", DefaultValueFactory = _ => "adamw" };
+        var optim = new Option<string>("--optim") { Description = "adamw | sgd | cgfm | sgg | spectral | muon (the optimizers 'engine train' builds)", DefaultValueFactory = _ => "adamw" };
         var parameters = new Option<long?>("--params") { Description = $"fp32 parameters for --what optim (default {DefaultParameters:N0}; the structured methods see one [{ProfileWorkload.MatrixRows}, params/{ProfileWorkload.MatrixRows}] hidden matrix)" };
         var preset = new Option<string?>("--preset") { Description = "model and batch for --what train: tiny | small (default tiny)" };
         var trace = new Option<string>("--trace") { Description = "Chrome trace-event JSON to write", DefaultValueFactory = _ => "profile-trace.json" };

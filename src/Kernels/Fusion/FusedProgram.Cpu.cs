@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using Engine.Kernels.Cpu;
 using Engine.Kernels.Profiling;
@@ -50,8 +51,10 @@ public sealed partial class FusedProgram
             var isSum = ks.Select(k => _graph.Nodes[_graph.ReductionNodes[k]].Op == FxOp.Sum).ToArray();
             long started = KernelProfiler.StartHost();
             var totals = runner.Reduce(kernel, isSum);
+            // The work is worked out from the graph after the clock stops: it is not the kernel's time.
             if (started != 0)
-                KernelProfiler.RecordHost(started, ReduceProfileName(level), DeviceId(launch), ReduceWork(layout, level, uniform));
+                KernelProfiler.RecordHost(started, Stopwatch.GetTimestamp(), ReduceProfileName(level), DeviceId(launch),
+                                          ReduceWork(layout, level, uniform));
             for (int j = 0; j < ks.Length; j++) parameters[ScalarCount + ks[j]] = (float)totals[j];
         }
         if (OutputCount > 0 && layout.Count > 0)
@@ -59,7 +62,8 @@ public sealed partial class FusedProgram
             var kernel = CpuKernel(0, [], modes, streaming: Streams(launch, layout));
             long started = KernelProfiler.StartHost();
             runner.Map(kernel);
-            if (started != 0) KernelProfiler.RecordHost(started, ProfileName, DeviceId(launch), MapWork(layout, uniform));
+            if (started != 0)
+                KernelProfiler.RecordHost(started, Stopwatch.GetTimestamp(), ProfileName, DeviceId(launch), MapWork(layout, uniform));
         }
         if (launch.Reductions is { } red && ReductionCount > 0)
         {

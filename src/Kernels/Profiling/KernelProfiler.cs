@@ -60,7 +60,16 @@ public static class KernelProfiler
     public static void RecordHost(long started, string kernel, string device, KernelWork work)
     {
         if (started == 0) return;
-        long ended = Stopwatch.GetTimestamp();
+        RecordHost(started, Stopwatch.GetTimestamp(), kernel, device, work);
+    }
+
+    /// <summary>
+    /// Records a host-side kernel that ran from <paramref name="started"/> to <paramref name="ended"/> (Stopwatch
+    /// timestamps): for a caller whose <paramref name="work"/> takes time to work out, which must not count as the kernel's.
+    /// </summary>
+    public static void RecordHost(long started, long ended, string kernel, string device, KernelWork work)
+    {
+        if (started == 0) return;
         long startNs = HostNanoseconds(started);
         Record(kernel, device, SinceEpoch(startNs), HostNanoseconds(ended) - startNs, work);
     }
