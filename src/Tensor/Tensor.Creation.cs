@@ -10,7 +10,7 @@ public sealed partial class Tensor
 
     public static Tensor Full(ComputeDevice device, float value, params int[] shape)
     {
-        var t = Allocate(device, shape);
+        var t = value == 0f ? Allocate(device, shape) : AllocateForOutput(device, shape);
         if (value != 0f) device.Fill(t.DataSlice, t.Count, value);
         return t;
     }
@@ -25,7 +25,7 @@ public sealed partial class Tensor
         long n = (long)Math.Ceiling((stop - (double)start) / step);
         if (n < 0) n = 0;
         if (n > int.MaxValue) throw new ArgumentException($"Arange: {n} elements is too many for one dimension");
-        var t = Allocate(device, [(int)n]);
+        var t = AllocateForOutput(device, [(int)n]);
         if (n > 0) device.Arange(t.DataSlice, n, start, step);
         return t;
     }
@@ -33,7 +33,7 @@ public sealed partial class Tensor
     /// <summary>Uniform in [low, high); element i depends only on (seed, i): the same values on every backend.</summary>
     public static Tensor Uniform(ComputeDevice device, ulong seed, float low, float high, params int[] shape)
     {
-        var t = Allocate(device, shape);
+        var t = AllocateForOutput(device, shape);
         if (t.Count > 0) device.FillRandom(t.DataSlice, t.Count, seed, RandomDistribution.Uniform, low, high);
         return t;
     }
@@ -41,7 +41,7 @@ public sealed partial class Tensor
     /// <summary>Normal(mean, std); element i depends only on (seed, i): the same values on every backend.</summary>
     public static Tensor Normal(ComputeDevice device, ulong seed, float mean, float std, params int[] shape)
     {
-        var t = Allocate(device, shape);
+        var t = AllocateForOutput(device, shape);
         if (t.Count > 0) device.FillRandom(t.DataSlice, t.Count, seed, RandomDistribution.Normal, mean, std);
         return t;
     }
@@ -58,7 +58,7 @@ public sealed partial class Tensor
         ShapeMath.Validate(shape);
         if (ShapeMath.Count(shape) != data.Length)
             throw new ArgumentException($"FromArray: {data.Length} values do not fill shape {ShapeMath.Format(shape)} ({ShapeMath.Count(shape)} elements)");
-        var t = Allocate(device, shape, dtype);
+        var t = AllocateForOutput(device, shape, dtype);
         if (data.Length > 0) device.Write(t.DataSlice, data);
         return t;
     }
@@ -108,7 +108,7 @@ public sealed partial class Tensor
     /// <summary>A dense copy with its own storage.</summary>
     public Tensor Clone()
     {
-        var t = Allocate(Device, _shape, DType);
+        var t = AllocateForOutput(Device, _shape, DType);
         if (Count > 0) Device.Copy(Strided, t.Strided);
         return t;
     }

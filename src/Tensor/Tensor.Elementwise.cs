@@ -57,7 +57,7 @@ public sealed partial class Tensor
             first.RequireSameDevice(t, op);
             shape = ShapeMath.Broadcast(shape, t.ShapeArray, op);
         }
-        var result = Allocate(first.Device, shape);
+        var result = AllocateForOutput(first.Device, shape);   // the fused map writes every element
         if (result.Count == 0) return result;
         // A rank-0 tensor runs as one element of rank 1: kernels index at least one dimension.
         var launchShape = shape.Length == 0 ? [1L] : Array.ConvertAll(shape, d => (long)d);

@@ -28,7 +28,7 @@ public sealed partial class Tensor
         var batchShape = ShapeMath.Broadcast(a._shape.AsSpan(0, a.Rank - 2), b._shape.AsSpan(0, b.Rank - 2), op);
         int batch = (int)ShapeMath.Count(batchShape);
         var outShape = batchShape.Append(m).Append(n).ToArray();
-        var result = Allocate(a.Device, outShape);
+        var result = AllocateForOutput(a.Device, outShape);   // the GEMM writes all of C (zeros when K = 0)
         if (result.Count == 0) return result;
 
         var (aT, aSlice, lda, strideA, aTemp) = GemmOperand(a, batchShape, transposeA);
@@ -69,7 +69,7 @@ public sealed partial class Tensor
         }
         // Materialize the broadcast batch densely, then it is plain row-major.
         var full = batchShape.Append(rows).Append(cols).ToArray();
-        var dense = Allocate(t.Device, full);
+        var dense = AllocateForOutput(t.Device, full);
         var expanded = new StridedSlice(t.Buffer, t.Offset, Array.ConvertAll(full, d => (long)d),
                                         ShapeMath.BroadcastStrides(t._shape, t._strides, full));
         t.Device.Copy(expanded, dense.Strided);

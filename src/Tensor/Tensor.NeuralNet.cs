@@ -17,7 +17,7 @@ public sealed partial class Tensor
         ThrowIfDisposed();
         RequireDType(DType.Float32, op);
         if (Rank == 0) throw new ArgumentException($"{op}: needs at least one axis, got a rank-0 tensor");
-        var result = Allocate(Device, _shape);
+        var result = AllocateForOutput(Device, _shape);
         if (Count == 0) return result;
         using var dense = Contiguous();
         int cols = _shape[^1];
@@ -41,9 +41,10 @@ public sealed partial class Tensor
             throw new ArgumentException(
                 $"{op}: gamma {ShapeMath.Format(gamma._shape)} and beta {ShapeMath.Format(beta._shape)} must both be [{cols}] for input {ShapeMath.Format(x._shape)}");
         var rowShape = x._shape[..^1];
-        var y = Allocate(x.Device, x._shape);
-        var mean = Allocate(x.Device, rowShape);
-        var rstd = Allocate(x.Device, rowShape);
+        // With no columns the rows' mean and rstd are not computed: they stay zero.
+        var y = AllocateForOutput(x.Device, x._shape);
+        var mean = cols == 0 ? Allocate(x.Device, rowShape) : AllocateForOutput(x.Device, rowShape);
+        var rstd = cols == 0 ? Allocate(x.Device, rowShape) : AllocateForOutput(x.Device, rowShape);
         long rows = ShapeMath.Count(rowShape);
         if (rows > 0 && cols > 0)
         {
@@ -60,7 +61,7 @@ public sealed partial class Tensor
     {
         const string op = "Gather";
         var (dim, count) = CheckEmbedding(table, indices, op);
-        var result = Allocate(table.Device, indices.ShapeArray.Append(dim).ToArray());
+        var result = AllocateForOutput(table.Device, indices.ShapeArray.Append(dim).ToArray());
         if (count == 0 || dim == 0) return result;
         using var dt = table.Contiguous();
         using var di = indices.Contiguous();
@@ -106,7 +107,7 @@ public sealed partial class Tensor
         if (logits.Rank != 2 || targets.Rank != 1 || targets._shape[0] != logits._shape[0])
             throw new ArgumentException(
                 $"{op}: logits must be [N, C] and targets [N]; got {ShapeMath.Format(logits._shape)} and {ShapeMath.Format(targets._shape)}");
-        var losses = Allocate(logits.Device, [logits._shape[0]]);
+        var losses = AllocateForOutput(logits.Device, [logits._shape[0]]);
         if (logits._shape[0] == 0) return losses;
         if (logits._shape[1] == 0) throw new ArgumentException($"{op}: logits {ShapeMath.Format(logits._shape)} have no classes");
         using var dl = logits.Contiguous();

@@ -50,7 +50,8 @@ public sealed partial class Tensor
         var shape = keepDim
             ? _shape.Select((d, i) => i == a ? 1 : d).ToArray()
             : _shape.Where((_, i) => i != a).ToArray();
-        var result = Allocate(Device, shape, op == ReduceOp.ArgMax ? DType.Int32 : DType.Float32);
+        // The kernel writes every output, an empty axis's zero sums included.
+        var result = AllocateForOutput(Device, shape, op == ReduceOp.ArgMax ? DType.Int32 : DType.Float32);
         if (result.Count == 0) return result;
         using var dense = Contiguous();
         Device.Reduce(op, dense.DataSlice, result.DataSlice, outer, _shape[a], inner);

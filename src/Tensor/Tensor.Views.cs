@@ -110,7 +110,7 @@ public sealed partial class Tensor
         }
         var shape = (int[])first._shape.Clone();
         shape[a] = total;
-        var result = Allocate(first.Device, shape, first.DType);
+        var result = AllocateForOutput(first.Device, shape, first.DType);   // the slices' copies cover it
         int at = 0;
         foreach (var t in tensors)
         {

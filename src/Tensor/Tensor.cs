@@ -25,10 +25,21 @@ public sealed partial class Tensor : IDisposable
     }
 
     /// <summary>A fresh dense tensor owning new (zero-filled) storage.</summary>
-    internal static Tensor Allocate(ComputeDevice device, ReadOnlySpan<int> shape, DType dtype = DType.Float32)
+    internal static Tensor Allocate(ComputeDevice device, ReadOnlySpan<int> shape, DType dtype = DType.Float32) =>
+        Allocate(device, shape, dtype, zeroed: true);
+
+    /// <summary>
+    /// A fresh dense tensor whose storage is not zero-filled: only for a result the next kernel writes in every element
+    /// (see <see cref="ComputeDevice.AllocateUninitialized"/>).
+    /// </summary>
+    internal static Tensor AllocateForOutput(ComputeDevice device, ReadOnlySpan<int> shape, DType dtype = DType.Float32) =>
+        Allocate(device, shape, dtype, zeroed: false);
+
+    private static Tensor Allocate(ComputeDevice device, ReadOnlySpan<int> shape, DType dtype, bool zeroed)
     {
         ShapeMath.Validate(shape);
-        var buffer = device.Allocate(ShapeMath.Count(shape));
+        long count = ShapeMath.Count(shape);
+        var buffer = zeroed ? device.Allocate(count) : device.AllocateUninitialized(count);
         return new Tensor(new TensorStorage(buffer, dtype), shape.ToArray(), ShapeMath.ContiguousStrides(shape), 0);
     }
 

@@ -4,8 +4,8 @@ using Engine.Kernels.Devices;
 namespace Engine.Kernels.Cpu;
 
 /// <summary>
-/// Host memory for the cpu backend: 64-byte aligned (one AVX-512 vector), zero-filled, returned to its device's
-/// pool on Dispose (and freed when the device is disposed).
+/// Host memory for the cpu backend: 64-byte aligned (one AVX-512 vector), zero-filled unless allocated uninitialized,
+/// returned to its device's pool on Dispose (and freed when the device is disposed).
 /// </summary>
 public sealed unsafe class CpuBuffer : DeviceBuffer
 {
@@ -13,19 +13,22 @@ public sealed unsafe class CpuBuffer : DeviceBuffer
     private readonly nuint _bytes;
     private void* _memory;
 
-    internal CpuBuffer(ComputeDevice device, CpuMemoryPool pool, long length) : this(device, pool, length, SizeOf(length)) { }
+    /// <param name="fill">The value every element starts with, or null to leave the memory as it comes (a reused pool block keeps its old contents).</param>
+    internal CpuBuffer(ComputeDevice device, CpuMemoryPool pool, long length, float? fill)
+        : this(device, pool, length, SizeOf(length), fill) { }
 
     // The memory is rented in the argument list, before the base constructor counts the buffer: an allocation that
     // fails (out of memory) leaves no trace in the device's memory figures.
-    private CpuBuffer(ComputeDevice device, CpuMemoryPool pool, long length, nuint bytes)
-        : this(device, pool, length, bytes, pool.Rent(bytes)) { }
+    private CpuBuffer(ComputeDevice device, CpuMemoryPool pool, long length, nuint bytes, float? fill)
+        : this(device, pool, length, bytes, pool.Rent(bytes), fill) { }
 
-    private CpuBuffer(ComputeDevice device, CpuMemoryPool pool, long length, nuint bytes, void* memory) : base(device, length)
+    private CpuBuffer(ComputeDevice device, CpuMemoryPool pool, long length, nuint bytes, void* memory, float? fill) : base(device, length)
     {
         _pool = pool;
         _bytes = bytes;
         _memory = memory;
-        NativeMemory.Clear(_memory, _bytes);
+        if (fill == 0f) NativeMemory.Clear(_memory, _bytes);
+        else if (fill is { } value) new Span<float>(_memory, (int)(_bytes / sizeof(float))).Fill(value);
     }
 
     private static nuint SizeOf(long length) =>

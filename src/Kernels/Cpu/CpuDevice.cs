@@ -27,7 +27,9 @@ public sealed unsafe partial class CpuDevice : ComputeDevice
     /// <summary>Released buffers are kept for reuse up to 2 GiB or an eighth of the memory, whichever is smaller.</summary>
     private readonly CpuMemoryPool _pool = new(Math.Min(2L << 30, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 8));
 
-    public override DeviceBuffer Allocate(long length) => new CpuBuffer(this, _pool, length);
+    public override DeviceBuffer Allocate(long length) => new CpuBuffer(this, _pool, length, 0f);
+
+    public override DeviceBuffer AllocateUninitialized(long length) => new CpuBuffer(this, _pool, length, UninitializedFill);
 
     protected override long PooledBytes => _pool.CachedBytes;
 

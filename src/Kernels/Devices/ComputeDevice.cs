@@ -24,6 +24,19 @@ public abstract class ComputeDevice : IDisposable
     /// <summary>Allocates a zero-filled buffer of <paramref name="length"/> 4-byte elements.</summary>
     public abstract DeviceBuffer Allocate(long length);
 
+    /// <summary>
+    /// Allocates a buffer whose contents are undefined, for an output that the next kernel writes in full: it saves
+    /// the zero fill (on the cpu a memset of every temporary of a training step). Under <see cref="PoisonUninitialized"/>
+    /// it holds NaN instead, so a kernel that leaves an element unwritten shows in results.
+    /// </summary>
+    public abstract DeviceBuffer AllocateUninitialized(long length);
+
+    /// <summary>Fill <see cref="AllocateUninitialized"/> buffers with NaN (the tests turn this on).</summary>
+    internal static bool PoisonUninitialized { get; set; }
+
+    /// <summary>What a new buffer from <see cref="AllocateUninitialized"/> holds: nothing written, or NaN when poisoned.</summary>
+    private protected static float? UninitializedFill => PoisonUninitialized ? float.NaN : null;
+
     /// <summary>Live and peak bytes of this device's buffers: a leak shows as live bytes that grow step after step.</summary>
     public DeviceMemoryInfo GetMemoryInfo() => Memory.Read(PooledBytes);
 

@@ -50,7 +50,11 @@ public sealed unsafe partial class OpenClDevice : ComputeDevice, IKernelLauncher
     public bool SupportsFp64 => Info.SupportsFp64;
     public bool IsDisposed => _disposed;
 
-    public override DeviceBuffer Allocate(long length)
+    public override DeviceBuffer Allocate(long length) => Allocate(length, 0f);
+
+    public override DeviceBuffer AllocateUninitialized(long length) => Allocate(length, UninitializedFill);
+
+    private DeviceBuffer Allocate(long length, float? fill)
     {
         ThrowIfDisposed();
         if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, "buffer length must be >= 0");
@@ -63,8 +67,8 @@ public sealed unsafe partial class OpenClDevice : ComputeDevice, IKernelLauncher
         var mem = ClNative.clCreateBuffer(_context, Cl.MemReadWrite, (nuint)bytes, null, &status);
         ClError.Check(status, $"clCreateBuffer({bytes} bytes)");
         var buffer = new OpenClBuffer(this, length, mem);
-        float zero = 0;
-        status = ClNative.clEnqueueFillBuffer(_queue, mem, &zero, sizeof(float), 0, (nuint)bytes, 0, null, null);
+        if (fill is not { } value) return buffer;
+        status = ClNative.clEnqueueFillBuffer(_queue, mem, &value, sizeof(float), 0, (nuint)bytes, 0, null, null);
         if (status != Cl.Success)
         {
             buffer.Dispose();

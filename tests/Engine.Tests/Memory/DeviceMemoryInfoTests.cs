@@ -47,6 +47,28 @@ public sealed class DeviceMemoryInfoTests
         }).Check(TestSeeds.Quick(20));
     }
 
+    /// <summary>
+    /// Allocate zero-fills; AllocateUninitialized does not, and in the tests (PoisonedAllocations) hands out NaN, so an
+    /// op that trusts a kernel to write its whole output is checked by every op test. Both are counted alike.
+    /// </summary>
+    [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void UninitializedBuffersArePoisonedInTestsAndCountedLikeOthers(string backend)
+    {
+        Assert.True(ComputeDevice.PoisonUninitialized);
+        using var device = Backends.OpenFresh(backend);
+        foreach (var length in new[] { 1, 17, 4099 })
+        {
+            using var zeroed = device.Allocate(length);
+            using var poisoned = device.AllocateUninitialized(length);
+            var values = new float[length];
+            device.Read<float>(new BufferSlice(zeroed, 0), values);
+            Assert.All(values, v => Assert.Equal(0f, v));
+            device.Read<float>(new BufferSlice(poisoned, 0), values);
+            Assert.All(values, v => Assert.True(float.IsNaN(v), $"{backend}, {length}: {v}"));
+            Assert.Equal(8L * length, device.GetMemoryInfo().LiveBytes);
+        }
+    }
+
     [Fact]
     public void AFailedAllocationLeavesNoTrace()
     {

@@ -30,6 +30,18 @@ public class MatMulTests
         return c;
     }
 
+    /// <summary>K = 0: the product of [m, 0] and [0, n] is an [m, n] of zeros, written by the GEMM (C is not zero-filled beforehand).</summary>
+    [Theory, MemberData(nameof(Backends))]
+    public void AnEmptyInnerDimensionGivesZeros(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        using var a = Tensor.Zeros(device, 2, 4, 0);
+        using var b = Tensor.Zeros(device, 0, 3);
+        using var c = Tensor.MatMul(a, b);
+        Assert.Equal([2, 4, 3], c.Shape.ToArray());
+        Assert.All(c.ToArray(), v => Assert.Equal(0f, v));
+    }
+
     [Theory, MemberData(nameof(Backends))]
     public void BatchedAndTransposedMatchReference(string backend)
     {

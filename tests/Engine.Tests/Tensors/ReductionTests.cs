@@ -64,6 +64,17 @@ public class ReductionTests
         }).Check(TestSeeds.Quick(30));
     }
 
+    /// <summary>A sum over an empty axis is zero: the kernel writes it (its output is not zero-filled beforehand).</summary>
+    [Theory, MemberData(nameof(Backends))]
+    public void SumOverAnEmptyAxisIsZero(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        using var t = Tensor.Zeros(device, 3, 0, 2);
+        using var s = t.Sum(1);
+        Assert.Equal([3, 2], s.Shape.ToArray());
+        Assert.All(s.ToArray(), v => Assert.Equal(0f, v));
+    }
+
     [Theory, MemberData(nameof(Backends))]
     public void FullReductionsGiveRankZero(string backend)
     {
