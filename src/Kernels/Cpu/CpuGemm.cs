@@ -63,7 +63,7 @@ internal static unsafe class CpuGemm
         bool splitRows = byRows > byColumns || (byRows == byColumns && p.M >= p.N);
         int extent = splitRows ? p.M : p.N, unit = splitRows ? TKernel.Rows : TKernel.Columns;
         int tiles = (extent + unit - 1) / unit;
-        Parallel.For(0, threads, t =>
+        CpuWorkers.For(threads, t =>
         {
             int start = Math.Min(extent, (int)((long)tiles * t / threads) * unit);
             int end = Math.Min(extent, (int)((long)tiles * (t + 1) / threads) * unit);

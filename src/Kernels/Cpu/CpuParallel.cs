@@ -18,7 +18,7 @@ internal static class CpuParallel
             if (count > 0) body(0, count);
             return;
         }
-        Parallel.For(0, workers, w => body(count * w / workers, count * (w + 1) / workers));
+        CpuWorkers.For(workers, w => body(count * w / workers, count * (w + 1) / workers));
     }
 
     /// <summary>
@@ -34,6 +34,6 @@ internal static class CpuParallel
             if (count > 0) body(0, 0, count);
             return;
         }
-        Parallel.For(0, chunks, c => body(c, c * chunk, Math.Min(count, (c + 1) * chunk)));
+        CpuWorkers.For(chunks, c => body(c, c * chunk, Math.Min(count, (c + 1) * chunk)));
     }
 }

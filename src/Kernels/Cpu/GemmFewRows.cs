@@ -27,7 +27,7 @@ internal static unsafe class GemmFewRows
     {
         int blocks = (p.N + Block - 1) / Block;
         if (!parallel) { for (int b = 0; b < blocks; b++) RunBlock(p, b); return; }
-        Parallel.For(0, blocks, b => RunBlock(p, b));
+        CpuWorkers.For(blocks, b => RunBlock(p, (int)b));
     }
 
     // Fully optimized from the first call: tiered compilation would run the first (large) GEMMs unoptimized.

@@ -1,3 +1,5 @@
+using Engine.Kernels.Cpu;
+
 namespace Engine.Kernels.Fusion;
 
 /// <summary>
@@ -36,7 +38,7 @@ internal sealed unsafe class CpuPhaseRunner
     public void Map(CpuRowKernel kernel)
     {
         if (ChunkCount == 1) RunChunk(kernel, 0, null);
-        else Parallel.For(0, ChunkCount, c => RunChunk(kernel, c, null));
+        else CpuWorkers.For(ChunkCount, c => RunChunk(kernel, c, null));
     }
 
     /// <summary>Runs a reduce level; <paramref name="isSum"/>[j] tells a sum (start 0) from a max (start -inf).</summary>
@@ -52,7 +54,7 @@ internal sealed unsafe class CpuPhaseRunner
             for (int j = 0; j < r; j++) partials[c * r + j] = p[j];
         }
         if (ChunkCount <= 1) { if (ChunkCount == 1) Chunk(0); }
-        else Parallel.For(0, ChunkCount, Chunk);
+        else CpuWorkers.For(ChunkCount, Chunk);
 
         var totals = isSum.Select(s => s ? 0 : double.NegativeInfinity).ToArray();
         for (long c = 0; c < ChunkCount; c++)
