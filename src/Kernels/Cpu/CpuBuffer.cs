@@ -28,7 +28,9 @@ public sealed unsafe class CpuBuffer : DeviceBuffer
         _bytes = bytes;
         _memory = memory;
         if (fill == 0f) NativeMemory.Clear(_memory, _bytes);
-        else if (fill is { } value) new Span<float>(_memory, (int)(_bytes / sizeof(float))).Fill(value);
+        else if (fill is { } value)
+            for (nuint at = 0, total = _bytes / sizeof(float); at < total; at += int.MaxValue)
+                new Span<float>((float*)_memory + at, (int)Math.Min(int.MaxValue, total - at)).Fill(value);
     }
 
     private static nuint SizeOf(long length) =>

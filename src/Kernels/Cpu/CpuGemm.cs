@@ -63,7 +63,7 @@ internal static unsafe class CpuGemm
         bool splitRows = byRows > byColumns || (byRows == byColumns && p.M >= p.N);
         int extent = splitRows ? p.M : p.N, unit = splitRows ? TKernel.Rows : TKernel.Columns;
         int tiles = (extent + unit - 1) / unit;
-        CpuWorkers.For(threads, t =>
+        bool split = CpuWorkers.TryFor(threads, t =>
         {
             int start = Math.Min(extent, (int)((long)tiles * t / threads) * unit);
             int end = Math.Min(extent, (int)((long)tiles * (t + 1) / threads) * unit);
@@ -71,6 +71,9 @@ internal static unsafe class CpuGemm
             if (splitRows) GemmBlocked<TKernel>.Run(p, start, end, 0, p.N);
             else GemmBlocked<TKernel>.Run(p, 0, p.M, start, end);
         });
+        // Workers busy with another thread's job: one whole-problem pass beats the bands one after another (each band
+        // would pack B again).
+        if (!split) GemmBlocked<TKernel>.Run(p, 0, p.M, 0, p.N);
     }
 
     /// <summary>Useful share of the work when <paramref name="extent"/> is cut into whole tiles over the threads.</summary>

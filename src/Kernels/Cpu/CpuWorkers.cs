@@ -7,7 +7,8 @@ namespace Engine.Kernels.Cpu;
 /// The cpu kernels' own worker threads (one per core beside the caller's). A training step launches a few hundred
 /// kernels back to back; with Parallel.For each launch set up tasks and, after any pause, woke a parked pool thread
 /// (`perf` put the scheduler's task switches at ~6 % of a run). These workers spin for a short while after each job,
-/// so the next launch finds them awake, then sleep. The caller takes part in its own job.
+/// so the next launch finds them awake, then sleep; a spinning worker yields to any other runnable thread, and a job
+/// wakes only as many workers as it has items beyond the caller's. The caller takes part in its own job.
 /// <para>
 /// One job at a time: a call made while another thread's job runs, or from inside a job (nested parallelism), runs
 /// its items on the calling thread instead. Exceptions from the items are rethrown on the caller, the first one kept.
@@ -16,7 +17,7 @@ namespace Engine.Kernels.Cpu;
 internal static class CpuWorkers
 {
     /// <summary>How long an idle worker spins before it sleeps: longer than the host work between two kernels of a step.</summary>
-    private static readonly long SpinTicks = Stopwatch.Frequency / 5000;   // 200 µs
+    private static readonly long SpinTicks = Stopwatch.Frequency / 20000;   // 50 µs
 
     private static readonly Lock SubmitLock = new();
     private static readonly Worker[] Workers = StartWorkers(Environment.ProcessorCount - 1);
@@ -28,27 +29,36 @@ internal static class CpuWorkers
     /// <summary>Calls <paramref name="body"/>(i) once for every i in [0, <paramref name="count"/>), on the workers and the caller.</summary>
     public static void For(long count, Action<long> body)
     {
-        if (count <= 0) return;
-        if (count == 1 || Workers.Length == 0 || _inJob || !SubmitLock.TryEnter())
-        {
+        if (!TryFor(count, body))
             for (long i = 0; i < count; i++) body(i);
-            return;
-        }
+    }
+
+    /// <summary>
+    /// Like <see cref="For"/> when the workers can take the job; false (nothing run) when they cannot: inside another
+    /// job, while another thread's job runs, on a one-core machine, or for a single item. A caller whose items are parts
+    /// of one computation (a GEMM's bands) can then run it whole instead of part by part.
+    /// </summary>
+    public static bool TryFor(long count, Action<long> body)
+    {
+        if (count <= 0) return true;
+        if (count == 1 || Workers.Length == 0 || _inJob || !SubmitLock.TryEnter()) return false;
+        var job = new Job(body, count);
         try
         {
-            var job = new Job(body, count);
             Volatile.Write(ref _job, job);
             Interlocked.Increment(ref _generation);
-            foreach (var worker in Workers) worker.WakeIfAsleep();
+            for (int w = 0; w < Math.Min(Workers.Length, count - 1); w++) Workers[w].WakeIfAsleep();
             job.Work();
-            job.WaitUntilDone();
-            Volatile.Write(ref _job, null);
-            job.ThrowIfFailed();
         }
         finally
         {
+            // No item may still run once this returns: the items may use the caller's memory.
+            job.Close();
+            Volatile.Write(ref _job, null);
             SubmitLock.Exit();
         }
+        job.ThrowIfFailed();
+        return true;
     }
 
     private static Worker[] StartWorkers(int count)
@@ -79,7 +89,8 @@ internal static class CpuWorkers
                 {
                     try { body(i); }
                     catch (Exception e) { Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(e), null); }
-                    Interlocked.Increment(ref _done);
+                    // The locked increment also publishes the item's writes (non-temporal stores included) to the caller.
+                    finally { Interlocked.Increment(ref _done); }
                 }
             }
             finally
@@ -88,10 +99,12 @@ internal static class CpuWorkers
             }
         }
 
-        public void WaitUntilDone()
+        /// <summary>Lets no further item start, then waits for the ones already claimed.</summary>
+        public void Close()
         {
+            long claimed = Math.Min(count, Interlocked.Exchange(ref _next, long.MaxValue / 2));
             var spin = new SpinWait();
-            while (Volatile.Read(ref _done) < count) spin.SpinOnce(sleep1Threshold: -1);
+            while (Volatile.Read(ref _done) < claimed) spin.SpinOnce(sleep1Threshold: -1);
         }
 
         public void ThrowIfFailed() => _error?.Throw();
@@ -118,7 +131,9 @@ internal static class CpuWorkers
                 {
                     if (Stopwatch.GetTimestamp() - idleSince < SpinTicks)
                     {
+                        // Yield between short spins: another runnable thread on this core gets it.
                         Thread.SpinWait(32);
+                        Thread.Yield();
                         continue;
                     }
                     // Announce the sleep, then look once more: a job published in between is either seen here or

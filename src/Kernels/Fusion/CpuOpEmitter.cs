@@ -58,10 +58,12 @@ internal sealed class CpuOpEmitter(CpuVectorIsa isa, bool vector, Func<float, Ex
         : Condition(name == "GreaterThan" ? GreaterThan(a, b) : LessThan(a, b), constant(1f), constant(0f));
 
     /// <summary>
-    /// Vector tanh as x·P(x²)/Q(x²) on x clamped to [−9, 9] (tanh(9) rounds to 1 in float): P of degree 6, Q of degree 3,
-    /// a relative-error minimax fit made for Engine (linear least squares with Lawson reweighting on [0, 9], in 40-digit
-    /// arithmetic). Worst relative error 3e-7 (about 2.5 ulp) when evaluated in float; odd by construction; one division
-    /// and ten multiply-adds, where 1 − 2/(e^2x + 1) needed an exponential, a division and a small-|x| polynomial beside it.
+    /// Vector tanh as x·P(x²)/Q(x²) on x clamped to [−9, 9] (the fit gives exactly 1 at 9; float tanh reaches 1 at
+    /// ≈ 9.01): P of degree 6, Q of degree 3, a relative-error minimax fit made for Engine (linear least squares with
+    /// Lawson reweighting on [0, 9], in 40-digit arithmetic). Worst relative error 3e-7 (about 2.5 ulp) in float; odd by
+    /// construction; the result is clamped to [−1, 1] (the fit overshoots 1 by up to 2 ulp near 8.4–9, and 1 − tanh²
+    /// must not go negative). One division and ten multiply-adds, where 1 − 2/(e^2x + 1) needed an exponential, a
+    /// division and a small-|x| polynomial beside it.
     /// </summary>
     private Expression Tanh(Expression x)
     {
@@ -69,8 +71,9 @@ internal sealed class CpuOpEmitter(CpuVectorIsa isa, bool vector, Func<float, Ex
         var v = Variable(isa.Vector, "tanh_x");
         var x2 = Variable(isa.Vector, "tanh_x2");
         var clamped = Call(isa.Generic("Min", 2, F), Call(isa.Generic("Max", 2, F), x, constant(-TanhClamp)), constant(TanhClamp));
+        var ratio = Divide(Multiply(v, Horner(x2, TanhNumerator)), Horner(x2, TanhDenominator));
         return Block(isa.Vector, [v, x2], Assign(v, clamped), Assign(x2, Multiply(v, v)),
-            Divide(Multiply(v, Horner(x2, TanhNumerator)), Horner(x2, TanhDenominator)));
+            Call(isa.Generic("Min", 2, F), Call(isa.Generic("Max", 2, F), ratio, constant(-1f)), constant(1f)));
     }
 
     private const float TanhClamp = 9f;
