@@ -6,8 +6,9 @@ namespace Engine.Kernels.Cpu;
 /// The packed, cache-blocked GEMM (Goto/BLIS loop order) over a rectangle of C, single-threaded:
 /// for each NC column block and KC depth block, pack op(B) once (it stays in L2/L3); for each MC row block
 /// pack op(A) (it stays in L2); then sweep micro-tiles, each B panel reused from L1 across the row panels.
-/// A row-major (untransposed) A is not packed at all: the kernel broadcasts straight from its rows, which
-/// saves a scalar transpose that would otherwise cost a third of the run time at transformer shapes.
+/// A is not packed at all (only a ragged corner tile is): the kernel broadcasts straight from a row-major A's rows,
+/// or from a transposed A's columns (the tile's values of one k are contiguous there). Packing cost a third of the run
+/// time at transformer shapes for a row-major A, and ~9 % of a training run for the transposed A of weight gradients.
 /// </summary>
 internal static unsafe class GemmBlocked<TKernel> where TKernel : struct, IGemmMicroKernel
 {
@@ -24,8 +25,9 @@ internal static unsafe class GemmBlocked<TKernel> where TKernel : struct, IGemmM
         int kc = EvenBlock(p.K, KcMax, 1);
         int mc = EvenBlock(m1 - m0, McMax, mr);
         int nc = EvenBlock(n1 - n0, NcMax, nr);
-        bool directA = !p.TransA;
-        float* packedA = GemmWorkspace.PackedA((long)(directA ? mr : RoundUp(mc, mr)) * kc);
+        // A in place: A[r, k] at a[r * aRows + k * aDepth].
+        long aRows = p.TransA ? 1 : p.Lda, aDepth = p.TransA ? p.Lda : 1;
+        float* packedA = GemmWorkspace.PackedA((long)mr * kc);
         float* packedB = GemmWorkspace.PackedB((long)RoundUp(nc, nr) * kc);
         float* tile = GemmWorkspace.Tile();
         for (int jc = n0; jc < n1; jc += nc)
@@ -40,11 +42,10 @@ internal static unsafe class GemmBlocked<TKernel> where TKernel : struct, IGemmM
                 for (int ic = m0; ic < m1; ic += mc)
                 {
                     int mcb = Math.Min(mc, m1 - ic);
-                    int fullRows = directA ? mcb / mr * mr : RoundUp(mcb, mr);
+                    int fullRows = mcb / mr * mr;
                     // Rows of a ragged M are read in place too, except in the corner tile, which reads whole panels.
                     bool raggedN = ncb % nr != 0;
-                    if (directA && fullRows < mcb && raggedN) GemmPacking.PackA(p, ic + fullRows, mcb - fullRows, pc, kcb, mr, packedA);
-                    else if (!directA) GemmPacking.PackA(p, ic, mcb, pc, kcb, mr, packedA);
+                    if (fullRows < mcb && raggedN) GemmPacking.PackA(p, ic + fullRows, mcb - fullRows, pc, kcb, mr, packedA);
                     for (int jr = 0; jr < ncb; jr += nr)
                     {
                         int columns = Math.Min(nr, ncb - jr);
@@ -55,15 +56,14 @@ internal static unsafe class GemmBlocked<TKernel> where TKernel : struct, IGemmM
                         {
                             int rows = Math.Min(mr, mcb - ir);
                             float* c = p.C + (ic + ir) * p.Ldc + jc + jr;
-                            bool direct = directA && (ir < fullRows || columns == nr);
-                            float* aPanel = direct ? p.AAt(ic + ir, pc) : packedA + (long)(directA ? 0 : ir) * kcb;
+                            bool direct = ir < fullRows || columns == nr;
+                            float* aPanel = direct ? p.AAt(ic + ir, pc) : packedA;
                             if (rows == mr && columns == nr)
                             {
-                                if (direct) TKernel.RunDirect(kcb, aPanel, p.Lda, bPanel, c, p.Ldc, store);
-                                else TKernel.Run(kcb, aPanel, bPanel, c, p.Ldc, store);
+                                FullTile(kcb, aPanel, direct, aRows, aDepth, bPanel, c, p.Ldc, store);
                                 continue;
                             }
-                            long rowStride = direct ? p.Lda : 1, kStride = direct ? 1 : mr;
+                            long rowStride = direct ? aRows : 1, kStride = direct ? aDepth : mr;
                             if (columns == nr)
                             {
                                 TKernel.RunRows(rows, kcb, aPanel, rowStride, kStride, bPanel, c, p.Ldc, store);
@@ -72,14 +72,22 @@ internal static unsafe class GemmBlocked<TKernel> where TKernel : struct, IGemmM
                             // Edge tile: compute alpha*AB into scratch, then merge the valid corner.
                             if (narrow)
                                 TKernel.RunNarrow(vectors, kcb, aPanel, rowStride, kStride, bPanel, tile, nr, tileStore);
-                            else if (direct) TKernel.RunDirect(kcb, aPanel, p.Lda, bPanel, tile, nr, tileStore);
-                            else TKernel.Run(kcb, aPanel, bPanel, tile, nr, tileStore);
+                            else FullTile(kcb, aPanel, direct, aRows, aDepth, bPanel, tile, nr, tileStore);
                             MergeTile(tile, nr, c, p.Ldc, rows, columns, store);
                         }
                     }
                 }
             }
         }
+    }
+
+    /// <summary>A full Rows x Columns tile: A read in place (row-major or transposed) or from the packed corner panel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FullTile(int kc, float* a, bool direct, long aRows, long aDepth, float* b, float* c, long ldc, in GemmStore store)
+    {
+        if (!direct) TKernel.Run(kc, a, TKernel.Rows, b, c, ldc, store);
+        else if (aDepth == 1) TKernel.RunDirect(kc, a, aRows, b, c, ldc, store);
+        else TKernel.Run(kc, a, aDepth, b, c, ldc, store);
     }
 
     /// <summary>

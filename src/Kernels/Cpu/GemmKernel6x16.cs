@@ -16,7 +16,7 @@ internal readonly unsafe struct GemmKernel6x16 : IGemmMicroKernel
     public static int VectorWidth => 8;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* c, long ldc, in GemmStore store)
+    public static void Run(int kc, float* a, long kStride, float* b, float* c, long ldc, in GemmStore store)
     {
         // Start fetching the C tile now: its lines are needed only after the k loop, and would stall it there.
         float* cRow0 = c + 0 * ldc;
@@ -62,7 +62,7 @@ internal readonly unsafe struct GemmKernel6x16 : IGemmMicroKernel
             var x5 = Vector256.Create(a[5]);
             c50 = Vector256.FusedMultiplyAdd(x5, b0, c50);
             c51 = Vector256.FusedMultiplyAdd(x5, b1, c51);
-            a += 6;
+            a += kStride;
             b += 16;
         }
         Store2(c + 0 * ldc, c00, c01, store);

@@ -18,7 +18,7 @@ internal readonly unsafe struct GemmKernel6x64 : IGemmMicroKernel
     public static int VectorWidth => 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* c, long ldc, in GemmStore store)
+    public static void Run(int kc, float* a, long kStride, float* b, float* c, long ldc, in GemmStore store)
     {
         // Start fetching the C tile now: its lines are needed only after the k loop, and would stall it there.
         float* cRow0 = c + 0 * ldc;
@@ -96,7 +96,7 @@ internal readonly unsafe struct GemmKernel6x64 : IGemmMicroKernel
             c51 = Vector512.FusedMultiplyAdd(x5, b1, c51);
             c52 = Vector512.FusedMultiplyAdd(x5, b2, c52);
             c53 = Vector512.FusedMultiplyAdd(x5, b3, c53);
-            a += 6;
+            a += kStride;
             b += 64;
         }
         Store4(c + 0 * ldc, c00, c01, c02, c03, store);

@@ -3,7 +3,8 @@
 import os
 
 def body(w, rows, vecs, width, vec, mode):
-    # mode: "packed" (a[r] per k, a += rows), "direct" (row r at a + r*lda, index k), "strided" (general strides)
+    # mode: "packed" (a[r] per k, a += kStride: a packed panel, or a transposed A read in place),
+    # "direct" (row r at a + r*lda, index k), "strided" (general strides)
     if mode == "direct":
         for r in range(rows):
             w(f"        float* a{r} = a + {r} * lda;" if r > 0 else "        float* a0 = a;")
@@ -32,7 +33,7 @@ def body(w, rows, vecs, width, vec, mode):
         w(f"            var x{r} = {vec}.Create({src});")
         for v in range(vecs):
             w(f"            c{r}{v} = {vec}.FusedMultiplyAdd(x{r}, b{v}, c{r}{v});")
-    if mode == "packed": w(f"            a += {rows};")
+    if mode == "packed": w("            a += kStride;")
     w(f"            b += {vecs*width};")
     w("        }")
     for r in range(rows):
@@ -84,7 +85,7 @@ def kernel(name, rows, vecs, width, vec, summary):
     w(f"    public static int VectorWidth => {width};")
     w("")
     w("    [MethodImpl(MethodImplOptions.AggressiveOptimization)]")
-    w("    public static void Run(int kc, float* a, float* b, float* c, long ldc, in GemmStore store)")
+    w("    public static void Run(int kc, float* a, long kStride, float* b, float* c, long ldc, in GemmStore store)")
     w("    {")
     body(w, rows, vecs, width, vec, "packed")
     w("    }")

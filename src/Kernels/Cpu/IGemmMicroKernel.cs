@@ -16,8 +16,11 @@ internal unsafe interface IGemmMicroKernel
     /// <summary>Floats per SIMD register.</summary>
     static abstract int VectorWidth { get; }
 
-    /// <summary>Full tile from a packed A panel: A[r, k] at a[k * Rows + r].</summary>
-    static abstract void Run(int kc, float* a, float* b, float* c, long ldc, in GemmStore store);
+    /// <summary>
+    /// Full tile with the tile's Rows values of A contiguous at each k: A[r, k] at a[k * kStride + r] — a packed panel
+    /// (kStride = Rows), or a transposed A read in place (kStride = its leading dimension).
+    /// </summary>
+    static abstract void Run(int kc, float* a, long kStride, float* b, float* c, long ldc, in GemmStore store);
 
     /// <summary>Full tile reading row-major A in place: A[r, k] at a[r * lda + k] (saves packing A).</summary>
     static abstract void RunDirect(int kc, float* a, long lda, float* b, float* c, long ldc, in GemmStore store);
