@@ -241,7 +241,7 @@ internal abstract class CStyleRenderer
         FxOp.Less => $"({a} < {b} ? 1.0f : 0.0f)",
         FxOp.Where => $"({a} != 0.0f ? {b} : {c})",
         FxOp.Fma => $"FMA({a}, {b}, {c})",
-        FxOp.Gate => $"({a} != 0.0f ? {a} * {b} : 0.0f)",
+        FxOp.Gate => Op(FxOp.Where, a, $"{a} * {b}", "0.0f"),
         _ => throw new InvalidOperationException($"op {op} has no C spelling"),
     };
 

@@ -43,9 +43,7 @@ internal sealed class CpuOpEmitter(CpuVectorIsa isa, bool vector, Func<float, Ex
     };
 
     /// <summary>c · x where c ≠ 0, else 0 (x is evaluated: the skipping is the kernel's, around the term's statements).</summary>
-    public Expression Gate(Expression c, Expression x) => vector
-        ? Call(isa.Generic("ConditionalSelect", 3, F), Call(isa.Generic("Equals", 2, F), c, constant(0f)), constant(0f), Multiply(c, x))
-        : Condition(Equal(c, constant(0f)), constant(0f), Multiply(c, x));
+    public Expression Gate(Expression c, Expression x) => Emit(FxOp.Where, c, Multiply(c, x), constant(0f));
 
     private Expression Exp(Expression a) => vector ? Call(isa.Exact("Exp", isa.Vector), a) : Math1("Exp", a);
 

@@ -39,10 +39,6 @@ public sealed partial class FusedProgram
         var parameters = new float[ScalarCount + ReductionCount];
         launch.Scalars.CopyTo(parameters, 0);
         var runner = new CpuPhaseRunner(layout, inputs, outputs, parameters);
-        // For the profiler: a gate's coefficient, where it is one value for the whole launch (host memory here).
-        float? uniform(int id) => UniformValue(id, launch.Scalars, n => n.Op == FxOp.Input
-            ? (layout.Strides[n.Index].All(st => st == 0) ? *(float*)inputs[n.Index] : null)
-            : parameters[ScalarCount + n.Index]);
 
         for (int level = 1; level <= _graph.LevelCount; level++)
         {
@@ -54,7 +50,7 @@ public sealed partial class FusedProgram
             // The work is worked out from the graph after the clock stops: it is not the kernel's time.
             if (started != 0)
                 KernelProfiler.RecordHost(started, Stopwatch.GetTimestamp(), ReduceProfileName(level), DeviceId(launch),
-                                          ReduceWork(layout, level, uniform));
+                                          ReduceWork(layout, level, HostValues(launch, layout, inputs, parameters)));
             for (int j = 0; j < ks.Length; j++) parameters[ScalarCount + ks[j]] = (float)totals[j];
         }
         if (OutputCount > 0 && layout.Count > 0)
@@ -63,7 +59,7 @@ public sealed partial class FusedProgram
             long started = KernelProfiler.StartHost();
             runner.Map(kernel);
             if (started != 0)
-                KernelProfiler.RecordHost(started, Stopwatch.GetTimestamp(), ProfileName, DeviceId(launch), MapWork(layout, uniform));
+                KernelProfiler.RecordHost(started, Stopwatch.GetTimestamp(), ProfileName, DeviceId(launch), MapWork(layout, HostValues(launch, layout, inputs, parameters)));
         }
         if (launch.Reductions is { } red && ReductionCount > 0)
         {
@@ -71,6 +67,15 @@ public sealed partial class FusedProgram
             for (int k = 0; k < ReductionCount; k++) dst[k] = parameters[ScalarCount + k];
         }
     }
+
+    /// <summary>
+    /// For the profiler: a gate coefficient's value where it is one value for the whole launch (host memory here). Made
+    /// only for a recorded launch, so an unprofiled one allocates no closure.
+    /// </summary>
+    private unsafe Func<int, float?> HostValues(FusedLaunch launch, LaunchLayout layout, nint[] inputs, float[] parameters) =>
+        id => UniformValue(id, launch.Scalars, n => n.Op == FxOp.Input
+            ? (layout.Strides[n.Index].All(st => st == 0) ? *(float*)inputs[n.Index] : null)
+            : parameters[ScalarCount + n.Index]);
 
     /// <summary>The device the launch's buffers belong to, for profiler records.</summary>
     private static string DeviceId(FusedLaunch launch) =>

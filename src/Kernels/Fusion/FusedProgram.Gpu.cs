@@ -85,8 +85,6 @@ public sealed partial class FusedProgram
 
             // Work figures walk the graph: only worth it when someone records them.
             bool profile = KernelProfiler.Enabled;
-            // A gate's coefficient in device memory is not read back for the profiler: its term is counted as read.
-            float? uniform(int id) => UniformValue(id, launch.Scalars, _ => null);
             int k = 0;
             for (int level = 1; level <= _graph.LevelCount; level++)
             {
@@ -94,7 +92,7 @@ public sealed partial class FusedProgram
                 var partials = launcher.Scratch("fusion.partials", (long)CStyleRenderer.ReduceGroups * count);
                 var reduce = launcher.GetKernel(source, file, names[k++]);
                 launcher.Launch(reduce, [(long)CStyleRenderer.ReduceGroups * local], [local],
-                    [.. common, KernelArg.Of(partials), KernelArg.Of(0L)], ReduceProfileName(level), profile ? ReduceWork(layout, level, uniform) : default);
+                    [.. common, KernelArg.Of(partials), KernelArg.Of(0L)], ReduceProfileName(level), profile ? ReduceWork(layout, level, ScalarValues(launch)) : default);
                 var finalize = launcher.GetKernel(source, file, names[k++]);
                 var dst = launch.Reductions ?? new BufferSlice(reductions!, 0);
                 launcher.Launch(finalize, [local], [local],
@@ -108,10 +106,16 @@ public sealed partial class FusedProgram
                 var args = new List<KernelArg>(common);
                 foreach (var o in launch.Outputs) { args.Add(KernelArg.Of(o.Buffer)); args.Add(KernelArg.Of(o.Offset)); }
                 long global = (layout.Count + local - 1) / local * local;
-                launcher.Launch(map, [global], [local], args.ToArray(), ProfileName, profile ? MapWork(layout, uniform) : default);
+                launcher.Launch(map, [global], [local], args.ToArray(), ProfileName, profile ? MapWork(layout, ScalarValues(launch)) : default);
             }
         }
     }
+
+    /// <summary>
+    /// For the profiler: a gate coefficient's value where the host knows it (a constant or scalar); one in device memory
+    /// is not read back, so its term is counted as read.
+    /// </summary>
+    private Func<int, float?> ScalarValues(FusedLaunch launch) => id => UniformValue(id, launch.Scalars, _ => null);
 
     private string Source(KernelDialect dialect, int rank, int local) =>
         _sources.GetOrAdd((dialect, rank, local), key => CStyleRenderer.For(key.Item1).Render(this, key.Item2, key.Item3));
