@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The anchors Engine's kernel figures are compared against, measured on this machine in the same session:
-# OpenBLAS sgemm (2 threads; autodetected kernel and the SkylakeX AVX-512 kernel) and a C/OpenMP STREAM triad.
+# OpenBLAS sgemm (2 threads; autodetected kernel and the SkylakeX AVX-512 kernel), a C/OpenMP STREAM triad, and
+# the AdamW + clip and SGG-B optimizer steps written by hand in C/OpenMP (their overheads over AdamW, as Engine's bench).
 # Prints JSON lines in the bench program's format. Needs gcc and libopenblas-dev (installed with apt-get if missing).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -12,8 +13,11 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 gcc -O3 -march=native -o "$out/sgemm" "$here/sgemm.c" -lopenblas
 gcc -O3 -march=native -fopenmp -o "$out/triad" "$here/stream_triad.c"
+# -fno-math-errno: without it sqrtf stays a scalar libm call and the update is compute-bound.
+gcc -O3 -march=native -mprefer-vector-width=512 -fno-math-errno -fopenmp -o "$out/optim_steps" "$here/optim_steps.c" -lm
 for n in 256 1024 2048; do
   OPENBLAS_NUM_THREADS=2 "$out/sgemm" "$n" "openblas-2t-autodetected"
   OPENBLAS_NUM_THREADS=2 OPENBLAS_CORETYPE=SkylakeX "$out/sgemm" "$n" "openblas-2t-skylakex"
 done
 OMP_NUM_THREADS=2 OMP_PROC_BIND=true "$out/triad"
+OMP_NUM_THREADS=2 OMP_PROC_BIND=true "$out/optim_steps"

@@ -1,0 +1,165 @@
+/* Anchor for Engine's optimizer-step overheads: the same two-pass steps written by hand in C/OpenMP over one flat
+   10M-float parameter tensor, so the machine's own ratio between them can be set beside Engine's.
+   - adamw:        R reads g (sum of squares for the global clip); U reads p, g, m, v and writes p, m, v.  32 B/param.
+   - sgg:          R reads g, g_s, m (the six Gram sums); U as AdamW's on u = a g + c m (b = 0, g_s not read).  40 B/param.
+   - sgg_conflict: the same with b != 0, so U reads g_s too.                                                   44 B/param.
+   Sums are float vectors flushed to double every 256 elements per thread (as Engine's cpu reduce kernels do). Each
+   chain's steps alternate with AdamW steps; its overhead is the median of its time over the mean of the AdamW steps
+   either side (as in Engine's bench). Prints JSON lines in the bench program's format. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <omp.h>
+
+#define N 10000000L
+#define BLOCK 256
+#define PAIRS 21
+
+static float *p, *g, *gs, *m, *v, *ms, *vs;
+
+static int cmp(const void* a, const void* b) { double x = *(const double*)a, y = *(const double*)b; return (x > y) - (x < y); }
+
+static double median(double* t, int n) { qsort(t, n, sizeof(double), cmp); return t[n / 2]; }
+
+static double sum_squares(const float* x)
+{
+    double total = 0;
+    #pragma omp parallel for schedule(static) reduction(+:total)
+    for (long b = 0; b < N; b += BLOCK)
+    {
+        float s = 0;
+        #pragma omp simd reduction(+:s)
+        for (long i = b; i < b + BLOCK; i++) s += x[i] * x[i];
+        total += s;
+    }
+    return total;
+}
+
+static void gram(const float* x, const float* y, const float* z, double out[6])
+{
+    double xx = 0, xy = 0, xz = 0, yy = 0, yz = 0, zz = 0;
+    #pragma omp parallel for schedule(static) reduction(+:xx, xy, xz, yy, yz, zz)
+    for (long b = 0; b < N; b += BLOCK)
+    {
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0;
+        #pragma omp simd reduction(+:s0, s1, s2, s3, s4, s5)
+        for (long i = b; i < b + BLOCK; i++)
+        {
+            s0 += x[i] * x[i]; s1 += x[i] * y[i]; s2 += x[i] * z[i];
+            s3 += y[i] * y[i]; s4 += y[i] * z[i]; s5 += z[i] * z[i];
+        }
+        xx += s0; xy += s1; xz += s2; yy += s3; yz += s4; zz += s5;
+    }
+    out[0] = xx; out[1] = xy; out[2] = xz; out[3] = yy; out[4] = yz; out[5] = zz;
+}
+
+/* AdamW on u = a g + b g_s + c d (g_s read only where b != 0), lr 3e-4, betas (0.9, 0.999), eps 1e-8, wd 0.1. */
+static void update(float* mm, float* vv, float a, float b, float c, const float* d, int step)
+{
+    const float b1 = 0.9f, b2 = 0.999f, lr = 3e-4f, eps = 1e-8f, wd = 0.1f;
+    const float c1 = 1.0f / (1.0f - powf(b1, (float)step)), c2 = 1.0f / (1.0f - powf(b2, (float)step));
+    if (b != 0)
+    {
+        #pragma omp parallel for simd schedule(static)
+        for (long i = 0; i < N; i++)
+        {
+            float u = a * g[i] + b * gs[i] + c * d[i];
+            float mi = b1 * mm[i] + (1 - b1) * u, vi = b2 * vv[i] + (1 - b2) * u * u;
+            mm[i] = mi; vv[i] = vi;
+            p[i] -= lr * (mi * c1 / (sqrtf(vi * c2) + eps) + wd * p[i]);
+        }
+    }
+    else
+    {
+        #pragma omp parallel for simd schedule(static)
+        for (long i = 0; i < N; i++)
+        {
+            float u = a * g[i] + c * d[i];
+            float mi = b1 * mm[i] + (1 - b1) * u, vi = b2 * vv[i] + (1 - b2) * u * u;
+            mm[i] = mi; vv[i] = vi;
+            p[i] -= lr * (mi * c1 / (sqrtf(vi * c2) + eps) + wd * p[i]);
+        }
+    }
+}
+
+static int adamw_steps, sgg_steps;
+static double last_projection;
+
+static void adamw_step(void)
+{
+    double norm = sqrt(sum_squares(g));
+    float clip = norm > 1.0 ? (float)(1.0 / (norm + 1e-6)) : 1.0f;
+    update(m, v, clip, 0, 0, g, ++adamw_steps);
+}
+
+/* SGG form B's coefficients from the Gram sums (conflict projection, direction blend with alpha 0.3, the clip folded
+   into a; the adaptive clip's tau taken as infinite: the scalar work is the same and does not change the passes). */
+static void sgg_step(void)
+{
+    double e[6];
+    gram(g, gs, ms, e);
+    double gg = e[0], gsd = e[1], gd = e[2], ss = e[3], sd = e[4], dd = e[5];
+    double clip = sqrt(gg) > 1.0 ? 1.0 / (sqrt(gg) + 1e-6) : 1.0;
+    gg *= clip * clip; gsd *= clip; gd *= clip;
+    double proj = gsd < 0 && ss > 0 ? -gsd / ss : 0, alpha = 0.3;
+    double n1 = sqrt(fmax(gg + 2 * proj * gsd + proj * proj * ss, 0)), nd = sqrt(dd), dot = gd + proj * sd;
+    double cosine = n1 > 0 && nd > 0 ? dot / (n1 * nd) : 0;
+    double nw = sqrt(fmax((1 - alpha) * (1 - alpha) + alpha * alpha + 2 * alpha * (1 - alpha) * cosine, 0));
+    last_projection = proj;
+    double k1 = 1, k2 = 0;
+    if (n1 > 0 && nd > 0 && nw > 1e-12) { k1 = (1 - alpha) / nw; k2 = alpha * n1 / (nd * nw); }
+    update(ms, vs, (float)(clip * k1), (float)(clip * k1 * proj), (float)k2, ms, ++sgg_steps);
+}
+
+static double timed(void (*step)(void)) { double t = omp_get_wtime(); step(); return omp_get_wtime() - t; }
+
+static float* filled(unsigned seed, float mean, float spread)
+{
+    float* x = aligned_alloc(64, N * sizeof(float));
+    #pragma omp parallel for schedule(static)
+    for (long i = 0; i < N; i++)
+    {
+        unsigned h = (unsigned)i * 2654435761u ^ seed * 40503u;
+        h ^= h >> 15; h *= 2246822519u; h ^= h >> 13;
+        x[i] = mean + spread * ((float)(h & 0xFFFFFF) / 8388608.0f - 1.0f);
+    }
+    return x;
+}
+
+static void run(const char* name, int bytes, int conflict)
+{
+    double base[PAIRS + 1], own[PAIRS], ratio[PAIRS];
+    adamw_step(); sgg_step();
+    if ((last_projection != 0) != conflict)
+    {
+        fprintf(stderr, "optim_steps: %s: the gradients were meant to %sconflict\n", name, conflict ? "" : "not ");
+        exit(1);
+    }
+    base[0] = timed(adamw_step);
+    for (int i = 0; i < PAIRS; i++)
+    {
+        own[i] = timed(sgg_step);
+        base[i + 1] = timed(adamw_step);
+        ratio[i] = own[i] / ((base[i] + base[i + 1]) / 2);
+    }
+    double ms_own = median(own, PAIRS) * 1e3, over = (median(ratio, PAIRS) - 1) * 100, ms_base = median(base, PAIRS + 1) * 1e3;
+    const char* fmt = "{\"name\":\"optim_step_anchor\",\"backend\":\"c-openmp-%d-threads\",\"shape\":\"%s 1x[100,100000]\",\"value\":%.2f,\"unit\":\"%s\"}\n";
+    int threads = omp_get_max_threads();
+    printf(fmt, threads, "adamw", ms_base, "ms");
+    printf(fmt, threads, name, ms_own, "ms");
+    printf(fmt, threads, name, (double)bytes, "B/param");
+    printf(fmt, threads, name, bytes * (double)N / (ms_own * 1e-3) / 1e9, "GB/s");
+    printf(fmt, threads, name, over, "% over fused adamw");
+}
+
+int main(void)
+{
+    p = filled(1, 0, 0.02f); m = filled(2, 0, 0); v = filled(3, 0, 0); ms = filled(4, 0, 0); vs = filled(5, 0, 0);
+    g = filled(6, 1e-3f, 1.7e-3f);
+    gs = filled(7, 1e-3f, 1.7e-3f);        /* the same mean: <g, g_s> > 0, no conflict */
+    run("sgg", 40, 0);
+    free(gs);
+    gs = filled(7, -1e-3f, 1.7e-3f);       /* opposite means: a conflict in every step */
+    run("sgg_conflict", 44, 1);
+    return p[N / 2] == 12345.0f;
+}
