@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Engine.Kernels.Devices;
 
 namespace Engine.Kernels.Cpu;
@@ -8,6 +9,9 @@ namespace Engine.Kernels.Cpu;
 /// </summary>
 internal sealed unsafe class StridedCopyPlan
 {
+    /// <summary>Rows up to this many elements are copied with vector moves (4 cache lines).</summary>
+    private const long ShortRow = 64;
+
     private readonly long[] _shape;
     private readonly long[] _srcStrides;
     private readonly long[] _dstStrides;
@@ -138,7 +142,14 @@ internal sealed unsafe class StridedCopyPlan
     {
         if (srcStride == 1 && dstStride == 1)
         {
-            Buffer.MemoryCopy(source, target, length * sizeof(int), length * sizeof(int));
+            // Rows of a head split or merge are a few vectors long: copied in registers, not by a memmove call per row.
+            if (length <= ShortRow && Vector512.IsHardwareAccelerated)
+            {
+                long i = 0;
+                for (; i + 16 <= length; i += 16) Vector512.Load(source + i).Store(target + i);
+                for (; i < length; i++) target[i] = source[i];
+            }
+            else Buffer.MemoryCopy(source, target, length * sizeof(int), length * sizeof(int));
         }
         else if (srcStride == 0 && dstStride == 1)
         {
