@@ -3,9 +3,12 @@
    - adamw:        R reads g (sum of squares for the global clip); U reads p, g, m, v and writes p, m, v.  32 B/param.
    - sgg:          R reads g, g_s, m (the six Gram sums); U as AdamW's on u = a g + c m (b = 0, g_s not read).  40 B/param.
    - sgg_conflict: the same with b != 0, so U reads g_s too.                                                   44 B/param.
+   - cgfm:         G viewed as [100, 100000]; per strip of 16 columns, the 13 coefficients P^T G in registers, then
+                   G <- 0.5 G + 0.5 P (P^T G) in place while the strip is in L1 (Engine's cpu scheme); U as AdamW's.  36 B/param.
    Sums are float vectors flushed to double every 256 elements per thread (as Engine's cpu reduce kernels do). Each
    chain's steps alternate with AdamW steps; its overhead is the median of its time over the mean of the AdamW steps
    either side (as in Engine's bench). Prints JSON lines in the bench program's format. */
+#include <immintrin.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +17,15 @@
 #define N 10000000L
 #define BLOCK 256
 #define PAIRS 21
+#define ROWS 100
+#define COLS (N / ROWS)
+#define RANK 13
 
-static float *p, *g, *gs, *m, *v, *ms, *vs;
+#ifndef __AVX512F__
+#error "optim_steps.c needs AVX-512 (gcc -march=native on an AVX-512 machine)"
+#endif
+
+static float *p, *g, *gs, *m, *v, *ms, *vs, *mc, *vc, *basis, *coefficients;
 
 static int cmp(const void* a, const void* b) { double x = *(const double*)a, y = *(const double*)b; return (x > y) - (x < y); }
 
@@ -82,7 +92,7 @@ static void update(float* mm, float* vv, float a, float b, float c, const float*
     }
 }
 
-static int adamw_steps, sgg_steps;
+static int adamw_steps, sgg_steps, cgfm_steps;
 static double last_projection;
 
 static void adamw_step(void)
@@ -111,6 +121,55 @@ static void sgg_step(void)
     update(ms, vs, (float)(clip * k1), (float)(clip * k1 * proj), (float)k2, ms, ++sgg_steps);
 }
 
+/* CGFM-LR's adjust on one 16-column strip; returns ||G||^2 and adds ||P^T G||^2 to *global. */
+static double adjust_strip(long j, double* global)
+{
+    __m512 a[RANK], squares = _mm512_setzero_ps();
+    for (int k = 0; k < RANK; k++) a[k] = _mm512_setzero_ps();
+    for (int i = 0; i < ROWS; i++)
+    {
+        float* row = g + i * COLS + j;
+        _mm_prefetch((const char*)(row + 64), _MM_HINT_T0);
+        __m512 x = _mm512_loadu_ps(row);
+        squares = _mm512_fmadd_ps(x, x, squares);
+        for (int k = 0; k < RANK; k++) a[k] = _mm512_fmadd_ps(_mm512_set1_ps(basis[i * RANK + k]), x, a[k]);
+    }
+    __m512 coefficientSq = _mm512_setzero_ps();
+    for (int k = 0; k < RANK; k++)
+    {
+        _mm512_storeu_ps(coefficients + k * COLS + j, a[k]);
+        coefficientSq = _mm512_fmadd_ps(a[k], a[k], coefficientSq);
+        a[k] = _mm512_mul_ps(_mm512_set1_ps(0.5f), a[k]);
+    }
+    for (int i = 0; i < ROWS; i++)
+    {
+        float* row = g + i * COLS + j;
+        __m512 y0 = _mm512_mul_ps(_mm512_set1_ps(0.5f), _mm512_loadu_ps(row)), y1 = _mm512_setzero_ps();
+        for (int k = 0; k + 1 < RANK; k += 2)
+        {
+            y0 = _mm512_fmadd_ps(_mm512_set1_ps(basis[i * RANK + k]), a[k], y0);
+            y1 = _mm512_fmadd_ps(_mm512_set1_ps(basis[i * RANK + k + 1]), a[k + 1], y1);
+        }
+        if (RANK % 2) y0 = _mm512_fmadd_ps(_mm512_set1_ps(basis[i * RANK + RANK - 1]), a[RANK - 1], y0);
+        _mm512_storeu_ps(row, _mm512_add_ps(y0, y1));
+    }
+    *global += _mm512_reduce_add_ps(coefficientSq);
+    return _mm512_reduce_add_ps(squares);
+}
+
+/* CGFM-LR (lambda_l 0.5, lambda_g 1, CGFM-R multiplier) + clip + AdamW: the adjust pass, then U on G_adj. Each step
+   adjusts the previous step's G_adj again, as in Engine's bench (the gradient is not refreshed between steps). */
+static void cgfm_step(void)
+{
+    double gradSq = 0, globalSq = 0;
+    #pragma omp parallel for schedule(dynamic, 32) reduction(+:gradSq, globalSq)
+    for (long j = 0; j < COLS; j += 16) gradSq += adjust_strip(j, &globalSq);
+    double localSq = fmax(gradSq - globalSq, 0), adjNorm = sqrt(0.25 * localSq + globalSq), norm = sqrt(gradSq);
+    double multiplier = 1 + adjNorm / (norm + 1e-12);
+    float clip = adjNorm > 1.0 ? (float)(1.0 / (adjNorm + 1e-6)) : 1.0f;
+    update(mc, vc, clip * (float)multiplier, 0, 0, g, ++cgfm_steps);
+}
+
 static double timed(void (*step)(void)) { double t = omp_get_wtime(); step(); return omp_get_wtime() - t; }
 
 static float* filled(unsigned seed, float mean, float spread)
@@ -126,11 +185,11 @@ static float* filled(unsigned seed, float mean, float spread)
     return x;
 }
 
-static void run(const char* name, int bytes, int conflict)
+static void run(const char* name, int bytes, int conflict, void (*step)(void))
 {
     double base[PAIRS + 1], own[PAIRS], ratio[PAIRS];
-    adamw_step(); sgg_step();
-    if ((last_projection != 0) != conflict)
+    adamw_step(); step();
+    if (step == sgg_step && (last_projection != 0) != conflict)
     {
         fprintf(stderr, "optim_steps: %s: the gradients were meant to %sconflict\n", name, conflict ? "" : "not ");
         exit(1);
@@ -138,7 +197,7 @@ static void run(const char* name, int bytes, int conflict)
     base[0] = timed(adamw_step);
     for (int i = 0; i < PAIRS; i++)
     {
-        own[i] = timed(sgg_step);
+        own[i] = timed(step);
         base[i + 1] = timed(adamw_step);
         ratio[i] = own[i] / ((base[i] + base[i + 1]) / 2);
     }
@@ -157,9 +216,17 @@ int main(void)
     p = filled(1, 0, 0.02f); m = filled(2, 0, 0); v = filled(3, 0, 0); ms = filled(4, 0, 0); vs = filled(5, 0, 0);
     g = filled(6, 1e-3f, 1.7e-3f);
     gs = filled(7, 1e-3f, 1.7e-3f);        /* the same mean: <g, g_s> > 0, no conflict */
-    run("sgg", 40, 0);
+    run("sgg", 40, 0, sgg_step);
     free(gs);
     gs = filled(7, -1e-3f, 1.7e-3f);       /* opposite means: a conflict in every step */
-    run("sgg_conflict", 44, 1);
+    run("sgg_conflict", 44, 1, sgg_step);
+    mc = filled(8, 0, 0); vc = filled(9, 0, 0);
+    /* Orthonormal columns (column k: equal weights on the rows i = k mod RANK), as an SVD basis would be, so repeated
+       adjusts halve only the local part and the values stay normal floats. */
+    basis = calloc(ROWS * RANK, sizeof(float)); coefficients = calloc((size_t)RANK * COLS, sizeof(float));
+    for (int i = 0; i < ROWS; i++) basis[i * RANK + i % RANK] = 1.0f / sqrtf((float)((ROWS - 1 - i % RANK) / RANK + 1));
+    free(g);
+    g = filled(6, 1e-3f, 1.7e-3f);
+    run("cgfm", 36, 0, cgfm_step);
     return p[N / 2] == 12345.0f;
 }

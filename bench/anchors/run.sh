@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The anchors Engine's kernel figures are compared against, measured on this machine in the same session:
 # OpenBLAS sgemm (2 threads; autodetected kernel and the SkylakeX AVX-512 kernel), a C/OpenMP STREAM triad, and
-# the AdamW + clip and SGG-B optimizer steps written by hand in C/OpenMP (their overheads over AdamW, as Engine's bench).
+# the AdamW + clip, SGG-B and CGFM-LR optimizer steps written by hand in C/OpenMP (overheads over AdamW, as Engine's bench).
 # Prints JSON lines in the bench program's format. Needs gcc and libopenblas-dev (installed with apt-get if missing).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -20,4 +20,4 @@ for n in 256 1024 2048; do
   OPENBLAS_NUM_THREADS=2 OPENBLAS_CORETYPE=SkylakeX "$out/sgemm" "$n" "openblas-2t-skylakex"
 done
 OMP_NUM_THREADS=2 OMP_PROC_BIND=true "$out/triad"
-OMP_NUM_THREADS=2 OMP_PROC_BIND=true "$out/optim_steps"
+OMP_NUM_THREADS=2 OMP_PROC_BIND=true "$out/optim_steps"   # needs AVX-512
