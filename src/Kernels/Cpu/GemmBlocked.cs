@@ -69,6 +69,12 @@ internal static unsafe class GemmBlocked<TKernel> where TKernel : struct, IGemmM
                                 TKernel.RunRows(rows, kcb, aPanel, rowStride, kStride, bPanel, c, p.Ldc, store);
                                 continue;
                             }
+                            if (narrow && rows == mr && columns == vectors * TKernel.VectorWidth)
+                            {
+                                // Whole vectors (attention's N = 32 against a 64-wide kernel): stored straight into C.
+                                TKernel.RunNarrow(vectors, kcb, aPanel, rowStride, kStride, bPanel, c, p.Ldc, store);
+                                continue;
+                            }
                             // Edge tile: compute alpha*AB into scratch, then merge the valid corner.
                             if (narrow)
                                 TKernel.RunNarrow(vectors, kcb, aPanel, rowStride, kStride, bPanel, tile, nr, tileStore);

@@ -22,7 +22,7 @@ public class GemmTests
     }
 
     private static readonly Gen<int> Size = Gen.OneOf(
-        Gen.Choose(1, 20), Gen.Choose(1, 150), Gen.Elements(1, 2, 6, 7, 13, 17, 31, 61, 63, 64, 65, 97, 127, 129));
+        Gen.Choose(1, 20), Gen.Choose(1, 150), Gen.Elements(1, 2, 6, 7, 13, 16, 17, 31, 32, 48, 61, 63, 64, 65, 96, 97, 127, 129));
 
     private static readonly Gen<Case> Cases =
         from batch in Gen.Elements(1, 1, 1, 2, 3)
@@ -47,6 +47,10 @@ public class GemmTests
         new(1, 200, 190, 301, false, true, 0, 0, 0, false, false, 1f, 0.5f, 3),
         new(1, 1, 300, 600, false, false, 0, 0, 0, false, false, 1f, 0f, 4),
         new(6, 64, 64, 65, true, false, 0, 0, 0, false, true, 1f, 0f, 5),
+        // Attention's shapes: N = 32, whole vectors narrower than the 64-wide kernel, stored straight into C (with
+        // beta, and over two depth blocks so the second accumulates).
+        new(8, 64, 32, 64, false, false, 0, 0, 0, false, false, 1f, 1f, 12),
+        new(3, 64, 32, 300, true, false, 0, 0, 3, false, false, 0.5f, 0.5f, 13),
         new(4, 130, 70, 140, false, true, 0, 0, 0, true, false, -1f, 0.5f, 6),
         new(2, 5, 7, 0, false, false, 0, 0, 1, false, false, 1f, 0.5f, 7),
         new(1, 0, 7, 3, true, false, 0, 0, 0, false, false, 1f, 0f, 8),
