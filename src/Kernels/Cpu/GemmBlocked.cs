@@ -38,7 +38,12 @@ internal static unsafe class GemmBlocked<TKernel> where TKernel : struct, IGemmM
                 int kcb = Math.Min(kc, p.K - pc);
                 var store = new GemmStore(p.Alpha, p.Beta, Accumulate: pc > 0);
                 var tileStore = new GemmStore(p.Alpha, 0f, Accumulate: false);
-                GemmPacking.PackB(p, jc, ncb, pc, kcb, nr, TKernel.VectorWidth, packedB);
+                float* panels = GemmPacking.InPlaceBPanel(p, jc, ncb, pc, nr, TKernel.VectorWidth);
+                if (panels == null)
+                {
+                    GemmPacking.PackB(p, jc, ncb, pc, kcb, nr, TKernel.VectorWidth, packedB);
+                    panels = packedB;
+                }
                 for (int ic = m0; ic < m1; ic += mc)
                 {
                     int mcb = Math.Min(mc, m1 - ic);
@@ -51,7 +56,7 @@ internal static unsafe class GemmBlocked<TKernel> where TKernel : struct, IGemmM
                         int columns = Math.Min(nr, ncb - jr);
                         int vectors = (columns + TKernel.VectorWidth - 1) / TKernel.VectorWidth;
                         bool narrow = vectors * TKernel.VectorWidth < nr;
-                        float* bPanel = packedB + (long)jr * kcb;
+                        float* bPanel = panels + (long)jr * kcb;
                         for (int ir = 0; ir < mcb; ir += mr)
                         {
                             int rows = Math.Min(mr, mcb - ir);

@@ -49,6 +49,18 @@ internal static unsafe class GemmPacking
         }
     }
 
+    /// <summary>
+    /// op(B)[k0 .., j0 ..] itself when it is already one packed panel: B not transposed, its columns exactly one panel's
+    /// (whole vectors, at most <paramref name="nr"/>), its rows that far apart and aligned — attention's batched
+    /// P·V-shaped products, whose 32- or 64-wide B of each small problem would otherwise be copied unchanged. Else null.
+    /// </summary>
+    public static float* InPlaceBPanel(in GemmProblem p, int j0, int nc, int k0, int nr, int vectorWidth)
+    {
+        if (p.TransB || nc > nr || nc % vectorWidth != 0 || p.Ldb != nc) return null;
+        float* b = p.BAt(k0, j0);
+        return ((nint)b & 63) == 0 ? b : null;
+    }
+
     /// <summary>Packs op(B)[k0 .. k0+kc, j0 .. j0+nc] into ceil(nc / nr) panels of kc x nr (the last one possibly narrower).</summary>
     public static void PackB(in GemmProblem p, int j0, int nc, int k0, int kc, int nr, int vectorWidth, float* dst)
     {

@@ -10,7 +10,7 @@ public class GemmTests
 {
     /// <summary>One generated GEMM: shape, layout (transposes, padded leading dims, offsets, broadcasts) and scaling.</summary>
     public sealed record Case(int Batch, int M, int N, int K, bool TransA, bool TransB, int PadA, int PadB, int PadC,
-                              bool BroadcastA, bool BroadcastB, float Alpha, float Beta, int Seed)
+                              bool BroadcastA, bool BroadcastB, float Alpha, float Beta, int Seed, int Offset = 5)
     {
         public GemmSpec Spec()
         {
@@ -36,8 +36,9 @@ public class GemmTests
         from alpha in Gen.Elements(1f, 1f, 0.5f, -2f)
         from beta in Gen.Elements(0f, 0f, 1f, 0.5f)
         from seed in Gen.Choose(0, int.MaxValue)
+        from offset in Gen.Elements(5, 5, 0, 16)   // 0 and 16: 64-byte aligned operands (the cpu reads some in place)
         select new Case(batch, m, n, k, transA, transB, pads.Item1, pads.Item2, pads.Item3,
-                        broadcast.Item1, broadcast.Item2, alpha, beta, seed);
+                        broadcast.Item1, broadcast.Item2, alpha, beta, seed, offset);
 
     /// <summary>Larger shapes that take the packed, multi-threaded and batch-parallel paths, and empty extents.</summary>
     private static readonly Case[] Fixed =
@@ -48,9 +49,13 @@ public class GemmTests
         new(1, 1, 300, 600, false, false, 0, 0, 0, false, false, 1f, 0f, 4),
         new(6, 64, 64, 65, true, false, 0, 0, 0, false, true, 1f, 0f, 5),
         // Attention's shapes: N = 32, whole vectors narrower than the 64-wide kernel, stored straight into C (with
-        // beta, and over two depth blocks so the second accumulates).
+        // beta, and over two depth blocks so the second accumulates); at offsets 0 and 16 their B rows are 64-byte
+        // aligned and one panel wide, so it is read in place instead of packed (the generated cases' offset 5 never is).
         new(8, 64, 32, 64, false, false, 0, 0, 0, false, false, 1f, 1f, 12),
         new(3, 64, 32, 300, true, false, 0, 0, 3, false, false, 0.5f, 0.5f, 13),
+        new(8, 64, 32, 64, false, false, 0, 0, 0, false, false, 1f, 1f, 14, Offset: 0),
+        new(3, 64, 32, 300, true, false, 0, 0, 3, false, false, 0.5f, 0.5f, 15, Offset: 16),
+        new(2, 70, 64, 300, false, false, 0, 0, 0, false, false, 1f, 0f, 16, Offset: 0),
         new(4, 130, 70, 140, false, true, 0, 0, 0, true, false, -1f, 0.5f, 6),
         new(2, 5, 7, 0, false, false, 0, 0, 1, false, false, 1f, 0.5f, 7),
         new(1, 0, 7, 3, true, false, 0, 0, 0, false, false, 1f, 0f, 8),
@@ -84,7 +89,7 @@ public class GemmTests
         long sizeA = (c.BroadcastA ? 0 : (c.Batch - 1) * spec.BatchStrideA) + (c.TransA ? c.K : c.M) * spec.Lda;
         long sizeB = (c.BroadcastB ? 0 : (c.Batch - 1) * spec.BatchStrideB) + (c.TransB ? c.N : c.K) * spec.Ldb;
         long sizeC = c.Batch * spec.BatchStrideC;
-        const int offset = 5;
+        int offset = c.Offset;
         var a = DeviceData.Floats(c.Seed, offset + sizeA);
         var b = DeviceData.Floats(c.Seed + 1, offset + sizeB);
         var c0 = DeviceData.Floats(c.Seed + 2, offset + sizeC);
