@@ -90,6 +90,27 @@ public abstract class ComputeDevice : IDisposable
                                       BufferSlice sumOfSquares) =>
         LowRankAdjustPortable.Run(this, spec, grads, basis, coefficients, sumOfSquares);
 
+    /// <summary>Whether <see cref="CausalAttention"/> and its backward run here for heads of <paramref name="headSize"/>.</summary>
+    public virtual bool SupportsCausalAttention(int headSize) => false;
+
+    /// <summary>
+    /// Causal softmax attention in one pass per (batch, head): y = softmax(scale·q·kᵀ + causal mask)·v, heads side by
+    /// side in y's rows; the probabilities are kept for the backward pass (zero above the diagonal). Where
+    /// <see cref="SupportsCausalAttention"/> is false, callers compose it from GEMMs and a softmax.
+    /// </summary>
+    public virtual void CausalAttention(in AttentionSpec spec, BufferSlice q, BufferSlice k, BufferSlice v, BufferSlice y,
+                                        BufferSlice probabilities) =>
+        throw new NotSupportedException($"{Id}: no fused attention kernel; compose it from GEMMs and a softmax");
+
+    /// <summary>
+    /// The gradients of <see cref="CausalAttention"/> for the output gradient <paramref name="dy"/> (dense): dq, dk and dv,
+    /// each dense [B, T, C] and fully written.
+    /// </summary>
+    public virtual void CausalAttentionBackward(in AttentionSpec spec, BufferSlice q, BufferSlice k, BufferSlice v,
+                                                BufferSlice probabilities, BufferSlice dy, BufferSlice dq, BufferSlice dk,
+                                                BufferSlice dv) =>
+        throw new NotSupportedException($"{Id}: no fused attention kernel; compose it from GEMMs and a softmax");
+
     /// <summary>
     /// Reduces a dense [outer, axis, inner] tensor over the middle axis into dense [outer, inner].
     /// Sums accumulate in double (or fp32 partials combined in double). ArgMax writes Int32, first index on ties.

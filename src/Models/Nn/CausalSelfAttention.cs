@@ -46,15 +46,28 @@ public sealed class CausalSelfAttention
         if (x.Rank != 3 || x.Shape[2] != Width || x.Shape[1] > BlockSize)
             throw new ArgumentException(
                 $"attention: input of shape [{string.Join(", ", x.Shape.ToArray())}] must be [batch, T ≤ {BlockSize}, {Width}]");
-        int b = x.Shape[0], t = x.Shape[1];
         var qkv = QkvProjection.ForwardBlocks(x);
-        var q = SplitHeads(qkv[0], b, t) * (1f / MathF.Sqrt(HeadSize));
-        var k = SplitHeads(qkv[1], b, t);
-        var v = SplitHeads(qkv[2], b, t);
+        var joined = FusedKernel && Tensor.SupportsCausalAttention(x.Value.Device, HeadSize)
+            ? Variable.CausalAttention(qkv[0], qkv[1], qkv[2], Heads)
+            : ComposedAttention(qkv[0], qkv[1], qkv[2], x.Shape[0], x.Shape[1]);
+        return OutputProjection.Forward(joined);
+    }
+
+    /// <summary>
+    /// Whether to use the device's fused attention kernel where it has one (cpu with AVX-512, head sizes a multiple of 16);
+    /// false composes attention from its parts everywhere — the reference the fused kernel is tested against.
+    /// </summary>
+    public bool FusedKernel { get; set; } = true;
+
+    /// <summary>Attention from its parts: heads split out, scaled scores, the causal mask, softmax, heads merged back.</summary>
+    private Variable ComposedAttention(Variable qBlock, Variable kBlock, Variable vBlock, int b, int t)
+    {
+        var q = SplitHeads(qBlock, b, t) * (1f / MathF.Sqrt(HeadSize));
+        var k = SplitHeads(kBlock, b, t);
+        var v = SplitHeads(vBlock, b, t);
         var scores = Variable.MatMul(q, k, transposeB: true) + Mask(t);   // [B, H, T, T]
         var y = Variable.MatMul(scores.Softmax(), v);                     // [B, H, T, hs]
-        var joined = y.Permute(0, 2, 1, 3).Reshape(b, t, Width);          // heads side by side again
-        return OutputProjection.Forward(joined);
+        return y.Permute(0, 2, 1, 3).Reshape(b, t, Width);                // heads side by side again
     }
 
     /// <summary>[B, T, C] → dense [B, H, T, hs], the layout the batched GEMMs read in place.</summary>
