@@ -36,6 +36,7 @@ public sealed partial class Tensor
         try
         {
             dy.ThrowIfDisposed(); probabilities.ThrowIfDisposed();
+            dy.RequireDType(DType.Float32, op); probabilities.RequireDType(DType.Float32, op);
             q.RequireSameDevice(dy, op); q.RequireSameDevice(probabilities, op);
             if (!ShapeMath.SameShape(dy._shape, q._shape) || !ShapeMath.SameShape(probabilities._shape, [spec.Batch, heads, spec.Length, spec.Length]))
                 throw new ArgumentException(
