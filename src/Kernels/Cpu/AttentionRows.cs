@@ -9,7 +9,11 @@ namespace Engine.Kernels.Cpu;
 /// </summary>
 internal static unsafe class AttentionRows
 {
-    private const int Width = VectorMatrix.Width;
+    /// <summary>Floats per vector: rows are padded to a multiple of it.</summary>
+    public const int Width = 16;
+
+    /// <summary>Columns rounded up to whole vectors.</summary>
+    public static int Padded(int columns) => (columns + Width - 1) / Width * Width;
 
     /// <summary>
     /// p = softmax(scale·scores[0..n)) written to p[0..padded), zero from n on; scores[n..padded) are overwritten.
@@ -42,14 +46,6 @@ internal static unsafe class AttentionRows
         for (int c = 0; c < padded; c += Width) dot = Vector512.FusedMultiplyAdd(Vector512.Load(p + c), Vector512.Load(dp + c), dot);
         var total = Vector512.Create(Vector512.Sum(dot));
         for (int c = 0; c < padded; c += Width) (Vector512.Load(p + c) * (Vector512.Load(dp + c) - total)).Store(ds + c);
-    }
-
-    /// <summary>x[0..count) *= factor, count a multiple of 16.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Scale(float* x, int count, float factor)
-    {
-        var f = Vector512.Create(factor);
-        for (int c = 0; c < count; c += Width) (Vector512.Load(x + c) * f).Store(x + c);
     }
 
     private static float HorizontalMax(Vector512<float> v)

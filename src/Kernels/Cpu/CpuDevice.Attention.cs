@@ -18,7 +18,7 @@ public sealed unsafe partial class CpuDevice
     private const int RowBlock = 4;
 
     public override bool SupportsCausalAttention(int headSize) =>
-        Vector512.IsHardwareAccelerated && headSize > 0 && headSize % VectorMatrix.Width == 0;
+        Vector512.IsHardwareAccelerated && headSize > 0 && headSize % AttentionRows.Width == 0;
 
     public override void CausalAttention(in AttentionSpec spec, BufferSlice q, BufferSlice k, BufferSlice v, BufferSlice y,
                                          BufferSlice probabilities)
@@ -27,7 +27,7 @@ public sealed unsafe partial class CpuDevice
         var s = CheckAttention(spec);
         float* qs = Elements(q, s.Q.Span(s), nameof(q)), ks = Elements(k, s.K.Span(s), nameof(k)), vs = Elements(v, s.V.Span(s), nameof(v));
         float* ys = Elements(y, s.ActivationElements, nameof(y)), ps = Elements(probabilities, s.ProbabilityElements, nameof(probabilities));
-        int t = s.Length, hs = s.HeadSize, tp = VectorMatrix.Padded(t);
+        int t = s.Length, hs = s.HeadSize, tp = AttentionRows.Padded(t);
         CpuParallel.For((long)s.Batch * s.Heads, 1, (begin, end) =>
         {
             // kᵀ of one head (zero columns past T, so whole-vector reads of a score row stay defined), and the scores and
@@ -47,16 +47,16 @@ public sealed unsafe partial class CpuDevice
                     {
                         // Rows i0.. of this block see keys 0..i0+count-1 at most; a row's later entries are zero in P.
                         int count = Math.Min(RowBlock, t - i0), reach = i0 + count;
-                        VectorMatrix.MultiplyRows(qh + i0 * s.Q.RowStride, s.Q.RowStride, count, hs, keysT, tp, reach, scores, tp);
+                        Product(qh + i0 * s.Q.RowStride, s.Q.RowStride, count, hs, keysT, tp, reach, scores, tp);
                         for (int r = 0; r < count; r++)
                         {
-                            int n = i0 + r + 1, padded = VectorMatrix.Padded(n);
+                            int n = i0 + r + 1, padded = AttentionRows.Padded(n);
                             float* row = rows + r * tp, p = ph + (long)(i0 + r) * t;
                             AttentionRows.Softmax(scores + r * tp, n, padded, s.Scale, row);
                             new Span<float>(row + padded, tp - padded).Clear();
                             new ReadOnlySpan<float>(row, t).CopyTo(new Span<float>(p, t));
                         }
-                        VectorMatrix.MultiplyRows(rows, tp, count, reach, vh, s.V.RowStride, hs, yh + (long)i0 * s.Width, s.Width);
+                        Product(rows, tp, count, reach, vh, s.V.RowStride, hs, yh + (long)i0 * s.Width, s.Width);
                     }
                 }
             }
@@ -78,7 +78,7 @@ public sealed unsafe partial class CpuDevice
         long dense = s.ActivationElements;
         float* dys = Elements(dy, dense, nameof(dy)), dqs = Elements(dq, dense, nameof(dq));
         float* dks = Elements(dk, dense, nameof(dk)), dvs = Elements(dv, dense, nameof(dv));
-        int t = s.Length, hs = s.HeadSize, tp = VectorMatrix.Padded(t);
+        int t = s.Length, hs = s.HeadSize, tp = AttentionRows.Padded(t);
         long width = s.Width, batchStride = s.Dense.BatchStride;
         CpuParallel.For((long)s.Batch * s.Heads, 1, (begin, end) =>
         {
@@ -101,8 +101,8 @@ public sealed unsafe partial class CpuDevice
                     for (int i0 = 0; i0 < t; i0 += RowBlock)
                     {
                         // dP = dy·vᵀ, dS = P ⊙ (dP − Σ_j P dP), dq = scale · dS·k (the causal part only).
-                        int count = Math.Min(RowBlock, t - i0), reach = i0 + count, padded = VectorMatrix.Padded(reach);
-                        VectorMatrix.MultiplyRows(dyh + i0 * width, width, count, hs, valuesT, tp, reach, dProbs, tp);
+                        int count = Math.Min(RowBlock, t - i0), reach = i0 + count, padded = AttentionRows.Padded(reach);
+                        Product(dyh + i0 * width, width, count, hs, valuesT, tp, reach, dProbs, tp);
                         for (int r = 0; r < count; r++)
                         {
                             float* pRow = pRows + r * tp, dS = dScores + (long)(i0 + r) * tp;
@@ -111,8 +111,7 @@ public sealed unsafe partial class CpuDevice
                             new Span<float>(dS + padded, tp - padded).Clear();
                         }
                         float* dqRows = dqh + i0 * width;
-                        VectorMatrix.MultiplyRows(dScores + (long)i0 * tp, tp, count, reach, kh, s.K.RowStride, hs, dqRows, width);
-                        for (int r = 0; r < count; r++) AttentionRows.Scale(dqRows + r * width, hs, s.Scale);
+                        Product(dScores + (long)i0 * tp, tp, count, reach, kh, s.K.RowStride, hs, dqRows, width, s.Scale);
                     }
                     Transpose(dScores, tp, t, t, dScoresT, tp);
                     Transpose(ph, t, t, t, probsT, tp);
@@ -121,10 +120,8 @@ public sealed unsafe partial class CpuDevice
                         // Columns j0.. of dS and of P are zero above row j0: dk = scale · dSᵀ·q, dv = Pᵀ·dy from row j0 down.
                         int count = Math.Min(RowBlock, t - j0), n = t - j0;
                         float* dkRows = dkh + j0 * width;
-                        VectorMatrix.MultiplyRows(dScoresT + (long)j0 * tp + j0, tp, count, n, qh + j0 * s.Q.RowStride, s.Q.RowStride,
-                                                  hs, dkRows, width);
-                        for (int r = 0; r < count; r++) AttentionRows.Scale(dkRows + r * width, hs, s.Scale);
-                        VectorMatrix.MultiplyRows(probsT + (long)j0 * tp + j0, tp, count, n, dyh + j0 * width, width, hs, dvh + j0 * width, width);
+                        Product(dScoresT + (long)j0 * tp + j0, tp, count, n, qh + j0 * s.Q.RowStride, s.Q.RowStride, hs, dkRows, width, s.Scale);
+                        Product(probsT + (long)j0 * tp + j0, tp, count, n, dyh + j0 * width, width, hs, dvh + j0 * width, width);
                     }
                 }
             }
@@ -141,9 +138,19 @@ public sealed unsafe partial class CpuDevice
             throw new ArgumentOutOfRangeException(nameof(spec), $"attention: batch {spec.Batch}, length {spec.Length}, heads {spec.Heads}");
         if (!SupportsCausalAttention(spec.HeadSize))
             throw new NotSupportedException(
-                $"attention: the cpu kernel needs AVX-512 and a head size that is a multiple of {VectorMatrix.Width}, got {spec.HeadSize}");
+                $"attention: the cpu kernel needs AVX-512 and a head size that is a multiple of {AttentionRows.Width}, got {spec.HeadSize}");
         return spec;
     }
+
+    /// <summary>
+    /// result[r, c] = scale · Σ_k x[r·ldx + k]·m[k·ldm + c] for r &lt; rows and c up to <paramref name="columns"/> rounded up to
+    /// whole vectors (the caller makes that many columns of m readable and each result row that long): a few rows against a
+    /// matrix read in place, the few-rows GEMM's register tiles without its setup cost mattering (K and N are at most T).
+    /// </summary>
+    private static void Product(float* x, long ldx, int rows, int length, float* m, long ldm, int columns, float* result, long ldr,
+                                float scale = 1f) =>
+        GemmFewRows.Run(new GemmProblem(x, ldx, false, m, ldm, false, result, ldr, rows, AttentionRows.Padded(columns), length, scale, 0f),
+                        parallel: false);
 
     /// <summary>dst[c, r] = src[r·srcStride + c] for r &lt; rows, c &lt; cols; dst's rows are dstStride apart, zero from rows on.</summary>
     private static void Transpose(float* src, long srcStride, int rows, int cols, float* dst, int dstStride)
