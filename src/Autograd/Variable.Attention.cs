@@ -13,12 +13,15 @@ public sealed partial class Variable
     public static Variable CausalAttention(Variable q, Variable k, Variable v, int heads)
     {
         Tensor qv = q.Value, kv = k.Value, vv = v.Value;
-        var (y, probabilities) = Tensor.CausalAttention(qv, kv, vv, heads);
+        // Without a backward pass to come (sampling, evaluation) the probabilities are not kept.
+        bool backward = GradientTape.IsRecording && (q.RequiresGrad || k.RequiresGrad || v.RequiresGrad);
+        var (y, probabilities) = Tensor.CausalAttention(qv, kv, vv, heads, keepProbabilities: backward);
+        if (!backward) return new Variable(y);
         return GradientTape.Record("CausalAttention", y, [q, k, v], g =>
         {
-            var (dq, dk, dv) = Tensor.CausalAttentionBackward(qv, kv, vv, probabilities, g, heads);
+            var (dq, dk, dv) = Tensor.CausalAttentionBackward(qv, kv, vv, probabilities!, g, heads);
             return [Wanted(q, dq), Wanted(k, dk), Wanted(v, dv)];
-        }, probabilities);
+        }, probabilities!);
     }
 
     /// <summary>The gradient for an input that takes one; disposed (null) for one that does not.</summary>

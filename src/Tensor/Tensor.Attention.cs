@@ -11,17 +11,17 @@ public sealed partial class Tensor
     /// <summary>
     /// y = softmax(q·kᵀ/√headSize + causal mask)·v per head, for q, k, v [B, T, heads·headSize] (views with unit
     /// column stride are read in place), y dense [B, T, heads·headSize]; also the probabilities [B, heads, T, T] the
-    /// backward pass reuses.
+    /// backward pass reuses, unless <paramref name="keepProbabilities"/> is false (inference: null then).
     /// </summary>
-    public static (Tensor Output, Tensor Probabilities) CausalAttention(Tensor q, Tensor k, Tensor v, int heads)
+    public static (Tensor Output, Tensor? Probabilities) CausalAttention(Tensor q, Tensor k, Tensor v, int heads, bool keepProbabilities = true)
     {
         var (spec, dq, dk, dv) = AttentionOperands("CausalAttention", q, k, v, heads);
         try
         {
             var y = AllocateForOutput(q.Device, q._shape);
-            var probabilities = AllocateForOutput(q.Device, [spec.Batch, heads, spec.Length, spec.Length]);
+            var probabilities = keepProbabilities ? AllocateForOutput(q.Device, [spec.Batch, heads, spec.Length, spec.Length]) : null;
             if (spec.ActivationElements > 0)
-                q.Device.CausalAttention(spec, dq.DataSlice, dk.DataSlice, dv.DataSlice, y.DataSlice, probabilities.DataSlice);
+                q.Device.CausalAttention(spec, dq.DataSlice, dk.DataSlice, dv.DataSlice, y.DataSlice, probabilities?.DataSlice ?? default);
             return (y, probabilities);
         }
         finally { ReleaseCopies(q, k, v, dq, dk, dv); }

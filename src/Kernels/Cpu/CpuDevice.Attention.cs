@@ -26,7 +26,8 @@ public sealed unsafe partial class CpuDevice
         long started = KernelProfiler.StartHost();
         var s = CheckAttention(spec);
         float* qs = Elements(q, s.Q.Span(s), nameof(q)), ks = Elements(k, s.K.Span(s), nameof(k)), vs = Elements(v, s.V.Span(s), nameof(v));
-        float* ys = Elements(y, s.ActivationElements, nameof(y)), ps = Elements(probabilities, s.ProbabilityElements, nameof(probabilities));
+        float* ys = Elements(y, s.ActivationElements, nameof(y));
+        float* ps = probabilities.Buffer is null ? null : Elements(probabilities, s.ProbabilityElements, nameof(probabilities));
         int t = s.Length, hs = s.HeadSize, tp = AttentionRows.Padded(t);
         CpuParallel.For((long)s.Batch * s.Heads, 1, (begin, end) =>
         {
@@ -41,7 +42,7 @@ public sealed unsafe partial class CpuDevice
                     int b = (int)(task / s.Heads), h = (int)(task % s.Heads);
                     float* qh = qs + b * s.Q.BatchStride + h * hs, kh = ks + b * s.K.BatchStride + h * hs;
                     float* vh = vs + b * s.V.BatchStride + h * hs, yh = ys + b * s.Dense.BatchStride + h * hs;
-                    float* ph = ps + task * t * t;
+                    float* ph = ps == null ? null : ps + task * t * t;
                     Transpose(kh, s.K.RowStride, t, hs, keysT, tp);
                     for (int i0 = 0; i0 < t; i0 += RowBlock)
                     {
@@ -51,10 +52,10 @@ public sealed unsafe partial class CpuDevice
                         for (int r = 0; r < count; r++)
                         {
                             int n = i0 + r + 1, padded = AttentionRows.Padded(n);
-                            float* row = rows + r * tp, p = ph + (long)(i0 + r) * t;
+                            float* row = rows + r * tp;
                             AttentionRows.Softmax(scores + r * tp, n, padded, s.Scale, row);
                             new Span<float>(row + padded, tp - padded).Clear();
-                            new ReadOnlySpan<float>(row, t).CopyTo(new Span<float>(p, t));
+                            if (ph != null) new ReadOnlySpan<float>(row, t).CopyTo(new Span<float>(ph + (long)(i0 + r) * t, t));
                         }
                         Product(rows, tp, count, reach, vh, s.V.RowStride, hs, yh + (long)i0 * s.Width, s.Width);
                     }

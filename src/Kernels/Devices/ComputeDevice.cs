@@ -95,8 +95,9 @@ public abstract class ComputeDevice : IDisposable
 
     /// <summary>
     /// Causal softmax attention in one pass per (batch, head): y = softmax(scale·q·kᵀ + causal mask)·v, heads side by
-    /// side in y's rows; the probabilities are kept for the backward pass (zero above the diagonal). Where
-    /// <see cref="SupportsCausalAttention"/> is false, callers compose it from GEMMs and a softmax.
+    /// side in y's rows; the probabilities are kept for the backward pass (zero above the diagonal), unless
+    /// <paramref name="probabilities"/> is <c>default</c> (inference). Where <see cref="SupportsCausalAttention"/> is
+    /// false, callers compose it from GEMMs and a softmax.
     /// </summary>
     public virtual void CausalAttention(in AttentionSpec spec, BufferSlice q, BufferSlice k, BufferSlice v, BufferSlice y,
                                         BufferSlice probabilities) =>

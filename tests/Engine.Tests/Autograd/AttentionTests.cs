@@ -118,10 +118,14 @@ public class AttentionTests
 
         // The probabilities the backward pass keeps: the reference's, and exactly zero above the diagonal.
         var (y, probabilities) = Tensor.CausalAttention(views[0].Value, views[1].Value, views[2].Value, c.Heads);
+        var (inferred, none) = Tensor.CausalAttention(views[0].Value, views[1].Value, views[2].Value, c.Heads, keepProbabilities: false);
+        Assert.Null(none);
+        Assert.Equal(y.ToArray(), inferred.ToArray());   // the same output without keeping the probabilities
         y.Dispose();
+        inferred.Dispose();
         using (probabilities)
         {
-            var p = probabilities.ToArray();
+            var p = probabilities!.ToArray();
             for (int row = 0; row < c.Batch * c.Heads * c.Length; row++)
             {
                 int i = row % c.Length;
