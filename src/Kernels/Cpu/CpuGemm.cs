@@ -56,11 +56,12 @@ internal static unsafe class CpuGemm
             GemmBlocked<TKernel>.Run(p, 0, p.M, 0, p.N);
             return;
         }
-        // Split whichever dimension wastes fewer padded rows/columns once cut into whole micro-tiles.
+        // Split whichever dimension wastes fewer padded rows/columns once cut into whole micro-tiles; on a tie, the columns:
+        // each thread then packs only its own part of B (bands of rows would each pack all of it), and A is read in place.
         int threads = Threads;
         double byRows = BandEfficiency(p.M, TKernel.Rows, threads);
         double byColumns = BandEfficiency(p.N, TKernel.Columns, threads);
-        bool splitRows = byRows > byColumns || (byRows == byColumns && p.M >= p.N);
+        bool splitRows = byRows > byColumns;
         int extent = splitRows ? p.M : p.N, unit = splitRows ? TKernel.Rows : TKernel.Columns;
         int tiles = (extent + unit - 1) / unit;
         bool split = CpuWorkers.TryFor(threads, t =>
