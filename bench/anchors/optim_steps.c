@@ -5,7 +5,8 @@
    - sgg_conflict: the same with b != 0, so U reads g_s too.                                                   44 B/param.
    - cgfm:         G viewed as [100, 100000]; per strip of 16 columns, the 13 coefficients P^T G in registers, then
                    G <- 0.5 G + 0.5 P (P^T G) in place while the strip is in L1 (Engine's cpu scheme); U as AdamW's.  36 B/param.
-   Sums are float vectors flushed to double every 256 elements per thread (as Engine's cpu reduce kernels do). Each
+   SGG's sums are float vectors flushed to double every 256 elements per thread (as Engine's cpu reduce kernels do);
+   CGFM's are float lanes down one strip (100 rows), then double across strips. Each
    chain's steps alternate with AdamW steps; its overhead is the median of its time over the mean of the AdamW steps
    either side (as in Engine's bench). Prints JSON lines in the bench program's format. */
 #include <immintrin.h>
@@ -118,7 +119,7 @@ static void sgg_step(void)
     last_projection = proj;
     double k1 = 1, k2 = 0;
     if (n1 > 0 && nd > 0 && nw > 1e-12) { k1 = (1 - alpha) / nw; k2 = alpha * n1 / (nd * nw); }
-    update(ms, vs, (float)(clip * k1), (float)(clip * k1 * proj), (float)k2, ms, ++sgg_steps);
+    update(ms, vs, (float)(clip * k1), (float)(k1 * proj), (float)k2, ms, ++sgg_steps);
 }
 
 /* CGFM-LR's adjust on one 16-column strip; returns ||G||^2 and adds ||P^T G||^2 to *global. */

@@ -7,7 +7,8 @@ public sealed partial class Variable
     /// <summary>
     /// Causal multi-head attention in one fused kernel: softmax(q·kᵀ/√headSize + causal mask)·v per head, for q, k, v
     /// [B, T, heads·headSize] (the blocks of a QKV projection, read in place), giving [B, T, heads·headSize] with the heads
-    /// side by side. Its backward rule is one fused kernel too. Needs a device with the kernel
+    /// side by side. Its backward rule is one fused kernel too; under NoGradScope, or when no input requires a gradient,
+    /// the probabilities it would need are not kept. Needs a device with the kernel
     /// (<see cref="Tensor.SupportsCausalAttention"/>); elsewhere compose it from MatMul, a mask and Softmax.
     /// </summary>
     public static Variable CausalAttention(Variable q, Variable k, Variable v, int heads)

@@ -11,7 +11,8 @@ public sealed partial class Tensor
     /// <summary>
     /// y = softmax(q·kᵀ/√headSize + causal mask)·v per head, for q, k, v [B, T, heads·headSize] (views with unit
     /// column stride are read in place), y dense [B, T, heads·headSize]; also the probabilities [B, heads, T, T] the
-    /// backward pass reuses, unless <paramref name="keepProbabilities"/> is false (inference: null then).
+    /// backward pass reuses, unless <paramref name="keepProbabilities"/> is false (inference: null then). Throws
+    /// <see cref="NotSupportedException"/> where <see cref="SupportsCausalAttention"/> is false.
     /// </summary>
     public static (Tensor Output, Tensor? Probabilities) CausalAttention(Tensor q, Tensor k, Tensor v, int heads, bool keepProbabilities = true)
     {

@@ -65,7 +65,7 @@ public sealed unsafe partial class CpuDevice
         });
         if (started != 0)
             KernelProfiler.RecordHost(started, "attention", Id,
-                new KernelWork(4L * (4 * s.ActivationElements + s.ProbabilityElements), 2.0 * s.ProbabilityElements * hs));
+                new KernelWork(4L * (4 * s.ActivationElements + (ps == null ? 0 : s.ProbabilityElements)), 2.0 * s.ProbabilityElements * hs));
     }
 
     public override void CausalAttentionBackward(in AttentionSpec spec, BufferSlice q, BufferSlice k, BufferSlice v,

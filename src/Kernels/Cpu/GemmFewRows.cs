@@ -5,8 +5,9 @@ using System.Runtime.Intrinsics.X86;
 namespace Engine.Kernels.Cpu;
 
 /// <summary>
-/// GEMM with a few rows of C and op(B) stored by rows (C = α·op(A)·B + β·C, M ≤ <see cref="MaxRows"/>, N large), e.g. the
-/// coefficients PᵀG of a gradient in a rank-r basis, or one attention head's products four rows at a time. Packing B would copy the whole large operand to use each element M
+/// GEMM with a few rows of C and op(B) stored by rows (C = α·op(A)·B + β·C, M ≤ <see cref="MaxRows"/>), e.g. the
+/// coefficients PᵀG of a gradient in a rank-r basis (N large), or one attention head's products (N ≤ T, called
+/// directly, not through <see cref="Applies"/>). Packing B would copy the whole large operand to use each element M
 /// times; this reads B once instead: C is cut into <see cref="Block"/>-column blocks (one per task), and within a block each
 /// 4×32 tile of C (and each 1×32 of the rows left over) accumulates in registers over all of K, with B's rows of the block from the L2 cache and A's
 /// elements broadcast. Each element of C is summed in k order by one thread, so results do not depend on the thread count.

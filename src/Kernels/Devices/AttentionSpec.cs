@@ -9,6 +9,7 @@ namespace Engine.Kernels.Devices;
 public readonly record struct AttentionSpec(int Batch, int Length, int Heads, int HeadSize, float Scale,
                                             AttentionOperand Q, AttentionOperand K, AttentionOperand V)
 {
+    /// <summary>Elements per row of the [B, T, C] operands: heads·headSize.</summary>
     public int Width => Heads * HeadSize;
 
     /// <summary>Elements of a dense [B, T, C] operand.</summary>

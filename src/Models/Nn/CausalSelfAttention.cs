@@ -7,8 +7,9 @@ namespace Engine.Models.Nn;
 
 /// <summary>
 /// Multi-head causal self-attention as nanoGPT's: one fused q, k, v projection weight ([3·width, width], "c_attn"),
-/// per head softmax(q·kᵀ/√head_size + mask)·v, heads joined and projected back ("c_proj"). The mask adds
-/// <see cref="MaskedScore"/> above the diagonal, so a position never attends to a later one.
+/// per head softmax(q·kᵀ/√head_size + mask)·v, heads joined and projected back ("c_proj"). A position never attends
+/// to a later one: the fused kernel computes only the causal half, the composed path adds <see cref="MaskedScore"/>
+/// above the diagonal.
 /// The projection runs as one product per row block of c_attn (q, k, v): each output is then dense and its
 /// gradient lands in its third of the weight's gradient, where splitting one [B, T, 3C] output would pad and sum
 /// three full-size gradients in the backward pass.
