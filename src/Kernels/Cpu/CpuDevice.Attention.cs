@@ -156,15 +156,7 @@ public sealed unsafe partial class CpuDevice
     /// <summary>dst[c, r] = src[r·srcStride + c] for r &lt; rows, c &lt; cols; dst's rows are dstStride apart, zero from rows on.</summary>
     private static void Transpose(float* src, long srcStride, int rows, int cols, float* dst, int dstStride)
     {
-        int fullRows = Transpose16.IsSupported ? rows / 16 * 16 : 0, fullCols = Transpose16.IsSupported ? cols / 16 * 16 : 0;
-        for (int c = 0; c < fullCols; c += 16)
-            for (int r = 0; r < fullRows; r += 16)
-                Transpose16.Block(src + r * srcStride + c, srcStride, dst + (long)c * dstStride + r, dstStride);
-        for (int c = 0; c < cols; c++)
-        {
-            float* to = dst + (long)c * dstStride;
-            for (int r = c < fullCols ? fullRows : 0; r < rows; r++) to[r] = src[r * srcStride + c];
-            new Span<float>(to + rows, dstStride - rows).Clear();
-        }
+        Transpose16.Matrix(src, srcStride, rows, cols, dst, dstStride);
+        for (int c = 0; c < cols; c++) new Span<float>(dst + (long)c * dstStride + rows, dstStride - rows).Clear();
     }
 }

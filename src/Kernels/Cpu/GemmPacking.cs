@@ -80,33 +80,10 @@ internal static unsafe class GemmPacking
         if (columns < nr) new Span<float>(dst, nr * kc).Clear();
         if (p.TransB)
         {
-            // op(B) columns are stored as rows: transpose 16 x 16 blocks, the ragged rest element by element.
-            int blockColumns = Transpose16.IsSupported ? columns / 16 * 16 : 0;
-            int blockDepth = Transpose16.IsSupported ? kc / 16 * 16 : 0;
-            for (int j = 0; j < blockColumns; j += 16)
-            for (int k = 0; k < blockDepth; k += 16)
-                Transpose16.Block(p.BAt(k0 + k, j0 + j), p.Ldb, dst + k * nr + j, nr);
-            for (int j = 0; j < columns; j++)
-            {
-                float* from = p.BAt(k0, j0 + j);
-                float* to = dst + j;
-                for (int k = j < blockColumns ? blockDepth : 0; k < kc; k++) to[k * nr] = from[k];
-            }
+            // op(B) columns are stored as rows: a transpose.
+            Transpose16.Matrix(p.BAt(k0, j0), p.Ldb, columns, kc, dst, nr);
+            return;
         }
-        else if (columns == nr && nr % 16 == 0 && Vector512.IsHardwareAccelerated)
-        {
-            // A full panel row is a few vectors: copied in registers, not by a memmove call per row (perf put those
-            // calls at ~5 % of a training step).
-            for (int k = 0; k < kc; k++)
-            {
-                float* from = p.BAt(k0 + k, j0), to = dst + k * nr;
-                for (int c = 0; c < nr; c += 16) Vector512.Load(from + c).Store(to + c);
-            }
-        }
-        else
-        {
-            for (int k = 0; k < kc; k++)
-                new ReadOnlySpan<float>(p.BAt(k0 + k, j0), columns).CopyTo(new Span<float>(dst + k * nr, columns));
-        }
+        for (int k = 0; k < kc; k++) ShortRows.Copy(p.BAt(k0 + k, j0), dst + k * nr, columns);
     }
 }

@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using Engine.Kernels.Devices;
 
 namespace Engine.Kernels.Cpu;
@@ -9,9 +8,6 @@ namespace Engine.Kernels.Cpu;
 /// </summary>
 internal sealed unsafe class StridedCopyPlan
 {
-    /// <summary>Rows up to this many elements are copied with vector moves (4 cache lines).</summary>
-    private const long ShortRow = 64;
-
     private readonly long[] _shape;
     private readonly long[] _srcStrides;
     private readonly long[] _dstStrides;
@@ -85,14 +81,7 @@ internal sealed unsafe class StridedCopyPlan
                 OuterOffsets(matrix, r - 2, out long srcOffset, out long dstOffset);
                 float* src = source + srcOffset + c0;
                 float* dst = target + dstOffset + c0 * dstColumnStride;
-                long width = Math.Min(16, columns - c0);
-                long row = 0;
-                if (width == 16)
-                    for (; row + 16 <= rows; row += 16)
-                        Transpose16.Block(src + row * srcRowStride, srcRowStride, dst + row, dstColumnStride);
-                for (; row < rows; row++)
-                for (long c = 0; c < width; c++)
-                    dst[c * dstColumnStride + row] = src[row * srcRowStride + c];
+                Transpose16.Matrix(src, srcRowStride, rows, Math.Min(16, columns - c0), dst, dstColumnStride);
             }
         });
     }
@@ -142,14 +131,7 @@ internal sealed unsafe class StridedCopyPlan
     {
         if (srcStride == 1 && dstStride == 1)
         {
-            // Rows of a head split or merge are a few vectors long: copied in registers, not by a memmove call per row.
-            if (length <= ShortRow && Vector512.IsHardwareAccelerated)
-            {
-                long i = 0;
-                for (; i + 16 <= length; i += 16) Vector512.Load(source + i).Store(target + i);
-                for (; i < length; i++) target[i] = source[i];
-            }
-            else Buffer.MemoryCopy(source, target, length * sizeof(int), length * sizeof(int));
+            ShortRows.Copy(source, target, length);
         }
         else if (srcStride == 0 && dstStride == 1)
         {

@@ -12,6 +12,23 @@ internal static unsafe class Transpose16
 {
     public static bool IsSupported => Avx512F.IsSupported;
 
+    /// <summary>
+    /// dst[c * ldd + r] = src[r * lds + c] for r &lt; rows, c &lt; cols: whole 16x16 blocks in registers, the ragged edges
+    /// element by element (everything element by element without AVX-512).
+    /// </summary>
+    public static void Matrix(float* src, long lds, long rows, long cols, float* dst, long ldd)
+    {
+        long fullRows = IsSupported ? rows / 16 * 16 : 0, fullCols = IsSupported ? cols / 16 * 16 : 0;
+        for (long c = 0; c < fullCols; c += 16)
+            for (long r = 0; r < fullRows; r += 16)
+                Block(src + r * lds + c, lds, dst + c * ldd + r, ldd);
+        for (long c = 0; c < cols; c++)
+        {
+            float* to = dst + c * ldd;
+            for (long r = c < fullCols ? fullRows : 0; r < rows; r++) to[r] = src[r * lds + c];
+        }
+    }
+
     /// <summary>dst[c * ldd + r] = src[r * lds + c] for r, c in [0, 16).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Block(float* src, long lds, float* dst, long ldd)
