@@ -141,7 +141,7 @@ public sealed partial class Variable
     internal static FusedProgram Program(string name, string[] inputs, Func<Expr[], Expr> body)
     {
         var b = new FusionBuilder(name);
-        var leaves = inputs.Select(b.Input).ToArray();
+        var leaves = inputs.Select(n => b.Input(n)).ToArray();
         b.Output("out", body(leaves));
         return b.Build();
     }

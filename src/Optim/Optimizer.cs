@@ -286,7 +286,7 @@ public sealed class Optimizer : IDisposable
             {
                 OperandKind.GradNormSquared => new StridedSlice(_reduced.Buffer, _reduced.Offset, shape, [0]),
                 OperandKind.LinkScalar => Broadcast(LinkOf(operand).Scalar(operand.Name!), shape),
-                _ => Flat(Buffer(operand, group), start, shape),
+                _ => Flat(Buffer(operand, group), start, shape, pass.Program.InputStorage[i], pass.Program.InputNames[i]),
             };
         }
         var outputs = new BufferSlice[pass.Outputs.Length];
@@ -300,7 +300,13 @@ public sealed class Optimizer : IDisposable
 
     private static StridedSlice Broadcast(BufferSlice scalar, long[] shape) => new(scalar.Buffer, scalar.Offset, shape, [0]);
 
-    private static StridedSlice Flat(Tensor t, long start, long[] shape) => new(t.Buffer, t.Offset + start, shape, [1]);
+    private static StridedSlice Flat(Tensor t, long start, long[] shape, DType storage, string name)
+    {
+        // A pass reads a buffer as the type its program declared: a mismatch would reinterpret the bytes.
+        if (t.DType != storage)
+            throw new InvalidOperationException($"pass operand '{name}' is declared {storage} but its buffer holds {t.DType}");
+        return new(t.Buffer, t.Offset + start, shape, [1]);
+    }
 
     private StructuredLink LinkOf(Operand operand) =>
         _groups[operand.Group].Links[operand.Slot]

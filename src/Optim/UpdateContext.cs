@@ -1,3 +1,4 @@
+using Engine.Kernels.Devices;
 using Engine.Kernels.Fusion;
 
 namespace Engine.Optim;
@@ -52,8 +53,12 @@ public sealed class UpdateContext
     /// <summary>A device scalar of the running structured link (e.g. CGFM's s_t), read by the kernel, never by the host.</summary>
     public Expr DeviceScalar(string name) => Input(Operand.LinkScalar(_link, name, _group), $"{_transform}.{name}");
 
-    /// <summary>A flat buffer of the running structured link in the store's layout (e.g. SGG's source gradient).</summary>
-    public Expr Flat(string name) => Input(Operand.LinkFlat(_link, name, _group), $"{_transform}.{name}");
+    /// <summary>
+    /// A flat buffer of the running structured link in the store's layout (e.g. SGG's source gradient), held as
+    /// <paramref name="storage"/> (the link's tensor must have that type).
+    /// </summary>
+    public Expr Flat(string name, DType storage = DType.Float32) =>
+        Input(Operand.LinkFlat(_link, name, _group), $"{_transform}.{name}", storage);
 
     /// <summary>What the running link's phase S wrote in place (Muon's orthogonalized step), before any later link.</summary>
     public Expr LinkInput => Input(_linkInput, _linkInput == Operand.Grad ? "g" : "u");
@@ -120,11 +125,11 @@ public sealed class UpdateContext
         _link = link;
     }
 
-    internal Expr Input(Operand operand, string name)
+    internal Expr Input(Operand operand, string name, DType storage = DType.Float32)
     {
         if (!_inputExprs.TryGetValue(operand, out var e))
         {
-            e = _builder.Input(name);
+            e = _builder.Input(name, storage);
             _inputs.Add(operand);
             _inputExprs.Add(operand, e);
         }

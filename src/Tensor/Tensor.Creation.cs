@@ -1,10 +1,14 @@
 using Engine.Kernels.Devices;
+using Engine.Kernels.Fusion;
 
 namespace Engine.Tensors;
 
 public sealed partial class Tensor
 {
     public static Tensor Zeros(ComputeDevice device, params int[] shape) => Allocate(device, shape);
+
+    /// <summary>Zeros of <paramref name="dtype"/> (Float32, Int32 or BFloat16).</summary>
+    public static Tensor Zeros(ComputeDevice device, DType dtype, params int[] shape) => Allocate(device, shape, dtype);
 
     public static Tensor Ones(ComputeDevice device, params int[] shape) => Full(device, 1f, shape);
 
@@ -63,9 +67,14 @@ public sealed partial class Tensor
         return t;
     }
 
-    /// <summary>Copies the elements to a new host array in row-major order.</summary>
+    /// <summary>Copies the elements to a new host array in row-major order (a BFloat16 tensor's widened to fp32, exactly).</summary>
     public float[] ToArray()
     {
+        if (DType == DType.BFloat16)
+        {
+            using var wide = Cast(DType.Float32);
+            return wide.ToArray();
+        }
         RequireDType(DType.Float32, "ToArray");
         return ToHost<float>();
     }
@@ -102,12 +111,18 @@ public sealed partial class Tensor
     public Tensor To(ComputeDevice device)
     {
         if (ReferenceEquals(device, Device)) return Clone();
+        if (DType == DType.BFloat16)
+        {
+            using var wide = FromArray(device, ToArray(), _shape);
+            return wide.Cast(DType.BFloat16);
+        }
         return DType == DType.Int32 ? FromArray(device, ToIntArray(), _shape) : FromArray(device, ToArray(), _shape);
     }
 
     /// <summary>A dense copy with its own storage.</summary>
     public Tensor Clone()
     {
+        if (DType == DType.BFloat16) return Map(ElementwiseOps.Convert(DType, DType), "Clone", [], this);
         var t = AllocateForOutput(Device, _shape, DType);
         if (Count > 0) Device.Copy(Strided, t.Strided);
         return t;

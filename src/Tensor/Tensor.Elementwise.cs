@@ -42,7 +42,19 @@ public sealed partial class Tensor
     public static Tensor Where(Tensor condition, Tensor a, Tensor b) => Map(ElementwiseOps.Where, "Where", [], condition, a, b);
 
     /// <summary>
-    /// Runs a fused elementwise program over the broadcast shape of <paramref name="inputs"/> into one new tensor.
+    /// This tensor's values as <paramref name="dtype"/> (Float32 or BFloat16; to bfloat16 rounded to nearest even), in a
+    /// new dense tensor.
+    /// </summary>
+    public Tensor Cast(DType dtype)
+    {
+        if (DType is not (DType.Float32 or DType.BFloat16) || dtype is not (DType.Float32 or DType.BFloat16))
+            throw new ArgumentException($"Cast: converts between Float32 and BFloat16, not {DType} to {dtype}");
+        return Map(ElementwiseOps.Convert(DType, dtype), "Cast", [], this);
+    }
+
+    /// <summary>
+    /// Runs a fused elementwise program over the broadcast shape of <paramref name="inputs"/> into one new tensor
+    /// (of the program's output storage type; each input must have its input's).
     /// This is the one path every elementwise op takes; callers with their own programs use it too.
     /// </summary>
     public static Tensor Map(FusedProgram program, string op, float[] scalars, params Tensor[] inputs)
@@ -50,14 +62,15 @@ public sealed partial class Tensor
         if (inputs.Length == 0) throw new ArgumentException($"{op}: no inputs");
         var first = inputs[0];
         int[] shape = first.ShapeArray;
-        foreach (var t in inputs)
+        for (int i = 0; i < inputs.Length; i++)
         {
+            var t = inputs[i];
             t.ThrowIfDisposed();
-            t.RequireDType(DType.Float32, op);
+            t.RequireDType(i < program.InputCount ? program.InputStorage[i] : DType.Float32, op);
             first.RequireSameDevice(t, op);
             shape = ShapeMath.Broadcast(shape, t.ShapeArray, op);
         }
-        var result = AllocateForOutput(first.Device, shape);   // the fused map writes every element
+        var result = AllocateForOutput(first.Device, shape, program.OutputCount > 0 ? program.OutputStorage[0] : DType.Float32);   // the map writes every element
         if (result.Count == 0) return result;
         // A rank-0 tensor runs as one element of rank 1: kernels index at least one dimension.
         var launchShape = shape.Length == 0 ? [1L] : Array.ConvertAll(shape, d => (long)d);

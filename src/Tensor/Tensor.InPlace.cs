@@ -16,6 +16,8 @@ public sealed partial class Tensor
     public void CopyFrom(Tensor source)
     {
         const string op = "CopyFrom";
+        RequireFourByte(op);
+        source.RequireDType(DType, op);
         var src = BroadcastSource(source, op);
         if (Count > 0) Device.Copy(src, Strided);
     }
@@ -25,6 +27,7 @@ public sealed partial class Tensor
     {
         ThrowIfDisposed();
         RequireDense("Fill");
+        RequireFourByte("Fill");
         if (Count > 0) Device.Fill(DataSlice, Count, value, DType);
     }
 

@@ -110,6 +110,7 @@ public sealed partial class Tensor
         }
         var shape = (int[])first._shape.Clone();
         shape[a] = total;
+        first.RequireFourByte("Concat");
         var result = AllocateForOutput(first.Device, shape, first.DType);   // the slices' copies cover it
         int at = 0;
         foreach (var t in tensors)

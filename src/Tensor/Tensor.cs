@@ -4,7 +4,8 @@ namespace Engine.Tensors;
 
 /// <summary>
 /// An n-dimensional array on one device: shape, element strides and an offset into a shared storage.
-/// fp32 by default; int32 tensors carry indices and targets. Views (reshape, transpose, slice) share
+/// fp32 by default; int32 tensors carry indices and targets; bfloat16 tensors are storage (fused programs read and write
+/// them, <see cref="Cast"/> converts), which the other ops refuse. Views (reshape, transpose, slice) share
 /// storage with their base. Device memory is released by <see cref="Dispose"/> (or a <see cref="TensorScope"/>),
 /// never by the GC.
 /// </summary>
@@ -39,7 +40,8 @@ public sealed partial class Tensor : IDisposable
     {
         ShapeMath.Validate(shape);
         long count = ShapeMath.Count(shape);
-        var buffer = zeroed ? device.Allocate(count) : device.AllocateUninitialized(count);
+        long units = dtype.Units(count);
+        var buffer = zeroed ? device.Allocate(units) : device.AllocateUninitialized(units);
         return new Tensor(new TensorStorage(buffer, dtype), shape.ToArray(), ShapeMath.ContiguousStrides(shape), 0);
     }
 
@@ -95,6 +97,13 @@ public sealed partial class Tensor : IDisposable
             throw new ObjectDisposedException(nameof(Tensor),
                 $"a tensor of shape {ShapeMath.Format(_shape)} on '{_storage.Device.Id}' was used after it was disposed");
         _storage.Buffer.ThrowIfDisposed();
+    }
+
+    /// <summary>For ops that move 4-byte elements as they are (copies, fills, host transfers).</summary>
+    internal void RequireFourByte(string op)
+    {
+        if (DType.Size() != 4)
+            throw new ArgumentException($"{op}: not defined for {DType} tensors (shape {ShapeMath.Format(_shape)}); Cast(DType.Float32) first");
     }
 
     internal void RequireDType(DType dtype, string op)

@@ -41,6 +41,7 @@ internal static class TrainSettings
         [nameof(TrainConfig.SggAlpha)] = "sgg: weight of the momentum direction in the blend, in [0, 1]",
         [nameof(TrainConfig.SggCTau)] = "sgg: adaptive clip at c_tau * EMA(||g||) (0: off)",
         [nameof(TrainConfig.SggNormEma)] = "sgg: decay of the EMA of ||g|| behind the clip threshold",
+        [nameof(TrainConfig.SggSourcePrecision)] = "sgg: how the source gradient is kept between recomputations: fp32 | bf16 (half the memory, 2 B/param less per pass that reads it, rounded to 8 significant bits)",
         [nameof(TrainConfig.InitFrom)] = "fine-tune: start from this checkpoint's weights and tokenizer (a run's --out-dir or NAME.json; the model flags must match it), with a fresh optimizer at step 0",
         [nameof(TrainConfig.Source)] = "sgg: UTF-8 text whose train split (first 90%) gives the source gradient (default: the main data's train split)",
         [nameof(TrainConfig.SggEvery)] = "sgg: steps between source-gradient recomputations (one extra forward/backward each)",

@@ -51,7 +51,8 @@ internal abstract class CStyleRenderer
     {
         sb.Append("\nKERNEL void ").Append(stem).Append("_map(");
         CommonParameters(sb, g, rank);
-        for (int o = 0; o < g.OutputNodes.Length; o++) sb.Append(",\n    GLOBAL float* out").Append(o).Append(", LONG out").Append(o).Append("_off");
+        for (int o = 0; o < g.OutputNodes.Length; o++)
+            sb.Append(",\n    GLOBAL ").Append(StorageType(g.OutputStorage[o])).Append("* out").Append(o).Append(", LONG out").Append(o).Append("_off");
         sb.AppendLine(")\n{");
         sb.AppendLine("    LONG i = (LONG)GLOBAL_ID(0);");
         sb.AppendLine("    if (i >= n) return;");
@@ -59,7 +60,11 @@ internal abstract class CStyleRenderer
         Hoisted(sb, g, needed, "    ");
         Element(sb, g, needed, g.GateScopes(g.OutputNodes, expandRoots: false), rank, "    ");
         for (int o = 0; o < g.OutputNodes.Length; o++)
-            sb.Append("    out").Append(o).Append("[out").Append(o).Append("_off + i] = ").Append(Value(g, g.OutputNodes[o])).AppendLine(";");
+        {
+            var value = Value(g, g.OutputNodes[o]);
+            sb.Append("    out").Append(o).Append("[out").Append(o).Append("_off + i] = ")
+              .Append(g.OutputStorage[o] == DType.BFloat16 ? $"engine_bf16_store({value})" : value).AppendLine(";");
+        }
         sb.AppendLine("}");
     }
 
@@ -124,7 +129,7 @@ internal abstract class CStyleRenderer
     private static void CommonParameters(StringBuilder sb, FusionGraph g, int rank)
     {
         var parts = new List<string>();
-        for (int i = 0; i < g.InputNames.Length; i++) parts.Add($"GLOBAL const float* in{i}, LONG in{i}_off");
+        for (int i = 0; i < g.InputNames.Length; i++) parts.Add($"GLOBAL const {StorageType(g.InputStorage[i])}* in{i}, LONG in{i}_off");
         if (g.ReductionNodes.Length > 0) parts.Add("GLOBAL const float* red, LONG red_off");
         for (int s = 0; s < g.ScalarNames.Length; s++) parts.Add($"float s{s}");
         parts.Add("LONG n");
@@ -195,6 +200,7 @@ internal abstract class CStyleRenderer
             string? code = n.Op switch
             {
                 FxOp.Input when g.ContractedInputs[n.Index] => null,   // read only by its contraction
+                FxOp.Input when g.InputStorage[n.Index] == DType.BFloat16 => $"engine_bf16_load(in{n.Index}[{Position(n.Index, rank)}])",
                 FxOp.Input => $"in{n.Index}[{Position(n.Index, rank)}]",
                 FxOp.Scalar or FxOp.Constant or FxOp.Sum or FxOp.MaxReduce => null,
                 _ => Op(n.Op, Value(g, n.A), n.B >= 0 ? Value(g, n.B) : "", n.C >= 0 ? Value(g, n.C) : ""),
@@ -202,6 +208,9 @@ internal abstract class CStyleRenderer
             if (code is not null) target.Append(at).Append("const float t").Append(id).Append(" = ").Append(code).AppendLine(";");
         }
     }
+
+    /// <summary>The prelude's element type of a buffer of <paramref name="storage"/>.</summary>
+    private static string StorageType(DType storage) => storage == DType.BFloat16 ? "USHORT" : "float";
 
     /// <summary>Where input <paramref name="input"/> is read for the element: its strided offset, or flat.</summary>
     private static string Position(int input, int rank) => rank > 0 ? $"o{input}" : $"in{input}_off + i";

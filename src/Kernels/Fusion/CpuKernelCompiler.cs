@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using Engine.Kernels.Devices;
 using static System.Linq.Expressions.Expression;
 
 namespace Engine.Kernels.Fusion;
@@ -84,7 +85,7 @@ internal sealed class CpuKernelCompiler
                     inPtr[n.Index] = Hoist(typeof(nint), $"in{n.Index}",
                         Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.LoadPointer))!, _inputs, Constant(n.Index)));
                     if (_modes[n.Index] == CpuInputMode.Broadcast && !_graph.ContractedInputs[n.Index])
-                        scalarLeaves[id] = Hoist(typeof(float), $"b{n.Index}", LoadScalar(inPtr[n.Index]!, Constant(0L)));
+                        scalarLeaves[id] = Hoist(typeof(float), $"b{n.Index}", LoadScalar(inPtr[n.Index]!, Constant(0L), Bf16Input(n.Index)));
                     if (_modes[n.Index] == CpuInputMode.Strided)
                         inStride[n.Index] = Hoist(typeof(long), $"s{n.Index}",
                             Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.LoadLong))!, _strides, Constant(n.Index)));
@@ -238,16 +239,18 @@ internal sealed class CpuKernelCompiler
                 continue;
             }
             Expression value = n.Op == FxOp.Input
-                ? Load(vector, inPtr[n.Index]!, inStride[n.Index])
+                ? Load(vector, inPtr[n.Index]!, inStride[n.Index], Bf16Input(n.Index))
                 : emitter.Emit(n.Op, values[n.A]!, n.B >= 0 ? values[n.B] : null, n.C >= 0 ? values[n.C] : null);
             target.Add(Assign(local, value));
         }
         for (int o = 0; o < _outputNodes.Length; o++)
         {
             var ptr = _outPtr[o];
+            bool bf16 = _graph.OutputStorage[o] == DType.BFloat16;
             statements.Add(vector
-                ? Call(_streaming ? _isa.Stream : _isa.Store, ptr, _i, values[_outputNodes[o]]!)
-                : Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.StoreScalar))!, ptr, _i, values[_outputNodes[o]]!));
+                ? Call(bf16 ? _isa.StoreBf16 : _streaming ? _isa.Stream : _isa.Store, ptr, _i, values[_outputNodes[o]]!)
+                : Call(typeof(CpuKernelMemory).GetMethod(bf16 ? nameof(CpuKernelMemory.StoreBf16Scalar) : nameof(CpuKernelMemory.StoreScalar))!,
+                       ptr, _i, values[_outputNodes[o]]!));
         }
         int s = 0, m = 0;
         foreach (var k in _reductions)
@@ -302,11 +305,13 @@ internal sealed class CpuKernelCompiler
         };
     }
 
-    private Expression Load(bool vector, ParameterExpression ptr, ParameterExpression? stride) =>
-        vector ? Call(_isa.Load, ptr, _i) : LoadScalar(ptr, stride is null ? _i : Multiply(_i, stride));
+    private bool Bf16Input(int input) => _graph.InputStorage[input] == DType.BFloat16;
 
-    private static Expression LoadScalar(Expression ptr, Expression index) =>
-        Call(typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.LoadScalar))!, ptr, index);
+    private Expression Load(bool vector, ParameterExpression ptr, ParameterExpression? stride, bool bf16 = false) =>
+        vector ? Call(bf16 ? _isa.LoadBf16 : _isa.Load, ptr, _i) : LoadScalar(ptr, stride is null ? _i : Multiply(_i, stride), bf16);
+
+    private static Expression LoadScalar(Expression ptr, Expression index, bool bf16 = false) =>
+        Call(typeof(CpuKernelMemory).GetMethod(bf16 ? nameof(CpuKernelMemory.LoadBf16Scalar) : nameof(CpuKernelMemory.LoadScalar))!, ptr, index);
 
     /// <summary>A float constant, or a vector of it hoisted out of the loop.</summary>
     private Expression Const(bool vector, float value)

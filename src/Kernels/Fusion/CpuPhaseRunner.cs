@@ -17,10 +17,15 @@ internal sealed unsafe class CpuPhaseRunner
     private readonly nint[] _outputs;
     private readonly float[] _parameters;
     private readonly long _rowsPerChunk;
+    private readonly int[] _inputSizes;
+    private readonly int[] _outputSizes;
 
-    public CpuPhaseRunner(LaunchLayout layout, nint[] inputs, nint[] outputs, float[] parameters)
+    /// <param name="inputSizes">Bytes per element of each input (4, or 2 for bfloat16), and likewise <paramref name="outputSizes"/>.</param>
+    public CpuPhaseRunner(LaunchLayout layout, nint[] inputs, nint[] outputs, float[] parameters, int[] inputSizes, int[] outputSizes)
     {
         _layout = layout;
+        _inputSizes = inputSizes;
+        _outputSizes = outputSizes;
         _inputs = inputs;
         _outputs = outputs;
         _parameters = parameters;
@@ -84,8 +89,8 @@ internal sealed unsafe class CpuPhaseRunner
             if (layout.Rank == 1)
             {
                 long start = chunk * ChunkElements, length = Math.Min(ChunkElements, layout.Count - start);
-                for (int i = 0; i < n; i++) ins[i] = _inputs[i] + (nint)(start * strides[i] * sizeof(float));
-                for (int o = 0; o < m; o++) outs[o] = _outputs[o] + (nint)(start * sizeof(float));
+                for (int i = 0; i < n; i++) ins[i] = _inputs[i] + (nint)(start * strides[i] * _inputSizes[i]);
+                for (int o = 0; o < m; o++) outs[o] = _outputs[o] + (nint)(start * _outputSizes[o]);
                 kernel((nint)ins, (nint)strides, (nint)outs, (nint)parameters, length, (nint)partials);
                 return;
             }
@@ -100,9 +105,9 @@ internal sealed unsafe class CpuPhaseRunner
                 {
                     long offset = 0;
                     for (int d = 0; d < outer; d++) offset += index[d] * layout.Strides[i][d];
-                    ins[i] = _inputs[i] + (nint)(offset * sizeof(float));
+                    ins[i] = _inputs[i] + (nint)(offset * _inputSizes[i]);
                 }
-                for (int o = 0; o < m; o++) outs[o] = _outputs[o] + (nint)(row * layout.RowLength * sizeof(float));
+                for (int o = 0; o < m; o++) outs[o] = _outputs[o] + (nint)(row * layout.RowLength * _outputSizes[o]);
                 kernel((nint)ins, (nint)strides, (nint)outs, (nint)parameters, layout.RowLength, (nint)partials);
                 for (int d = outer - 1; d >= 0 && ++index[d] == layout.Shape[d]; d--) index[d] = 0;
             }

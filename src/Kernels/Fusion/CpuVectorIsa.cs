@@ -15,6 +15,8 @@ internal sealed class CpuVectorIsa
         Load = Helper("Load" + suffix);
         Store = Helper("Store" + suffix);
         Stream = Helper("Stream" + suffix);
+        LoadBf16 = Helper("LoadBf16x" + suffix);
+        StoreBf16 = Helper("StoreBf16x" + suffix);
         HorizontalMax = typeof(CpuKernelMemory).GetMethod(nameof(CpuKernelMemory.HorizontalMax), [vector])!;
     }
 
@@ -29,6 +31,10 @@ internal sealed class CpuVectorIsa
     public int Width { get; }
     public MethodInfo Load { get; }
     public MethodInfo Store { get; }
+
+    /// <summary>Load and store of bfloat16 storage (widened to, and rounded from, the fp32 vector).</summary>
+    public MethodInfo LoadBf16 { get; }
+    public MethodInfo StoreBf16 { get; }
 
     /// <summary>Store that bypasses the caches when aligned (for outputs much larger than the caches).</summary>
     public MethodInfo Stream { get; }

@@ -36,6 +36,14 @@ public static class ElementwiseOps
     /// <summary>out = cond ≠ 0 ? a : b.</summary>
     public static FusedProgram Where { get; } = BuildWhere();
 
+    /// <summary>out = a, read as <paramref name="from"/> and written as <paramref name="to"/> (fp32 ↔ bfloat16, or a copy).</summary>
+    public static FusedProgram Convert(Devices.DType from, Devices.DType to)
+    {
+        var f = new FusionBuilder($"convert_{from}_{to}".ToLowerInvariant());
+        f.Output("out", f.Input("a", from), to);
+        return f.Build();
+    }
+
     /// <summary>Every program above with its name: for tests and for dumping kernel sources.</summary>
     public static IReadOnlyList<(string Name, FusedProgram Program)> All { get; } =
     [

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Collections.Concurrent;
 using Engine.Kernels.Cpu;
+using Engine.Kernels.Devices;
 using Engine.Kernels.Profiling;
 
 namespace Engine.Kernels.Fusion;
@@ -26,10 +27,10 @@ public sealed partial class FusedProgram
         var layout = LaunchLayout.Create(this, launch);
         var inputs = new nint[InputCount];
         for (int i = 0; i < InputCount; i++)
-            inputs[i] = (nint)(Host(launch.Inputs[i].Buffer, $"input {i} ('{_graph.InputNames[i]}')").Pointer + launch.Inputs[i].Offset);
+            inputs[i] = Address(Host(launch.Inputs[i].Buffer, $"input {i} ('{_graph.InputNames[i]}')"), launch.Inputs[i].Offset, _graph.InputStorage[i]);
         var outputs = new nint[OutputCount];
         for (int o = 0; o < OutputCount; o++)
-            outputs[o] = (nint)(Host(launch.Outputs[o].Buffer, $"output {o} ('{_graph.Outputs[o].Name}')").Pointer + launch.Outputs[o].Offset);
+            outputs[o] = Address(Host(launch.Outputs[o].Buffer, $"output {o} ('{_graph.Outputs[o].Name}')"), launch.Outputs[o].Offset, _graph.OutputStorage[o]);
         var modes = layout.Strides.Select(s => s[^1] switch
         {
             1 => CpuInputMode.Contiguous,
@@ -38,7 +39,8 @@ public sealed partial class FusedProgram
         }).ToArray();
         var parameters = new float[ScalarCount + ReductionCount];
         launch.Scalars.CopyTo(parameters, 0);
-        var runner = new CpuPhaseRunner(layout, inputs, outputs, parameters);
+        var runner = new CpuPhaseRunner(layout, inputs, outputs, parameters,
+                                        Array.ConvertAll(_graph.InputStorage, d => d.Size()), Array.ConvertAll(_graph.OutputStorage, d => d.Size()));
 
         for (int level = 1; level <= _graph.LevelCount; level++)
         {
@@ -74,7 +76,9 @@ public sealed partial class FusedProgram
     /// </summary>
     private unsafe Func<int, float?> HostValues(FusedLaunch launch, LaunchLayout layout, nint[] inputs, float[] parameters) =>
         id => UniformValue(id, launch.Scalars, n => n.Op == FxOp.Input
-            ? (layout.Strides[n.Index].All(st => st == 0) ? *(float*)inputs[n.Index] : null)
+            ? (layout.Strides[n.Index].All(st => st == 0)
+                ? _graph.InputStorage[n.Index] == DType.BFloat16 ? DTypes.FromBFloat16(*(ushort*)inputs[n.Index]) : *(float*)inputs[n.Index]
+                : null)
             : parameters[ScalarCount + n.Index]);
 
     /// <summary>The device the launch's buffers belong to, for profiler records.</summary>
@@ -82,6 +86,10 @@ public sealed partial class FusedProgram
         launch.Inputs.Length > 0 ? launch.Inputs[0].Buffer.Device.Id
         : launch.Outputs.Length > 0 ? launch.Outputs[0].Buffer.Device.Id
         : "cpu";
+
+    /// <summary>Where element <paramref name="offset"/> of a buffer read as <paramref name="storage"/> lies.</summary>
+    private static unsafe nint Address(CpuBuffer buffer, long offset, DType storage) =>
+        (nint)((byte*)buffer.Pointer + offset * storage.Size());
 
     private bool Streams(FusedLaunch launch, LaunchLayout layout) =>
         layout.Count * OutputCount * sizeof(float) >= StreamingBytes

@@ -1,3 +1,4 @@
+using Engine.Kernels.Devices;
 using Engine.Kernels.Profiling;
 
 namespace Engine.Kernels.Fusion;
@@ -40,8 +41,8 @@ public sealed partial class FusedProgram
     internal KernelWork MapWork(LaunchLayout layout, Func<int, float?> uniformValue)
     {
         var need = Reads(_graph.OutputNodes, expandRoots: false, uniformValue);
-        long elements = OutputCount * layout.Count + InputElements(layout, need);
-        return new KernelWork(elements * sizeof(float), (double)FlopsPerElement(need, layout) * layout.Count);
+        long bytes = _graph.OutputStorage.Sum(d => (long)d.Size()) * layout.Count + InputBytes(layout, need);
+        return new KernelWork(bytes, (double)FlopsPerElement(need, layout) * layout.Count);
     }
 
     /// <summary>Reduce level <paramref name="level"/>: the inputs its reductions read, once, plus one add (or max) per element.</summary>
@@ -49,8 +50,8 @@ public sealed partial class FusedProgram
     {
         var ks = _graph.ReductionsOfLevel(level);
         var need = Reads(ks.Select(k => _graph.ReductionNodes[k]).ToArray(), expandRoots: true, uniformValue);
-        long elements = InputElements(layout, need) + ks.Length;
-        return new KernelWork(elements * sizeof(float), (double)(FlopsPerElement(need, layout) + ks.Length) * layout.Count);
+        long bytes = InputBytes(layout, need) + ks.Length * sizeof(float);
+        return new KernelWork(bytes, (double)(FlopsPerElement(need, layout) + ks.Length) * layout.Count);
     }
 
     /// <summary>GPU finalize of level <paramref name="level"/>: reads every work-group's partials, writes the level's values.</summary>
@@ -89,8 +90,8 @@ public sealed partial class FusedProgram
         };
     }
 
-    /// <summary>Distinct elements of the needed inputs: the product of the dimensions each one actually walks.</summary>
-    private long InputElements(LaunchLayout layout, bool[] need)
+    /// <summary>Bytes of the needed inputs' distinct elements: the product of the dimensions each one actually walks.</summary>
+    private long InputBytes(LaunchLayout layout, bool[] need)
     {
         if (layout.Count == 0) return 0;
         long total = 0;
@@ -102,7 +103,7 @@ public sealed partial class FusedProgram
             var strides = layout.Strides[node.Index];
             for (int d = 0; d < layout.Rank; d++)
                 if (strides[d] != 0) distinct *= layout.Shape[d];
-            total += distinct * ContractionLength(node.Index, layout);
+            total += distinct * ContractionLength(node.Index, layout) * _graph.InputStorage[node.Index].Size();
         }
         return total;
     }

@@ -9,7 +9,8 @@ public sealed partial class FusedProgram
     /// The program's meaning, evaluated in double one element at a time: the scalar reference every backend
     /// is tested against. Each input is a dense array of <paramref name="count"/> elements (broadcasts expanded); an
     /// operand of contraction j holds <paramref name="contractionLengths"/>[j] = K values per element instead, term k of
-    /// element e at [e·K + k].
+    /// element e at [e·K + k]. A BFloat16 input's values are what its buffer holds (bfloat16 values); a BFloat16 output holds
+    /// the fp32 rounding of the double result, rounded again to bfloat16.
     /// </summary>
     public FusedReferenceResult EvaluateReference(long count, IReadOnlyList<double[]> inputs, IReadOnlyList<double> scalars,
                                                   IReadOnlyList<int>? contractionLengths = null)
@@ -58,7 +59,11 @@ public sealed partial class FusedProgram
             for (long e = 0; e < count; e++)
             {
                 Evaluate(values, e, inputs, scalars, reductions, lengths);
-                for (int o = 0; o < outputs.Length; o++) outputs[o][e] = values[_graph.OutputNodes[o]];
+                for (int o = 0; o < outputs.Length; o++)
+                {
+                    double v = values[_graph.OutputNodes[o]];
+                    outputs[o][e] = _graph.OutputStorage[o] == Devices.DType.BFloat16 ? Devices.DTypes.RoundToBFloat16((float)v) : v;
+                }
             }
         return new FusedReferenceResult(outputs, reductions);
     }

@@ -33,6 +33,12 @@ public sealed partial class FusedProgram
     public ulong Hash => _graph.Hash;
 
     public IReadOnlyList<string> InputNames => _graph.InputNames;
+
+    /// <summary>How each input's buffer holds its values (a launch's offsets count elements of this type).</summary>
+    public IReadOnlyList<Devices.DType> InputStorage => _graph.InputStorage;
+
+    /// <summary>How each output's buffer holds its values.</summary>
+    public IReadOnlyList<Devices.DType> OutputStorage => _graph.OutputStorage;
     public IReadOnlyList<string> ScalarNames => _graph.ScalarNames;
     public IReadOnlyList<string> OutputNames => _graph.Outputs.Select(o => o.Name).ToArray();
 

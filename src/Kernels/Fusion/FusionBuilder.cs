@@ -1,3 +1,5 @@
+using Engine.Kernels.Devices;
+
 namespace Engine.Kernels.Fusion;
 
 /// <summary>
@@ -9,6 +11,8 @@ namespace Engine.Kernels.Fusion;
 public sealed class FusionBuilder
 {
     private readonly List<Expr> _inputs = [];
+    private readonly List<DType> _inputStorage = [];
+    private readonly List<DType> _outputStorage = [];
     private readonly List<Expr> _scalars = [];
     private readonly List<(string Name, Expr Value)> _outputs = [];
     private readonly List<(string Name, Expr Value)> _reductions = [];
@@ -21,11 +25,15 @@ public sealed class FusionBuilder
 
     public string Name { get; }
 
-    /// <summary>An elementwise operand; launches bind inputs in declaration order.</summary>
-    public Expr Input(string name)
+    /// <summary>
+    /// An elementwise operand; launches bind inputs in declaration order. <paramref name="storage"/> is how its buffer
+    /// holds the values (fp32, or bfloat16 widened to fp32 as it is read); the expression computes in fp32 either way.
+    /// </summary>
+    public Expr Input(string name, DType storage = DType.Float32)
     {
         var e = new Expr(FxOp.Input, [], index: _inputs.Count, owner: this, name: CheckName(name));
         _inputs.Add(e);
+        _inputStorage.Add(CheckStorage(storage, name));
         return e;
     }
 
@@ -37,11 +45,15 @@ public sealed class FusionBuilder
         return e;
     }
 
-    /// <summary>A dense output with the launch's shape; launches bind outputs in declaration order.</summary>
-    public void Output(string name, Expr value)
+    /// <summary>
+    /// A dense output with the launch's shape; launches bind outputs in declaration order. <paramref name="storage"/>
+    /// bfloat16 stores each value rounded to nearest even.
+    /// </summary>
+    public void Output(string name, Expr value, DType storage = DType.Float32)
     {
         ArgumentNullException.ThrowIfNull(value);
         _outputs.Add((CheckName(name), value));
+        _outputStorage.Add(CheckStorage(storage, name));
     }
 
     /// <summary>
@@ -64,9 +76,14 @@ public sealed class FusionBuilder
     {
         if (_outputs.Count == 0 && _reductions.Count == 0)
             throw new InvalidOperationException($"program '{Name}' has neither outputs nor reductions");
-        var graph = FusionGraph.Create(this, _inputs, _scalars, _outputs, _reductions);
+        var graph = FusionGraph.Create(this, _inputs, _scalars, _outputs, _reductions, _inputStorage, _outputStorage);
         return FusedProgramCache.GetOrAdd(graph);
     }
+
+    private DType CheckStorage(DType storage, string name) => storage is DType.Float32 or DType.BFloat16
+        ? storage
+        : throw new ArgumentException($"program '{Name}': '{name}' is stored as {storage}; fused programs read and write Float32 or BFloat16",
+                                      nameof(storage));
 
     private string CheckName(string name)
     {

@@ -1,4 +1,5 @@
 using System.Text;
+using Engine.Kernels.Devices;
 
 namespace Engine.Kernels.Fusion;
 
@@ -11,8 +12,11 @@ internal sealed class FusionGraph
 {
     private FusionGraph(string name, FusedNode[] nodes, string[] inputNames, string[] scalarNames,
                         (string Name, Expr Value)[] outputs, int[] outputNodes,
-                        string[] reductionNames, int[] reductionNodes, int[] reductionLevels, int[] contractionNodes)
+                        string[] reductionNames, int[] reductionNodes, int[] reductionLevels, int[] contractionNodes,
+                        DType[] inputStorage, DType[] outputStorage)
     {
+        InputStorage = inputStorage;
+        OutputStorage = outputStorage;
         ContractionNodes = contractionNodes;
         ContractedInputs = new bool[inputNames.Length];
         foreach (var id in contractionNodes)
@@ -37,6 +41,10 @@ internal sealed class FusionGraph
     public string Name { get; }
     public FusedNode[] Nodes { get; }
     public string[] InputNames { get; }
+
+    /// <summary>Per input and per output: how its buffer holds the values (Float32 or BFloat16).</summary>
+    public DType[] InputStorage { get; }
+    public DType[] OutputStorage { get; }
     public string[] ScalarNames { get; }
     public (string Name, Expr Value)[] Outputs { get; }
     public int[] OutputNodes { get; }
@@ -57,7 +65,8 @@ internal sealed class FusionGraph
     public ulong Hash { get; }
 
     public static FusionGraph Create(FusionBuilder owner, List<Expr> inputs, List<Expr> scalars,
-                                     List<(string Name, Expr Value)> outputs, List<(string Name, Expr Value)> reductions)
+                                     List<(string Name, Expr Value)> outputs, List<(string Name, Expr Value)> reductions,
+                                     List<DType> inputStorage, List<DType> outputStorage)
     {
         var builder = new Canonicalizer(owner);
         var declared = new Dictionary<int, string>();
@@ -86,19 +95,21 @@ internal sealed class FusionGraph
                 contractionNodes.Add(id);
             }
         }
-        CheckContractedInputs(owner.Name, nodes, outputNodes, inputs);
+        CheckContractedInputs(owner.Name, nodes, outputNodes, inputs, inputStorage);
         var names = reductionNodes.Select((id, k) => declared.TryGetValue(id, out var s) ? s : $"r{k}").ToArray();
         return new FusionGraph(owner.Name, nodes,
             inputs.Select(i => i.Name!).ToArray(), scalars.Select(s => s.Name!).ToArray(),
             outputs.ToArray(), outputNodes, names, reductionNodes.ToArray(),
-            reductionNodes.Select(id => level[id]).ToArray(), contractionNodes.ToArray());
+            reductionNodes.Select(id => level[id]).ToArray(), contractionNodes.ToArray(),
+            inputStorage.ToArray(), outputStorage.ToArray());
     }
 
     /// <summary>
     /// An operand of a contraction is read at launch-given strides, so it must be that contraction's alone: no other node,
     /// output or operand slot may read the same input (the launch checks each operand's reach against its buffer).
     /// </summary>
-    private static void CheckContractedInputs(string program, FusedNode[] nodes, int[] outputNodes, List<Expr> inputs)
+    private static void CheckContractedInputs(string program, FusedNode[] nodes, int[] outputNodes, List<Expr> inputs,
+                                              List<DType> storage)
     {
         var slots = nodes.Where(n => n.Op == FxOp.Contract).SelectMany(n => new[] { n.A, n.B }).ToList();
         foreach (var id in slots.Distinct())
@@ -109,6 +120,9 @@ internal sealed class FusionGraph
                 throw new ArgumentException(
                     $"program '{program}': input '{inputs[nodes[id].Index].Name}' is an operand of contract, so nothing else may read it " +
                     "(declare one input per operand, even over the same buffer)");
+            if (storage[nodes[id].Index] != DType.Float32)
+                throw new ArgumentException(
+                    $"program '{program}': input '{inputs[nodes[id].Index].Name}' is an operand of contract, which reads Float32 only");
         }
     }
 
@@ -184,6 +198,8 @@ internal sealed class FusionGraph
     {
         var sb = new StringBuilder();
         sb.Append("in").Append(InputNames.Length).Append(";sc").Append(ScalarNames.Length).Append(';');
+        // Storage changes the code (loads, stores, element sizes), so it is part of the structure.
+        sb.Append("ist:").AppendJoin(',', InputStorage.Select(d => (int)d)).Append(";ost:").AppendJoin(',', OutputStorage.Select(d => (int)d)).Append(';');
         foreach (var n in Nodes)
             sb.Append((int)n.Op).Append(',').Append(n.A).Append(',').Append(n.B).Append(',').Append(n.C).Append(',')
               .Append(BitConverter.SingleToInt32Bits(n.Value)).Append(',').Append(n.Index).Append(';');

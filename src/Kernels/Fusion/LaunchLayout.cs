@@ -57,11 +57,11 @@ internal sealed class LaunchLayout
             reach[program.Graph.Nodes[n.B].Index] = Reach(where, c.Length, c.StrideB);
         }
         for (int i = 0; i < program.InputCount; i++)
-            CheckInput(where, i, program.InputNames[i], launch.Inputs![i], shape, count, reach[i]);
+            CheckInput(where, i, program.InputNames[i], launch.Inputs![i], shape, count, reach[i], program.InputStorage[i]);
         for (int o = 0; o < program.OutputCount; o++)
-            CheckDense(where, $"output {o} ('{program.OutputNames[o]}')", launch.Outputs![o], count);
+            CheckDense(where, $"output {o} ('{program.OutputNames[o]}')", launch.Outputs![o], count, program.OutputStorage[o]);
         if (launch.Reductions is { } red && program.ReductionCount > 0)
-            CheckDense(where, "the reductions slice", red, program.ReductionCount);
+            CheckDense(where, "the reductions slice", red, program.ReductionCount, DType.Float32);
 
         var layout = Collapse(count, shape, launch.Inputs!.Select(s => s.Strides).ToArray());
         layout.Contractions = contractions;
@@ -127,7 +127,8 @@ internal sealed class LaunchLayout
     }
 
     /// <param name="reach">How far past the element's position a contraction reads this input (0: it does not).</param>
-    private static void CheckInput(string where, int i, string name, StridedSlice s, long[] shape, long count, long reach)
+    private static void CheckInput(string where, int i, string name, StridedSlice s, long[] shape, long count, long reach,
+                                   DType storage)
     {
         string what = $"{where}: input {i} ('{name}')";
         if (s.Buffer is null) throw new ArgumentException($"{what} has no buffer");
@@ -144,19 +145,24 @@ internal sealed class LaunchLayout
             if (span < 0) lo += span; else hi += span;
         }
         if (reach < 0) lo += reach; else hi += reach;
-        if (lo < 0 || hi >= s.Buffer.Length)
+        long capacity = Capacity(s.Buffer, storage);
+        if (lo < 0 || hi >= capacity)
             throw new ArgumentOutOfRangeException(nameof(s),
-                $"{what} reaches elements [{lo}, {hi}] but its buffer holds {s.Buffer.Length}");
+                $"{what} reaches elements [{lo}, {hi}] but its buffer holds {capacity} {storage} elements");
     }
 
-    private static void CheckDense(string where, string what, BufferSlice s, long count)
+    private static void CheckDense(string where, string what, BufferSlice s, long count, DType storage)
     {
         if (s.Buffer is null) throw new ArgumentException($"{where}: {what} has no buffer");
         s.Buffer.ThrowIfDisposed();
-        if (s.Offset < 0 || s.Offset + count > s.Buffer.Length)
+        long capacity = Capacity(s.Buffer, storage);
+        if (s.Offset < 0 || s.Offset + count > capacity)
             throw new ArgumentOutOfRangeException(nameof(s),
-                $"{where}: {what} needs elements [{s.Offset}, {s.Offset + count}) but its buffer holds {s.Buffer.Length}");
+                $"{where}: {what} needs elements [{s.Offset}, {s.Offset + count}) but its buffer holds {capacity} {storage} elements");
     }
+
+    /// <summary>Elements of <paramref name="storage"/> a buffer of 4-byte units holds.</summary>
+    private static long Capacity(DeviceBuffer buffer, DType storage) => buffer.Length * sizeof(float) / storage.Size();
 
     public static string Show(long[]? shape) => shape is null ? "(none)" : $"[{string.Join(", ", shape)}]";
 }

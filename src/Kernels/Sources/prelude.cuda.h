@@ -31,6 +31,7 @@
 #define LONG long long
 #define ULONG unsigned long long
 #define UINT unsigned int
+#define USHORT unsigned short
 
 /* Qualifiers. */
 #define KERNEL extern "C" __global__
@@ -64,6 +65,8 @@
 #define ENGINE_TWO_PI 6.283185307179586f
 
 #define FMA(a, b, c) __nvvm_fma_rn_f((a), (b), (c))
+#define AS_FLOAT(u) __builtin_bit_cast(float, (UINT)(u))
+#define AS_UINT(x) __builtin_bit_cast(UINT, (float)(x))
 #define SQRTF(x) __nvvm_sqrt_rn_f(x)
 #define RSQRTF(x) __nvvm_rsqrt_approx_f(x)
 #define EXPF(x) __nvvm_ex2_approx_f((x) * ENGINE_LOG2E)
@@ -108,6 +111,8 @@ DEVICE_FN float engine_powf(float x, float y)
 #else
 
 #define FMA(a, b, c) fmaf((a), (b), (c))
+#define AS_FLOAT(u) __uint_as_float(u)
+#define AS_UINT(x) __float_as_uint(x)
 #define SQRTF(x) sqrtf(x)
 #define RSQRTF(x) rsqrtf(x)
 #define EXPF(x) expf(x)
@@ -122,3 +127,13 @@ DEVICE_FN float engine_powf(float x, float y)
 #define SHFL_DOWN(v, offset) __shfl_down_sync(0xffffffffu, (v), (offset))
 
 #endif
+
+/* bfloat16 storage (fused programs' BFloat16 inputs and outputs): the upper half of an fp32. A load widens exactly; a
+   store rounds to nearest even, and a NaN keeps its sign and stays quiet. The CPU backend uses the same formulas. */
+DEVICE_FN float engine_bf16_load(USHORT h) { return AS_FLOAT(((UINT)h) << 16); }
+DEVICE_FN USHORT engine_bf16_store(float x)
+{
+    UINT u = AS_UINT(x);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (USHORT)((u >> 16) | 0x40u);
+    return (USHORT)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}

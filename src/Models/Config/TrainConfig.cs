@@ -43,6 +43,7 @@ public sealed record TrainConfig
     public float SggAlpha { get; init; } = 0.3f;
     public float SggCTau { get; init; } = 2.0f;        // 0 disables the adaptive clip
     public float SggNormEma { get; init; } = 0.98f;
+    public string SggSourcePrecision { get; init; } = "fp32";   // fp32 | bf16: how g_s is kept between captures
     public string? Source { get; init; }            // null: the train split of the main data
     public int SggEvery { get; init; } = 1;
     public string SpectralGraph { get; init; } = "weights";   // weights | gradients
@@ -130,6 +131,7 @@ public sealed record TrainConfig
         InUnit("sgg-alpha", SggAlpha, closed: true);
         if (!(SggCTau >= 0)) errors.Add($"--sgg-c-tau must be >= 0 (got {SggCTau}; 0 turns the clip off)");
         InUnit("sgg-norm-ema", SggNormEma, closed: false);
+        OneOf("sgg-source-precision", SggSourcePrecision, "fp32", "bf16");
         AtLeast("sgg-every", SggEvery, 1);
         if (Source is { Length: 0 }) errors.Add("--source must name a file (or be left out for the main data's train split)");
         if (InitFrom is { Length: 0 }) errors.Add("--init-from must name a checkpoint (a run's --out-dir or NAME.json)");

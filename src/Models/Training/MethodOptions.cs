@@ -1,3 +1,4 @@
+using Engine.Kernels.Devices;
 using Engine.Models.Config;
 using Engine.Optim.Structured;
 
@@ -20,6 +21,7 @@ internal static class MethodOptions
         Alpha = Trainer.Decimal(c.SggAlpha),
         ClipFactor = c.SggCTau == 0 ? null : Trainer.Decimal(c.SggCTau),
         NormEmaDecay = Trainer.Decimal(c.SggNormEma),
+        SourcePrecision = c.SggSourcePrecision == "bf16" ? DType.BFloat16 : DType.Float32,
     };
 
     public static SpectralOptions Spectral(TrainConfig c) => new()

@@ -20,6 +20,10 @@ internal static class DeviceMath
     public static void Run(FusedProgram program, float[] scalars, Tensor[] outputs, Tensor[] inputs, Tensor? reductions = null)
     {
         var shape = outputs.Length > 0 ? outputs[0].ShapeArray : inputs[0].ShapeArray;
+        for (int i = 0; i < inputs.Length && i < program.InputCount; i++)
+            RequireStorage(program, inputs[i], program.InputStorage[i], $"input '{program.InputNames[i]}'");
+        for (int o = 0; o < outputs.Length && o < program.OutputCount; o++)
+            RequireStorage(program, outputs[o], program.OutputStorage[o], $"output '{program.OutputNames[o]}'");
         foreach (var o in outputs)
         {
             o.ThrowIfDisposed();
@@ -53,20 +57,38 @@ internal static class DeviceMath
         device.RunFused(program, new FusedLaunch(launchShape, operands, Array.ConvertAll(outputs, o => o.DataSlice), scalars, reduced));
     }
 
-    /// <summary>Copies <paramref name="source"/> into the dense tensor <paramref name="target"/> of the same shape.</summary>
+    /// <summary>
+    /// Copies <paramref name="source"/> into the dense tensor <paramref name="target"/> of the same shape, converting
+    /// where their types differ (fp32 → bfloat16 rounds to nearest even).
+    /// </summary>
     public static void CopyInto(Tensor source, Tensor target)
     {
         if (!ShapeMath.SameShape(source.Shape, target.Shape))
             throw new ArgumentException($"CopyInto: shapes {ShapeMath.Format(source.Shape)} and {ShapeMath.Format(target.Shape)} differ");
-        if (target.Count > 0) source.Device.Copy(source.Strided, target.Strided);
+        if (target.Count == 0) return;
+        if (source.DType == target.DType && source.DType.Size() == 4) source.Device.Copy(source.Strided, target.Strided);
+        else Run(ElementwiseOps.Convert(source.DType, target.DType), [], [target], [source]);
     }
 
-    /// <summary>Writes host values into a dense tensor (row-major).</summary>
+    /// <summary>Writes host values into a dense tensor (row-major); a BFloat16 one stores them rounded.</summary>
     public static void Write(Tensor target, ReadOnlySpan<float> values)
     {
         if (!target.IsContiguous || values.Length != target.Count)
             throw new ArgumentException($"Write: {values.Length} values for dense tensor {target} of {target.Count} elements");
-        if (values.Length > 0) target.Device.Write(target.DataSlice, values);
+        if (values.Length == 0) return;
+        if (target.DType == DType.Float32)
+        {
+            target.Device.Write(target.DataSlice, values);
+            return;
+        }
+        using var wide = Tensor.FromArray(target.Device, values, target.ShapeArray);
+        CopyInto(wide, target);
+    }
+
+    private static void RequireStorage(FusedProgram program, Tensor t, DType storage, string what)
+    {
+        if (t.DType != storage)
+            throw new ArgumentException($"{program.Name}: {what} is stored as {storage}, got a {t.DType} tensor {t}");
     }
 
     public static void RequireMatrix(Tensor t, int rows, int cols, string what)

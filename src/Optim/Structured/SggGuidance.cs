@@ -74,7 +74,7 @@ public sealed class SggGuidance : IDisposable
         StepCount++;
 
         using var scope = new TensorScope();
-        DeviceMath.Run(SggPrograms.Gram, [], [], [gradient, sourceGradient, direction], _gram);
+        DeviceMath.Run(SggPrograms.Gram(sourceGradient.DType), [], [], [gradient, sourceGradient, direction], _gram);
         var entries = Enumerable.Range(0, SggPrograms.GramEntries.Length).Select(k => Element(_gram, k)).ToArray();
         var scalars = Enumerable.Range(0, SggPrograms.CoefficientOutputs).Select(k => Element(_scalars, k)).ToArray();
         double decay = Options.NormEmaDecay;
@@ -84,7 +84,7 @@ public sealed class SggGuidance : IDisposable
             (float)(Options.ClipFactor ?? 0), Options.ClipFactor is null ? 0f : 1f,
         ];
         DeviceMath.Run(SggPrograms.Coefficients, values, scalars, [.. entries, scalars[5], scalars[6], _one]);
-        DeviceMath.Run(SggPrograms.Combine, [], [output], [gradient, sourceGradient, direction, scalars[0], scalars[1], scalars[2]]);
+        DeviceMath.Run(SggPrograms.Combine(sourceGradient.DType), [], [output], [gradient, sourceGradient, direction, scalars[0], scalars[1], scalars[2]]);
     }
 
     /// <summary>The coefficients and metrics of the last step on the host (waits for it).</summary>

@@ -20,7 +20,7 @@ internal sealed class SggLink : StructuredLink, ISourceGradientLink
     {
         _options = options;
         _direction = binding.Slots[binding.FirstMomentSlot!.Value];
-        _source = Tensor.Zeros(binding.Device, checked((int)binding.Store.Count));
+        _source = Tensor.Zeros(binding.Device, options.SourcePrecision, checked((int)binding.Store.Count));
         _gram = Tensor.Zeros(binding.Device, SggPrograms.GramEntries.Length);
         _scalars = Tensor.Zeros(binding.Device, SggPrograms.CoefficientOutputs);
         _scalarViews = Enumerable.Range(0, SggPrograms.CoefficientOutputs).Select(k => Element(_scalars, k)).ToArray();
@@ -34,7 +34,7 @@ internal sealed class SggLink : StructuredLink, ISourceGradientLink
         var entries = input.Reduced;
         if (entries is null)
         {
-            DeviceMath.Run(SggPrograms.Gram, [], [], [input.Flat, _source, _direction], _gram);
+            DeviceMath.Run(SggPrograms.Gram(_source.DType), [], [], [input.Flat, _source, _direction], _gram);
             entries = Enumerable.Range(0, SggPrograms.GramEntries.Length).Select(k => Element(_gram, k)).ToArray();
         }
         double decay = _options.NormEmaDecay;

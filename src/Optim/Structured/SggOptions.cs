@@ -1,3 +1,5 @@
+using Engine.Kernels.Devices;
+
 namespace Engine.Optim.Structured;
 
 /// <summary>
@@ -9,6 +11,7 @@ public sealed record SggOptions
     private readonly double _alpha = 0.3;
     private readonly double? _clipFactor = 2.0;
     private readonly double _normEmaDecay = 0.98;
+    private readonly DType _sourcePrecision = DType.Float32;
 
     /// <summary>α, the weight of the reference direction d in the direction blend (0 turns the blend off).</summary>
     public double Alpha
@@ -34,5 +37,19 @@ public sealed record SggOptions
     {
         get => _normEmaDecay;
         init => _normEmaDecay = Hyperparameter.UnitInterval(value, nameof(NormEmaDecay));
+    }
+
+    /// <summary>
+    /// How the optimizer keeps the source gradient g_s between captures: Float32 (default), or BFloat16 — half the memory
+    /// and 2 B/param less in each of phase R and (in a step with a conflict) phase U, for a relative rounding of at most
+    /// 2⁻⁹ per element. Every identity of the step then holds for the stored g_s.
+    /// </summary>
+    public DType SourcePrecision
+    {
+        get => _sourcePrecision;
+        init => _sourcePrecision = value is DType.Float32 or DType.BFloat16
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(SourcePrecision), value,
+                                                    $"{nameof(SourcePrecision)} must be Float32 or BFloat16, got {value}");
     }
 }

@@ -1,3 +1,4 @@
+using Engine.Kernels.Devices;
 using Engine.Kernels.Fusion;
 
 namespace Engine.Optim.Structured;
@@ -11,8 +12,11 @@ internal static class SggPrograms
     /// <summary>Output order of <see cref="Coefficients"/>: a, b, c, cos(g, g_s), τ, the new EMA, the new clip count.</summary>
     public const int CoefficientOutputs = 7;
 
-    /// <summary>Phase R: the six Gram entries of (g, g_s, d) in one read of the three buffers (fp64 accumulation).</summary>
-    public static FusedProgram Gram { get; } = BuildGram();
+    /// <summary>
+    /// Phase R: the six Gram entries of (g, g_s, d) in one read of the three buffers (fp64 accumulation); g_s stored as
+    /// <paramref name="source"/>.
+    /// </summary>
+    public static FusedProgram Gram(DType source) => BuildGram(source);
 
     /// <summary>
     /// From the Gram entries and the norm EMA to (a, b, c) with u = a g + b g_s + c d, on one element: conflict
@@ -23,16 +27,17 @@ internal static class SggPrograms
     public static FusedProgram Coefficients { get; } = BuildCoefficients();
 
     /// <summary>
-    /// Phase U: u = a g + b g_s + c d, with a, b, c read from device memory (broadcast). b = 0 in a step without a
-    /// conflict, and the gate then skips reading g_s.
+    /// Phase U: u = a g + b g_s + c d, with a, b, c read from device memory (broadcast); g_s stored as
+    /// <paramref name="source"/>. b = 0 in a step without a conflict, and the gate then skips reading g_s.
     /// </summary>
-    public static FusedProgram Combine { get; } = BuildCombine();
+    public static FusedProgram Combine(DType source) => BuildCombine(source);
 
-    private static FusedProgram BuildGram()
+    // Building again returns the cached program (FusionBuilder.Build), so these are cheap after the first call.
+    private static FusedProgram BuildGram(DType source)
     {
         var f = new FusionBuilder("sgg_gram");
         var g = f.Input("g");
-        var s = f.Input("g_s");
+        var s = f.Input("g_s", source);
         var d = f.Input("d");
         Expr[] vectors = [g, s, d];
         int k = 0;
@@ -95,11 +100,11 @@ internal static class SggPrograms
         return f.Build();
     }
 
-    private static FusedProgram BuildCombine()
+    private static FusedProgram BuildCombine(DType source)
     {
         var f = new FusionBuilder("sgg_combine");
         var g = f.Input("g");
-        var s = f.Input("g_s");
+        var s = f.Input("g_s", source);
         var d = f.Input("d");
         var a = f.Input("a");
         var b = f.Input("b");

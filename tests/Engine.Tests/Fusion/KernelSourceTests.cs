@@ -12,7 +12,7 @@ public sealed class KernelSourceTests
     private static IEnumerable<FusedProgram> Programs() =>
         ElementwiseOps.All.Select(p => p.Program)
             .Concat([FusedProgramTests.AdamW(), FusedProgramTests.ClippedStep(), FusedProgramTests.Statistics(),
-                     ContractionTests.LowRankUpdate(), GateTests.Sample()]);
+                     ContractionTests.LowRankUpdate(), GateTests.Sample(), BFloat16StorageTests.Sample()]);
 
     [Fact]
     public void CudaSourceUsesOnlyPortableSpellings()

@@ -12,6 +12,7 @@ public sealed class MethodFlagTests
     [InlineData(new[] { "--cgfm-refresh", "0" }, "--cgfm-refresh must be >= 1")]
     [InlineData(new[] { "--sgg-alpha", "1.5" }, "--sgg-alpha must be in [0, 1]")]
     [InlineData(new[] { "--sgg-every", "0" }, "--sgg-every must be >= 1")]
+    [InlineData(new[] { "--sgg-source-precision", "fp16" }, "--sgg-source-precision must be fp32 or bf16 (got 'fp16')")]
     [InlineData(new[] { "--spectral-graph", "tokens" }, "--spectral-graph must be weights or gradients")]
     [InlineData(new[] { "--spectral-laplacian", "rw" }, "--spectral-laplacian must be sym or comb")]
     [InlineData(new[] { "--spectral-tau", "0" }, "--spectral-tau must be > 0")]

@@ -11,7 +11,7 @@ namespace Engine.Tests.Methods;
 /// </summary>
 internal static class MethodStores
 {
-    public static readonly string[] Methods = ["cgfm", "cgfm-literal", "sgg", "spectral-cheb", "spectral-exact", "muon"];
+    public static readonly string[] Methods = ["cgfm", "cgfm-literal", "sgg", "sgg-bf16", "spectral-cheb", "spectral-exact", "muon"];
 
     /// <summary>A store of hidden [9, 5], [3·4, 7] (3 row blocks), [1, 6], [17, 3] matrices, and an embedding, bias and gain.</summary>
     public static ParameterStore Create(ComputeDevice device, int seed)
@@ -47,6 +47,8 @@ internal static class MethodStores
             "cgfm-literal" => new Optimizer(store, Optimizers.Cgfm(lr, new CgfmOptions { StepRule = CgfmStepRule.Literal, LambdaLocal = 0.25 },
                                                                    weightDecay: 0.1, clip: 1.0)),
             "sgg" => new Optimizer(store, Optimizers.Sgg(lr, new SggOptions { Alpha = 0.3, ClipFactor = 1.1 }, weightDecay: 0.1, clip: 1.0)),
+            "sgg-bf16" => new Optimizer(store, Optimizers.Sgg(lr, new SggOptions { Alpha = 0.3, ClipFactor = 1.1, SourcePrecision = DType.BFloat16 },
+                                                              weightDecay: 0.1, clip: 1.0)),
             "spectral-cheb" => new Optimizer(store, Optimizers.Spectral(lr, Spectral(SpectralFilterMode.Chebyshev, GraphSource.GradientCosine),
                                                                         weightDecay: 0.1, clip: 1.0)),
             "spectral-exact" => new Optimizer(store, Optimizers.Spectral(lr, Spectral(SpectralFilterMode.Exact, GraphSource.Weights),

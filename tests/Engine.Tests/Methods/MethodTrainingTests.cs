@@ -36,13 +36,15 @@ public class MethodTrainingTests
     [InlineData("cgfm")]
     [InlineData("muon")]
     [InlineData("sgg")]
+    [InlineData("sgg", "bf16")]
     [InlineData("spectral")]
-    public void ResumingContinuesBitExactly(string method)
+    public void ResumingContinuesBitExactly(string method, string sggSourcePrecision = "fp32")
     {
         // Refresh, rebuild and source recomputation periods that do not divide the resume step, so restored state is used.
         TrainConfig Config(string path, int iters) => TinyRuns.Config(path, iters) with
         {
             Optim = method, CgfmRefresh = 4, SggEvery = 4, SpectralRebuild = 4, CheckpointInterval = 6,
+            SggSourcePrecision = sggSourcePrecision,
         };
         using var split = ModelTestFiles.CreateTempDirectory();
         using var whole = ModelTestFiles.CreateTempDirectory();
