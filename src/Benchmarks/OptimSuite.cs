@@ -17,7 +17,7 @@ namespace Engine.Benchmarks;
 /// <item>cgfm: no phase R (the low-rank adjust gives ||g||²), the adjust reads G and writes G_adj in place 8 (cpu: strip by
 ///   strip, coefficients in registers, G_glob never stored), U 28 → 36; elsewhere the adjust's GEMM reads G once more → 40;</item>
 /// <item>sgg: R (g, g_s, m) 12, U (p, g, m, v → p, m, v) 28 → 40 in a step without a conflict (b = 0: the gate skips g_s);
-///   sgg_conflict: U reads g_s too, 32 → 44;</item>
+///   sgg_conflict: U reads g_s too, 32 → 44; with g_s in bfloat16 (sgg_bf16, sgg_conflict_bf16) R 10, U 28 or 30 → 38, 40;</item>
 /// <item>spectral-chebK: R 4, L·W 8, penalty 12, L·X 8, first step 16, K−1 × (L·T 8 + step 24), copy 8, U 28 → 84 + 32(K−1);</item>
 /// <item>muon: R 4, momentum 16, normalize 8, 5 × (X·Xᵀ 4 + B·X 8 + update 12), scaled copy 8, U 12 → 48 + 24·5.</item>
 /// </list>
@@ -40,6 +40,8 @@ public static class OptimSuite
     private sealed record ChainSpec(string Name, Func<ParameterStore, Optimizer> Create, int BytesPerParam, Func<int, int, double>? PhaseFlops,
                                     int? PortableBytesPerParam = null, bool SourceConflicts = false);
 
+    private static readonly SggOptions BFloat16Source = new() { SourcePrecision = DType.BFloat16 };
+
     private static readonly ChainSpec[] Chains =
     [
         new("adamw", s => new Optimizer(s, Optimizers.AdamW(3e-4, weightDecay: 0.1, clip: 1.0)), 32, null),
@@ -51,6 +53,10 @@ public static class OptimSuite
         // SGG's U phase reads g_s only in a step with a conflict (b ≠ 0), so both kinds of step are measured.
         new("sgg", s => new Optimizer(s, Optimizers.Sgg(3e-4, weightDecay: 0.1, clip: 1.0)), 40, null),
         new("sgg_conflict", s => new Optimizer(s, Optimizers.Sgg(3e-4, weightDecay: 0.1, clip: 1.0)), 44, null, SourceConflicts: true),
+        // The same two steps with g_s kept in bfloat16 (SggOptions.SourcePrecision): 2 B/param less where g_s is read.
+        new("sgg_bf16", s => new Optimizer(s, Optimizers.Sgg(3e-4, BFloat16Source, weightDecay: 0.1, clip: 1.0)), 38, null),
+        new("sgg_conflict_bf16", s => new Optimizer(s, Optimizers.Sgg(3e-4, BFloat16Source, weightDecay: 0.1, clip: 1.0)), 40, null,
+            SourceConflicts: true),
         new($"spectral_cheb{ChebyshevOrder}", s => new Optimizer(s, Optimizers.Spectral(3e-4,
                 new SpectralOptions { Mode = SpectralFilterMode.Chebyshev, ChebyshevOrder = ChebyshevOrder }, weightDecay: 0.1, clip: 1.0)),
             84 + 32 * (ChebyshevOrder - 1), (m, n) => 2.0 * (ChebyshevOrder + 1) * m * (double)m * n),
