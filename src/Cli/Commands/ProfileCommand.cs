@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Engine.Cli.Configuration;
 using Engine.Cli.Output;
 using Engine.Kernels.Devices;
 using Engine.Kernels.Profiling;
@@ -41,21 +42,25 @@ internal static class ProfileCommand
         {
             device, steps, warmup, what, optim, parameters, preset, trace,
         };
+        // The optimizer flags of 'engine train' (--beta2, --sgg-source-precision, --cgfm-rank, ...), so the profiled chain is the trained one.
+        var settings = TrainSettings.CreateOptimizerSettings();
+        foreach (var setting in settings) command.Add(setting.Option);
         command.SetAction(result => Run(session, new ProfileRequest(
             result.GetRequiredValue(device), result.GetValue(steps), result.GetValue(warmup), result.GetRequiredValue(what), result.GetRequiredValue(optim),
-            result.GetValue(parameters), result.GetValue(preset), result.GetRequiredValue(trace))));
+            result.GetValue(parameters), result.GetValue(preset), result.GetRequiredValue(trace)), settings, result));
         return command;
     }
 
     private sealed record ProfileRequest(string Device, int Steps, int Warmup, string What, string Optim, long? Parameters, string? Preset, string Trace);
 
-    private static int Run(CliSession session, ProfileRequest request)
+    private static int Run(CliSession session, ProfileRequest request, IReadOnlyList<TrainSetting> settings, ParseResult flags)
     {
         Validate(request);
+        var config = Configure(request, settings, flags);
         var device = DeviceRegistry.Open(request.Device);
         using var workload = request.What == "optim"
-            ? ProfileWorkload.OptimizerSteps(device, request.Optim, request.Parameters ?? DefaultParameters)
-            : ProfileWorkload.TrainingSteps(device, TrainConfig.Preset(request.Preset ?? "tiny"), request.Preset ?? "tiny", request.Optim);
+            ? ProfileWorkload.OptimizerSteps(device, config, request.Parameters ?? DefaultParameters)
+            : ProfileWorkload.TrainingSteps(device, config, request.Preset ?? "tiny");
 
         bool wasEnabled = KernelProfiler.Enabled;
         KernelProfiler.Disable();
@@ -149,6 +154,20 @@ internal static class ProfileCommand
         if (request.What == "train" && request.Parameters is not null)
             throw new UsageException("--params applies to --what optim; --what train takes its size from --preset");
         OutputFile.RequireWritable("--trace", request.Trace);
+    }
+
+    /// <summary>
+    /// The training configuration whose optimizer is profiled: the preset (tiny for --what optim) with --optim and the
+    /// optimizer flags given, validated as 'engine train' validates it.
+    /// </summary>
+    private static TrainConfig Configure(ProfileRequest request, IReadOnlyList<TrainSetting> settings, ParseResult flags)
+    {
+        var config = TrainConfig.Preset(request.Preset ?? "tiny") with { Optim = request.Optim };
+        foreach (var setting in settings)
+            if (setting.TryReadFlag(flags, out var value)) config = setting.Apply(config, value);
+        var problems = config.Validate();
+        if (problems.Count > 0) throw new UsageException(string.Join("; ", problems));
+        return config;
     }
 
     /// <summary>Written atomically: a failed write never leaves half a trace under the requested name.</summary>

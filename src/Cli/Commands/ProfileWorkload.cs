@@ -22,26 +22,25 @@ internal abstract class ProfileWorkload : IDisposable
 
     /// <summary>
     /// Optimizer steps over <paramref name="parameters"/> weight-decayed fp32 values with fixed random gradients, using the
-    /// optimizer <c>engine train</c> builds for <paramref name="optim"/>: one flat parameter for adamw and sgd, one
+    /// optimizer <c>engine train</c> builds for <paramref name="config"/>: one flat parameter for adamw and sgd, one
     /// [<see cref="MatrixRows"/>, parameters / <see cref="MatrixRows"/>] hidden matrix for the structured methods (SGG's
     /// source gradient is a second fixed random draw, captured once).
     /// </summary>
-    public static ProfileWorkload OptimizerSteps(ComputeDevice device, string optim, long parameters) =>
-        new OptimizerWorkload(device, optim, parameters);
+    public static ProfileWorkload OptimizerSteps(ComputeDevice device, TrainConfig config, long parameters) =>
+        new OptimizerWorkload(device, config, parameters);
 
     /// <summary>Training steps (batch, forward, loss, backward, optimizer step) of a preset's GPT on the generated corpus.</summary>
-    public static ProfileWorkload TrainingSteps(ComputeDevice device, TrainConfig preset, string presetName, string optim) =>
-        new TrainingWorkload(device, preset, presetName, optim);
+    public static ProfileWorkload TrainingSteps(ComputeDevice device, TrainConfig config, string presetName) =>
+        new TrainingWorkload(device, config, presetName);
 
     private sealed class OptimizerWorkload : ProfileWorkload
     {
         private readonly ParameterStore _store;
         private readonly Optimizer _optimizer;
 
-        public OptimizerWorkload(ComputeDevice device, string optim, long parameters)
+        public OptimizerWorkload(ComputeDevice device, TrainConfig config, long parameters)
         {
-            var config = TrainConfig.Tiny with { Optim = optim };
-            bool structured = optim is not ("adamw" or "sgd");
+            bool structured = config.Optim is not ("adamw" or "sgd");
             _store = new ParameterStore(device);
             Optimizer? optimizer = null;
             try
@@ -72,7 +71,7 @@ internal abstract class ProfileWorkload : IDisposable
             }
             string layout = structured ? $"one [{MatrixRows}, {parameters / MatrixRows}] hidden matrix" : $"{parameters:N0} fp32 parameters";
             string chains = _optimizer.OthersChain is { } others ? $"{_optimizer.Chain} (hidden) + {others}" : _optimizer.Chain.ToString();
-            string guided = _optimizer.UsesSourceGradient ? " (source gradient without a conflict)" : "";
+            string guided = _optimizer.UsesSourceGradient ? $" (source gradient in {config.SggSourcePrecision}, without a conflict)" : "";
             Description = string.Create(CultureInfo.InvariantCulture, $"optimizer steps of {chains} over {layout}{guided}");
         }
 
@@ -91,15 +90,15 @@ internal abstract class ProfileWorkload : IDisposable
     {
         private readonly Trainer _trainer;
 
-        public TrainingWorkload(ComputeDevice device, TrainConfig preset, string presetName, string optim)
+        public TrainingWorkload(ComputeDevice device, TrainConfig preset, string presetName)
         {
             // Steps only, never a checkpoint: the out dir is never written.
-            var config = preset with { Device = device.Id, Optim = optim, OutDir = Path.Combine(Path.GetTempPath(), "engine-profile-unused") };
+            var config = preset with { Device = device.Id, OutDir = Path.Combine(Path.GetTempPath(), "engine-profile-unused") };
             _trainer = TrainingCorpus.Naming(config, () => new Trainer(config, device: device));
             var model = _trainer.Model.Config;
             Description = string.Create(CultureInfo.InvariantCulture,
                 $"training steps of preset {presetName} ({model.ParameterCount:N0} parameters: layers {model.Layers}, heads {model.Heads}, " +
-                $"width {model.Width}, block {model.BlockSize}, batch {config.BatchSize}, {optim}) on {_trainer.Data.Corpus.Source}");
+                $"width {model.Width}, block {model.BlockSize}, batch {config.BatchSize}, {config.Optim}) on {_trainer.Data.Corpus.Source}");
         }
 
         public override string Description { get; }

@@ -74,6 +74,24 @@ internal static class TrainSettings
         .Select(p => TrainSetting.For(p, Descriptions.GetValueOrDefault(p.Name, "") + DefaultOf(p)))
         .ToArray();
 
+    /// <summary>
+    /// Fresh options (a command-line option belongs to one command) for the settings that shape the optimizer chain: the
+    /// AdamW/SGD hyperparameters, the clip, and every method's settings — for commands that build the optimizer
+    /// <c>engine train</c> would (<c>engine profile</c>).
+    /// </summary>
+    public static IReadOnlyList<TrainSetting> CreateOptimizerSettings() => Properties()
+        .Where(p => OptimizerSettings.Contains(p.Name) || MethodPrefixes.Any(m => p.Name.StartsWith(m, StringComparison.Ordinal)))
+        .Select(p => TrainSetting.For(p, Descriptions.GetValueOrDefault(p.Name, "") + DefaultOf(p)))
+        .ToArray();
+
+    private static readonly string[] MethodPrefixes = ["Cgfm", "Sgg", "Spectral", "Muon"];
+
+    private static readonly string[] OptimizerSettings =
+    [
+        nameof(TrainConfig.Beta1), nameof(TrainConfig.Beta2), nameof(TrainConfig.Eps), nameof(TrainConfig.WeightDecay),
+        nameof(TrainConfig.Momentum), nameof(TrainConfig.GradClip),
+    ];
+
     /// <summary>Names of the properties that lack a description (empty when the table is complete).</summary>
     public static IReadOnlyList<string> Undescribed => Properties().Select(p => p.Name).Where(n => !Descriptions.ContainsKey(n)).ToArray();
 

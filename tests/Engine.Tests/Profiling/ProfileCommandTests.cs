@@ -63,6 +63,25 @@ public sealed class ProfileCommandTests
                                     && !l.StartsWith("fused:optim_clip_coefficient", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// The optimizer flags of 'engine train' shape the profiled chain: SGG's phase R reads g, g_s and m, 12 B per parameter
+    /// with g_s in fp32 and 10 with it in bfloat16 (3,000 parameters, plus the six sums and ||g||² written).
+    /// </summary>
+    [Theory]
+    [InlineData("fp32", "36.0 kB")]
+    [InlineData("bf16", "30.0 kB")]
+    public void TrainOptimizerFlagsShapeTheProfiledChain(string precision, string reduceBytes)
+    {
+        using var dir = new TempDirectory();
+        var run = CliRun.Of("profile", "--params", "3000", "--steps", "2", "--warmup", "1", "--optim", "sgg",
+                            "--sgg-source-precision", precision, "--trace", dir.File("sgg.json"));
+        Assert.True(run.ExitCode == 0, run.Error);
+        var lines = run.Out.Split('\n', StringSplitOptions.TrimEntries);
+        Assert.Contains($"(source gradient in {precision}, without a conflict)", lines[0]);
+        var reduce = Assert.Single(lines, l => l.StartsWith("fused:optim_reduce:reduce1 ", StringComparison.Ordinal));
+        Assert.Equal(reduceBytes, reduce.Split("  ", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[4]);
+    }
+
     [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
     public void TrainingStepsRecordTheModelsKernels(string backend)
     {
@@ -134,6 +153,8 @@ public sealed class ProfileCommandTests
     [InlineData(new[] { "--device", "gpu" }, "no device 'gpu'")]
     [InlineData(new[] { "--steps", "many" }, "'many'", "--steps")]
     [InlineData(new[] { "--sample-rate", "2" }, "'--sample-rate'")]
+    [InlineData(new[] { "--optim", "sgg", "--sgg-source-precision", "fp8" }, "--sgg-source-precision must be fp32 or bf16 (got 'fp8')")]
+    [InlineData(new[] { "--beta2", "1" }, "--beta2 must be in [0, 1) (got 1)")]
     public void BadFlagsGiveOneErrorLine(string[] flags, params string[] fragments)
     {
         using var dir = new TempDirectory();
