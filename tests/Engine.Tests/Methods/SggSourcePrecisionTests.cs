@@ -1,6 +1,7 @@
 using Engine.Kernels.Devices;
 using Engine.Optim;
 using Engine.Optim.Structured;
+using Engine.Tensors;
 using Xunit;
 
 namespace Engine.Tests.Methods;
@@ -54,6 +55,33 @@ public class SggSourcePrecisionTests
         var b = full.ExportState();
         for (int k = 0; k < a.Slots.Count; k++) Assert.Equal(b.Slots[k].Values, a.Slots[k].Values);
         Assert.InRange(conflicts, 1, 5);
+    }
+
+    /// <summary>The tensor-level step (<see cref="SggGuidance"/>) takes a bfloat16 source tensor the same way.</summary>
+    [Theory, MemberData(nameof(Backends))]
+    public void GuidanceWithABFloat16SourceTensorStepsAsWithItsFp32Rounding(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var rng = new Random(5);
+        float[] Draw(int n, float mean) => Enumerable.Range(0, n).Select(_ => mean + (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        using var scope = new TensorScope();
+        using var half = new SggGuidance(device, new SggOptions { ClipFactor = 1.5 });
+        using var full = new SggGuidance(device, new SggOptions { ClipFactor = 1.5 });
+        var d = Tensor.Zeros(device, 7, 37);
+        for (int step = 0; step < 3; step++)
+        {
+            var g = Tensor.FromArray(device, Draw(7 * 37, 0.3f), 7, 37);
+            var source = Tensor.FromArray(device, Draw(7 * 37, -0.3f), 7, 37);   // opposed: a conflict to project away
+            var narrow = source.Cast(DType.BFloat16);
+            var rounded = narrow.Cast(DType.Float32);
+            var uHalf = Tensor.Zeros(device, 7, 37);
+            var uFull = Tensor.Zeros(device, 7, 37);
+            half.Step(g, narrow, d, uHalf);
+            full.Step(g, rounded, d, uFull);
+            Assert.Equal(uFull.ToArray(), uHalf.ToArray());
+            Assert.True(half.ReadMetrics().CosineGradSource < 0, "the draws were meant to conflict");
+            d = uHalf;
+        }
     }
 
     [Theory, MemberData(nameof(Backends))]
