@@ -17,6 +17,7 @@ public sealed class UpdateContext
     private readonly List<Operand> _outputs = [];
     private readonly List<Func<StepContext, double>> _scalars = [];
     private readonly Dictionary<Operand, Expr> _inputExprs = [];
+    private readonly Dictionary<Operand, DType> _inputStorage = [];
     private int _firstSlot;
     private int _link = -1;
     private int _group;
@@ -131,8 +132,11 @@ public sealed class UpdateContext
         {
             e = _builder.Input(name, storage);
             _inputs.Add(operand);
+            _inputStorage.Add(operand, storage);
             _inputExprs.Add(operand, e);
         }
+        else if (_inputStorage[operand] != storage)
+            throw new InvalidOperationException($"pass '{_builder.Name}' reads {name} as {_inputStorage[operand]} and as {storage}");
         return e;
     }
 

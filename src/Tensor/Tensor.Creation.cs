@@ -119,7 +119,7 @@ public sealed partial class Tensor
         return DType == DType.Int32 ? FromArray(device, ToIntArray(), _shape) : FromArray(device, ToArray(), _shape);
     }
 
-    /// <summary>A dense copy with its own storage.</summary>
+    /// <summary>A dense copy with its own storage (of a BFloat16 tensor, through the fused convert: a signaling NaN comes back quiet).</summary>
     public Tensor Clone()
     {
         if (DType == DType.BFloat16) return Map(ElementwiseOps.Convert(DType, DType), "Clone", [], this);

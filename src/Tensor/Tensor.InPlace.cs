@@ -17,7 +17,6 @@ public sealed partial class Tensor
     {
         const string op = "CopyFrom";
         RequireFourByte(op);
-        source.RequireDType(DType, op);
         var src = BroadcastSource(source, op);
         if (Count > 0) Device.Copy(src, Strided);
     }

@@ -33,7 +33,7 @@ public sealed partial class Tensor
     {
         const string op = "LayerNorm";
         x.ThrowIfDisposed(); gamma.ThrowIfDisposed(); beta.ThrowIfDisposed();
-        x.RequireDType(DType.Float32, op);
+        x.RequireDType(DType.Float32, op); gamma.RequireDType(DType.Float32, op); beta.RequireDType(DType.Float32, op);
         if (x.Rank == 0) throw new ArgumentException($"{op}: needs at least one axis, got a rank-0 tensor");
         x.RequireSameDevice(gamma, op); x.RequireSameDevice(beta, op);
         int cols = x._shape[^1];
@@ -75,6 +75,7 @@ public sealed partial class Tensor
         const string op = "ScatterAdd";
         var (dim, count) = CheckEmbedding(table, indices, op);
         source.ThrowIfDisposed();
+        source.RequireDType(DType.Float32, op);
         table.RequireSameDevice(source, op);
         var expected = indices.ShapeArray.Append(dim).ToArray();
         if (!ShapeMath.SameShape(source.ShapeArray, expected))

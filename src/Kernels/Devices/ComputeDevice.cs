@@ -35,7 +35,8 @@ public abstract class ComputeDevice : IDisposable
     internal static bool PoisonUninitialized { get; set; }
 
     /// <summary>What a new buffer from <see cref="AllocateUninitialized"/> holds: nothing written, or NaN when poisoned.</summary>
-    private protected static float? UninitializedFill => PoisonUninitialized ? float.NaN : null;
+    /// <remarks>The poison is NaN both as an fp32 and as each of the two bfloat16 halves of a 4-byte unit (0x7FC07FC0).</remarks>
+    private protected static float? UninitializedFill => PoisonUninitialized ? BitConverter.UInt32BitsToSingle(0x7FC0_7FC0) : null;
 
     /// <summary>Live and peak bytes of this device's buffers: a leak shows as live bytes that grow step after step.</summary>
     public DeviceMemoryInfo GetMemoryInfo() => Memory.Read(PooledBytes);

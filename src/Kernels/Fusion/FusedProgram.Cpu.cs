@@ -91,8 +91,9 @@ public sealed partial class FusedProgram
     private static unsafe nint Address(CpuBuffer buffer, long offset, DType storage) =>
         (nint)((byte*)buffer.Pointer + offset * storage.Size());
 
+    // bfloat16 outputs always take plain stores (the streaming helpers are fp32-only); they count toward the threshold.
     private bool Streams(FusedLaunch launch, LaunchLayout layout) =>
-        layout.Count * OutputCount * sizeof(float) >= StreamingBytes
+        layout.Count * _graph.OutputStorage.Sum(d => (long)d.Size()) >= StreamingBytes
         && !launch.Outputs.Any(o => launch.Inputs.Any(i => ReferenceEquals(i.Buffer, o.Buffer)));
 
     private CpuRowKernel CpuKernel(int level, int[] reductions, CpuInputMode[] modes, bool streaming)

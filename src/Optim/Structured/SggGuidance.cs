@@ -60,7 +60,8 @@ public sealed class SggGuidance : IDisposable
 
     /// <summary>
     /// One step: u = a g + b g_s + c d written to <paramref name="output"/> (dense, same shape; it may be
-    /// <paramref name="gradient"/> itself). All tensors share one shape, any rank.
+    /// <paramref name="gradient"/> itself). All tensors share one shape, any rank. <paramref name="sourceGradient"/> may be
+    /// Float32 or BFloat16 (its own type decides; <see cref="SggOptions.SourcePrecision"/> is for optimizers that keep g_s).
     /// </summary>
     public void Step(Tensor gradient, Tensor sourceGradient, Tensor direction, Tensor output)
     {

@@ -42,7 +42,7 @@ public sealed record SggOptions
     /// <summary>
     /// How the optimizer keeps the source gradient g_s between captures: Float32 (default), or BFloat16 — half the memory
     /// and 2 B/param less in each of phase R and (in a step with a conflict) phase U, for a relative rounding of at most
-    /// 2⁻⁹ per element. Every identity of the step then holds for the stored g_s.
+    /// 2⁻⁸ per element. Every identity of the step then holds for the stored g_s.
     /// </summary>
     public DType SourcePrecision
     {

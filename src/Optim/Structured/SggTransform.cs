@@ -32,7 +32,7 @@ public sealed class SggTransform : StructuredTransform
 
     /// <summary>
     /// u = a g + b g_s + c d. b is 0 in every step without a conflict (⟨g, g_s⟩ ≥ 0), and the gate then skips reading g_s:
-    /// such a step moves 40 B/param, not 44 (36 and 42 with g_s kept in bfloat16).
+    /// such a step moves 40 B/param, not 44 (38 and 40 with g_s kept in bfloat16).
     /// </summary>
     public override Expr Apply(Expr update, UpdateContext context) =>
         context.DeviceScalar("a") * update + Fx.Gate(context.DeviceScalar("b"), context.Flat(SourceGradientName, Options.SourcePrecision))

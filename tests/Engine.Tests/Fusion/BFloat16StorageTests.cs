@@ -19,10 +19,9 @@ namespace Engine.Tests.Fusion;
 [Collection("OpenCl")]
 public sealed class BFloat16StorageTests(OpenClFixture fixture, ITestOutputHelper output)
 {
-    /// <summary>The bfloat16 nearest to <paramref name="x"/>, ties to even, found by comparing the two candidates in double.</summary>
+    /// <summary>The bfloat16 nearest to a finite or infinite <paramref name="x"/>, ties to even, found by comparing the two candidates in double.</summary>
     private static ushort Nearest(float x)
     {
-        if (float.IsNaN(x)) return (ushort)((BitConverter.SingleToUInt32Bits(x) >> 16) | 0x40);
         uint bits = BitConverter.SingleToUInt32Bits(x);
         ushort below = (ushort)(bits >> 16);                      // toward zero
         ushort above = (ushort)(below + 1);                       // away from zero (0x7F80/0xFF80 = ±∞ past the largest)
@@ -35,7 +34,27 @@ public sealed class BFloat16StorageTests(OpenClFixture fixture, ITestOutputHelpe
         return (below & 1) == 0 ? below : above;
     }
 
-    /// <summary>Floats that stress the rounding: exact ties, one ulp either side, subnormals, ±0, the overflow edge, ∞, NaN.</summary>
+    /// <summary>
+    /// <paramref name="actual"/> is the bfloat16 of <paramref name="x"/>: the nearest one, or for a NaN a quiet NaN with
+    /// its sign and the upper bits of its payload (a payload only in the lower half must not become ∞ or ±0).
+    /// </summary>
+    private static void Converted(float x, ushort actual, string where)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(x);
+        if (float.IsNaN(x))
+        {
+            Assert.True((actual & 0x7F80) == 0x7F80 && (actual & 0x40) != 0 && (actual & 0x8000) == ((bits >> 16) & 0x8000)
+                        && (actual & 0x3F) == ((bits >> 16) & 0x3F),
+                        $"{where}: NaN 0x{bits:X8} became 0x{actual:X4}, not a quiet NaN of its sign and payload");
+            return;
+        }
+        Assert.True(actual == Nearest(x), $"{where}: {x:R} (0x{bits:X8}): expected 0x{Nearest(x):X4}, got 0x{actual:X4}");
+    }
+
+    /// <summary>
+    /// Floats that stress the rounding: exact ties, one ulp either side, subnormals, ±0, the overflow edge, ∞, and NaNs of
+    /// every kind (quiet, signaling, payload only in the lower half, either sign).
+    /// </summary>
     private static float[] EdgeValues()
     {
         var values = new List<float> { 0f, -0f, float.Epsilon, -float.Epsilon, float.MaxValue, -float.MaxValue,
@@ -50,17 +69,20 @@ public sealed class BFloat16StorageTests(OpenClFixture fixture, ITestOutputHelpe
         values.Add(BitConverter.UInt32BitsToSingle(0x7F7F_8000));   // halfway between the largest bfloat16 and ∞: ties to even (∞)
         values.Add(BitConverter.UInt32BitsToSingle(0x7F7F_7FFF));   // just below it: the largest
         values.Add(BitConverter.UInt32BitsToSingle(0x0000_8000));   // a subnormal tie
-        return values.Where(v => !float.IsNaN(v) || v.Equals(float.NaN)).ToArray();
+        foreach (uint nan in new uint[] { 0x7F80_0001, 0xFF80_0001, 0x7FFF_FFFF, 0xFFFF_FFFF, 0x7F80_8000, 0x7FBF_FFFF, 0x7FC0_0000 })
+            values.Add(BitConverter.UInt32BitsToSingle(nan));
+        for (int k = 0; k < 48; k++)
+        {
+            uint sign = (uint)rng.Next(0, 2) << 31, payload = (uint)rng.Next(1, 0x80_0000);
+            values.Add(BitConverter.UInt32BitsToSingle(sign | 0x7F80_0000 | payload));
+        }
+        return values.ToArray();
     }
 
     [Fact]
     public void HostConversionRoundsToTheNearestBFloat16TiesToEven()
     {
-        foreach (var x in EdgeValues())
-        {
-            var expected = Nearest(x);
-            Assert.True(expected == DTypes.ToBFloat16(x), $"{x:R} (0x{BitConverter.SingleToUInt32Bits(x):X8}): expected 0x{expected:X4}, got 0x{DTypes.ToBFloat16(x):X4}");
-        }
+        foreach (var x in EdgeValues()) Converted(x, DTypes.ToBFloat16(x), "host");
         Assert.True(float.IsNaN(DTypes.RoundToBFloat16(float.NaN)));
         Assert.Equal(1.5f, DTypes.FromBFloat16(DTypes.ToBFloat16(1.5f)));
     }
@@ -77,8 +99,11 @@ public sealed class BFloat16StorageTests(OpenClFixture fixture, ITestOutputHelpe
             Assert.Equal(DType.BFloat16, narrow.DType);
             var back = narrow.ToArray();
             for (int i = 0; i < values.Length; i++)
-                Assert.True(BitConverter.SingleToUInt32Bits(back[i]) == (uint)Nearest(values[i]) << 16,
-                            $"{device.Id}: {values[i]:R} read back as {back[i]:R}, expected 0x{Nearest(values[i]):X4}");
+            {
+                uint bits = BitConverter.SingleToUInt32Bits(back[i]);
+                Assert.True((bits & 0xFFFF) == 0, $"{device.Id}: element {i} widened to 0x{bits:X8}");
+                Converted(values[i], (ushort)(bits >> 16), $"{device.Id} element {i}");
+            }
         }
     }
 
@@ -133,30 +158,39 @@ public sealed class BFloat16StorageTests(OpenClFixture fixture, ITestOutputHelpe
     }
 
     /// <summary>
-    /// A launch of several CPU chunks (65536 elements each), dense and as rows: each chunk and row must start at its own
-    /// bfloat16 element, not at the byte offset an fp32 element would have.
+    /// A launch of several CPU chunks (65536 elements each), dense, and as rows of a strided view (a column slice, so the
+    /// rows cannot merge): each chunk and row must start at its own bfloat16 element, not where an fp32 element would.
     /// </summary>
     [Fact]
     public void LaunchesOfManyChunksAndRowsFindEachBFloat16Element()
     {
-        const int n = 3 * 65536 + 5;
-        var values = FusionKit.Random(9, n, -3f, 3f);
+        const int rows = 5, width = 40_003, pitch = width + 3;
+        var values = FusionKit.Random(9, rows * pitch, -3f, 3f);
         var f = new FusionBuilder("bf16_scale");
         var a = f.Input("a", DType.BFloat16);
         f.Reduction("total", Fx.Sum(a));
         f.Output("out", a * 0.5f, DType.BFloat16);
         var program = f.Build();
         foreach (var device in FusionKit.Devices(fixture, output))
-            foreach (var shape in new[] { new[] { n }, new[] { 5, n / 5 } })
+        {
+            using var scope = new TensorScope();
+            var narrow = Tensor.FromArray(device, values, rows, pitch).Cast(DType.BFloat16);
+            foreach (var (name, operand, at) in new (string, Tensor, Func<int, int>)[]
+                     {
+                         ("dense", narrow.Reshape(rows * pitch), i => i),
+                         ("rows", narrow.Slice(1, 0, width), i => i / width * pitch + i % width),
+                     })
             {
-                using var scope = new TensorScope();
-                var narrow = Tensor.FromArray(device, values.AsSpan(0, shape.Aggregate(1, (x, y) => x * y)), shape).Cast(DType.BFloat16);
-                var halved = Tensor.Map(program, "bf16_scale", [], narrow).ToArray();
-                var read = narrow.ToArray();
+                var halved = Tensor.Map(program, "bf16_scale", [], operand).ToArray();
+                var read = operand.ToArray();
                 for (int i = 0; i < halved.Length; i++)
-                    Assert.True(halved[i] == DTypes.RoundToBFloat16(values[i]) * 0.5f && read[i] == DTypes.RoundToBFloat16(values[i]),
-                                $"{device.Id} [{string.Join(", ", shape)}] element {i}: {read[i]:R} halved to {halved[i]:R}, from {values[i]:R}");
+                {
+                    float expected = DTypes.RoundToBFloat16(values[at(i)]);
+                    Assert.True(halved[i] == expected * 0.5f && read[i] == expected,
+                                $"{device.Id} {name} element {i}: {read[i]:R} halved to {halved[i]:R}, expected {expected:R}");
+                }
             }
+        }
     }
 
     /// <summary>The program of <see cref="ProgramsReadAndWriteBFloat16AsTheReference"/> (its CUDA text is compiled to PTX in CI).</summary>
@@ -187,6 +221,13 @@ public sealed class BFloat16StorageTests(OpenClFixture fixture, ITestOutputHelpe
         var full = Tensor.Zeros(device, 5);
         Assert.Contains("BFloat16", Assert.Throws<ArgumentException>(() => half + full).Message);
         Assert.Contains("Cast", Assert.Throws<ArgumentException>(() => half.Fill(1f)).Message);
+        // Device ops read their operands as fp32: every operand is checked, not only the first.
+        var x = Tensor.Zeros(device, 2, 5);
+        Assert.Contains("BFloat16", Assert.Throws<ArgumentException>(() => Tensor.LayerNorm(x, half, full)).Message);
+        Assert.Contains("BFloat16", Assert.Throws<ArgumentException>(() => Tensor.LayerNorm(x, full, half)).Message);
+        var table = Tensor.Zeros(device, 3, 5);
+        var indices = Tensor.FromArray(device, new[] { 1 }, 1);
+        Assert.Contains("BFloat16", Assert.Throws<ArgumentException>(() => Tensor.ScatterAdd(table, indices, Tensor.Zeros(device, DType.BFloat16, 1, 5))).Message);
         // 5 bfloat16 elements take 3 four-byte units: element 6 is past the end.
         using var buffer = device.Allocate(3);
         var launch = new FusedLaunch([2], [new StridedSlice(buffer, 5, [2], [1])], [new BufferSlice(buffer, 0)], []);
