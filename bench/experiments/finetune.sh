@@ -59,6 +59,7 @@ flags_of() {
     adamw_clip) flags=(--optim adamw --grad-clip 1) ;;
     sgg) flags=(--optim sgg --source "$OUT/source.txt") ;;
     sgg_alpha0) flags=(--optim sgg --source "$OUT/source.txt" --sgg-alpha 0) ;;
+    sgg_bf16) flags=(--optim sgg --source "$OUT/source.txt" --sgg-source-precision bf16) ;;   # g_s kept in bfloat16
     spectral) flags=(--optim spectral) ;;   # SPEC-GF is also meant for fine-tuning from a pre-trained model (§5.4)
     *) echo "finetune.sh: unknown method $1" >&2; exit 1 ;;
   esac
