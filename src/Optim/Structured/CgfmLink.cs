@@ -71,7 +71,9 @@ internal sealed class CgfmLink : StructuredLink
         {
             var run = _runs[j];
             if (refresh)
-                for (int i = 0; i < run.Count; i++) _projectors[run.First + i].Refresh(View(input.Flat, _matrices[run.First + i]));
+                CgfmProjector.RefreshAll(new ArraySegment<CgfmProjector>(_projectors, run.First, run.Count),
+                                         input.Flat.Slice(0, checked((int)run.Offset), run.Count * run.Rows * run.Cols).Reshape(run.Count, run.Rows, run.Cols),
+                                         _bases[j]);
             var spec = new LowRankAdjustSpec(run.Count, run.Rows, run.Cols, _projectors[run.First].Rank, lambdaLocal, lambdaGlobal - lambdaLocal);
             using var norms = _norms!.Slice(0, j, 1);   // ||G_glob||², ||G||² of the run
             device.LowRankAdjust(spec, new BufferSlice(input.Flat.Buffer, input.Flat.Offset + run.Offset),

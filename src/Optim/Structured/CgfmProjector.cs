@@ -67,22 +67,46 @@ public sealed class CgfmProjector : IDisposable
     public Tensor Basis => _basis;
 
     /// <summary>
-    /// Recomputes the basis from <paramref name="grad"/> on the host, in double (reads the gradient: it syncs): the top-r
-    /// eigenvectors of the Gram matrix on the smaller side (GᵀG or G Gᵀ), which are the top-r singular vectors there.
-    /// A full SVD would also build the larger side's square factor (n×n for a [100, 100000] matrix: 80 GB).
+    /// Recomputes the basis from <paramref name="grad"/> (it syncs): the top-r eigenvectors of the Gram matrix on the
+    /// smaller side (GᵀG or G Gᵀ), which are the top-r singular vectors there. The Gram matrix is one GEMM on the device
+    /// (fp32, the O(m·n·min(m, n)) part); only it, min(m, n)² values, comes to the host for the eigendecomposition in
+    /// double. A full SVD would also build the larger side's square factor (n×n for a [100, 100000] matrix: 80 GB).
     /// </summary>
     public void Refresh(Tensor grad)
     {
         DeviceMath.RequireMatrix(grad, Rows, Cols, "CgfmProjector.Refresh");
-        var g = HostMatrix.Read(grad);
-        var gram = RightSide ? g.TransposeThisAndMultiply(g) : g.TransposeAndMultiply(g);
-        var evd = gram.Evd(Symmetricity.Symmetric);
-        var order = Enumerable.Range(0, gram.RowCount).OrderByDescending(k => evd.EigenValues[k].Real).ThenBy(k => k).ToArray();
-        var basis = RightSide
-            ? Matrix<double>.Build.Dense(Rank, gram.RowCount, (k, i) => evd.EigenVectors[i, order[k]])
-            : Matrix<double>.Build.Dense(gram.RowCount, Rank, (i, k) => evd.EigenVectors[i, order[k]]);
-        HostMatrix.Write(basis, _basis);
-        HasBasis = true;
+        using var scope = new TensorScope();
+        RefreshAll([this], grad.Reshape(1, Rows, Cols), _basis.Reshape(1, _basis.Size(0), _basis.Size(1)));
+    }
+
+    /// <summary>
+    /// Refreshes the projectors of a run of equal matrices at once: their gradients <paramref name="grads"/> [count, m, n]
+    /// give the Gram matrices in one batched GEMM and one read, the eigendecompositions run on the host in parallel, and
+    /// the bases are written with one transfer into <paramref name="bases"/> [count, …], the tensor the projectors' bases
+    /// are views of.
+    /// </summary>
+    internal static void RefreshAll(IReadOnlyList<CgfmProjector> projectors, Tensor grads, Tensor bases)
+    {
+        var first = projectors[0];
+        int count = projectors.Count, side = Math.Min(first.Rows, first.Cols), rank = first.Rank;
+        using var products = first.RightSide ? Tensor.MatMul(grads, grads, transposeA: true) : Tensor.MatMul(grads, grads, transposeB: true);
+        var grams = products.ToArray();
+        var values = new float[bases.Count];
+        int perBasis = checked(side * rank);
+        Parallel.For(0, count, k =>
+        {
+            // The GEMM's blocked fp32 sums need not be exactly symmetric; the symmetric solver would read one triangle.
+            long at = (long)k * side * side;
+            var gram = Matrix<double>.Build.Dense(side, side, (i, j) => 0.5 * ((double)grams[at + (long)i * side + j] + grams[at + (long)j * side + i]));
+            var evd = gram.Evd(Symmetricity.Symmetric);
+            var order = Enumerable.Range(0, side).OrderByDescending(e => evd.EigenValues[e].Real).ThenBy(e => e).ToArray();
+            var basis = values.AsSpan(k * perBasis, perBasis);
+            for (int i = 0; i < side; i++)
+                for (int c = 0; c < rank; c++)
+                    basis[first.RightSide ? c * side + i : i * rank + c] = (float)evd.EigenVectors[i, order[c]];
+        });
+        DeviceMath.Write(bases, values);
+        foreach (var p in projectors) p.HasBasis = true;
     }
 
     /// <summary>Sets the basis to saved values (a checkpoint's), as if <see cref="Refresh"/> had produced them.</summary>
