@@ -23,7 +23,8 @@ namespace Engine.Benchmarks;
 /// </list>
 /// Phase-S FLOPs: spectral 2(K+1)m²n per matrix (K filter GEMMs and the penalty's L·W); muon 5(4m²n + 2m³), m the smaller side.
 /// <para>The timed steps fall between the host refreshes (CGFM's basis every T_p = 100 steps, SPEC-GF's graph every T_g = 200):
-/// "CHAIN_refresh_step" times a step that refreshes, and "CHAIN_amortized_every_T" the overhead with it spread over T steps.</para>
+/// "CHAIN_refresh_step" times a step that refreshes, and "CHAIN_amortized_every_T" the overhead with it spread over T steps
+/// (for CGFM also with the randomized basis: "cgfm_randomized_refresh_step", "cgfm_randomized_amortized_every_100").</para>
 /// </summary>
 public static class OptimSuite
 {
@@ -40,12 +41,13 @@ public static class OptimSuite
     /// <param name="PortableBytesPerParam">Bytes where the backend has no fused op of its own (CGFM's LowRankAdjust off the cpu).</param>
     /// <param name="SourceConflicts">For a chain guided by a source gradient: whether ⟨g, g_s⟩ &lt; 0 in the measured steps.</param>
     /// <param name="Refreshing">
-    /// For a chain with periodic host work (CGFM's basis every T_p steps, SPEC-GF's graph every T_g): the same chain doing it
-    /// every step, and its default period. The measured steps fall between refreshes; this prices the refresh itself.
+    /// For a chain with periodic host work (CGFM's basis every T_p steps, SPEC-GF's graph every T_g): variants of the chain
+    /// doing it every step (a label, the optimizer, the default period). The measured steps fall between refreshes; these
+    /// price the refresh itself.
     /// </param>
     private sealed record ChainSpec(string Name, Func<ParameterStore, Optimizer> Create, int BytesPerParam, Func<int, int, double>? PhaseFlops,
                                     int? PortableBytesPerParam = null, bool SourceConflicts = false,
-                                    (Func<ParameterStore, Optimizer> Create, int Period)? Refreshing = null);
+                                    (string Label, Func<ParameterStore, Optimizer> Create, int Period)[]? Refreshing = null);
 
     private static readonly SggOptions BFloat16Source = new() { SourcePrecision = DType.BFloat16 };
 
@@ -59,8 +61,14 @@ public static class OptimSuite
         new("adamw_noclip", s => new Optimizer(s, Optimizers.AdamW(3e-4, weightDecay: 0.1)), 28, null),
         new("sgd_momentum", s => new Optimizer(s, Optimizers.Sgd(0.1, momentum: 0.9)), 20, null),
         new("cgfm", s => new Optimizer(s, Optimizers.Cgfm(3e-4, weightDecay: 0.1, clip: 1.0)), 36, null, 40,
-            Refreshing: (s => new Optimizer(s, Optimizers.Cgfm(3e-4, new CgfmOptions { ProjectionPeriod = 1 }, weightDecay: 0.1, clip: 1.0)),
-                         new CgfmOptions().ProjectionPeriod)),
+            Refreshing:
+            [
+                ("refresh", s => new Optimizer(s, Optimizers.Cgfm(3e-4, new CgfmOptions { ProjectionPeriod = 1 }, weightDecay: 0.1, clip: 1.0)),
+                 new CgfmOptions().ProjectionPeriod),
+                ("randomized_refresh", s => new Optimizer(s, Optimizers.Cgfm(3e-4,
+                    new CgfmOptions { ProjectionPeriod = 1, Basis = CgfmBasisMethod.Randomized }, weightDecay: 0.1, clip: 1.0)),
+                 new CgfmOptions().ProjectionPeriod),
+            ]),
         // SGG's U phase reads g_s only in a step with a conflict (b ≠ 0), so both kinds of step are measured.
         new("sgg", s => new Optimizer(s, Optimizers.Sgg(3e-4, weightDecay: 0.1, clip: 1.0)), 40, null),
         new("sgg_conflict", s => new Optimizer(s, Optimizers.Sgg(3e-4, weightDecay: 0.1, clip: 1.0)), 44, null, SourceConflicts: true),
@@ -70,8 +78,11 @@ public static class OptimSuite
             SourceConflicts: true),
         new($"spectral_cheb{ChebyshevOrder}", s => new Optimizer(s, Optimizers.Spectral(3e-4, Chebyshev(), weightDecay: 0.1, clip: 1.0)),
             84 + 32 * (ChebyshevOrder - 1), (m, n) => 2.0 * (ChebyshevOrder + 1) * m * (double)m * n,
-            Refreshing: (s => new Optimizer(s, Optimizers.Spectral(3e-4, Chebyshev() with { RebuildPeriod = 1 }, weightDecay: 0.1, clip: 1.0)),
-                         Chebyshev().RebuildPeriod)),
+            Refreshing:
+            [
+                ("refresh", s => new Optimizer(s, Optimizers.Spectral(3e-4, Chebyshev() with { RebuildPeriod = 1 }, weightDecay: 0.1, clip: 1.0)),
+                 Chebyshev().RebuildPeriod),
+            ]),
         new("muon", s => new Optimizer(s, Optimizers.Muon(0.02, new MuonOptions { NewtonSchulzSteps = NewtonSchulzSteps }, 0.1, clip: 1.0),
                                        Optimizers.AdamW(3e-4, weightDecay: 0.1, clip: 1.0)),
             48 + 24 * NewtonSchulzSteps, (m, n) =>
@@ -134,14 +145,15 @@ public static class OptimSuite
                 yield return new BenchRecord("optim_step", device.Id, shape, 100 * (ratio - 1), "% over fused adamw");
                 double staged = Timing.MedianSeconds(current.StepTransformByTransform, device.Synchronize, warmup: 1, reps: reps);
                 yield return new BenchRecord("optim_step", device.Id, $"{chain.Name}_transform_by_transform {layout}", staged * 1e3, "ms");
-                if (chain.Refreshing is { } refreshing)
+                foreach (var (label, create, period) in chain.Refreshing ?? [])
                 {
                     // A step that also refreshes, and what the refresh adds to the average step at the default period.
-                    using var every = refreshing.Create(store);
+                    using var every = create(store);
                     double refreshStep = Timing.MedianSeconds(every.Step, device.Synchronize, warmup: 1, reps: Math.Min(reps, 5));
-                    yield return new BenchRecord("optim_step", device.Id, $"{chain.Name}_refresh_step {layout}", refreshStep * 1e3, "ms");
-                    yield return new BenchRecord("optim_step", device.Id, $"{chain.Name}_amortized_every_{refreshing.Period} {layout}",
-                        100 * (ratio * (1 + (refreshStep - fused) / refreshing.Period / fused) - 1), "% over fused adamw");
+                    string variant = label.Replace("refresh", "", StringComparison.Ordinal);
+                    yield return new BenchRecord("optim_step", device.Id, $"{chain.Name}_{label}_step {layout}", refreshStep * 1e3, "ms");
+                    yield return new BenchRecord("optim_step", device.Id, $"{chain.Name}_{variant}amortized_every_{period} {layout}",
+                        100 * (ratio * (1 + (refreshStep - fused) / period / fused) - 1), "% over fused adamw");
                 }
                 if (chain.PhaseFlops is not { } flops) continue;
                 FreshGradients();

@@ -38,6 +38,7 @@ internal static class TrainSettings
         [nameof(TrainConfig.CgfmLambdaLocal)] = "cgfm: weight of the residual (local) part",
         [nameof(TrainConfig.CgfmLambdaGlobal)] = "cgfm: weight of the low-rank (global) part",
         [nameof(TrainConfig.CgfmStep)] = "cgfm: step multiplier s_t: r (1 + ||g_adj||/||g||) | l (denominator frozen at step 0) | one",
+        [nameof(TrainConfig.CgfmBasis)] = "cgfm: how a refresh finds the basis: exact (full eigendecomposition of the smaller Gram matrix) | randomized (subspace iteration: width r+4, 2 power iterations, QR)",
         [nameof(TrainConfig.SggAlpha)] = "sgg: weight of the momentum direction in the blend, in [0, 1]",
         [nameof(TrainConfig.SggCTau)] = "sgg: adaptive clip at c_tau * EMA(||g||) (0: off)",
         [nameof(TrainConfig.SggNormEma)] = "sgg: decay of the EMA of ||g|| behind the clip threshold",

@@ -40,6 +40,7 @@ public sealed record TrainConfig
     public float CgfmLambdaLocal { get; init; } = 0.5f;
     public float CgfmLambdaGlobal { get; init; } = 1.0f;
     public string CgfmStep { get; init; } = "r";       // r (relative) | l (literal) | one
+    public string CgfmBasis { get; init; } = "exact";  // exact | randomized (subspace iteration)
     public float SggAlpha { get; init; } = 0.3f;
     public float SggCTau { get; init; } = 2.0f;        // 0 disables the adaptive clip
     public float SggNormEma { get; init; } = 0.98f;
@@ -128,6 +129,7 @@ public sealed record TrainConfig
         if (!(CgfmLambdaLocal >= 0)) errors.Add($"--cgfm-lambda-local must be >= 0 (got {CgfmLambdaLocal})");
         if (!(CgfmLambdaGlobal >= 0)) errors.Add($"--cgfm-lambda-global must be >= 0 (got {CgfmLambdaGlobal})");
         OneOf("cgfm-step", CgfmStep, "r", "l", "one");
+        OneOf("cgfm-basis", CgfmBasis, "exact", "randomized");
         InUnit("sgg-alpha", SggAlpha, closed: true);
         if (!(SggCTau >= 0)) errors.Add($"--sgg-c-tau must be >= 0 (got {SggCTau}; 0 turns the clip off)");
         InUnit("sgg-norm-ema", SggNormEma, closed: false);

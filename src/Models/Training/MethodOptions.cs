@@ -14,6 +14,7 @@ internal static class MethodOptions
         LambdaLocal = Trainer.Decimal(c.CgfmLambdaLocal),
         LambdaGlobal = Trainer.Decimal(c.CgfmLambdaGlobal),
         StepRule = c.CgfmStep switch { "l" => CgfmStepRule.Literal, "one" => CgfmStepRule.Unit, _ => CgfmStepRule.Relative },
+        Basis = c.CgfmBasis == "randomized" ? CgfmBasisMethod.Randomized : CgfmBasisMethod.Exact,
     };
 
     public static SggOptions Sgg(TrainConfig c) => new()

@@ -43,7 +43,7 @@ public sealed class Cgfm : IDisposable
             throw new ArgumentException("CGFM needs at least one parameter (matrix or pass-through)", nameof(matrixShapes));
         Options = options ?? new CgfmOptions();
         Device = device;
-        _projectors = matrixShapes.Select(s => new CgfmProjector(device, s.Rows, s.Cols, Options.RankFor(s.Rows, s.Cols))).ToArray();
+        _projectors = matrixShapes.Select(s => new CgfmProjector(device, s.Rows, s.Cols, Options.RankFor(s.Rows, s.Cols), Options.Basis)).ToArray();
         _coefficients = _projectors.Select(p => p.RightSide ? Tensor.Zeros(device, p.Rows, p.Rank) : Tensor.Zeros(device, p.Rank, p.Cols)).ToArray();
         _passThroughCount = passThroughCount;
         _norms = Tensor.Zeros(device, _projectors.Length + passThroughCount, 3);
@@ -87,7 +87,7 @@ public sealed class Cgfm : IDisposable
             var (g, p) = (matrixGrads[i], _projectors[i]);
             DeviceMath.RequireMatrix(g, p.Rows, p.Cols, $"Cgfm.Step: matrix gradient {i}");
             if (!g.IsContiguous) throw new ArgumentException($"Cgfm.Step: matrix gradient {i} must be dense (it is rewritten in place)");
-            if (refresh) p.Refresh(g);
+            if (refresh) p.Refresh(g, CgfmLink.RefreshSeed(StepCount, i));
             // Writes ||G_glob||² and ||G||² (as G was) into the row's first two cells.
             Device.LowRankAdjust(new LowRankAdjustSpec(1, p.Rows, p.Cols, p.Rank, lambdaLocal, lambdaGlobal - lambdaLocal),
                                  g.DataSlice, p.Basis.DataSlice, _coefficients[i].DataSlice, flatNorms.Slice(0, 3 * i, 2).DataSlice);

@@ -48,7 +48,7 @@ internal sealed class CgfmLink : StructuredLink
             for (int i = 0; i < run.Count; i++)
             {
                 using var slice = _bases[j].Slice(0, i, 1);
-                _projectors[run.First + i] = new CgfmProjector(slice.Reshape(basisRows, basisCols), run.Rows, run.Cols, rank);
+                _projectors[run.First + i] = new CgfmProjector(slice.Reshape(basisRows, basisCols), run.Rows, run.Cols, rank, options.Basis);
             }
         }
         _passThrough = Gaps(_matrices, binding.Store.Count).ToArray();
@@ -58,6 +58,9 @@ internal sealed class CgfmLink : StructuredLink
         _globalFraction = Tensor.Zeros(device);
         _initialNorm = Tensor.Zeros(device);
     }
+
+    /// <summary>The randomized basis's seed for matrix <paramref name="matrix"/> at a refresh in step <paramref name="iteration"/>.</summary>
+    internal static ulong RefreshSeed(long iteration, int matrix) => (ulong)iteration * 0x9E37_79B9_7F4A_7C15UL + (ulong)matrix;
 
     public override void Run(StructuredInput input)
     {
@@ -73,7 +76,7 @@ internal sealed class CgfmLink : StructuredLink
             if (refresh)
                 CgfmProjector.RefreshAll(new ArraySegment<CgfmProjector>(_projectors, run.First, run.Count),
                                          input.Flat.Slice(0, checked((int)run.Offset), run.Count * run.Rows * run.Cols).Reshape(run.Count, run.Rows, run.Cols),
-                                         _bases[j]);
+                                         _bases[j], RefreshSeed(input.Step.Iteration, run.First));
             var spec = new LowRankAdjustSpec(run.Count, run.Rows, run.Cols, _projectors[run.First].Rank, lambdaLocal, lambdaGlobal - lambdaLocal);
             using var norms = _norms!.Slice(0, j, 1);   // ||G_glob||², ||G||² of the run
             device.LowRankAdjust(spec, new BufferSlice(input.Flat.Buffer, input.Flat.Offset + run.Offset),

@@ -13,6 +13,16 @@ public enum CgfmStepRule
     Unit,
 }
 
+/// <summary>How CGFM finds the top-r subspace at a refresh (METHODS §1b).</summary>
+public enum CgfmBasisMethod
+{
+    /// <summary>Exact (default): the full eigendecomposition of the smaller Gram matrix.</summary>
+    Exact,
+
+    /// <summary>Randomized subspace iteration: Gaussian start of width r + 4, 2 power iterations, QR; seeded by step and matrix.</summary>
+    Randomized,
+}
+
 /// <summary>
 /// Hyperparameters of CGFM-LR (METHODS §1b), with the document's defaults. Each value is checked when set;
 /// a bad one throws naming the parameter.
@@ -24,6 +34,7 @@ public sealed record CgfmOptions
     private readonly double _lambdaLocal = 0.5;
     private readonly double _lambdaGlobal = 1.0;
     private readonly CgfmStepRule _stepRule = CgfmStepRule.Relative;
+    private readonly CgfmBasisMethod _basis = CgfmBasisMethod.Exact;
 
     /// <summary>Rank r of the global subspace; null means max(1, round(min(m, n) / 8)) per matrix.</summary>
     public int? Rank
@@ -71,6 +82,18 @@ public sealed record CgfmOptions
             if (!Enum.IsDefined(value))
                 throw new ArgumentOutOfRangeException(nameof(StepRule), value, $"{nameof(StepRule)} {(int)value} is not a {nameof(CgfmStepRule)}");
             _stepRule = value;
+        }
+    }
+
+    /// <summary>How a refresh finds the basis: exactly, or by randomized subspace iteration (cheaper when r + 4 ≪ min(m, n)).</summary>
+    public CgfmBasisMethod Basis
+    {
+        get => _basis;
+        init
+        {
+            if (!Enum.IsDefined(value))
+                throw new ArgumentOutOfRangeException(nameof(Basis), value, $"{nameof(Basis)} {(int)value} is not a {nameof(CgfmBasisMethod)}");
+            _basis = value;
         }
     }
 

@@ -1,7 +1,6 @@
 using Engine.Kernels.Devices;
 using Engine.Tensors;
 using MathNet.Numerics.LinearAlgebra;
-using MathNet.Numerics.LinearAlgebra.Factorization;
 
 namespace Engine.Optim.Structured;
 
@@ -17,14 +16,16 @@ public sealed class CgfmProjector : IDisposable
 {
     private readonly Tensor _basis;
 
-    public CgfmProjector(ComputeDevice device, int rows, int cols, int rank)
-        : this(NewBasis(device, rows, cols, rank), rows, cols, rank)
+    public CgfmProjector(ComputeDevice device, int rows, int cols, int rank, CgfmBasisMethod method = CgfmBasisMethod.Exact)
+        : this(NewBasis(device, rows, cols, rank), rows, cols, rank, method)
     {
     }
 
     /// <summary>A projector whose basis lives in <paramref name="basis"/> (a dense view it takes over, e.g. into a batched tensor).</summary>
-    internal CgfmProjector(Tensor basis, int rows, int cols, int rank)
+    internal CgfmProjector(Tensor basis, int rows, int cols, int rank, CgfmBasisMethod method = CgfmBasisMethod.Exact)
     {
+        if (!Enum.IsDefined(method)) throw new ArgumentOutOfRangeException(nameof(method), method, "not a CgfmBasisMethod");
+        Method = method;
         Validate(basis.Device, rows, cols, rank);
         var (basisRows, basisCols) = BasisShape(rows, cols, rank);
         DeviceMath.RequireMatrix(basis, basisRows, basisCols, "CgfmProjector basis");
@@ -57,6 +58,9 @@ public sealed class CgfmProjector : IDisposable
     public int Cols { get; }
     public int Rank { get; }
 
+    /// <summary>How <see cref="Refresh"/> finds the top-r subspace.</summary>
+    public CgfmBasisMethod Method { get; }
+
     /// <summary>True when the basis spans right singular vectors (m ≥ n, Q is n×r); false for left ones (P is m×r).</summary>
     public bool RightSide => Rows >= Cols;
 
@@ -69,23 +73,24 @@ public sealed class CgfmProjector : IDisposable
     /// <summary>
     /// Recomputes the basis from <paramref name="grad"/> (it syncs): the top-r eigenvectors of the Gram matrix on the
     /// smaller side (GᵀG or G Gᵀ), which are the top-r singular vectors there. The Gram matrix is one GEMM on the device
-    /// (fp32, the O(m·n·min(m, n)) part); only it, min(m, n)² values, comes to the host for the eigendecomposition in
-    /// double. A full SVD would also build the larger side's square factor (n×n for a [100, 100000] matrix: 80 GB).
+    /// (fp32, the O(m·n·min(m, n)) part); only it, min(m, n)² values, comes to the host, where <see cref="Method"/> finds
+    /// its top eigenvectors in double (<paramref name="seed"/> seeds the randomized method's start). A full SVD would also
+    /// build the larger side's square factor (n×n for a [100, 100000] matrix: 80 GB).
     /// </summary>
-    public void Refresh(Tensor grad)
+    public void Refresh(Tensor grad, ulong seed = 0)
     {
         DeviceMath.RequireMatrix(grad, Rows, Cols, "CgfmProjector.Refresh");
         using var scope = new TensorScope();
-        RefreshAll([this], grad.Reshape(1, Rows, Cols), _basis.Reshape(1, _basis.Size(0), _basis.Size(1)));
+        RefreshAll([this], grad.Reshape(1, Rows, Cols), _basis.Reshape(1, _basis.Size(0), _basis.Size(1)), seed);
     }
 
     /// <summary>
     /// Refreshes the projectors of a run of equal matrices at once: their gradients <paramref name="grads"/> [count, m, n]
-    /// give the Gram matrices in one batched GEMM and one read, the eigendecompositions run on the host in parallel, and
+    /// give the Gram matrices in one batched GEMM and one read, the top eigenvectors are found on the host in parallel, and
     /// the bases are written with one transfer into <paramref name="bases"/> [count, …], the tensor the projectors' bases
-    /// are views of.
+    /// are views of. Matrix k of the run draws its randomized start from <paramref name="seed"/> + k.
     /// </summary>
-    internal static void RefreshAll(IReadOnlyList<CgfmProjector> projectors, Tensor grads, Tensor bases)
+    internal static void RefreshAll(IReadOnlyList<CgfmProjector> projectors, Tensor grads, Tensor bases, ulong seed)
     {
         var first = projectors[0];
         int count = projectors.Count, side = Math.Min(first.Rows, first.Cols), rank = first.Rank;
@@ -98,12 +103,13 @@ public sealed class CgfmProjector : IDisposable
             // The GEMM's blocked fp32 sums need not be exactly symmetric; the symmetric solver would read one triangle.
             long at = (long)k * side * side;
             var gram = Matrix<double>.Build.Dense(side, side, (i, j) => 0.5 * ((double)grams[at + (long)i * side + j] + grams[at + (long)j * side + i]));
-            var evd = gram.Evd(Symmetricity.Symmetric);
-            var order = Enumerable.Range(0, side).OrderByDescending(e => evd.EigenValues[e].Real).ThenBy(e => e).ToArray();
+            var top = projectors[k].Method == CgfmBasisMethod.Randomized
+                ? TopEigenvectors.Randomized(gram, rank, seed + (ulong)k)
+                : TopEigenvectors.Exact(gram, rank);
             var basis = values.AsSpan(k * perBasis, perBasis);
             for (int i = 0; i < side; i++)
                 for (int c = 0; c < rank; c++)
-                    basis[first.RightSide ? c * side + i : i * rank + c] = (float)evd.EigenVectors[i, order[c]];
+                    basis[first.RightSide ? c * side + i : i * rank + c] = (float)top[i, c];
         });
         DeviceMath.Write(bases, values);
         foreach (var p in projectors) p.HasBasis = true;

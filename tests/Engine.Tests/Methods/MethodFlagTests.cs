@@ -10,6 +10,7 @@ public sealed class MethodFlagTests
     [InlineData(new[] { "--optim", "lion" }, "--optim must be adamw, sgd, cgfm, sgg, spectral or muon (got 'lion')")]
     [InlineData(new[] { "--cgfm-step", "half" }, "--cgfm-step must be r, l or one (got 'half')")]
     [InlineData(new[] { "--cgfm-refresh", "0" }, "--cgfm-refresh must be >= 1")]
+    [InlineData(new[] { "--cgfm-basis", "svd" }, "--cgfm-basis must be exact or randomized (got 'svd')")]
     [InlineData(new[] { "--sgg-alpha", "1.5" }, "--sgg-alpha must be in [0, 1]")]
     [InlineData(new[] { "--sgg-every", "0" }, "--sgg-every must be >= 1")]
     [InlineData(new[] { "--sgg-source-precision", "fp16" }, "--sgg-source-precision must be fp32 or bf16 (got 'fp16')")]

@@ -34,17 +34,18 @@ public class MethodTrainingTests
 
     [Theory]
     [InlineData("cgfm")]
+    [InlineData("cgfm", "fp32", "randomized")]
     [InlineData("muon")]
     [InlineData("sgg")]
     [InlineData("sgg", "bf16")]
     [InlineData("spectral")]
-    public void ResumingContinuesBitExactly(string method, string sggSourcePrecision = "fp32")
+    public void ResumingContinuesBitExactly(string method, string sggSourcePrecision = "fp32", string cgfmBasis = "exact")
     {
         // Refresh, rebuild and source recomputation periods that do not divide the resume step, so restored state is used.
         TrainConfig Config(string path, int iters) => TinyRuns.Config(path, iters) with
         {
             Optim = method, CgfmRefresh = 4, SggEvery = 4, SpectralRebuild = 4, CheckpointInterval = 6,
-            SggSourcePrecision = sggSourcePrecision,
+            SggSourcePrecision = sggSourcePrecision, CgfmBasis = cgfmBasis,
         };
         using var split = ModelTestFiles.CreateTempDirectory();
         using var whole = ModelTestFiles.CreateTempDirectory();

@@ -44,31 +44,56 @@ public class CgfmTests
 
     /// <summary>
     /// The refreshed basis spans the top-r singular subspace of a long matrix (the Gram matrix is a device GEMM summing
-    /// 3,001 fp32 products per entry): G = U·diag(σ)·Vᵀ with planted, well-separated σ, both orientations; the basis's
-    /// projection of the true top-r vectors keeps their whole length, ||Bᵀ U_r||²_F = r, within 1e-6.
+    /// 3,001 fp32 products per entry), exactly and by randomized subspace iteration (smaller side 24 > r + 4, so the
+    /// iteration does not fall back to the exact solver): G = U·diag(σ)·Vᵀ with a planted, separated top 3, both
+    /// orientations; the basis keeps the whole length of the true top-r vectors, ||Bᵀ U_r||²_F = r, within 1e-6.
     /// </summary>
     [Theory, MemberData(nameof(Backends))]
     public void RefreshFindsTheTopSingularSubspaceOfALongMatrix(string backend)
     {
         var device = Support.Backends.Get(backend);
-        const int small = 7, large = 3001, rank = 3;
+        const int small = 24, large = 3001, rank = 3;
         var rng = new Random(17);
         var u = HostData.Matrix(rng, small, small).QR().Q;
         var v = HostData.Matrix(rng, large, small).QR().Q;   // large × small, orthonormal columns
-        double[] sigma = [40, 20, 10, 1, 0.5, 0.25, 0.1];
+        var sigma = Enumerable.Range(0, small).Select(i => i switch { 0 => 40.0, 1 => 20.0, 2 => 10.0, _ => 1.0 / (i - 2) }).ToArray();
         var core = u * Matrix<double>.Build.DenseOfDiagonalArray(sigma) * v.Transpose();   // small × large
-        foreach (bool wide in new[] { true, false })
+        var top = u.SubMatrix(0, small, 0, rank);   // the true top-r singular vectors on the smaller side, either way
+        foreach (var method in Enum.GetValues<CgfmBasisMethod>())
+            foreach (bool wide in new[] { true, false })
+            {
+                var g = wide ? core : core.Transpose();
+                using var scope = new TensorScope();
+                using var projector = new CgfmProjector(device, g.RowCount, g.ColumnCount, rank, method);
+                projector.Refresh(HostData.Upload(device, g), seed: 5);
+                var basis = HostData.Download(projector.Basis);   // P (small × r) when wide, Qᵀ (r × small) when tall
+                var b = wide ? basis : basis.Transpose();
+                double kept = (b.Transpose() * top).FrobeniusNorm();
+                HostData.Near(rank, kept * kept, 1e-6, $"{backend} {method} {(wide ? "wide" : "tall")}: ||Bᵀ U_r||²");
+            }
+    }
+
+    /// <summary>
+    /// Randomized subspace iteration against the full decomposition on random Gram matrices with a gap after the top r
+    /// (sizes up to 40, ranks up to 8): the same subspace within 1e-8, the same seed the same vectors bit for bit.
+    /// </summary>
+    [Fact]
+    public void RandomizedTopEigenvectorsMatchTheExactSubspace()
+    {
+        var cases = from s in Gen.Choose(6, 40) from r in Gen.Choose(1, 8) from seed in Seed select (s, r: Math.Min(r, s - 1), seed);
+        Prop.ForAll(cases.ToArbitrary(), c =>
         {
-            var g = wide ? core : core.Transpose();
-            var top = u.SubMatrix(0, small, 0, rank);   // the true top-r singular vectors on the smaller side, either way
-            using var scope = new TensorScope();
-            using var projector = new CgfmProjector(device, g.RowCount, g.ColumnCount, rank);
-            projector.Refresh(HostData.Upload(device, g));
-            var basis = HostData.Download(projector.Basis);   // P (small × r) when wide, Qᵀ (r × small) when tall
-            var b = wide ? basis : basis.Transpose();
-            double kept = (b.Transpose() * top).FrobeniusNorm();
-            HostData.Near(rank, kept * kept, 1e-6, $"{backend} {(wide ? "wide" : "tall")}: ||Bᵀ U_r||²");
-        }
+            var rng = new Random(c.seed);
+            var basis = HostData.Matrix(rng, c.s, c.s).QR().Q;
+            var values = Enumerable.Range(0, c.s).Select(i => i < c.r ? 100.0 * (c.r - i) : rng.NextDouble()).ToArray();
+            var gram = basis * Matrix<double>.Build.DenseOfDiagonalArray(values) * basis.Transpose();
+            var exact = TopEigenvectors.Exact(gram, c.r);
+            var randomized = TopEigenvectors.Randomized(gram, c.r, (ulong)c.seed);
+            double kept = (exact.Transpose() * randomized).FrobeniusNorm();
+            HostData.Near(c.r, kept * kept, 1e-8, $"{c}: ||E_rᵀ R_r||²");
+            Assert.True(randomized.Equals(TopEigenvectors.Randomized(gram, c.r, (ulong)c.seed)), $"{c}: the same seed gave other vectors");
+            return true;
+        }).Check(TestSeeds.Quick(30));
     }
 
     [Theory, MemberData(nameof(Backends))]
