@@ -75,7 +75,7 @@ internal sealed class CgfmLink : StructuredLink
             var run = _runs[j];
             if (refresh)
                 CgfmProjector.RefreshAll(new ArraySegment<CgfmProjector>(_projectors, run.First, run.Count),
-                                         input.Flat.Slice(0, checked((int)run.Offset), run.Count * run.Rows * run.Cols).Reshape(run.Count, run.Rows, run.Cols),
+                                         input.Flat.Slice(0, checked((int)run.Offset), checked((int)run.Elements)).Reshape(run.Count, run.Rows, run.Cols),
                                          _bases[j], RefreshSeed(input.Step.Iteration, run.First));
             var spec = new LowRankAdjustSpec(run.Count, run.Rows, run.Cols, _projectors[run.First].Rank, lambdaLocal, lambdaGlobal - lambdaLocal);
             using var norms = _norms!.Slice(0, j, 1);   // ||G_glob||², ||G||² of the run

@@ -6,8 +6,8 @@ namespace Engine.Optim.Structured;
 
 /// <summary>
 /// The rank-r "global" subspace of one m×n gradient matrix (CGFM-LR, after GaLore): the top-r singular vectors
-/// on the smaller side, Q (n×r) when m ≥ n, else P (m×r). Refreshing is host work (the eigenvectors of the
-/// smaller Gram matrix of G, in double, every T_p steps); projecting is device work (phase S). G_glob is the product of
+/// on the smaller side, Q (n×r) when m ≥ n, else P (m×r). Refreshing (every T_p steps) is the smaller Gram matrix of G by a
+/// device GEMM, then its top eigenvectors on the host in double; projecting is device work (phase S). G_glob is the product of
 /// two thin factors, the basis and the coefficients of G in it: P·(PᵀG) or (GQ)·Qᵀ. The basis is kept in the layout its
 /// factor has in that product — P as m×r, Q as Qᵀ (r×n) — the layout <see cref="ComputeDevice.LowRankAdjust"/> reads.
 /// The basis tensor is allocated once, here, so create the projector outside any TensorScope.
@@ -94,8 +94,14 @@ public sealed class CgfmProjector : IDisposable
     {
         var first = projectors[0];
         int count = projectors.Count, side = Math.Min(first.Rows, first.Cols), rank = first.Rank;
-        using var products = first.RightSide ? Tensor.MatMul(grads, grads, transposeA: true) : Tensor.MatMul(grads, grads, transposeB: true);
+        // The basis does not depend on G's scale, but an fp32 Gram would: products of tiny gradients underflow (1e-20²) and
+        // of huge ones overflow. Each G is scaled by a power of two to a largest |entry| in [0.5, 1) first (exact).
+        using var scaled = grads * PowerOfTwoScales(grads);
+        using var products = first.RightSide ? Tensor.MatMul(scaled, scaled, transposeA: true) : Tensor.MatMul(scaled, scaled, transposeB: true);
         var grams = products.ToArray();
+        if (!grams.All(float.IsFinite))
+            throw new InvalidOperationException(
+                $"CGFM basis refresh: a [{first.Rows}, {first.Cols}] hidden matrix's gradient holds NaN or ∞; the step that produced it diverged");
         var values = new float[bases.Count];
         int perBasis = checked(side * rank);
         Parallel.For(0, count, k =>
@@ -113,6 +119,22 @@ public sealed class CgfmProjector : IDisposable
         });
         DeviceMath.Write(bases, values);
         foreach (var p in projectors) p.HasBasis = true;
+    }
+
+    /// <summary>
+    /// Per matrix of <paramref name="grads"/> [count, m, n], 2^-e with 2^(e-1) ≤ max |G| &lt; 2^e (e within ±126), as a
+    /// [count, 1, 1] tensor (1 for a zero or non-finite matrix).
+    /// </summary>
+    private static Tensor PowerOfTwoScales(Tensor grads)
+    {
+        int count = grads.Size(0);
+        using var flat = grads.Reshape(count, -1);
+        using var magnitudes = flat.Abs();
+        using var largest = magnitudes.Max(1);
+        // The exponent is clamped to ±126 so the scale itself is a normal float (all-subnormal gradients still scale up to ≥ 2⁻²³).
+        var scales = largest.ToArray()
+            .Select(m => m > 0 && float.IsFinite(m) ? MathF.ScaleB(1f, Math.Clamp(-(MathF.ILogB(m) + 1), -126, 126)) : 1f).ToArray();
+        return Tensor.FromArray(grads.Device, scales, count, 1, 1);
     }
 
     /// <summary>Sets the basis to saved values (a checkpoint's), as if <see cref="Refresh"/> had produced them.</summary>

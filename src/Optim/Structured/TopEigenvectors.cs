@@ -45,9 +45,16 @@ internal static class TopEigenvectors
     }
 
     /// <summary>SplitMix64 with Box–Muller: the same Gaussian draws on every machine and .NET version.</summary>
-    private sealed class SplitMix(ulong state)
+    private sealed class SplitMix
     {
+        private ulong _state;
         private double? _spare;
+
+        /// <summary>
+        /// The seed goes through the mixing function first: seeds that differ by a multiple of the increment (step·γ + matrix,
+        /// one refresh period apart) would otherwise give the same sequence shifted.
+        /// </summary>
+        public SplitMix(ulong seed) => _state = Mix(seed);
 
         public double NextGaussian()
         {
@@ -58,9 +65,10 @@ internal static class TopEigenvectors
             return radius * Math.Cos(angle);
         }
 
-        private ulong Next()
+        private ulong Next() => Mix(_state += 0x9E37_79B9_7F4A_7C15);
+
+        private static ulong Mix(ulong z)
         {
-            ulong z = state += 0x9E37_79B9_7F4A_7C15;
             z = (z ^ (z >> 30)) * 0xBF58_476D_1CE4_E5B9;
             z = (z ^ (z >> 27)) * 0x94D0_49BB_1331_11EB;
             return z ^ (z >> 31);

@@ -13,7 +13,10 @@ internal static class MethodStores
 {
     public static readonly string[] Methods = ["cgfm", "cgfm-literal", "sgg", "sgg-bf16", "spectral-cheb", "spectral-exact", "muon"];
 
-    /// <summary>A store of hidden [9, 5], [3·4, 7] (3 row blocks), [1, 6], [17, 3] matrices, and an embedding, bias and gain.</summary>
+    /// <summary>
+    /// A store of hidden [9, 5], [3·4, 7] (3 row blocks: a run of wide matrices), [1, 6], [17, 3], [3·8, 5] (a run of tall
+    /// ones) matrices, and an embedding, bias and gain.
+    /// </summary>
     public static ParameterStore Create(ComputeDevice device, int seed)
     {
         var store = new ParameterStore(device);
@@ -24,6 +27,7 @@ internal static class MethodStores
         store.Register("row", [1, 6], kind: ParameterKind.HiddenMatrix);
         store.Register("gain", [5], decay: false);
         store.Register("down", [17, 3], kind: ParameterKind.HiddenMatrix);
+        store.Register("tallrun", [24, 5], kind: ParameterKind.HiddenMatrix, matrixBlocks: 3);   // a run of three tall [8, 5] blocks
         store.Allocate();
         store.ImportValues(TestModel.Normal(new Random(seed), (int)store.Count, 0.5f));
         return store;

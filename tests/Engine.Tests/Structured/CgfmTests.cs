@@ -74,8 +74,36 @@ public class CgfmTests
     }
 
     /// <summary>
+    /// The basis does not depend on the gradient's scale: the same matrix times 1e-24 (whose fp32 products would underflow)
+    /// or 1e20 (whose Gram entries would overflow) gives the basis of the unscaled one; a NaN gradient is named, not a crash.
+    /// </summary>
+    [Theory, MemberData(nameof(Backends))]
+    public void RefreshIsScaleFreeAndNamesANonFiniteGradient(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var g = HostData.Matrix(new Random(3), 6, 40);
+        using var scope = new TensorScope();
+        Matrix<double> BasisAt(double scale)
+        {
+            using var projector = new CgfmProjector(device, 6, 40, 2);
+            projector.Refresh(HostData.Upload(device, g * scale));
+            var b = HostData.Download(projector.Basis);
+            return b * b.Transpose();   // the projector onto the subspace: independent of the vectors' signs
+        }
+        var reference = BasisAt(1);
+        foreach (var scale in new[] { 1e-24, 1e20 })
+            HostData.Near(reference, BasisAt(scale), 1e-5, $"{backend}: basis at scale {scale}", 1e-6);
+        var bad = g.Clone();
+        bad[2, 7] = double.NaN;
+        using var nanProjector = new CgfmProjector(device, 6, 40, 2);
+        var e = Assert.Throws<InvalidOperationException>(() => nanProjector.Refresh(HostData.Upload(device, bad)));
+        Assert.Contains("[6, 40]", e.Message);
+    }
+
+    /// <summary>
     /// Randomized subspace iteration against the full decomposition on random Gram matrices with a gap after the top r
-    /// (sizes up to 40, ranks up to 8): the same subspace within 1e-8, the same seed the same vectors bit for bit.
+    /// (sizes up to 40, ranks up to 8): the same subspace within 1e-8, each vector the eigenvector of its rank (the
+    /// Rayleigh–Ritz step), the same seed the same vectors bit for bit.
     /// </summary>
     [Fact]
     public void RandomizedTopEigenvectorsMatchTheExactSubspace()
@@ -91,6 +119,9 @@ public class CgfmTests
             var randomized = TopEigenvectors.Randomized(gram, c.r, (ulong)c.seed);
             double kept = (exact.Transpose() * randomized).FrobeniusNorm();
             HostData.Near(c.r, kept * kept, 1e-8, $"{c}: ||E_rᵀ R_r||²");
+            // Not only the subspace: each vector is the eigenvector of its rank (the top eigenvalues are distinct), up to sign.
+            for (int k = 0; k < c.r; k++)
+                HostData.Near(1, Math.Abs(exact.Column(k) * randomized.Column(k)), 1e-8, $"{c}: |<e_{k}, r_{k}>|");
             Assert.True(randomized.Equals(TopEigenvectors.Randomized(gram, c.r, (ulong)c.seed)), $"{c}: the same seed gave other vectors");
             return true;
         }).Check(TestSeeds.Quick(30));
