@@ -4,8 +4,8 @@ namespace Engine.Tensors;
 
 /// <summary>
 /// An n-dimensional array on one device: shape, element strides and an offset into a shared storage.
-/// fp32 by default; int32 tensors carry indices and targets; bfloat16 tensors are storage (fused programs read and write
-/// them, <see cref="Cast"/> converts), which the other ops refuse. Views (reshape, transpose, slice) share
+/// fp32 by default; int32 tensors carry indices and targets; bfloat16 tensors are storage: views, Clone, To, ToArray (widened)
+/// and fused programs take them, <see cref="Cast"/> converts, and every compute op refuses them. Views (reshape, transpose, slice) share
 /// storage with their base. Device memory is released by <see cref="Dispose"/> (or a <see cref="TensorScope"/>),
 /// never by the GC.
 /// </summary>

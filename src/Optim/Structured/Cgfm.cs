@@ -10,7 +10,7 @@ namespace Engine.Optim.Structured;
 /// Σ||G||², Σ||G_glob||² and the pass-through parameters (which keep G_adj = G, λ = 1).
 /// <para>Phases (DESIGN §6):</para>
 /// <list type="bullet">
-/// <item>refresh (every T_p steps, host): the top-r singular vectors of each G for its basis (<see cref="CgfmProjector"/>);</item>
+/// <item>refresh (every T_p steps; the Gram matrix on the device, its eigenvectors on the host): the top-r singular vectors of each G for its basis (<see cref="CgfmProjector"/>);</item>
 /// <item>S: per matrix, G_adj written in place by <see cref="ComputeDevice.LowRankAdjust"/>, which also gives ||G_glob||²
 ///   (the coefficients' norm) and ||G||² of G as it was;</item>
 /// <item>R: ||P||² for pass-through params, then one tiny program forms s_t and ||g_glob||/||g|| — all device-resident;</item>
