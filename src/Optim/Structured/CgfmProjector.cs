@@ -74,8 +74,9 @@ public sealed class CgfmProjector : IDisposable
     /// Recomputes the basis from <paramref name="grad"/> (it syncs): the top-r eigenvectors of the Gram matrix on the
     /// smaller side (GᵀG or G Gᵀ), which are the top-r singular vectors there. G is scaled by a power of two (an abs-max
     /// pass, its one value read back), then the Gram matrix is one GEMM on the device (fp32, the O(m·n·min(m, n)) part);
-    /// only it, min(m, n)² values, comes to the host, where <see cref="Method"/> finds its top eigenvectors in double (<paramref name="seed"/> seeds the randomized method's start). A full SVD would also
-    /// build the larger side's square factor (n×n for a [100, 100000] matrix: 80 GB).
+    /// only it, min(m, n)² values, comes to the host, where <see cref="Method"/> finds its top eigenvectors in double
+    /// (<paramref name="seed"/> seeds the randomized method's start). A full SVD would also build the larger side's square
+    /// factor (n×n for a [100, 100000] matrix: 80 GB).
     /// </summary>
     public void Refresh(Tensor grad, ulong seed = 0)
     {
@@ -87,9 +88,9 @@ public sealed class CgfmProjector : IDisposable
     /// <summary>
     /// Refreshes the projectors of a run of equal matrices at once: their gradients <paramref name="grads"/> [count, m, n],
     /// each scaled by a power of two (one abs-max pass and one read of the scales), give the Gram matrices in one batched
-    /// GEMM and one read, the top eigenvectors are found on the host in parallel, and
-    /// the bases are written with one transfer into <paramref name="bases"/> [count, …], the tensor the projectors' bases
-    /// are views of. Matrix k of the run draws its randomized start from <paramref name="seed"/> + k.
+    /// GEMM and one read; the top eigenvectors are found on the host in parallel, and the bases are written with one
+    /// transfer into <paramref name="bases"/> [count, …], the tensor the projectors' bases are views of. Matrix k of the run
+    /// draws its randomized start from <paramref name="seed"/> + k. Call it inside a <see cref="TensorScope"/>.
     /// </summary>
     internal static void RefreshAll(IReadOnlyList<CgfmProjector> projectors, Tensor grads, Tensor bases, ulong seed)
     {
