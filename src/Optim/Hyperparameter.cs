@@ -25,6 +25,11 @@ internal static class Hyperparameter
         return value;
     }
 
+    /// <summary>A named value of its enum (an undefined cast is refused).</summary>
+    public static T Defined<T>(T value, string name) where T : struct, Enum => Enum.IsDefined(value)
+        ? value
+        : throw new ArgumentOutOfRangeException(name, value, $"{name} {value} is not a {typeof(T).Name}");
+
     public static long NonNegative(long value, string name)
     {
         if (value < 0)

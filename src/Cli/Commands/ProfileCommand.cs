@@ -160,15 +160,8 @@ internal static class ProfileCommand
     /// The training configuration whose optimizer is profiled: the preset (tiny for --what optim) with --optim and the
     /// optimizer flags given, validated as 'engine train' validates it.
     /// </summary>
-    private static TrainConfig Configure(ProfileRequest request, IReadOnlyList<TrainSetting> settings, ParseResult flags)
-    {
-        var config = TrainConfig.Preset(request.Preset ?? "tiny") with { Optim = request.Optim };
-        foreach (var setting in settings)
-            if (setting.TryReadFlag(flags, out var value)) config = setting.Apply(config, value);
-        var problems = config.Validate();
-        if (problems.Count > 0) throw new UsageException(string.Join("; ", problems));
-        return config;
-    }
+    private static TrainConfig Configure(ProfileRequest request, IReadOnlyList<TrainSetting> settings, ParseResult flags) =>
+        ConfigLoader.Validated(ConfigLoader.ApplyFlags(TrainConfig.Preset(request.Preset ?? "tiny") with { Optim = request.Optim }, settings, flags));
 
     /// <summary>Written atomically: a failed write never leaves half a trace under the requested name.</summary>
     private static void WriteTrace(string path, IReadOnlyList<KernelRecord> records, string processName)

@@ -1,8 +1,8 @@
-using Engine.Kernels.Devices;
 using System.CommandLine;
 using System.Globalization;
 using Engine.Cli.Comparison;
 using Engine.Cli.Output;
+using Engine.Kernels.Devices;
 using Engine.Models.Checkpoints;
 using Engine.Models.Config;
 using Engine.Models.Training;

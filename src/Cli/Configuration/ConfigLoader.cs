@@ -15,11 +15,22 @@ internal static class ConfigLoader
     {
         var config = preset is null ? TrainConfig.Tiny : PresetNamed(preset);
         if (configPath is not null) config = YamlConfigFile.Apply(configPath, config);
-        foreach (var setting in TrainSettings.All)
+        return Validated(ApplyFlags(config, TrainSettings.All, flags), configPath is null ? "" : $" (after applying {configPath})");
+    }
+
+    /// <summary><paramref name="config"/> with every one of <paramref name="settings"/> that <paramref name="flags"/> gives set.</summary>
+    public static TrainConfig ApplyFlags(TrainConfig config, IEnumerable<TrainSetting> settings, ParseResult flags)
+    {
+        foreach (var setting in settings)
             if (setting.TryReadFlag(flags, out var value)) config = setting.Apply(config, value);
+        return config;
+    }
+
+    /// <exception cref="UsageException">The problems <see cref="TrainConfig.Validate"/> finds, on one line (then <paramref name="context"/>).</exception>
+    public static TrainConfig Validated(TrainConfig config, string context = "")
+    {
         var problems = config.Validate();
-        if (problems.Count > 0)
-            throw new UsageException(string.Join("; ", problems) + (configPath is null ? "" : $" (after applying {configPath})"));
+        if (problems.Count > 0) throw new UsageException(string.Join("; ", problems) + context);
         return config;
     }
 

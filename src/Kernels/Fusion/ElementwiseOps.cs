@@ -37,12 +37,14 @@ public static class ElementwiseOps
     public static FusedProgram Where { get; } = BuildWhere();
 
     /// <summary>out = a, read as <paramref name="from"/> and written as <paramref name="to"/> (fp32 ↔ bfloat16, or a copy).</summary>
-    public static FusedProgram Convert(Devices.DType from, Devices.DType to)
+    public static FusedProgram Convert(Devices.DType from, Devices.DType to) => Conversions.GetOrAdd((from, to), static key =>
     {
-        var f = new FusionBuilder($"convert_{from}_{to}".ToLowerInvariant());
-        f.Output("out", f.Input("a", from), to);
+        var f = new FusionBuilder($"convert_{key.Item1}_{key.Item2}".ToLowerInvariant());
+        f.Output("out", f.Input("a", key.Item1), key.Item2);
         return f.Build();
-    }
+    });
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(Devices.DType, Devices.DType), FusedProgram> Conversions = new();
 
     /// <summary>Every program above with its name: for tests and for dumping kernel sources.</summary>
     public static IReadOnlyList<(string Name, FusedProgram Program)> All { get; } =

@@ -27,10 +27,10 @@ public sealed partial class FusedProgram
         var layout = LaunchLayout.Create(this, launch);
         var inputs = new nint[InputCount];
         for (int i = 0; i < InputCount; i++)
-            inputs[i] = Address(Host(launch.Inputs[i].Buffer, $"input {i} ('{_graph.InputNames[i]}')"), launch.Inputs[i].Offset, _graph.InputStorage[i]);
+            inputs[i] = Address(Host(launch.Inputs[i].Buffer, $"input {i} ('{_graph.InputNames[i]}')"), launch.Inputs[i].Offset, _graph.InputSizes[i]);
         var outputs = new nint[OutputCount];
         for (int o = 0; o < OutputCount; o++)
-            outputs[o] = Address(Host(launch.Outputs[o].Buffer, $"output {o} ('{_graph.Outputs[o].Name}')"), launch.Outputs[o].Offset, _graph.OutputStorage[o]);
+            outputs[o] = Address(Host(launch.Outputs[o].Buffer, $"output {o} ('{_graph.Outputs[o].Name}')"), launch.Outputs[o].Offset, _graph.OutputSizes[o]);
         var modes = layout.Strides.Select(s => s[^1] switch
         {
             1 => CpuInputMode.Contiguous,
@@ -39,8 +39,7 @@ public sealed partial class FusedProgram
         }).ToArray();
         var parameters = new float[ScalarCount + ReductionCount];
         launch.Scalars.CopyTo(parameters, 0);
-        var runner = new CpuPhaseRunner(layout, inputs, outputs, parameters,
-                                        Array.ConvertAll(_graph.InputStorage, d => d.Size()), Array.ConvertAll(_graph.OutputStorage, d => d.Size()));
+        var runner = new CpuPhaseRunner(layout, inputs, outputs, parameters, _graph.InputSizes, _graph.OutputSizes);
 
         for (int level = 1; level <= _graph.LevelCount; level++)
         {
@@ -87,13 +86,13 @@ public sealed partial class FusedProgram
         : launch.Outputs.Length > 0 ? launch.Outputs[0].Buffer.Device.Id
         : "cpu";
 
-    /// <summary>Where element <paramref name="offset"/> of a buffer read as <paramref name="storage"/> lies.</summary>
-    private static unsafe nint Address(CpuBuffer buffer, long offset, DType storage) =>
-        (nint)((byte*)buffer.Pointer + offset * storage.Size());
+    /// <summary>Where element <paramref name="offset"/> of a buffer of <paramref name="elementSize"/>-byte elements lies.</summary>
+    private static unsafe nint Address(CpuBuffer buffer, long offset, int elementSize) =>
+        (nint)((byte*)buffer.Pointer + offset * elementSize);
 
     // bfloat16 outputs always take plain stores (the streaming helpers are fp32-only); they count toward the threshold.
     private bool Streams(FusedLaunch launch, LaunchLayout layout) =>
-        layout.Count * _graph.OutputStorage.Sum(d => (long)d.Size()) >= StreamingBytes
+        layout.Count * _graph.OutputBytesPerElement >= StreamingBytes
         && !launch.Outputs.Any(o => launch.Inputs.Any(i => ReferenceEquals(i.Buffer, o.Buffer)));
 
     private CpuRowKernel CpuKernel(int level, int[] reductions, CpuInputMode[] modes, bool streaming)

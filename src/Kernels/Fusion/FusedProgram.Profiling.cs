@@ -41,7 +41,7 @@ public sealed partial class FusedProgram
     internal KernelWork MapWork(LaunchLayout layout, Func<int, float?> uniformValue)
     {
         var need = Reads(_graph.OutputNodes, expandRoots: false, uniformValue);
-        long bytes = _graph.OutputStorage.Sum(d => (long)d.Size()) * layout.Count + InputBytes(layout, need);
+        long bytes = _graph.OutputBytesPerElement * layout.Count + InputBytes(layout, need);
         return new KernelWork(bytes, (double)FlopsPerElement(need, layout) * layout.Count);
     }
 
@@ -103,7 +103,7 @@ public sealed partial class FusedProgram
             var strides = layout.Strides[node.Index];
             for (int d = 0; d < layout.Rank; d++)
                 if (strides[d] != 0) distinct *= layout.Shape[d];
-            total += distinct * ContractionLength(node.Index, layout) * _graph.InputStorage[node.Index].Size();
+            total += distinct * ContractionLength(node.Index, layout) * _graph.InputSizes[node.Index];
         }
         return total;
     }

@@ -17,6 +17,9 @@ internal sealed class FusionGraph
     {
         InputStorage = inputStorage;
         OutputStorage = outputStorage;
+        InputSizes = Array.ConvertAll(inputStorage, d => d.Size());
+        OutputSizes = Array.ConvertAll(outputStorage, d => d.Size());
+        OutputBytesPerElement = OutputSizes.Sum();
         ContractionNodes = contractionNodes;
         ContractedInputs = new bool[inputNames.Length];
         foreach (var id in contractionNodes)
@@ -45,6 +48,11 @@ internal sealed class FusionGraph
     /// <summary>Per input and per output: how its buffer holds the values (Float32 or BFloat16).</summary>
     public DType[] InputStorage { get; }
     public DType[] OutputStorage { get; }
+
+    /// <summary>Bytes per element of each input and output (from their storage), and of all outputs together.</summary>
+    public int[] InputSizes { get; }
+    public int[] OutputSizes { get; }
+    public int OutputBytesPerElement { get; }
     public string[] ScalarNames { get; }
     public (string Name, Expr Value)[] Outputs { get; }
     public int[] OutputNodes { get; }

@@ -87,7 +87,7 @@ public sealed class Cgfm : IDisposable
             var (g, p) = (matrixGrads[i], _projectors[i]);
             DeviceMath.RequireMatrix(g, p.Rows, p.Cols, $"Cgfm.Step: matrix gradient {i}");
             if (!g.IsContiguous) throw new ArgumentException($"Cgfm.Step: matrix gradient {i} must be dense (it is rewritten in place)");
-            if (refresh) p.Refresh(g, CgfmLink.RefreshSeed(StepCount, i));
+            if (refresh) p.Refresh(g, CgfmProjector.RefreshSeed(StepCount, i));
             // Writes ||G_glob||² and ||G||² (as G was) into the row's first two cells.
             Device.LowRankAdjust(new LowRankAdjustSpec(1, p.Rows, p.Cols, p.Rank, lambdaLocal, lambdaGlobal - lambdaLocal),
                                  g.DataSlice, p.Basis.DataSlice, _coefficients[i].DataSlice, flatNorms.Slice(0, 3 * i, 2).DataSlice);

@@ -59,9 +59,6 @@ internal sealed class CgfmLink : StructuredLink
         _initialNorm = Tensor.Zeros(device);
     }
 
-    /// <summary>The randomized basis's seed for matrix <paramref name="matrix"/> at a refresh in step <paramref name="iteration"/>.</summary>
-    internal static ulong RefreshSeed(long iteration, int matrix) => (ulong)iteration * 0x9E37_79B9_7F4A_7C15UL + (ulong)matrix;
-
     public override void Run(StructuredInput input)
     {
         bool refresh = input.Step.Iteration % _options.ProjectionPeriod == 0;
@@ -76,7 +73,7 @@ internal sealed class CgfmLink : StructuredLink
             if (refresh)
                 CgfmProjector.RefreshAll(new ArraySegment<CgfmProjector>(_projectors, run.First, run.Count),
                                          input.Flat.Slice(0, checked((int)run.Offset), checked((int)run.Elements)).Reshape(run.Count, run.Rows, run.Cols),
-                                         _bases[j], RefreshSeed(input.Step.Iteration, run.First));
+                                         _bases[j], CgfmProjector.RefreshSeed(input.Step.Iteration, run.First));
             var spec = new LowRankAdjustSpec(run.Count, run.Rows, run.Cols, _projectors[run.First].Rank, lambdaLocal, lambdaGlobal - lambdaLocal);
             using var norms = _norms!.Slice(0, j, 1);   // ||G_glob||², ||G||² of the run
             device.LowRankAdjust(spec, new BufferSlice(input.Flat.Buffer, input.Flat.Offset + run.Offset),

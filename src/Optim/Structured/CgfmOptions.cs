@@ -74,28 +74,10 @@ public sealed record CgfmOptions
         init => _lambdaGlobal = Hyperparameter.NonNegative(value, nameof(LambdaGlobal));
     }
 
-    public CgfmStepRule StepRule
-    {
-        get => _stepRule;
-        init
-        {
-            if (!Enum.IsDefined(value))
-                throw new ArgumentOutOfRangeException(nameof(StepRule), value, $"{nameof(StepRule)} {(int)value} is not a {nameof(CgfmStepRule)}");
-            _stepRule = value;
-        }
-    }
+    public CgfmStepRule StepRule { get => _stepRule; init => _stepRule = Hyperparameter.Defined(value, nameof(StepRule)); }
 
     /// <summary>How a refresh finds the basis: exactly, or by randomized subspace iteration (cheaper when r + 4 ≪ min(m, n)).</summary>
-    public CgfmBasisMethod Basis
-    {
-        get => _basis;
-        init
-        {
-            if (!Enum.IsDefined(value))
-                throw new ArgumentOutOfRangeException(nameof(Basis), value, $"{nameof(Basis)} {(int)value} is not a {nameof(CgfmBasisMethod)}");
-            _basis = value;
-        }
-    }
+    public CgfmBasisMethod Basis { get => _basis; init => _basis = Hyperparameter.Defined(value, nameof(Basis)); }
 
     /// <summary>The rank used for an m×n matrix: <see cref="Rank"/> capped at min(m, n), or the default.</summary>
     public int RankFor(int rows, int cols)

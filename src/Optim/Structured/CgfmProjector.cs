@@ -24,8 +24,7 @@ public sealed class CgfmProjector : IDisposable
     /// <summary>A projector whose basis lives in <paramref name="basis"/> (a dense view it takes over, e.g. into a batched tensor).</summary>
     internal CgfmProjector(Tensor basis, int rows, int cols, int rank, CgfmBasisMethod method = CgfmBasisMethod.Exact)
     {
-        if (!Enum.IsDefined(method)) throw new ArgumentOutOfRangeException(nameof(method), method, "not a CgfmBasisMethod");
-        Method = method;
+        Method = Hyperparameter.Defined(method, nameof(method));
         Validate(basis.Device, rows, cols, rank);
         var (basisRows, basisCols) = BasisShape(rows, cols, rank);
         DeviceMath.RequireMatrix(basis, basisRows, basisCols, "CgfmProjector basis");
@@ -84,6 +83,9 @@ public sealed class CgfmProjector : IDisposable
         using var scope = new TensorScope();
         RefreshAll([this], grad.Reshape(1, Rows, Cols), _basis.Reshape(1, _basis.Size(0), _basis.Size(1)), seed);
     }
+
+    /// <summary>The randomized basis's seed for matrix <paramref name="matrix"/> at a refresh in step <paramref name="iteration"/>.</summary>
+    internal static ulong RefreshSeed(long iteration, int matrix) => (ulong)iteration * 0x9E37_79B9_7F4A_7C15UL + (ulong)matrix;
 
     /// <summary>
     /// Refreshes the projectors of a run of equal matrices at once: their gradients <paramref name="grads"/> [count, m, n],

@@ -16,7 +16,7 @@ internal static class SggPrograms
     /// Phase R: the six Gram entries of (g, g_s, d) in one read of the three buffers (fp64 accumulation); g_s stored as
     /// <paramref name="source"/>.
     /// </summary>
-    public static FusedProgram Gram(DType source) => BuildGram(source);
+    public static FusedProgram Gram(DType source) => source == DType.BFloat16 ? GramBf16 : GramFp32;
 
     /// <summary>
     /// From the Gram entries and the norm EMA to (a, b, c) with u = a g + b g_s + c d, on one element: conflict
@@ -30,9 +30,11 @@ internal static class SggPrograms
     /// Phase U: u = a g + b g_s + c d, with a, b, c read from device memory (broadcast); g_s stored as
     /// <paramref name="source"/>. b = 0 in a step without a conflict, and the gate then skips reading g_s.
     /// </summary>
-    public static FusedProgram Combine(DType source) => BuildCombine(source);
+    public static FusedProgram Combine(DType source) => source == DType.BFloat16 ? CombineBf16 : CombineFp32;
 
-    // Building again returns the cached program (FusionBuilder.Build), so these are cheap after the first call.
+    private static readonly FusedProgram GramFp32 = BuildGram(DType.Float32), GramBf16 = BuildGram(DType.BFloat16);
+    private static readonly FusedProgram CombineFp32 = BuildCombine(DType.Float32), CombineBf16 = BuildCombine(DType.BFloat16);
+
     private static FusedProgram BuildGram(DType source)
     {
         var f = new FusionBuilder("sgg_gram");

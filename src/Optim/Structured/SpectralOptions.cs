@@ -63,7 +63,7 @@ public sealed record SpectralOptions
     private readonly double _penalty = 1e-3;
     private readonly int _exactMaxRows = 512;
 
-    public GraphSource Source { get => _source; init => _source = Defined(value, nameof(Source)); }
+    public GraphSource Source { get => _source; init => _source = Hyperparameter.Defined(value, nameof(Source)); }
 
     /// <summary>k of the kNN graph (capped at m − 1).</summary>
     public int Neighbors { get => _neighbors; init => _neighbors = AtLeast(value, 1, nameof(Neighbors)); }
@@ -81,14 +81,14 @@ public sealed record SpectralOptions
         init => _gradientEmaDecay = Hyperparameter.UnitInterval(value, nameof(GradientEmaDecay));
     }
 
-    public LaplacianKind Laplacian { get => _laplacian; init => _laplacian = Defined(value, nameof(Laplacian)); }
+    public LaplacianKind Laplacian { get => _laplacian; init => _laplacian = Hyperparameter.Defined(value, nameof(Laplacian)); }
 
-    public SpectralFilterMode Mode { get => _mode; init => _mode = Defined(value, nameof(Mode)); }
+    public SpectralFilterMode Mode { get => _mode; init => _mode = Hyperparameter.Defined(value, nameof(Mode)); }
 
     /// <summary>K, the Chebyshev order.</summary>
     public int ChebyshevOrder { get => _chebyshevOrder; init => _chebyshevOrder = AtLeast(value, 0, nameof(ChebyshevOrder)); }
 
-    public SpectralResponse Response { get => _response; init => _response = Defined(value, nameof(Response)); }
+    public SpectralResponse Response { get => _response; init => _response = Hyperparameter.Defined(value, nameof(Response)); }
 
     /// <summary>τ, the filter width (on L_sym's [0, 2] spectrum).</summary>
     public double Tau { get => _tau; init => _tau = Hyperparameter.Positive(value, nameof(Tau)); }
@@ -120,8 +120,4 @@ public sealed record SpectralOptions
     private static int AtLeast(int value, int min, string name) => value >= min
         ? value
         : throw new ArgumentOutOfRangeException(name, value, $"{name} must be >= {min}, got {value}");
-
-    private static T Defined<T>(T value, string name) where T : struct, Enum => Enum.IsDefined(value)
-        ? value
-        : throw new ArgumentOutOfRangeException(name, value, $"{name} {value} is not a {typeof(T).Name}");
 }
