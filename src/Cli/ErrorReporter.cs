@@ -1,4 +1,5 @@
 using Engine.Kernels.Devices;
+using Engine.Kernels.Cuda;
 using Engine.Kernels.OpenCl;
 using Engine.Models.Checkpoints;
 using Engine.Models.Data;
@@ -45,7 +46,7 @@ public static class ErrorReporter
     private static string Hint(string what) => DebugEnabled ? "" : $" (run with {DebugVariable}=1 for {what})";
 
     private static bool IsKnown(Exception e) => e is UsageException or DataException or CheckpointException or CheckpointMismatchException or TokenizerException
-        or KernelBuildException or OpenClException or ArgumentException or IOException or UnauthorizedAccessException;
+        or KernelBuildException or OpenClException or CudaException or ArgumentException or IOException or UnauthorizedAccessException;
 
     // ArgumentException appends " (Parameter 'name')", which means nothing to someone typing flags.
     private static string UserMessage(Exception e) =>

@@ -1,5 +1,7 @@
 using System.Globalization;
 using Engine.Kernels.Cpu;
+using Engine.Kernels.Cuda;
+using Engine.Kernels.Gpu;
 using Engine.Kernels.OpenCl;
 
 namespace Engine.Kernels.Devices;
@@ -22,11 +24,11 @@ public static class DeviceRegistry
     public static string? OpenClAbsenceReason => OpenClPlatforms.AbsenceReason;
 
     /// <summary>Why there is no CUDA device, or null when there is at least one.</summary>
-    public static string? CudaAbsenceReason => "CUDA backend not built yet";
+    public static string? CudaAbsenceReason => CudaPlatform.AbsenceReason;
 
     /// <summary>The ids <see cref="Open"/> accepts on this machine, in listing order.</summary>
     public static IReadOnlyList<string> AvailableIds =>
-        ["cpu", .. OpenClPlatforms.Devices.Select(d => d.Id)];
+        ["cpu", .. OpenClPlatforms.Devices.Select(d => d.Id), .. CudaPlatform.Devices.Select(d => d.Id)];
 
     /// <summary>Describes every device without opening the GPU ones.</summary>
     public static IReadOnlyList<DeviceInfo> List()
@@ -49,6 +51,18 @@ public static class DeviceRegistry
                 new("fp64", d.SupportsFp64 ? "yes" : "no"),
             ]));
         }
+        foreach (var d in CudaPlatform.Devices)
+        {
+            devices.Add(new DeviceInfo(d.Id, DeviceKind.Cuda, d.Name, d.GlobalMemoryBytes,
+            [
+                new("compute capability", $"{d.ComputeCapabilityMajor}.{d.ComputeCapabilityMinor} ({d.Architecture})"),
+                new("multiprocessors", d.Multiprocessors.ToString(CultureInfo.InvariantCulture)),
+                new("peak memory bandwidth", $"{d.PeakMemoryBandwidthGBs.ToString("F0", CultureInfo.InvariantCulture)} GB/s"),
+                new("L2", $"{(d.L2CacheBytes >> 20).ToString(CultureInfo.InvariantCulture)} MiB"),
+                new("driver", $"CUDA {d.DriverVersion}"),
+                new("NVRTC", d.NvrtcVersion),
+            ]));
+        }
         return devices;
     }
 
@@ -63,7 +77,7 @@ public static class DeviceRegistry
         var canonical = backend == "cpu" ? "cpu" : $"{backend}:{index}";
         lock (Sync)
         {
-            if (Opened.TryGetValue(canonical, out var device) && !(device is OpenClDevice { IsDisposed: true }))
+            if (Opened.TryGetValue(canonical, out var device) && !(device is GpuDevice { IsDisposed: true }))
                 return device;
             device = Create(id, backend, index);
             Opened[canonical] = device;
@@ -83,7 +97,7 @@ public static class DeviceRegistry
     {
         "cpu" => new CpuDevice(),
         "opencl" => new OpenClDevice(OpenClDeviceAt(id, index)),
-        _ => throw Unavailable(id, $"CUDA is unavailable: {CudaAbsenceReason}"),
+        _ => new CudaDevice(CudaDeviceAt(id, index)),
     };
 
     private static (string Backend, int Index) Parse(string id)
@@ -107,6 +121,15 @@ public static class DeviceRegistry
         var devices = OpenClPlatforms.Devices;
         if (index >= devices.Count)
             throw Unavailable(id, $"there {(devices.Count == 1 ? "is 1 OpenCL device" : $"are {devices.Count} OpenCL devices")}");
+        return devices[index];
+    }
+
+    private static CudaDeviceInfo CudaDeviceAt(string id, int index)
+    {
+        if (CudaAbsenceReason is { } reason) throw Unavailable(id, $"CUDA is unavailable: {reason}");
+        var devices = CudaPlatform.Devices;
+        if (index >= devices.Count)
+            throw Unavailable(id, $"there {(devices.Count == 1 ? "is 1 CUDA device" : $"are {devices.Count} CUDA devices")}");
         return devices[index];
     }
 

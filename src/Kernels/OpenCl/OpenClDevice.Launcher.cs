@@ -4,13 +4,12 @@ using Engine.Kernels.Profiling;
 
 namespace Engine.Kernels.OpenCl;
 
-/// <summary>Kernel launches, scratch buffers and kernel timing of an <see cref="OpenClDevice"/>.</summary>
+/// <summary>Kernel launches and kernel timing of an <see cref="OpenClDevice"/>.</summary>
 public sealed unsafe partial class OpenClDevice
 {
     /// <summary>Timed launches not yet read back; bounded so a program that never synchronizes does not grow it forever.</summary>
     private const int MaxPendingEvents = 256;
 
-    private readonly Dictionary<string, OpenClBuffer> _scratch = new();
     private readonly List<PendingEvent> _pending = new();
 
     /// <summary>Host clock minus device clock (ns), the tightest bound from the timed launches so far; null before the first.</summary>
@@ -19,50 +18,24 @@ public sealed unsafe partial class OpenClDevice
     /// <summary>A timed launch: its event, what to record it as, and the host time just before it was enqueued.</summary>
     private readonly record struct PendingEvent(nint Event, string Kernel, KernelWork Work, long EnqueuedAt);
 
-    public KernelDialect Dialect => KernelDialect.OpenCl;
+    public override KernelDialect Dialect => KernelDialect.OpenCl;
 
     /// <summary>min(device limit, 256) rounded down to a power of two.</summary>
-    public int MaxWorkGroupSize { get; }
+    public override int MaxWorkGroupSize { get; }
 
-    public void Launch(CompiledKernel kernel, ReadOnlySpan<long> globalSize, ReadOnlySpan<long> localSize, ReadOnlySpan<KernelArg> args)
-        => Launch(kernel, globalSize, localSize, args, default);
-
-    /// <summary>
-    /// <see cref="Launch(CompiledKernel, ReadOnlySpan{long}, ReadOnlySpan{long}, ReadOnlySpan{KernelArg})"/> that also tells the
-    /// profiler how many bytes and flops the launch moves and computes, so <see cref="KernelProfiler.Summary"/> can report rates.
-    /// </summary>
-    public void Launch(CompiledKernel kernel, ReadOnlySpan<long> globalSize, ReadOnlySpan<long> localSize,
-                       ReadOnlySpan<KernelArg> args, KernelWork work)
-        => Launch(kernel, globalSize, localSize, args, kernel.Name, work);
-
-    /// <inheritdoc cref="IKernelLauncher.Launch(CompiledKernel, ReadOnlySpan{long}, ReadOnlySpan{long}, ReadOnlySpan{KernelArg}, string, KernelWork)"/>
-    public void Launch(CompiledKernel kernel, ReadOnlySpan<long> globalSize, ReadOnlySpan<long> localSize,
-                       ReadOnlySpan<KernelArg> args, string profileName, KernelWork work)
+    private protected override void Enqueue(CompiledKernel kernel, ReadOnlySpan<long> globalSize, ReadOnlySpan<long> localSize,
+                                            ReadOnlySpan<KernelArg> args, string profileName, KernelWork work)
     {
-        ArgumentNullException.ThrowIfNull(profileName);
         ThrowIfDisposed();
         if (kernel is not OpenClKernel own || !ReferenceEquals(own.Device, this))
             throw new ArgumentException($"kernel '{kernel.Name}' was not compiled by device '{Id}'", nameof(kernel));
         var dims = globalSize.Length;
-        if (dims is < 1 or > 3)
-            throw new ArgumentException($"kernel '{kernel.Name}': a launch has 1 to 3 dimensions, got {dims}", nameof(globalSize));
-        if (localSize.Length != 0 && localSize.Length != dims)
-            throw new ArgumentException($"kernel '{kernel.Name}': local size has {localSize.Length} dimensions, global size {dims}", nameof(localSize));
-
         var global = stackalloc nuint[3];
         var local = stackalloc nuint[3];
         for (var d = 0; d < dims; d++)
         {
-            if (globalSize[d] < 0)
-                throw new ArgumentOutOfRangeException(nameof(globalSize), $"kernel '{kernel.Name}': global size[{d}] = {globalSize[d]} is negative");
-            if (globalSize[d] == 0) return; // nothing to run; OpenCL would reject the empty range
             global[d] = (nuint)globalSize[d];
-            if (localSize.Length == 0) continue;
-            if (localSize[d] <= 0 || globalSize[d] % localSize[d] != 0)
-                throw new ArgumentException(
-                    $"kernel '{kernel.Name}': global size[{d}] = {globalSize[d]} is not a positive multiple of local size[{d}] = {localSize[d]}",
-                    nameof(localSize));
-            local[d] = (nuint)localSize[d];
+            if (localSize.Length != 0) local[d] = (nuint)localSize[d];
         }
 
         lock (_sync)
@@ -78,21 +51,6 @@ public sealed unsafe partial class OpenClDevice
             if (!profile) return;
             _pending.Add(new PendingEvent(evt, profileName, work, enqueuedAt));
             if (_pending.Count >= MaxPendingEvents) CollectProfileLocked();
-        }
-    }
-
-    public DeviceBuffer Scratch(string purpose, long length)
-    {
-        ThrowIfDisposed();
-        lock (_sync)
-        {
-            if (_scratch.TryGetValue(purpose, out var existing) && existing.Length >= length) return existing;
-            // Grow geometrically so a slowly rising demand does not reallocate on every call.
-            var grown = Math.Max(length, (existing?.Length ?? 0) * 2);
-            existing?.Dispose();
-            var buffer = (OpenClBuffer)Allocate(grown);
-            _scratch[purpose] = buffer;
-            return buffer;
         }
     }
 

@@ -21,7 +21,7 @@ public sealed unsafe partial class OpenClDevice
     /// <summary>Programs this instance loaded from the on-disk binary cache.</summary>
     public int BuildsFromBinary { get; private set; }
 
-    public CompiledKernel GetKernel(string source, string sourceName, string kernelName, string options = "")
+    public override CompiledKernel GetKernel(string source, string sourceName, string kernelName, string options = "")
     {
         ThrowIfDisposed();
         var text = ComposeSource(source, sourceName);

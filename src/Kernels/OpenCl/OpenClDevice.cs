@@ -1,6 +1,6 @@
 using System.Numerics;
 using Engine.Kernels.Devices;
-using Engine.Kernels.Fusion;
+using Engine.Kernels.Gpu;
 
 namespace Engine.Kernels.OpenCl;
 
@@ -8,16 +8,15 @@ namespace Engine.Kernels.OpenCl;
 /// One OpenCL device with its context and one in-order, profiling-enabled command queue.
 /// Devices are heavy (context, queue, compiled programs): open them through <see cref="DeviceRegistry.Open"/>,
 /// which hands out one shared instance per id. Dispose releases everything the device created.
-/// The op kernels live in OpenClDevice.Ops.cs; compile/launch (<see cref="IKernelLauncher"/>) in OpenClDevice.Launcher.cs.
+/// The op kernels are <see cref="GpuDevice"/>'s; compile and launch live in OpenClDevice.Programs.cs and OpenClDevice.Launcher.cs.
 /// </summary>
-public sealed unsafe partial class OpenClDevice : ComputeDevice, IKernelLauncher
+public sealed unsafe partial class OpenClDevice : GpuDevice
 {
     private readonly nint _context;
     private readonly nint _queue;
     /// <summary>Guards queue state that OpenCL does not make thread-safe: kernel arguments, caches, pending events.</summary>
     private readonly Lock _sync = new();
 
-    public Lock ScratchLock { get; } = new();
     private bool _disposed;
 
     internal OpenClDevice(OpenClDeviceInfo info, string? kernelCacheDirectory = null)
@@ -48,13 +47,9 @@ public sealed unsafe partial class OpenClDevice : ComputeDevice, IKernelLauncher
     public string PlatformName => Info.PlatformName;
     public string OpenClCVersion => Info.OpenClCVersion;
     public bool SupportsFp64 => Info.SupportsFp64;
-    public bool IsDisposed => _disposed;
+    public override bool IsDisposed => _disposed;
 
-    public override DeviceBuffer Allocate(long length) => Allocate(length, 0f);
-
-    public override DeviceBuffer AllocateUninitialized(long length) => Allocate(length, UninitializedFill);
-
-    private DeviceBuffer Allocate(long length, float? fill)
+    private protected override DeviceBuffer AllocateFilled(long length, float? fill)
     {
         ThrowIfDisposed();
         if (length < 0) throw new ArgumentOutOfRangeException(nameof(length), length, "buffer length must be >= 0");
@@ -81,7 +76,7 @@ public sealed unsafe partial class OpenClDevice : ComputeDevice, IKernelLauncher
     {
         ThrowIfDisposed();
         var buffer = Own(dst.Buffer, nameof(dst));
-        var bytes = CheckRange(buffer, dst.Offset, src.Length, sizeof(T), typeof(T), "Write", nameof(dst));
+        var bytes = CheckTransfer(buffer, dst.Offset, src.Length, sizeof(T), typeof(T), "Write", nameof(dst));
         if (bytes == 0) return;
         fixed (T* p = src)
             ClError.Check(ClNative.clEnqueueWriteBuffer(_queue, buffer.Handle, Cl.True, (nuint)(dst.Offset * sizeof(float)),
@@ -93,7 +88,7 @@ public sealed unsafe partial class OpenClDevice : ComputeDevice, IKernelLauncher
     {
         ThrowIfDisposed();
         var buffer = Own(src.Buffer, nameof(src));
-        var bytes = CheckRange(buffer, src.Offset, dst.Length, sizeof(T), typeof(T), "Read", nameof(src));
+        var bytes = CheckTransfer(buffer, src.Offset, dst.Length, sizeof(T), typeof(T), "Read", nameof(src));
         if (bytes > 0)
         {
             fixed (T* p = dst)
@@ -110,8 +105,6 @@ public sealed unsafe partial class OpenClDevice : ComputeDevice, IKernelLauncher
         CollectProfile();
     }
 
-    public override void RunFused(FusedProgram program, FusedLaunch launch) => program.ExecuteOnGpu(launch, this);
-
     public override void Dispose()
     {
         lock (_sync)
@@ -121,8 +114,7 @@ public sealed unsafe partial class OpenClDevice : ComputeDevice, IKernelLauncher
             ClError.Check(ClNative.clFinish(_queue), "clFinish");
             ReleasePendingEvents();
             ReleaseCompiled();
-            foreach (var buffer in _scratch.Values) buffer.Dispose();
-            _scratch.Clear();
+            DisposeScratch();
             ClError.Check(ClNative.clReleaseCommandQueue(_queue), "clReleaseCommandQueue");
             ClError.Check(ClNative.clReleaseContext(_context), "clReleaseContext");
         }
@@ -137,18 +129,5 @@ public sealed unsafe partial class OpenClDevice : ComputeDevice, IKernelLauncher
             throw new ArgumentException($"buffer belongs to device '{buffer.Device.Id}', not '{Id}'", parameter);
         own.ThrowIfDisposed();
         return own;
-    }
-
-    private static long CheckRange(OpenClBuffer buffer, long offset, int count, int elementSize, Type type, string op, string parameter)
-    {
-        var bytes = (long)count * elementSize;
-        if (bytes % sizeof(float) != 0)
-            throw new ArgumentException(
-                $"{op} of {count} {type.Name} is {bytes} bytes, not a whole number of 4-byte elements", parameter);
-        var capacity = buffer.Length * sizeof(float);
-        if (offset < 0 || offset * sizeof(float) + bytes > capacity)
-            throw new ArgumentOutOfRangeException(parameter,
-                $"{op} of elements [{offset}, {offset + bytes / sizeof(float)}) ({count} {type.Name} at element offset {offset}) does not fit a buffer of length {buffer.Length}");
-        return bytes;
     }
 }

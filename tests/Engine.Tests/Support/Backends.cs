@@ -15,19 +15,33 @@ public static class Backends
     [
         ("cpu", () => new CpuDevice()),
         ("opencl", () => DeviceRegistry.Open("opencl")),
+        ("cuda", () => DeviceRegistry.Open("cuda")),
     ];
 
     /// <summary>
     /// A backend whose runtime is missing on this machine is left out of <see cref="Names"/> (its test cases do not
-    /// exist), except under CI=true, where it stays in so that opening it fails the run with the reason.
+    /// exist), unless it is required here, where it stays in so that opening it fails the run with the reason.
     /// </summary>
     private static string? AbsenceReason(string name) => name switch
     {
         "opencl" => DeviceRegistry.OpenClAbsenceReason,
+        "cuda" => DeviceRegistry.CudaAbsenceReason,
         _ => null,
     };
 
-    private static bool InCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// OpenCL is required under CI=true (PoCL is installed there); CUDA only under ENGINE_REQUIRE_CUDA=1, on a machine
+    /// with an NVIDIA GPU, since CI has none.
+    /// </summary>
+    private static bool Required(string name) => name switch
+    {
+        "opencl" => IsSet("CI", "true"),
+        "cuda" => IsSet("ENGINE_REQUIRE_CUDA", "1"),
+        _ => true,
+    };
+
+    private static bool IsSet(string variable, string value) =>
+        string.Equals(Environment.GetEnvironmentVariable(variable), value, StringComparison.OrdinalIgnoreCase);
 
     private static readonly ConcurrentDictionary<string, Lazy<ComputeDevice>> Devices = new();
 
@@ -38,7 +52,7 @@ public static class Backends
         {
             var names = new TheoryData<string>();
             foreach (var (name, _) in Factories)
-                if (InCi || AbsenceReason(name) is null) names.Add(name);
+                if (Required(name) || AbsenceReason(name) is null) names.Add(name);
             return names;
         }
     }

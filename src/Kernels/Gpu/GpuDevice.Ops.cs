@@ -2,16 +2,16 @@ using System.Collections.Concurrent;
 using Engine.Kernels.Devices;
 using Engine.Kernels.Profiling;
 
-namespace Engine.Kernels.OpenCl;
+namespace Engine.Kernels.Gpu;
 
 /// <summary>
-/// The op kernels of the OpenCL backend: each op validates its operands on the host (same rules and messages as
-/// the cpu backend), then launches the portable kernels in Sources/*.cl. Launch shapes come from a small fixed
-/// set (1-D groups of <see cref="OpGroupSize"/>, 16 x 16 for GEMM) because PoCL recompiles a kernel for every
-/// new local size. Each launch reports its minimal memory traffic (every operand read or written once) and flops
-/// to the profiler.
+/// The op kernels of every GPU backend: each op validates its operands on the host (same rules and messages as
+/// the cpu backend), then launches the portable kernels in Sources/*.cl, which OpenCL and CUDA compile alike. Launch
+/// shapes come from a small fixed set (1-D groups of <see cref="OpGroupSize"/>, 16 x 16 for GEMM) because PoCL
+/// recompiles a kernel for every new local size. Each launch reports its minimal memory traffic (every operand read
+/// or written once) and flops to the profiler.
 /// </summary>
-public sealed partial class OpenClDevice
+public abstract partial class GpuDevice
 {
     private readonly ConcurrentDictionary<(string File, string Kernel), CompiledKernel> _opKernels = new();
 
@@ -56,10 +56,13 @@ public sealed partial class OpenClDevice
                 $"{name}: elements [{slice.Offset}, {slice.Offset + count}) lie outside the buffer of length {slice.Buffer.Length}");
     }
 
-    private void CheckOwned(DeviceBuffer buffer, string name)
+    /// <summary>Rejects a null buffer, one of another device and a disposed one.</summary>
+    private protected void CheckOwned(DeviceBuffer buffer, string name)
     {
         ArgumentNullException.ThrowIfNull(buffer, name);
-        Own(buffer, name);
+        if (!ReferenceEquals(buffer.Device, this))
+            throw new ArgumentException($"buffer belongs to device '{buffer.Device.Id}', not '{Id}'", name);
+        buffer.ThrowIfDisposed();
     }
 
     private static KernelArg Buf(BufferSlice slice) => KernelArg.Of(slice.Buffer);

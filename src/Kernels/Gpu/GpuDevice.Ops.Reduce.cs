@@ -1,8 +1,8 @@
 using Engine.Kernels.Devices;
 
-namespace Engine.Kernels.OpenCl;
+namespace Engine.Kernels.Gpu;
 
-public sealed partial class OpenClDevice
+public abstract partial class GpuDevice
 {
     /// <summary>Axes up to this length are folded by one work-item per output instead of a work-group.</summary>
     private const long SerialReduceMaxAxis = 64;

@@ -1,8 +1,8 @@
 using Engine.Kernels.Devices;
 
-namespace Engine.Kernels.OpenCl;
+namespace Engine.Kernels.Gpu;
 
-public sealed partial class OpenClDevice
+public abstract partial class GpuDevice
 {
     private const int MaxCopyRank = 8;
 

@@ -1,8 +1,8 @@
 using Engine.Kernels.Devices;
 
-namespace Engine.Kernels.OpenCl;
+namespace Engine.Kernels.Gpu;
 
-public sealed partial class OpenClDevice
+public abstract partial class GpuDevice
 {
     // Must match GEMM_TX, GEMM_TY, GEMM_BM and GEMM_BN in gemm.cl.
     private const int GemmThreadsX = 16, GemmThreadsY = 16, GemmBlockM = 64, GemmBlockN = 64;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Engine.Kernels.OpenCl;
+namespace Engine.Kernels.Devices;
 
 /// <summary>
 /// Compiled program binaries on disk, one file per key. Each file is a magic tag, the SHA-256 of the payload

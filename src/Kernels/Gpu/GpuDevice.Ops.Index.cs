@@ -1,9 +1,9 @@
 using Engine.Kernels.Devices;
 
-namespace Engine.Kernels.OpenCl;
+namespace Engine.Kernels.Gpu;
 
 /// <summary>Ops driven by Int32 row indices, and the device-side range check they share.</summary>
-public sealed partial class OpenClDevice
+public abstract partial class GpuDevice
 {
     /// <summary>Work-groups of the index check; the host reads one Int64 per group back.</summary>
     private const long IndexCheckGroups = 64;

@@ -1,9 +1,9 @@
 using Engine.Kernels.Devices;
 
-namespace Engine.Kernels.OpenCl;
+namespace Engine.Kernels.Gpu;
 
 /// <summary>Row-wise ops: one work-group per row of a dense [rows, cols] matrix.</summary>
-public sealed partial class OpenClDevice
+public abstract partial class GpuDevice
 {
     public override void Softmax(BufferSlice src, BufferSlice dst, long rows, int cols, bool log)
     {

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs Engine on a machine with an NVIDIA GPU, from an already-built tree (dotnet build -c Release), and keeps
+# everything it prints under $OUT (default /tmp/gpu-check):
+#   machine.txt  what the GPU, driver, NVRTC and OpenCL look like;
+#   devices.txt  `engine devices`;
+#   tests.log    the whole test suite with the cuda backend required (ENGINE_REQUIRE_CUDA=1), and opencl where an ICD is;
+#   bench.jsonl  `engine bench --quick` on cuda (optimizer steps on 10M parameters, training steps of config T);
+#   torch.jsonl  the PyTorch anchors of bench/anchors/torch_gpu.py on the same GPU, when python3 has torch.
+# DOTNET (default: dotnet on PATH) runs the built assemblies; VSTEST, when set, is the command that runs the test
+# assembly (default: dotnet test --no-build). NVRTC is found by name, under CUDA_PATH, or through ENGINE_NVRTC.
+set -u
+cd "$(dirname "$0")/.."
+out="${OUT:-/tmp/gpu-check}"
+mkdir -p "$out"
+dotnet_cmd="${DOTNET:-dotnet}"
+engine() { $dotnet_cmd src/Cli/bin/Release/net10.0/engine.dll "$@"; }
+
+{
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv
+  echo "libcuda:  $(ldconfig -p | grep -o '/.*libcuda.so.1' | head -1)"
+  echo "nvrtc:    $(ls /usr/local/cuda/lib64/libnvrtc.so* 2>/dev/null | tr '\n' ' ')"
+  echo "OpenCL:   loader $(ldconfig -p | grep -c 'libOpenCL.so.1') · ICDs $(ls /etc/OpenCL/vendors 2>/dev/null | tr '\n' ' ')"
+} > "$out/machine.txt" 2>&1
+cat "$out/machine.txt"
+
+engine devices > "$out/devices.txt" 2>&1
+cat "$out/devices.txt"
+
+echo "== tests"
+start=$SECONDS
+if [ -n "${VSTEST:-}" ]; then
+  ENGINE_REQUIRE_CUDA=1 timeout 330 $VSTEST tests/Engine.Tests/bin/Release/net10.0/Engine.Tests.dll > "$out/tests.log" 2>&1
+else
+  ENGINE_REQUIRE_CUDA=1 timeout 330 $dotnet_cmd test tests/Engine.Tests -c Release --no-build \
+    --logger "console;verbosity=normal" > "$out/tests.log" 2>&1
+fi
+echo "tests: exit $? after $((SECONDS - start)) s"
+grep -E "^\s+Failed |Total tests|Passed:|Failed:|Skipped:" "$out/tests.log" | head -40
+
+echo "== bench"
+timeout 150 engine bench --quick --device cuda --params 10000000 > "$out/bench.jsonl" 2>&1
+echo "bench: exit $?"
+if python3 -c 'import torch' 2>/dev/null; then
+  timeout 90 python3 bench/anchors/torch_gpu.py > "$out/torch.jsonl" 2>&1
+  echo "torch anchors: exit $?"
+fi
