@@ -21,8 +21,8 @@ internal abstract class CStyleRenderer
     /// <summary>Source-file extension the backend's build log names.</summary>
     public abstract string Extension { get; }
 
-    /// <summary>+infinity as a float expression.</summary>
-    protected abstract string Infinity { get; }
+    /// <summary>+∞ spelled through the prelude: OpenCL's INFINITY and clang's builtin are unknown to NVRTC.</summary>
+    private const string Infinity = "AS_FLOAT(0x7f800000u)";
 
     public static CStyleRenderer For(KernelDialect dialect) =>
         dialect == KernelDialect.Cuda ? CudaRenderer.Instance : OpenClRenderer.Instance;
@@ -272,14 +272,12 @@ internal sealed class OpenClRenderer : CStyleRenderer
     public static readonly OpenClRenderer Instance = new();
     public override KernelDialect Dialect => KernelDialect.OpenCl;
     public override string Extension => ".cl";
-    protected override string Infinity => "INFINITY";
 }
 
-/// <summary>CUDA C spellings (NVRTC, or clang-14 in CI: no CUDA headers, so no INFINITY macro).</summary>
+/// <summary>CUDA C spellings (NVRTC at run time, clang-14 in CI).</summary>
 internal sealed class CudaRenderer : CStyleRenderer
 {
     public static readonly CudaRenderer Instance = new();
     public override KernelDialect Dialect => KernelDialect.Cuda;
     public override string Extension => ".cu";
-    protected override string Infinity => "__builtin_huge_valf()";
 }

@@ -46,7 +46,7 @@ public sealed class SampleCommandTests
         CliRun.Of("sample", "--checkpoint", outDir, "--temperature", "-0.5").SingleErrorLine("--temperature");
         CliRun.Of("sample", "--checkpoint", outDir, "--top-k", "-2").SingleErrorLine("--top-k must be >= 0");
         CliRun.Of("sample", "--checkpoint", outDir, "--prompt", "Zq#").SingleErrorLine("--prompt", "'Z'");
-        CliRun.Of("sample", "--checkpoint", outDir, "--device", "cuda").SingleErrorLine("no device 'cuda'");
+        CliRun.Of("sample", "--checkpoint", outDir, "--device", "cuda:99").SingleErrorLine("no device 'cuda:99'");
         CliRun.Of("sample", "--checkpoint", Path.Combine(dir.Path, "nothing")).SingleErrorLine("not found");
         Assert.Equal(2, CliRun.Of("sample", "--checkpoint", outDir, "--length", "ten").ExitCode);
     }

@@ -7,16 +7,12 @@ namespace Engine.Tests.Support;
 
 /// <summary>
 /// The backends every op test runs on, by name. Each device is created once and shared by the whole test run
-/// (creating a GPU context per test would dominate the run time). A new backend is one line in <see cref="Factories"/>.
+/// (creating a GPU context per test would dominate the run time). A new backend is one entry in <see cref="Known"/>.
+/// "opencl" is the first OpenCL device unless ENGINE_TEST_OPENCL names another (e.g. opencl:1, a GPU beside PoCL).
 /// </summary>
 public static class Backends
 {
-    private static readonly (string Name, Func<ComputeDevice> Create)[] Factories =
-    [
-        ("cpu", () => new CpuDevice()),
-        ("opencl", () => DeviceRegistry.Open("opencl")),
-        ("cuda", () => DeviceRegistry.Open("cuda")),
-    ];
+    private static readonly string[] Known = ["cpu", "opencl", "cuda"];
 
     /// <summary>
     /// A backend whose runtime is missing on this machine is left out of <see cref="Names"/> (its test cases do not
@@ -51,18 +47,22 @@ public static class Backends
         get
         {
             var names = new TheoryData<string>();
-            foreach (var (name, _) in Factories)
+            foreach (var name in Known)
                 if (Required(name) || AbsenceReason(name) is null) names.Add(name);
             return names;
         }
     }
 
-    public static ComputeDevice Get(string name) => Devices.GetOrAdd(name, _ => new Lazy<ComputeDevice>(Factory(name))).Value;
+    public static ComputeDevice Get(string name) =>
+        Devices.GetOrAdd(name, n => new Lazy<ComputeDevice>(() => n == "cpu" ? new CpuDevice() : DeviceRegistry.Open(DeviceId(n)))).Value;
 
     /// <summary>A device of its own (the caller disposes it), for tests that count what happens on it.</summary>
-    public static ComputeDevice OpenFresh(string name) => DeviceRegistry.OpenNew(name);
+    public static ComputeDevice OpenFresh(string name) => DeviceRegistry.OpenNew(DeviceId(name));
 
-    private static Func<ComputeDevice> Factory(string name) =>
-        Array.Find(Factories, f => f.Name == name).Create
-        ?? throw new ArgumentException($"unknown backend '{name}'; known: {string.Join(", ", Factories.Select(f => f.Name))}", nameof(name));
+    private static string DeviceId(string name)
+    {
+        if (!Known.Contains(name))
+            throw new ArgumentException($"unknown backend '{name}'; known: {string.Join(", ", Known)}", nameof(name));
+        return name == "opencl" && Environment.GetEnvironmentVariable("ENGINE_TEST_OPENCL") is { Length: > 0 } id ? id : name;
+    }
 }
