@@ -52,6 +52,7 @@ public sealed unsafe partial class CudaDevice : GpuDevice
     public override string Name => Info.Name;
     public override long MemoryBytes => Info.GlobalMemoryBytes;
     public override bool IsDisposed => _disposed;
+    public override int ComputeUnits => Info.Multiprocessors;
 
     /// <summary>Bytes the pool holds beyond those in live allocations (all device memory, not only this instance's).</summary>
     protected override long PooledBytes

@@ -25,6 +25,12 @@ public interface IKernelLauncher
     int MaxWorkGroupSize { get; }
 
     /// <summary>
+    /// Work-groups of the partial pass of a fused reduction: enough to keep every compute unit busy, and fixed per
+    /// device, so the summation order never depends on the size.
+    /// </summary>
+    int ReductionGroups { get; }
+
+    /// <summary>
     /// Compiles <paramref name="source"/> (the prelude is prepended by the backend) and returns kernel
     /// <paramref name="kernelName"/>. <paramref name="sourceName"/> is the file name build errors point at.
     /// Compiled programs are cached in memory and on disk; a build failure throws

@@ -7,15 +7,13 @@ namespace Engine.Kernels.Fusion;
 /// <summary>
 /// Renders a program as C-style kernel source written only in the portable prelude's macros, so one
 /// renderer serves OpenCL C 1.2 and CUDA C; a subclass per dialect overrides the few spellings that differ.
-/// One source holds every kernel of one variant: per reduce level a partial kernel (fixed work-group count,
-/// fp32 per work-item, tree in local memory) and a finalize kernel (partials summed in double when HAS_FP64),
-/// then the map kernel. Variant 0 is dense (flat index); rank r ≥ 1 is strided (per-input strides).
+/// One source holds every kernel of one variant: per reduce level a partial kernel (a work-group count fixed per
+/// device, fp32 per work-item, tree in local memory) and a finalize kernel (one work-group: partials summed in double
+/// when HAS_FP64, strided over the work-items, then a tree), then the map kernel. Variant 0 is dense (flat index);
+/// rank r ≥ 1 is strided (per-input strides).
 /// </summary>
 internal abstract class CStyleRenderer
 {
-    /// <summary>Work-groups of every reduce phase: fixed, so the summation order never depends on the size.</summary>
-    public const int ReduceGroups = 64;
-
     public abstract KernelDialect Dialect { get; }
 
     /// <summary>Source-file extension the backend's build log names.</summary>
@@ -29,7 +27,11 @@ internal abstract class CStyleRenderer
 
     public static string VariantSuffix(int rank) => rank == 0 ? "" : $"_s{rank}";
 
-    public string Render(FusedProgram program, int rank, int localSize)
+    /// <summary>
+    /// The source of one variant for work-groups of <paramref name="localSize"/> and reduce phases of
+    /// <paramref name="reduceGroups"/> work-groups.
+    /// </summary>
+    public string Render(FusedProgram program, int rank, int localSize, int reduceGroups)
     {
         var g = program.Graph;
         var stem = program.KernelStem + VariantSuffix(rank);
@@ -41,7 +43,7 @@ internal abstract class CStyleRenderer
         for (int level = 1; level <= g.LevelCount; level++)
         {
             RenderReduce(sb, g, stem, level, rank, localSize);
-            RenderFinalize(sb, g, stem, level);
+            RenderFinalize(sb, g, stem, level, localSize, reduceGroups);
         }
         if (g.OutputNodes.Length > 0) RenderMap(sb, g, stem, rank);
         return sb.ToString();
@@ -105,22 +107,30 @@ internal abstract class CStyleRenderer
         sb.AppendLine("    }\n}");
     }
 
-    private void RenderFinalize(StringBuilder sb, FusionGraph g, string stem, int level)
+    /// <summary>One work-group of <paramref name="local"/> work-items folds the <paramref name="groups"/> partials of each reduction.</summary>
+    private void RenderFinalize(StringBuilder sb, FusionGraph g, string stem, int level, int local, int groups)
     {
         var ks = g.ReductionsOfLevel(level);
         sb.Append("\nKERNEL void ").Append(stem).Append("_finalize").Append(level)
           .AppendLine("(GLOBAL const float* part, LONG part_off, GLOBAL float* red, LONG red_off,")
           .AppendLine("    GLOBAL float* dst, LONG dst_off, int copy)\n{");
-        sb.AppendLine("    if (GLOBAL_ID(0) != 0) return;");
+        sb.Append("    LOCAL_MEM fused_acc sh[").Append(local).AppendLine("];");
+        sb.AppendLine("    int lid = (int)LOCAL_ID(0);");
         for (int j = 0; j < ks.Length; j++)
         {
             bool sum = IsSum(g, ks[j]);
+            string Combine(string a, string b) => sum ? $"{a} + {b}" : $"({a} > {b} ? {a} : {b})";
             sb.Append("    {\n        fused_acc a = ").Append(sum ? "0" : "-" + Infinity).AppendLine(";");
-            sb.Append("        for (int grp = 0; grp < ").Append(ReduceGroups).AppendLine("; ++grp)");
-            string p = $"(fused_acc)part[part_off + grp * {ks.Length} + {j}]";
-            sb.Append("            a = ").Append(sum ? $"a + {p};" : $"(a > {p} ? a : {p});").AppendLine();
-            sb.Append("        red[red_off + ").Append(ks[j]).AppendLine("] = (float)a;");
-            sb.Append("        if (copy) dst[dst_off + ").Append(ks[j]).AppendLine("] = (float)a;\n    }");
+            sb.Append("        for (int grp = lid; grp < ").Append(groups).Append("; grp += ").Append(local).AppendLine(")");
+            sb.Append("            a = ").Append(Combine("a", $"(fused_acc)part[part_off + grp * {ks.Length} + {j}]")).AppendLine(";");
+            sb.AppendLine("        sh[lid] = a;\n        BARRIER();");
+            sb.Append("        for (int s = ").Append(local / 2).AppendLine("; s > 0; s >>= 1)\n        {");
+            sb.Append("            if (lid < s) sh[lid] = ").Append(Combine("sh[lid]", "sh[lid + s]")).AppendLine(";");
+            sb.AppendLine("            BARRIER();\n        }\n        if (lid == 0)\n        {");
+            sb.Append("            red[red_off + ").Append(ks[j]).AppendLine("] = (float)sh[0];");
+            sb.Append("            if (copy) dst[dst_off + ").Append(ks[j]).AppendLine("] = (float)sh[0];\n        }");
+            // The next reduction reuses sh.
+            sb.AppendLine("        BARRIER();\n    }");
         }
         sb.AppendLine("}");
     }

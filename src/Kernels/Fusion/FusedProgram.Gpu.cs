@@ -9,19 +9,22 @@ public sealed partial class FusedProgram
     /// <summary>Local size used when no launcher is at hand (and the largest the GPU path ever uses).</summary>
     private const int DefaultLocalSize = 256;
 
-    private readonly ConcurrentDictionary<(KernelDialect, int, int), string> _sources = new();
+    /// <summary>Reduction work-groups of the sources emitted without a launcher (the fewest a launcher uses).</summary>
+    private const int DefaultReductionGroups = 64;
+
+    private readonly ConcurrentDictionary<(KernelDialect Dialect, int Rank, int Local, int Groups), string> _sources = new();
 
     /// <summary>OpenCL C source of the dense variant (every kernel of the program), without the prelude.</summary>
-    public string EmitOpenCl() => Source(KernelDialect.OpenCl, 0, DefaultLocalSize);
+    public string EmitOpenCl() => Source(KernelDialect.OpenCl, 0, DefaultLocalSize, DefaultReductionGroups);
 
     /// <summary>OpenCL C source of the strided variant of rank <paramref name="rank"/> (1..8).</summary>
-    public string EmitOpenCl(int rank) => Source(KernelDialect.OpenCl, CheckRank(rank), DefaultLocalSize);
+    public string EmitOpenCl(int rank) => Source(KernelDialect.OpenCl, CheckRank(rank), DefaultLocalSize, DefaultReductionGroups);
 
     /// <summary>CUDA C source of the dense variant, without the prelude.</summary>
-    public string EmitCuda() => Source(KernelDialect.Cuda, 0, DefaultLocalSize);
+    public string EmitCuda() => Source(KernelDialect.Cuda, 0, DefaultLocalSize, DefaultReductionGroups);
 
     /// <summary>CUDA C source of the strided variant of rank <paramref name="rank"/> (1..8).</summary>
-    public string EmitCuda(int rank) => Source(KernelDialect.Cuda, CheckRank(rank), DefaultLocalSize);
+    public string EmitCuda(int rank) => Source(KernelDialect.Cuda, CheckRank(rank), DefaultLocalSize, DefaultReductionGroups);
 
     /// <summary>Kernel names in a variant's source, in launch order.</summary>
     public IReadOnlyList<string> KernelNames(int rank = 0)
@@ -53,7 +56,8 @@ public sealed partial class FusedProgram
         int local = Math.Min(DefaultLocalSize, launcher.MaxWorkGroupSize);
         int rank = layout.IsDense ? 0 : layout.Rank;
         var renderer = CStyleRenderer.For(launcher.Dialect);
-        var source = Source(launcher.Dialect, rank, local);
+        int groups = launcher.ReductionGroups;
+        var source = Source(launcher.Dialect, rank, local, groups);
         var file = KernelStem + CStyleRenderer.VariantSuffix(rank) + renderer.Extension;
         var names = KernelNames(rank);
         // The reduction scratch buffers are the launcher's: hold them for the whole program.
@@ -89,16 +93,16 @@ public sealed partial class FusedProgram
             for (int level = 1; level <= _graph.LevelCount; level++)
             {
                 int count = _graph.ReductionsOfLevel(level).Length;
-                var partials = launcher.Scratch("fusion.partials", (long)CStyleRenderer.ReduceGroups * count);
+                var partials = launcher.Scratch("fusion.partials", (long)groups * count);
                 var reduce = launcher.GetKernel(source, file, names[k++]);
-                launcher.Launch(reduce, [(long)CStyleRenderer.ReduceGroups * local], [local],
+                launcher.Launch(reduce, [(long)groups * local], [local],
                     [.. common, KernelArg.Of(partials), KernelArg.Of(0L)], ReduceProfileName(level), profile ? ReduceWork(layout, level, ScalarValues(launch)) : default);
                 var finalize = launcher.GetKernel(source, file, names[k++]);
                 var dst = launch.Reductions ?? new BufferSlice(reductions!, 0);
                 launcher.Launch(finalize, [local], [local],
                     [KernelArg.Of(partials), KernelArg.Of(0L), KernelArg.Of(reductions!), KernelArg.Of(0L),
                      KernelArg.Of(dst.Buffer), KernelArg.Of(dst.Offset), KernelArg.Of(launch.Reductions is null ? 0 : 1)],
-                    FinalizeProfileName(level), profile ? FinalizeWork(level) : default);
+                    FinalizeProfileName(level), profile ? FinalizeWork(level, groups) : default);
             }
             if (OutputCount > 0 && layout.Count > 0)
             {
@@ -117,8 +121,8 @@ public sealed partial class FusedProgram
     /// </summary>
     private Func<int, float?> ScalarValues(FusedLaunch launch) => id => UniformValue(id, launch.Scalars, _ => null);
 
-    private string Source(KernelDialect dialect, int rank, int local) =>
-        _sources.GetOrAdd((dialect, rank, local), key => CStyleRenderer.For(key.Item1).Render(this, key.Item2, key.Item3));
+    private string Source(KernelDialect dialect, int rank, int local, int groups) =>
+        _sources.GetOrAdd((dialect, rank, local, groups), key => CStyleRenderer.For(key.Dialect).Render(this, key.Rank, key.Local, key.Groups));
 
     private int CheckRank(int rank) => rank is >= 1 and <= LaunchLayout.MaxRank
         ? rank

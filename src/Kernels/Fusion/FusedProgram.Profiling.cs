@@ -55,10 +55,10 @@ public sealed partial class FusedProgram
     }
 
     /// <summary>GPU finalize of level <paramref name="level"/>: reads every work-group's partials, writes the level's values.</summary>
-    internal KernelWork FinalizeWork(int level)
+    internal KernelWork FinalizeWork(int level, int groups)
     {
         long count = _graph.ReductionsOfLevel(level).Length;
-        return new KernelWork((CStyleRenderer.ReduceGroups * count + count) * sizeof(float), (double)CStyleRenderer.ReduceGroups * count);
+        return new KernelWork((groups * count + count) * sizeof(float), (double)groups * count);
     }
 
     /// <summary>

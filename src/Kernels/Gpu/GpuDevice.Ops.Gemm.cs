@@ -4,8 +4,11 @@ namespace Engine.Kernels.Gpu;
 
 public abstract partial class GpuDevice
 {
-    // Must match GEMM_TX, GEMM_TY, GEMM_BM and GEMM_BN in gemm.cl.
-    private const int GemmThreadsX = 16, GemmThreadsY = 16, GemmBlockM = 64, GemmBlockN = 64;
+    // Must match GEMM_TX, GEMM_TY, GEMM_BM, GEMM_BN and GEMM_BK in gemm.cl.
+    private const int GemmThreadsX = 16, GemmThreadsY = 16, GemmBlockM = 64, GemmBlockN = 64, GemmBlockK = 16;
+
+    /// <summary>Depth below which a GEMM is never split: a slice must amortize its partial's write and reduction.</summary>
+    private const int SplitMinDepth = 1024;
 
     public override void Gemm(GemmSpec spec, BufferSlice a, BufferSlice b, BufferSlice c)
     {
@@ -17,7 +20,56 @@ public abstract partial class GpuDevice
         if (MaxWorkGroupSize < GemmThreadsX * GemmThreadsY)
             throw new NotSupportedException(
                 $"gemm.cl runs {GemmThreadsX}x{GemmThreadsY} work-groups; device '{Id}' allows only {MaxWorkGroupSize} work-items per group");
+        if (SplitDepth(spec) is { } slice) GemmSplitK(spec, slice, a, b, c);
+        else LaunchGemm(spec, a, b, c);
+    }
 
+    /// <summary>
+    /// The depth of each slice when the GEMM should be split along K, or null. A product with few output blocks and a
+    /// long K (Muon's X·Xᵀ of a [100, 100000] matrix: 4 blocks of 64 x 64 for 100,000 steps each) leaves most compute
+    /// units idle; slices of K run as a batch of partial products instead, then a reduction sums them (in double on
+    /// devices with fp64). Only a single dense C without beta is split: the reduction writes C whole.
+    /// </summary>
+    private int? SplitDepth(GemmSpec spec)
+    {
+        long blocks = (long)spec.Batch * ((spec.M + GemmBlockM - 1) / GemmBlockM) * ((spec.N + GemmBlockN - 1) / GemmBlockN);
+        if (spec.Batch != 1 || spec.Beta != 0 || spec.Ldc != spec.N || spec.K < SplitMinDepth || blocks >= ComputeUnits)
+            return null;
+        long slices = Math.Min((2L * ComputeUnits + blocks - 1) / blocks, spec.K / (SplitMinDepth / 4));
+        if (slices < 2) return null;
+        long depth = (spec.K + slices - 1) / slices;
+        return (int)((depth + GemmBlockK - 1) / GemmBlockK * GemmBlockK);
+    }
+
+    /// <summary>
+    /// C = Σ_s alpha·op(A)[:, slice s]·op(B)[slice s, :]: the full slices as one batched launch (a slice's operands lie
+    /// one fixed stride apart), the shorter last slice as a second, into scratch; then one reduction over the slices.
+    /// </summary>
+    private void GemmSplitK(GemmSpec spec, int depth, BufferSlice a, BufferSlice b, BufferSlice c)
+    {
+        int full = spec.K / depth, rest = spec.K - full * depth;
+        int slices = full + (rest > 0 ? 1 : 0);
+        long outputs = (long)spec.M * spec.N;
+        // Element distance between consecutive K slices of the stored operands.
+        long strideA = spec.TransA ? depth * spec.Lda : depth;
+        long strideB = spec.TransB ? depth : depth * spec.Ldb;
+        lock (ScratchLock)
+        {
+            var partials = Scratch("gemm.split-k", slices * outputs);
+            LaunchGemm(spec with { Batch = full, K = depth, Ldc = spec.N, BatchStrideA = strideA, BatchStrideB = strideB, BatchStrideC = outputs },
+                       a, b, new BufferSlice(partials, 0));
+            if (rest > 0)
+            {
+                LaunchGemm(spec with { K = rest, Ldc = spec.N }, new BufferSlice(a.Buffer, a.Offset + full * strideA),
+                           new BufferSlice(b.Buffer, b.Offset + full * strideB), new BufferSlice(partials, full * outputs));
+            }
+            Reduce(ReduceOp.Sum, new BufferSlice(partials, 0), c, 1, slices, outputs);
+        }
+    }
+
+    /// <summary>One launch of gemm.cl for a checked spec.</summary>
+    private void LaunchGemm(GemmSpec spec, BufferSlice a, BufferSlice b, BufferSlice c)
+    {
         long groupsX = (spec.N + GemmBlockN - 1) / GemmBlockN, groupsY = (spec.M + GemmBlockM - 1) / GemmBlockM;
         Launch(OpKernel("gemm.cl", "gemm"),
             [groupsX * GemmThreadsX, groupsY * GemmThreadsY, spec.Batch], [GemmThreadsX, GemmThreadsY, 1],

@@ -24,6 +24,15 @@ public abstract partial class GpuDevice : ComputeDevice, IKernelLauncher
     /// <summary>Largest 1-D work-group (block) every kernel may use here, capped at 256; a power of two.</summary>
     public abstract int MaxWorkGroupSize { get; }
 
+    /// <summary>
+    /// Eight work-groups per compute unit (a GPU keeps several resident on each multiprocessor; 64 groups left an H100's
+    /// reductions at a sixth of its bandwidth), at least 64 and at most 2048.
+    /// </summary>
+    public int ReductionGroups => Math.Clamp(ComputeUnits * 8, 64, 2048);
+
+    /// <summary>Compute units (OpenCL) or multiprocessors (CUDA) of the device.</summary>
+    public abstract int ComputeUnits { get; }
+
     public abstract CompiledKernel GetKernel(string source, string sourceName, string kernelName, string options = "");
 
     public sealed override DeviceBuffer Allocate(long length) => AllocateFilled(length, 0f);

@@ -47,6 +47,7 @@ public sealed unsafe partial class OpenClDevice : GpuDevice
     public string PlatformName => Info.PlatformName;
     public string OpenClCVersion => Info.OpenClCVersion;
     public bool SupportsFp64 => Info.SupportsFp64;
+    public override int ComputeUnits => Info.ComputeUnits;
     public override bool IsDisposed => _disposed;
 
     private protected override DeviceBuffer AllocateFilled(long length, float? fill)
