@@ -4,8 +4,9 @@ Prints JSON lines in the bench program's format:
 - a device-to-device copy and a triad (a = b + s*c) over 3 x 64M fp32: the bandwidth the GPU reaches;
 - torch.optim.AdamW (fused=True and foreach) with clip_grad_norm_, on 10M fp32 parameters as one [100, 100000]
   matrix and as 100 [100, 1000] matrices: the optimizer step Engine's `optim_step adamw` is compared with;
-- a training step (forward, backward, clip, fused AdamW) of nanoGPT's model at Engine's config T (4 layers, 4 heads,
-  width 128, block 64, batch 12, 65 characters; no biases, tied embedding, GELU, no dropout), eager fp32.
+- a training step (forward, backward, clip, fused AdamW) of nanoGPT's model at Engine's presets (config T: 4 layers,
+  4 heads, width 128, block 64, batch 12; small: 6 layers, 6 heads, width 384, block 256, batch 16; 65 characters; no
+  biases, tied embedding, GELU, no dropout), eager fp32 (small also with TF32 matrix products).
 Each time is the median of CUDA-event-timed repetitions after a warm-up.
 """
 import json
@@ -97,10 +98,9 @@ class Gpt(torch.nn.Module):
         return torch.nn.functional.cross_entropy(logits.view(-1, logits.shape[-1]), targets.view(-1))
 
 
-def train_step_config_t():
+def train_step(name, layers, heads, width, block, batch, vocab=65):
     torch.manual_seed(0)
-    vocab, block, batch = 65, 64, 12
-    model = Gpt(vocab, block, layers=4, heads=4, width=128).cuda()
+    model = Gpt(vocab, block, layers, heads, width).cuda()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.1, fused=True)
     idx = torch.randint(vocab, (batch, block), device="cuda")
     targets = torch.randint(vocab, (batch, block), device="cuda")
@@ -113,8 +113,8 @@ def train_step_config_t():
         opt.step()
 
     ms = timed(step, warmup=20, reps=100)
-    emit("torch_train_step", "T: layers 4, heads 4, width 128, block 64, batch 12 (eager fp32)", ms,
-         tokens_per_s=round(batch * block / ms * 1e3))
+    emit("torch_train_step", f"{name}: layers {layers}, heads {heads}, width {width}, block {block}, batch {batch} (eager fp32)",
+         ms, tokens_per_s=round(batch * block / ms * 1e3))
 
 
 def main():
@@ -123,7 +123,11 @@ def main():
     bandwidth()
     adamw([(100, 100000)], "1x[100,100000]")
     adamw([(100, 1000)] * 100, "100x[100,1000]")
-    train_step_config_t()
+    train_step("T", layers=4, heads=4, width=128, block=64, batch=12)
+    torch.backends.cuda.matmul.allow_tf32 = False   # Engine's GEMM is fp32: no tensor cores on either side
+    train_step("S", layers=6, heads=6, width=384, block=256, batch=16)
+    torch.backends.cuda.matmul.allow_tf32 = True
+    train_step("S tf32", layers=6, heads=6, width=384, block=256, batch=16)
 
 
 if __name__ == "__main__":
