@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Engine.Kernels.Devices;
+using Engine.Kernels.Gpu;
 using Engine.Kernels.Profiling;
 
 namespace Engine.Kernels.Cuda;
@@ -26,12 +27,9 @@ public sealed unsafe partial class CudaDevice
     /// <summary>min(threads per block, 256) rounded down to a power of two.</summary>
     public override int MaxWorkGroupSize { get; }
 
-    private protected override void Enqueue(CompiledKernel kernel, ReadOnlySpan<long> globalSize, ReadOnlySpan<long> localSize,
+    private protected override void Enqueue(GpuKernel kernel, ReadOnlySpan<long> globalSize, ReadOnlySpan<long> localSize,
                                             ReadOnlySpan<KernelArg> args, string profileName, KernelWork work)
     {
-        ThrowIfDisposed();
-        if (kernel is not CudaKernel own || !ReferenceEquals(own.Device, this))
-            throw new ArgumentException($"kernel '{kernel.Name}' was not compiled by device '{Id}'", nameof(kernel));
         Span<uint> grid = [1, 1, 1];
         Span<uint> block = [1, 1, 1];
         long[] gridLimit = [int.MaxValue, Info.MaxGridY, Info.MaxGridZ];
@@ -70,7 +68,7 @@ public sealed unsafe partial class CudaDevice
                 if (_pending.Count == 0) _batchBase = (RecordEvent(), Stopwatch.GetTimestamp());
                 start = RecordEvent();
             }
-            CudaError.Check(CudaNative.cuLaunchKernel(own.Function, grid[0], grid[1], grid[2], block[0], block[1], block[2],
+            CudaError.Check(CudaNative.cuLaunchKernel(kernel.Handle, grid[0], grid[1], grid[2], block[0], block[1], block[2],
                                                       0, _stream, pointers, null), $"cuLaunchKernel({kernel.Name})");
             if (!timed) return;
             end = RecordEvent();

@@ -21,10 +21,9 @@ public sealed unsafe partial class CudaDevice : GpuDevice
     private readonly Lock _sync = new();
     private bool _disposed;
 
-    internal CudaDevice(CudaDeviceInfo info, string? kernelCacheDirectory = null)
+    internal CudaDevice(CudaDeviceInfo info, string? kernelCacheDirectory = null) : base(kernelCacheDirectory)
     {
         Info = info;
-        DiskCache = new KernelDiskCache(kernelCacheDirectory ?? KernelDiskCache.DefaultDirectory());
         MaxWorkGroupSize = 1 << int.Log2(Math.Clamp(info.MaxThreadsPerBlock, 1, 256));
         nint context;
         CudaError.Check(CudaNative.cuDevicePrimaryCtxRetain(&context, info.Handle), $"cuDevicePrimaryCtxRetain({Id})");
@@ -167,7 +166,7 @@ public sealed unsafe partial class CudaDevice : GpuDevice
             CudaError.Check(CudaNative.cuStreamSynchronize(_stream), "cuStreamSynchronize");
             ReleasePendingEvents();
             DisposeScratch();
-            UnloadModules();
+            ReleasePrograms();
             CudaError.Check(CudaNative.cuStreamSynchronize(_stream), "cuStreamSynchronize");
             _disposed = true;
             CudaError.Check(CudaNative.cuStreamDestroy_v2(_stream), "cuStreamDestroy");

@@ -96,8 +96,8 @@ public static class DeviceRegistry
     private static ComputeDevice Create(string id, string backend, int index) => backend switch
     {
         "cpu" => new CpuDevice(),
-        "opencl" => new OpenClDevice(OpenClDeviceAt(id, index)),
-        _ => new CudaDevice(CudaDeviceAt(id, index)),
+        "opencl" => new OpenClDevice(DeviceAt(id, index, "OpenCL", OpenClAbsenceReason, OpenClPlatforms.Devices)),
+        _ => new CudaDevice(DeviceAt(id, index, "CUDA", CudaAbsenceReason, CudaPlatform.Devices)),
     };
 
     private static (string Backend, int Index) Parse(string id)
@@ -115,21 +115,12 @@ public static class DeviceRegistry
         return (backend, index);
     }
 
-    private static OpenClDeviceInfo OpenClDeviceAt(string id, int index)
+    /// <summary>Device <paramref name="index"/> of a backend, or the reason <paramref name="id"/> names none.</summary>
+    private static T DeviceAt<T>(string id, int index, string api, string? absence, IReadOnlyList<T> devices)
     {
-        if (OpenClAbsenceReason is { } reason) throw Unavailable(id, $"OpenCL is unavailable: {reason}");
-        var devices = OpenClPlatforms.Devices;
+        if (absence is not null) throw Unavailable(id, $"{api} is unavailable: {absence}");
         if (index >= devices.Count)
-            throw Unavailable(id, $"there {(devices.Count == 1 ? "is 1 OpenCL device" : $"are {devices.Count} OpenCL devices")}");
-        return devices[index];
-    }
-
-    private static CudaDeviceInfo CudaDeviceAt(string id, int index)
-    {
-        if (CudaAbsenceReason is { } reason) throw Unavailable(id, $"CUDA is unavailable: {reason}");
-        var devices = CudaPlatform.Devices;
-        if (index >= devices.Count)
-            throw Unavailable(id, $"there {(devices.Count == 1 ? "is 1 CUDA device" : $"are {devices.Count} CUDA devices")}");
+            throw Unavailable(id, $"there {(devices.Count == 1 ? $"is 1 {api} device" : $"are {devices.Count} {api} devices")}");
         return devices[index];
     }
 

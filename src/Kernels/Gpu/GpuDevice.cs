@@ -33,8 +33,6 @@ public abstract partial class GpuDevice : ComputeDevice, IKernelLauncher
     /// <summary>Compute units (OpenCL) or multiprocessors (CUDA) of the device.</summary>
     public abstract int ComputeUnits { get; }
 
-    public abstract CompiledKernel GetKernel(string source, string sourceName, string kernelName, string options = "");
-
     public sealed override DeviceBuffer Allocate(long length) => AllocateFilled(length, 0f);
 
     public sealed override DeviceBuffer AllocateUninitialized(long length) => AllocateFilled(length, UninitializedFill);
@@ -61,6 +59,9 @@ public abstract partial class GpuDevice : ComputeDevice, IKernelLauncher
     {
         ArgumentNullException.ThrowIfNull(kernel);
         ArgumentNullException.ThrowIfNull(profileName);
+        ObjectDisposedException.ThrowIf(IsDisposed, this);
+        if (kernel is not GpuKernel own || !ReferenceEquals(own.Device, this))
+            throw new ArgumentException($"kernel '{kernel.Name}' was not compiled by device '{Id}'", nameof(kernel));
         var dims = globalSize.Length;
         if (dims is < 1 or > 3)
             throw new ArgumentException($"kernel '{kernel.Name}': a launch has 1 to 3 dimensions, got {dims}", nameof(globalSize));
@@ -77,14 +78,14 @@ public abstract partial class GpuDevice : ComputeDevice, IKernelLauncher
         }
         foreach (var g in globalSize)
             if (g == 0) return; // nothing to run; the APIs reject an empty range
-        Enqueue(kernel, globalSize, localSize, args, profileName, work);
+        Enqueue(own, globalSize, localSize, args, profileName, work);
     }
 
     /// <summary>
     /// Enqueues one launch whose sizes <see cref="Launch(CompiledKernel, ReadOnlySpan{long}, ReadOnlySpan{long}, ReadOnlySpan{KernelArg}, string, KernelWork)"/>
-    /// has checked (1 to 3 dimensions, none empty, each a multiple of its local size when one is given).
+    /// has checked (the device's own kernel; 1 to 3 dimensions, none empty, each a multiple of its local size when one is given).
     /// </summary>
-    private protected abstract void Enqueue(CompiledKernel kernel, ReadOnlySpan<long> globalSize, ReadOnlySpan<long> localSize,
+    private protected abstract void Enqueue(GpuKernel kernel, ReadOnlySpan<long> globalSize, ReadOnlySpan<long> localSize,
                                             ReadOnlySpan<KernelArg> args, string profileName, KernelWork work);
 
     public DeviceBuffer Scratch(string purpose, long length)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Engine.Kernels.Devices;
+using Engine.Kernels.Gpu;
 using Engine.Kernels.Profiling;
 
 namespace Engine.Kernels.OpenCl;
@@ -23,12 +24,9 @@ public sealed unsafe partial class OpenClDevice
     /// <summary>min(device limit, 256) rounded down to a power of two.</summary>
     public override int MaxWorkGroupSize { get; }
 
-    private protected override void Enqueue(CompiledKernel kernel, ReadOnlySpan<long> globalSize, ReadOnlySpan<long> localSize,
+    private protected override void Enqueue(GpuKernel kernel, ReadOnlySpan<long> globalSize, ReadOnlySpan<long> localSize,
                                             ReadOnlySpan<KernelArg> args, string profileName, KernelWork work)
     {
-        ThrowIfDisposed();
-        if (kernel is not OpenClKernel own || !ReferenceEquals(own.Device, this))
-            throw new ArgumentException($"kernel '{kernel.Name}' was not compiled by device '{Id}'", nameof(kernel));
         var dims = globalSize.Length;
         var global = stackalloc nuint[3];
         var local = stackalloc nuint[3];
@@ -41,11 +39,11 @@ public sealed unsafe partial class OpenClDevice
         lock (_sync)
         {
             ThrowIfDisposed();
-            for (var i = 0; i < args.Length; i++) SetArg(own, (uint)i, args[i]);
+            for (var i = 0; i < args.Length; i++) SetArg(kernel, (uint)i, args[i]);
             var profile = KernelProfiler.Enabled;
             nint evt = 0;
             long enqueuedAt = profile ? Stopwatch.GetTimestamp() : 0;
-            var status = ClNative.clEnqueueNDRangeKernel(_queue, own.Handle, (uint)dims, null, global,
+            var status = ClNative.clEnqueueNDRangeKernel(_queue, kernel.Handle, (uint)dims, null, global,
                                                          localSize.Length == 0 ? null : local, 0, null, profile ? &evt : null);
             ClError.Check(status, $"clEnqueueNDRangeKernel({kernel.Name})");
             if (!profile) return;
@@ -54,7 +52,7 @@ public sealed unsafe partial class OpenClDevice
         }
     }
 
-    private void SetArg(OpenClKernel kernel, uint index, in KernelArg arg)
+    private void SetArg(GpuKernel kernel, uint index, in KernelArg arg)
     {
         int status;
         switch (arg.Kind)

@@ -1,92 +1,25 @@
-using System.Security.Cryptography;
 using System.Text;
 using Engine.Kernels.Devices;
+using Engine.Kernels.Gpu;
 
 namespace Engine.Kernels.OpenCl;
 
 /// <summary>
-/// Program compilation of an <see cref="OpenClDevice"/>: prelude + <c>#line</c> + kernel source, cached in memory
-/// and as binaries on disk (a rebuild from a binary takes milliseconds instead of a second on PoCL).
+/// Program builds of an <see cref="OpenClDevice"/> (the caching is <see cref="Gpu.GpuDevice"/>'s): OpenCL C 1.2 from
+/// source, or a program binary the same driver produced before.
 /// </summary>
 public sealed unsafe partial class OpenClDevice
 {
-    private readonly Dictionary<string, nint> _programs = new();
-    private readonly Dictionary<(nint Program, string Kernel), OpenClKernel> _kernels = new();
-
-    internal KernelDiskCache DiskCache { get; }
-
-    /// <summary>Programs this instance compiled from source (a cold build).</summary>
-    public int BuildsFromSource { get; private set; }
-
-    /// <summary>Programs this instance loaded from the on-disk binary cache.</summary>
-    public int BuildsFromBinary { get; private set; }
-
-    public override CompiledKernel GetKernel(string source, string sourceName, string kernelName, string options = "")
-    {
-        ThrowIfDisposed();
-        var text = ComposeSource(source, sourceName);
-        var fullOptions = ComposeOptions(options);
-        var key = CacheKey(text, fullOptions);
-        lock (_sync)
-        {
-            ThrowIfDisposed();
-            if (!_programs.TryGetValue(key, out var program))
-            {
-                program = LoadOrBuild(key, text, sourceName, fullOptions);
-                _programs[key] = program;
-            }
-            if (_kernels.TryGetValue((program, kernelName), out var kernel)) return kernel;
-
-            int status;
-            nint handle;
-            fixed (byte* name = Utf8Z(kernelName))
-                handle = ClNative.clCreateKernel(program, name, &status);
-            ClError.Check(status, $"clCreateKernel({kernelName}) in {sourceName}");
-            kernel = new OpenClKernel(this, kernelName, sourceName, handle);
-            _kernels[(program, kernelName)] = kernel;
-            return kernel;
-        }
-    }
-
-    /// <summary>The prelude gets its own file name too, so an error inside it is not blamed on the kernel.</summary>
-    private static string ComposeSource(string source, string sourceName) =>
-        $"#line 1 \"{KernelSources.PreludeName(KernelDialect.OpenCl)}\"\n{KernelSources.Prelude(KernelDialect.OpenCl)}\n" +
-        $"#line 1 \"{sourceName.Replace("\\", "\\\\").Replace("\"", "\\\"")}\"\n{source}";
-
-    private string ComposeOptions(string options)
+    private protected override string ProgramOptions(string options)
     {
         var full = SupportsFp64 ? "-cl-std=CL1.2 -DHAS_FP64=1" : "-cl-std=CL1.2";
         return string.IsNullOrWhiteSpace(options) ? full : $"{full} {options.Trim()}";
     }
 
-    /// <summary>A binary is only valid for the exact source, options, device and driver that produced it.</summary>
-    private string CacheKey(string text, string options)
-    {
-        var identity = string.Join('\0', text, options, Info.Name, Info.DriverVersion, Info.PlatformVersion, Info.DeviceVersion);
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(identity)));
-    }
+    private protected override IEnumerable<string> CompilerIdentity =>
+        [Info.Name, Info.DriverVersion, Info.PlatformVersion, Info.DeviceVersion];
 
-    private nint LoadOrBuild(string key, string text, string sourceName, string options)
-    {
-        if (DiskCache.TryRead(key) is { } cached)
-        {
-            var loaded = TryCreateFromBinary(cached, options);
-            if (loaded != 0)
-            {
-                BuildsFromBinary++;
-                return loaded;
-            }
-            DiskCache.Remove(key);
-        }
-
-        var program = BuildFromSource(text, sourceName, options);
-        BuildsFromSource++;
-        var binary = ProgramBinary(program, sourceName);
-        if (binary.Length > 0) DiskCache.Write(key, binary);
-        return program;
-    }
-
-    private nint BuildFromSource(string text, string sourceName, string options)
+    private protected override (nint Program, byte[] Binary) BuildProgram(string text, string sourceName, string options)
     {
         int status;
         nint program;
@@ -100,15 +33,15 @@ public sealed unsafe partial class OpenClDevice
         ClError.Check(status, $"clCreateProgramWithSource({sourceName})");
 
         status = Build(program, options);
-        if (status == Cl.Success) return program;
+        if (status == Cl.Success) return (program, ProgramBinary(program, sourceName));
         var log = status == Cl.BuildProgramFailure ? BuildLog(program) : "";
         ReleaseProgram(program);
         if (status != Cl.BuildProgramFailure) ClError.Check(status, $"clBuildProgram({sourceName}, \"{options}\")");
-        throw new KernelBuildException(sourceName, BuildFailureSummary(log), log);
+        throw new KernelBuildException(sourceName,
+            FirstError(log, $"clBuildProgram failed: {ClError.Name(Cl.BuildProgramFailure)} ({Cl.BuildProgramFailure})"), log);
     }
 
-    /// <summary>Zero when the binary is rejected (other driver, corrupt payload): the caller then builds from source.</summary>
-    private nint TryCreateFromBinary(byte[] binary, string options)
+    private protected override nint LoadProgramBinary(byte[] binary, string options)
     {
         var device = Info.DeviceHandle;
         int binaryStatus, status;
@@ -129,6 +62,22 @@ public sealed unsafe partial class OpenClDevice
         return 0;
     }
 
+    private protected override CompiledKernel CreateKernel(nint program, string kernelName, string sourceName)
+    {
+        int status;
+        nint handle;
+        fixed (byte* name = Utf8Z(kernelName))
+            handle = ClNative.clCreateKernel(program, name, &status);
+        ClError.Check(status, $"clCreateKernel({kernelName}) in {sourceName}");
+        return new GpuKernel(this, kernelName, sourceName, handle);
+    }
+
+    private protected override void ReleaseKernel(CompiledKernel kernel) =>
+        ClError.Check(ClNative.clReleaseKernel(((GpuKernel)kernel).Handle), $"clReleaseKernel({kernel.Name})");
+
+    private protected override void ReleaseProgram(nint program) =>
+        ClError.Check(ClNative.clReleaseProgram(program), "clReleaseProgram");
+
     private int Build(nint program, string options)
     {
         var device = Info.DeviceHandle;
@@ -146,14 +95,6 @@ public sealed unsafe partial class OpenClDevice
         return Encoding.UTF8.GetString(bytes).TrimEnd('\0', '\n', ' ');
     }
 
-    /// <summary>The first "file:line:col: error: ..." of the log, which <c>#line</c> makes point into the kernel's own file.</summary>
-    private static string BuildFailureSummary(string log)
-    {
-        var firstError = log.Split('\n').FirstOrDefault(line => line.Contains("error:", StringComparison.Ordinal));
-        var summary = $"clBuildProgram failed: {ClError.Name(Cl.BuildProgramFailure)} ({Cl.BuildProgramFailure})";
-        return firstError is null ? summary : $"{summary}; first error: {firstError.Trim()}";
-    }
-
     private byte[] ProgramBinary(nint program, string sourceName)
     {
         nuint size;
@@ -169,18 +110,4 @@ public sealed unsafe partial class OpenClDevice
         }
         return binary;
     }
-
-    private void ReleaseCompiled()
-    {
-        foreach (var kernel in _kernels.Values)
-            ClError.Check(ClNative.clReleaseKernel(kernel.Handle), $"clReleaseKernel({kernel.Name})");
-        _kernels.Clear();
-        foreach (var program in _programs.Values) ReleaseProgram(program);
-        _programs.Clear();
-    }
-
-    private static void ReleaseProgram(nint program) =>
-        ClError.Check(ClNative.clReleaseProgram(program), "clReleaseProgram");
-
-    private static byte[] Utf8Z(string text) => Encoding.UTF8.GetBytes(text + "\0");
 }

@@ -19,10 +19,9 @@ public sealed unsafe partial class OpenClDevice : GpuDevice
 
     private bool _disposed;
 
-    internal OpenClDevice(OpenClDeviceInfo info, string? kernelCacheDirectory = null)
+    internal OpenClDevice(OpenClDeviceInfo info, string? kernelCacheDirectory = null) : base(kernelCacheDirectory)
     {
         Info = info;
-        DiskCache = new KernelDiskCache(kernelCacheDirectory ?? KernelDiskCache.DefaultDirectory());
         MaxWorkGroupSize = 1 << BitOperations.Log2((uint)Math.Clamp(info.MaxWorkGroupSize, 1, 256));
         var device = info.DeviceHandle;
         int status;
@@ -114,7 +113,7 @@ public sealed unsafe partial class OpenClDevice : GpuDevice
             _disposed = true;
             ClError.Check(ClNative.clFinish(_queue), "clFinish");
             ReleasePendingEvents();
-            ReleaseCompiled();
+            ReleasePrograms();
             DisposeScratch();
             ClError.Check(ClNative.clReleaseCommandQueue(_queue), "clReleaseCommandQueue");
             ClError.Check(ClNative.clReleaseContext(_context), "clReleaseContext");
