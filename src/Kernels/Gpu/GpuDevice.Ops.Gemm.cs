@@ -4,8 +4,12 @@ namespace Engine.Kernels.Gpu;
 
 public abstract partial class GpuDevice
 {
-    // Must match GEMM_TX, GEMM_TY, GEMM_BM, GEMM_BN and GEMM_BK in gemm.cl.
-    private const int GemmThreadsX = 16, GemmThreadsY = 16, GemmBlockM = 64, GemmBlockN = 64, GemmBlockK = 16;
+    // Must match GEMM_TX, GEMM_TY, GEMM_WM, GEMM_WN (defaults) and GEMM_BK in gemm.cl.
+    private const int GemmThreadsX = 16, GemmThreadsY = 16, GemmPerThread = 4, GemmBlockK = 16;
+    private const int GemmBlockM = GemmThreadsY * GemmPerThread, GemmBlockN = GemmThreadsX * GemmPerThread;
+
+    /// <summary>Accumulators per thread and dimension of the wide variant: 128 x 128 blocks.</summary>
+    private const int GemmWidePerThread = 8;
 
     /// <summary>Depth below which a GEMM is never split: a slice must amortize its partial's write and reduction.</summary>
     private const int SplitMinDepth = 1024;
@@ -67,11 +71,20 @@ public abstract partial class GpuDevice
         }
     }
 
-    /// <summary>One launch of gemm.cl for a checked spec.</summary>
+    /// <summary>
+    /// One launch of gemm.cl for a checked spec: 128 x 128 blocks of 8 x 8 accumulators per thread where C is at least
+    /// that wide and tall and such blocks alone fill every compute unit, else 64 x 64.
+    /// </summary>
     private void LaunchGemm(GemmSpec spec, BufferSlice a, BufferSlice b, BufferSlice c)
     {
-        long groupsX = (spec.N + GemmBlockN - 1) / GemmBlockN, groupsY = (spec.M + GemmBlockM - 1) / GemmBlockM;
-        Launch(OpKernel("gemm.cl", "gemm"),
+        int wide = GemmThreadsX * GemmWidePerThread;
+        bool useWide = spec.M >= wide && spec.N >= wide
+                       && (long)spec.Batch * ((spec.M + wide - 1) / wide) * ((spec.N + wide - 1) / wide) >= ComputeUnits;
+        int perThread = useWide ? GemmWidePerThread : GemmPerThread;
+        long blockM = GemmThreadsY * perThread, blockN = GemmThreadsX * perThread;
+        long groupsX = (spec.N + blockN - 1) / blockN, groupsY = (spec.M + blockM - 1) / blockM;
+        var kernel = useWide ? OpKernel("gemm.cl", "gemm", $"-DGEMM_WM={perThread} -DGEMM_WN={perThread}") : OpKernel("gemm.cl", "gemm");
+        Launch(kernel,
             [groupsX * GemmThreadsX, groupsY * GemmThreadsY, spec.Batch], [GemmThreadsX, GemmThreadsY, 1],
             [KernelArg.Of(spec.M), KernelArg.Of(spec.N), KernelArg.Of(spec.K),
              KernelArg.Of(spec.TransA ? 1 : 0), KernelArg.Of(spec.TransB ? 1 : 0),

@@ -13,14 +13,15 @@ namespace Engine.Kernels.Gpu;
 /// </summary>
 public abstract partial class GpuDevice
 {
-    private readonly ConcurrentDictionary<(string File, string Kernel), CompiledKernel> _opKernels = new();
+    private readonly ConcurrentDictionary<(string File, string Kernel, string Defines), CompiledKernel> _opKernels = new();
 
     /// <summary>Local size of every 1-D op kernel (also compiled into them as WG_SIZE).</summary>
     private int OpGroupSize => Math.Min(256, MaxWorkGroupSize);
 
-    private CompiledKernel OpKernel(string file, string kernel) =>
-        _opKernels.GetOrAdd((file, kernel),
-            key => GetKernel(KernelSources.Load(key.File), key.File, key.Kernel, $"-DWG_SIZE={OpGroupSize}"));
+    /// <summary>Kernel <paramref name="kernel"/> of Sources/<paramref name="file"/>, built with WG_SIZE and <paramref name="defines"/> ("-DX=1 ...").</summary>
+    private CompiledKernel OpKernel(string file, string kernel, string defines = "") =>
+        _opKernels.GetOrAdd((file, kernel, defines),
+            key => GetKernel(KernelSources.Load(key.File), key.File, key.Kernel, $"-DWG_SIZE={OpGroupSize} {key.Defines}".Trim()));
 
     /// <summary>
     /// Launches one work-item per item (the kernel returns past <paramref name="count"/>). No grid-stride loops:

@@ -4,11 +4,17 @@
 // Thread (tx, ty) owns rows ty + i * GEMM_TY and columns tx + j * GEMM_TX of the block, so neighbouring
 // threads touch neighbouring columns of C. Launch: local {GEMM_TX, GEMM_TY, 1},
 // global {ceil(N / GEMM_BN) * GEMM_TX, ceil(M / GEMM_BM) * GEMM_TY, batch}.
+// GEMM_WM and GEMM_WN may be set at build time: 8 x 8 (128 x 128 blocks) does twice the FMAs per local-memory read,
+// for products with enough blocks to fill the device.
 
 #define GEMM_TX 16
 #define GEMM_TY 16
+#ifndef GEMM_WM
 #define GEMM_WM 4
+#endif
+#ifndef GEMM_WN
 #define GEMM_WN 4
+#endif
 #define GEMM_BM (GEMM_TY * GEMM_WM)
 #define GEMM_BN (GEMM_TX * GEMM_WN)
 #define GEMM_BK 16
