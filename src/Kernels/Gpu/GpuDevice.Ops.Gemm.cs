@@ -30,24 +30,27 @@ public abstract partial class GpuDevice
 
     /// <summary>
     /// The depth of each slice when the GEMM should be split along K, or null. A product with few output blocks and a
-    /// long K (Muon's X·Xᵀ of a [100, 100000] matrix: 4 blocks of 64 x 64 for 100,000 steps each) leaves most compute
-    /// units idle; slices of K run as a batch of partial products instead, then a reduction sums them (in double on
-    /// devices with fp64). Only a single dense C without beta is split: the reduction writes C whole.
+    /// long K leaves most compute units idle or at low occupancy (Muon's X·Xᵀ of a [100, 100000] matrix: 4 blocks of
+    /// 64 x 64 for 100,000 steps each; a weight gradient [384, 4096]·[4096, 1152]: 108 blocks, one per multiprocessor);
+    /// slices of K then run as a batch of partial products, and a reduction sums them (in double on devices with fp64).
+    /// The aim is four blocks per compute unit, with slices at least a quarter of <see cref="SplitMinDepth"/> deep.
     /// </summary>
     private int? SplitDepth(GemmSpec spec)
     {
-        long blocks = (long)spec.Batch * ((spec.M + GemmBlockM - 1) / GemmBlockM) * ((spec.N + GemmBlockN - 1) / GemmBlockN);
-        if (spec.Batch != 1 || spec.Beta != 0 || spec.Ldc != spec.N || spec.K < SplitMinDepth || blocks >= ComputeUnits)
-            return null;
-        long slices = Math.Min((2L * ComputeUnits + blocks - 1) / blocks, spec.K / (SplitMinDepth / 4));
+        long blocks = (long)((spec.M + GemmBlockM - 1) / GemmBlockM) * ((spec.N + GemmBlockN - 1) / GemmBlockN);
+        long target = 4L * ComputeUnits;
+        if (spec.Batch != 1 || spec.K < SplitMinDepth || blocks >= target) return null;
+        long slices = Math.Min((target + blocks - 1) / blocks, spec.K / (SplitMinDepth / 4));
         if (slices < 2) return null;
         long depth = (spec.K + slices - 1) / slices;
         return (int)((depth + GemmBlockK - 1) / GemmBlockK * GemmBlockK);
     }
 
     /// <summary>
-    /// C = Σ_s alpha·op(A)[:, slice s]·op(B)[slice s, :]: the full slices as one batched launch (a slice's operands lie
-    /// one fixed stride apart), the shorter last slice as a second, into scratch; then one reduction over the slices.
+    /// C = Σ_s alpha·op(A)[:, slice s]·op(B)[slice s, :] (+ beta·C, carried by the first slice): the slices as up to three
+    /// launches into dense scratch (the first, with beta over a copy of C; the other full slices as one batch, their
+    /// operands one fixed stride apart; the shorter last), then one reduction over the slices into C (through a second
+    /// scratch and a strided copy where C's rows are padded).
     /// </summary>
     private void GemmSplitK(GemmSpec spec, int depth, BufferSlice a, BufferSlice b, BufferSlice c)
     {
@@ -57,17 +60,28 @@ public abstract partial class GpuDevice
         // Element distance between consecutive K slices of the stored operands.
         long strideA = spec.TransA ? depth * spec.Lda : depth;
         long strideB = spec.TransB ? depth : depth * spec.Ldb;
+        BufferSlice SliceA(int s) => new(a.Buffer, a.Offset + s * strideA);
+        BufferSlice SliceB(int s) => new(b.Buffer, b.Offset + s * strideB);
+        var dense = spec with { Ldc = spec.N, BatchStrideA = strideA, BatchStrideB = strideB, BatchStrideC = outputs };
+        var cView = new StridedSlice(c.Buffer, c.Offset, [spec.M, spec.N], [spec.Ldc, 1]);
         lock (ScratchLock)
         {
             var partials = Scratch("gemm.split-k", slices * outputs);
-            LaunchGemm(spec with { Batch = full, K = depth, Ldc = spec.N, BatchStrideA = strideA, BatchStrideB = strideB, BatchStrideC = outputs },
-                       a, b, new BufferSlice(partials, 0));
+            var denseC = new StridedSlice(partials, 0, [spec.M, spec.N], [spec.N, 1]);
+            if (spec.Beta != 0) Copy(cView, denseC);
+            LaunchGemm(dense with { Batch = 1, K = depth }, a, b, new BufferSlice(partials, 0));
+            if (full > 1)
+                LaunchGemm(dense with { Batch = full - 1, K = depth, Beta = 0 }, SliceA(1), SliceB(1), new BufferSlice(partials, outputs));
             if (rest > 0)
+                LaunchGemm(dense with { Batch = 1, K = rest, Beta = 0 }, SliceA(full), SliceB(full), new BufferSlice(partials, full * outputs));
+            if (spec.Ldc == spec.N)
             {
-                LaunchGemm(spec with { K = rest, Ldc = spec.N }, new BufferSlice(a.Buffer, a.Offset + full * strideA),
-                           new BufferSlice(b.Buffer, b.Offset + full * strideB), new BufferSlice(partials, full * outputs));
+                Reduce(ReduceOp.Sum, new BufferSlice(partials, 0), c, 1, slices, outputs);
+                return;
             }
-            Reduce(ReduceOp.Sum, new BufferSlice(partials, 0), c, 1, slices, outputs);
+            var sum = Scratch("gemm.split-k.sum", outputs);
+            Reduce(ReduceOp.Sum, new BufferSlice(partials, 0), new BufferSlice(sum, 0), 1, slices, outputs);
+            Copy(new StridedSlice(sum, 0, [spec.M, spec.N], [spec.N, 1]), cView);
         }
     }
 
