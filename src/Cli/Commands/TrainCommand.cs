@@ -61,7 +61,7 @@ internal static class TrainCommand
             ? $"nothing to do: already at step {result.Step} of --max-iters {config.MaxIters}"
             : string.Create(CultureInfo.InvariantCulture,
                 $"done: step {result.Step}, train loss {result.TrainLoss:F4}, val loss {result.ValLoss:F4}, " +
-                $"{PeakMemory(trainer.Device.GetMemoryInfo())}; {SavedAt(config, result)}"));
+                $"{PeakMemory(trainer.Device)}; {SavedAt(config, result)}"));
         session.Out.WriteLine($"metrics: {metrics.Path}");
         session.Out.WriteLine(curves);
         return ExitCodes.Success;
@@ -104,8 +104,13 @@ internal static class TrainCommand
     }
 
     /// <summary>"peak buffer memory 63.4 MB (+1.2 MB kept by the cpu pool)": the device's buffers at their peak.</summary>
-    private static string PeakMemory(DeviceMemoryInfo memory) => string.Create(CultureInfo.InvariantCulture,
-        $"peak buffer memory {memory.PeakBytes / 1e6:F1} MB{(memory.PooledBytes > 0 ? $" (+{memory.PooledBytes / 1e6:F1} MB kept by the cpu pool)" : "")}");
+    private static string PeakMemory(ComputeDevice device)
+    {
+        var memory = device.GetMemoryInfo();
+        var pool = device.Kind == DeviceKind.Cpu ? "the cpu pool" : $"{device.Id}'s memory pool";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"peak buffer memory {memory.PeakBytes / 1e6:F1} MB{(memory.PooledBytes > 0 ? $" (+{memory.PooledBytes / 1e6:F1} MB kept by {pool})" : "")}");
+    }
 
     private static string SavedAt(TrainConfig config, TrainResult result) =>
         result.Checkpoint is { } name ? $"checkpoint {Path.Combine(config.OutDir, name)}" : "no new checkpoint";

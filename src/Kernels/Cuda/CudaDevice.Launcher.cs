@@ -51,21 +51,25 @@ public sealed unsafe partial class CudaDevice
         // cuLaunchKernel takes a pointer to each argument's value: the values live in one stack block.
         var values = stackalloc ulong[args.Length];
         var pointers = stackalloc void*[args.Length];
-        for (int i = 0; i < args.Length; i++)
-        {
-            values[i] = ArgValue(kernel, i, args[i]);
-            pointers[i] = &values[i];
-        }
-
         lock (_sync)
         {
             ThrowIfDisposed();
+            // Inside the lock: a buffer disposed by another thread either throws here or is freed after this launch.
+            for (int i = 0; i < args.Length; i++)
+            {
+                values[i] = ArgValue(kernel, i, args[i]);
+                pointers[i] = &values[i];
+            }
             Enter();
             var timed = KernelProfiler.Enabled;
             nint start = 0, end = 0;
             if (timed)
             {
-                if (_pending.Count == 0) _batchBase = (RecordEvent(), Stopwatch.GetTimestamp());
+                if (_pending.Count == 0)
+                {
+                    long host = Stopwatch.GetTimestamp();
+                    _batchBase = (RecordEvent(), host);
+                }
                 start = RecordEvent();
             }
             CudaError.Check(CudaNative.cuLaunchKernel(kernel.Handle, grid[0], grid[1], grid[2], block[0], block[1], block[2],

@@ -12,14 +12,13 @@ namespace Engine.Kernels.Cuda;
 /// </summary>
 public sealed unsafe partial class CudaDevice : GpuDevice
 {
-    /// <summary>The context this thread made current last: the driver's current context is per thread.</summary>
-    [ThreadStatic] private static nint t_current;
-
     private readonly nint _context;
     private readonly nint _stream;
     private readonly nint _pool;
     private readonly Lock _sync = new();
     private bool _disposed;
+    /// <summary>Set once the primary context is released: buffers disposed later go back through another holder, if any.</summary>
+    private bool _contextReleased;
 
     internal CudaDevice(CudaDeviceInfo info, string? kernelCacheDirectory = null) : base(kernelCacheDirectory)
     {
@@ -67,12 +66,12 @@ public sealed unsafe partial class CudaDevice : GpuDevice
         }
     }
 
-    /// <summary>Makes this device's context current on the calling thread (a no-op when it already is).</summary>
+    /// <summary>Makes this device's context current on the calling thread (the driver keeps one per thread).</summary>
     private void Enter()
     {
-        if (t_current == _context) return;
-        CudaError.Check(CudaNative.cuCtxSetCurrent(_context), $"cuCtxSetCurrent({Id})");
-        t_current = _context;
+        nint current;
+        CudaError.Check(CudaNative.cuCtxGetCurrent(&current), "cuCtxGetCurrent");
+        if (current != _context) CudaError.Check(CudaNative.cuCtxSetCurrent(_context), $"cuCtxSetCurrent({Id})");
     }
 
     private protected override DeviceBuffer AllocateFilled(long length, float? fill)
@@ -101,12 +100,23 @@ public sealed unsafe partial class CudaDevice : GpuDevice
         return buffer;
     }
 
-    /// <summary>Returns a buffer's memory; after <see cref="Dispose"/> the context's release has already freed it.</summary>
+    /// <summary>
+    /// Returns a buffer's memory. After <see cref="Dispose"/> released the primary context, the memory went with it, unless
+    /// another holder (a second instance on the same device) keeps the context alive: then it is freed there.
+    /// </summary>
     internal void Free(ulong pointer)
     {
         lock (_sync)
         {
-            if (_disposed) return;
+            if (_contextReleased)
+            {
+                uint flags;
+                int active;
+                if (CudaNative.cuDevicePrimaryCtxGetState(Info.Handle, &flags, &active) != Cu.Success || active == 0) return;
+                Enter();
+                CudaError.Check(CudaNative.cuMemFree_v2(pointer), "cuMemFree");
+                return;
+            }
             Enter();
             if (_pool != 0)
             {
@@ -126,10 +136,13 @@ public sealed unsafe partial class CudaDevice : GpuDevice
         var buffer = Own(dst.Buffer, nameof(dst));
         var bytes = CheckTransfer(buffer, dst.Offset, src.Length, sizeof(T), typeof(T), "Write", nameof(dst));
         if (bytes == 0) return;
-        Enter();
-        fixed (T* p = src)
-            CudaError.Check(CudaNative.cuMemcpyHtoDAsync_v2(buffer.Pointer + (ulong)(dst.Offset * sizeof(float)), p, (nuint)bytes, _stream),
-                            "cuMemcpyHtoDAsync");
+        lock (_sync)   // as for launches: a buffer disposed meanwhile throws here or is freed after the copy
+        {
+            Enter();
+            fixed (T* p = src)
+                CudaError.Check(CudaNative.cuMemcpyHtoDAsync_v2(buffer.Pointer + (ulong)(dst.Offset * sizeof(float)), p, (nuint)bytes, _stream),
+                                "cuMemcpyHtoDAsync");
+        }
     }
 
     /// <summary>Blocking read: waits for every launch before it, so pending kernel timings are collected too.</summary>
@@ -138,14 +151,17 @@ public sealed unsafe partial class CudaDevice : GpuDevice
         ThrowIfDisposed();
         var buffer = Own(src.Buffer, nameof(src));
         var bytes = CheckTransfer(buffer, src.Offset, dst.Length, sizeof(T), typeof(T), "Read", nameof(src));
-        Enter();
-        if (bytes > 0)
+        fixed (T* p = dst)
         {
-            fixed (T* p = dst)
-                CudaError.Check(CudaNative.cuMemcpyDtoHAsync_v2(p, buffer.Pointer + (ulong)(src.Offset * sizeof(float)), (nuint)bytes, _stream),
-                                "cuMemcpyDtoHAsync");
+            lock (_sync)
+            {
+                Enter();
+                if (bytes > 0)
+                    CudaError.Check(CudaNative.cuMemcpyDtoHAsync_v2(p, buffer.Pointer + (ulong)(src.Offset * sizeof(float)), (nuint)bytes, _stream),
+                                    "cuMemcpyDtoHAsync");
+            }
+            CudaError.Check(CudaNative.cuStreamSynchronize(_stream), "cuStreamSynchronize");
         }
-        CudaError.Check(CudaNative.cuStreamSynchronize(_stream), "cuStreamSynchronize");
         CollectProfile();
     }
 
@@ -157,21 +173,33 @@ public sealed unsafe partial class CudaDevice : GpuDevice
         CollectProfile();
     }
 
+    /// <summary>
+    /// Refuses new work first, then drains the stream and frees what the device made; the stream and the context are
+    /// released even when draining fails (a kernel fault leaves the context unusable, and it must not be handed out again).
+    /// </summary>
     public override void Dispose()
     {
         lock (_sync)
         {
             if (_disposed) return;
-            Enter();
-            CudaError.Check(CudaNative.cuStreamSynchronize(_stream), "cuStreamSynchronize");
-            ReleasePendingEvents();
-            DisposeScratch();
-            ReleasePrograms();
-            CudaError.Check(CudaNative.cuStreamSynchronize(_stream), "cuStreamSynchronize");
             _disposed = true;
-            CudaError.Check(CudaNative.cuStreamDestroy_v2(_stream), "cuStreamDestroy");
-            CudaError.Check(CudaNative.cuDevicePrimaryCtxRelease_v2(Info.Handle), $"cuDevicePrimaryCtxRelease({Id})");
-            t_current = 0;
+            try
+            {
+                Enter();
+                CudaError.Check(CudaNative.cuStreamSynchronize(_stream), "cuStreamSynchronize");
+                ReleasePendingEvents();
+                DisposeScratch();
+                ReleasePrograms();
+                if (_pool != 0) CudaError.Check(CudaNative.cuMemPoolTrimTo(_pool, 0), "cuMemPoolTrimTo");
+                CudaError.Check(CudaNative.cuStreamSynchronize(_stream), "cuStreamSynchronize");
+            }
+            finally
+            {
+                // Best effort: after a fault these fail too, and the fault is what the caller needs to see.
+                CudaNative.cuStreamDestroy_v2(_stream);
+                CudaNative.cuDevicePrimaryCtxRelease_v2(Info.Handle);
+                _contextReleased = true;
+            }
         }
     }
 

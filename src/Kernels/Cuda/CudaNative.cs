@@ -26,6 +26,8 @@ internal static unsafe partial class CudaNative
     [LibraryImport(Library)] public static partial int cuDevicePrimaryCtxRetain(nint* context, int device);
     [LibraryImport(Library)] public static partial int cuDevicePrimaryCtxRelease_v2(int device);
     [LibraryImport(Library)] public static partial int cuCtxSetCurrent(nint context);
+    [LibraryImport(Library)] public static partial int cuCtxGetCurrent(nint* context);
+    [LibraryImport(Library)] public static partial int cuDevicePrimaryCtxGetState(int device, uint* flags, int* active);
     [LibraryImport(Library)] public static partial int cuMemGetInfo_v2(nuint* free, nuint* total);
 
     [LibraryImport(Library)] public static partial int cuStreamCreate(nint* stream, uint flags);
@@ -35,6 +37,7 @@ internal static unsafe partial class CudaNative
     [LibraryImport(Library)] public static partial int cuDeviceGetDefaultMemPool(nint* pool, int device);
     [LibraryImport(Library)] public static partial int cuMemPoolSetAttribute(nint pool, int attribute, void* value);
     [LibraryImport(Library)] public static partial int cuMemPoolGetAttribute(nint pool, int attribute, void* value);
+    [LibraryImport(Library)] public static partial int cuMemPoolTrimTo(nint pool, nuint minBytesToKeep);
     [LibraryImport(Library)] public static partial int cuMemAllocAsync(ulong* pointer, nuint bytes, nint stream);
     [LibraryImport(Library)] public static partial int cuMemFreeAsync(ulong pointer, nint stream);
     [LibraryImport(Library)] public static partial int cuMemAlloc_v2(ulong* pointer, nuint bytes);

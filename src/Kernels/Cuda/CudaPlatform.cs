@@ -33,7 +33,20 @@ public static unsafe class CudaPlatform
         return [.. candidates.Distinct()];
     }
 
+    /// <summary>Never throws: a driver that fails a query makes CUDA absent, with the failure as the reason.</summary>
     private static (IReadOnlyList<CudaDeviceInfo>, string?) Enumerate()
+    {
+        try
+        {
+            return Scan();
+        }
+        catch (Exception e) when (e is CudaException or EntryPointNotFoundException or DllNotFoundException)
+        {
+            return ([], $"the CUDA driver or NVRTC failed while listing devices: {e.Message}");
+        }
+    }
+
+    private static (IReadOnlyList<CudaDeviceInfo>, string?) Scan()
     {
         if (!NativeLibraries.TryLoad(CudaNative.Library, "libcuda.so.1", "libcuda.so"))
             return ([], "libcuda.so.1 not found (no NVIDIA driver on this machine)");
@@ -56,6 +69,13 @@ public static unsafe class CudaPlatform
         for (int ordinal = 0; ordinal < count; ordinal++)
             devices.Add(Describe(ordinal, driverVersion, nvrtcVersion));
         return (devices, null);
+    }
+
+    /// <summary>Drivers before CUDA 11.2 do not know the attribute (CUDA_ERROR_INVALID_VALUE): no pools then.</summary>
+    private static bool SupportsPools(int device)
+    {
+        int value;
+        return CudaNative.cuDeviceGetAttribute(&value, Cu.AttributeMemoryPoolsSupported, device) == Cu.Success && value != 0;
     }
 
     private static CudaDeviceInfo Describe(int ordinal, string driverVersion, string nvrtcVersion)
@@ -89,7 +109,7 @@ public static unsafe class CudaPlatform
             MaxGridZ: Attribute(Cu.AttributeMaxGridDimZ),
             L2CacheBytes: Attribute(Cu.AttributeL2CacheSize),
             PeakMemoryBandwidthGBs: peakGBs,
-            SupportsMemoryPools: Attribute(Cu.AttributeMemoryPoolsSupported) != 0,
+            SupportsMemoryPools: SupportsPools(handle),
             DriverVersion: driverVersion,
             NvrtcVersion: nvrtcVersion)
         {

@@ -10,7 +10,8 @@ namespace Engine.Kernels.Devices;
 /// <param name="LiveBufferCount">Buffers not yet disposed.</param>
 /// <param name="AllocationCount">Buffers allocated since the device opened.</param>
 /// <param name="PooledBytes">
-/// Memory the backend keeps from disposed buffers for reuse, on top of <paramref name="LiveBytes"/> (the cpu pool;
-/// 0 elsewhere): with it, what the process holds for buffers.
+/// Memory the backend keeps from disposed buffers for reuse, on top of <paramref name="LiveBytes"/> (the cpu pool; on
+/// cuda, what the device's stream-ordered pool reserves beyond its allocations, for the whole process; 0 on OpenCL):
+/// with it, what the process holds for buffers.
 /// </param>
 public readonly record struct DeviceMemoryInfo(long LiveBytes, long PeakBytes, long LiveBufferCount, long AllocationCount, long PooledBytes);

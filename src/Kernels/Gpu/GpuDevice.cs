@@ -90,16 +90,18 @@ public abstract partial class GpuDevice : ComputeDevice, IKernelLauncher
 
     public DeviceBuffer Scratch(string purpose, long length)
     {
+        DeviceBuffer? outgrown;
+        DeviceBuffer buffer;
         lock (_scratchSync)
         {
-            if (_scratch.TryGetValue(purpose, out var existing) && existing.Length >= length) return existing;
+            if (_scratch.TryGetValue(purpose, out outgrown) && outgrown.Length >= length) return outgrown;
             // Grow geometrically so a slowly rising demand does not reallocate on every call.
-            var grown = Math.Max(length, (existing?.Length ?? 0) * 2);
-            existing?.Dispose();
-            var buffer = Allocate(grown);
+            buffer = Allocate(Math.Max(length, (outgrown?.Length ?? 0) * 2));
             _scratch[purpose] = buffer;
-            return buffer;
         }
+        // Outside the lock: a backend's release may take its own lock, which its Dispose holds while it frees scratch.
+        outgrown?.Dispose();
+        return buffer;
     }
 
     /// <summary>Frees the scratch buffers; a backend calls it while disposing, before it frees the context.</summary>

@@ -63,8 +63,8 @@ public class GemmTests
         // A few rows against a wide B (the cpu's unpacked few-rows path): tails in rows, columns and blocks.
         new(1, 13, 1100, 100, true, false, 2, 3, 1, false, false, 0.5f, 0.5f, 10),
         new(2, 32, 600, 9, false, false, 0, 0, 0, true, false, 1f, 0f, 11),
-        // Few output blocks over a long K: GPU backends split K into slices (a batched launch, a shorter last slice,
-        // a reduction); with padded C or a beta they must not.
+        // Few output blocks over a long K: GPU backends split K into slices (a first slice carrying beta over a copy of
+        // C, a batched launch, a shorter last slice, a reduction; a padded C gets the sum through a strided copy).
         new(1, 20, 30, 5000, false, true, 0, 0, 0, false, false, 1f, 0f, 17),
         new(1, 64, 64, 1500, true, false, 2, 1, 0, false, false, -0.5f, 0f, 18),
         new(1, 50, 40, 2000, false, false, 0, 0, 3, false, false, 1f, 0f, 19),
