@@ -9,6 +9,18 @@ internal readonly record struct MatrixRun(int First, int Count, long Offset, int
 {
     public long Elements => (long)Count * Rows * Cols;
 
+    /// <summary>
+    /// This run cut into consecutive runs of at most <paramref name="maxElements"/> elements each (at least one matrix):
+    /// batches whose temporaries stay in a cache while their products are still large enough to fill a device.
+    /// </summary>
+    public IEnumerable<MatrixRun> Split(long maxElements)
+    {
+        long perMatrix = (long)Rows * Cols;
+        int size = (int)Math.Clamp(maxElements / Math.Max(1, perMatrix), 1, Math.Max(1, Count));
+        for (int start = 0; start < Count; start += size)
+            yield return new MatrixRun(First + start, Math.Min(size, Count - start), Offset + start * perMatrix, Rows, Cols);
+    }
+
     /// <summary>The maximal runs of <paramref name="matrices"/> (in layout order), split at <paramref name="decayedCount"/>.</summary>
     public static MatrixRun[] Of(IReadOnlyList<HiddenMatrix> matrices, long decayedCount)
     {

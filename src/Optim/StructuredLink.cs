@@ -69,6 +69,13 @@ internal abstract class StructuredLink : IDisposable
         return segment.Reshape(m.Rows, m.Cols);
     }
 
+    /// <summary>A view of run <paramref name="run"/>'s matrices in <paramref name="flat"/>: dense [count, rows, cols].</summary>
+    protected static Tensor View(Tensor flat, MatrixRun run)
+    {
+        using var segment = flat.Slice(0, checked((int)run.Offset), checked((int)run.Elements));
+        return segment.Reshape(run.Count, run.Rows, run.Cols);
+    }
+
     /// <summary>The extra named <paramref name="key"/>, checked to hold <paramref name="length"/> values.</summary>
     protected static float[] Extra(IReadOnlyDictionary<string, float[]> extras, string key, long length)
     {

@@ -61,17 +61,22 @@ public sealed class Muon : IDisposable
     /// The Newton–Schulz orthogonalization of <paramref name="update"/> (a new tensor of the same shape): X = U/(||U||+1e-7),
     /// then <paramref name="steps"/> times X ← a X + (b A + c A²) X with A = X Xᵀ, on the orientation with rows ≤ cols.
     /// Its singular values land near [0.7, 1.2], not exactly at 1 (the quintic trades accuracy for speed).
+    /// A [count, m, n] tensor is a batch of equal matrices, each orthogonalized on its own with batched products: one
+    /// launch per product for the whole batch instead of one per matrix.
     /// </summary>
     public static Tensor Orthogonalize(Tensor update, int steps = 5)
     {
         ArgumentNullException.ThrowIfNull(update);
-        if (update.Rank != 2) throw new ArgumentException($"Orthogonalize: expected a matrix, got {update}");
+        if (update.Rank is not (2 or 3)) throw new ArgumentException($"Orthogonalize: expected a matrix or a batch of matrices, got {update}");
         if (steps < 1) throw new ArgumentOutOfRangeException(nameof(steps), steps, $"{nameof(steps)} must be >= 1, got {steps}");
-        bool tall = update.Size(0) > update.Size(1);
+        bool tall = update.Size(-2) > update.Size(-1);
         using var scope = new TensorScope();
         var oriented = tall ? update.Transpose() : update;
-        var x = Tensor.Zeros(update.Device, oriented.Size(0), oriented.Size(1));
-        DeviceMath.Run(MuonPrograms.Normalize, [], [x], [oriented]);
+        int count = update.Rank == 3 ? update.Size(0) : 1, rows = oriented.Size(-2), cols = oriented.Size(-1);
+        var x = Tensor.Zeros(update.Device, oriented.ShapeArray);
+        // ||U||² per matrix, broadcast over its elements.
+        var normSq = oriented.Contiguous().Reshape(count, rows * cols).SumOfSquares(1, keepDim: true);
+        DeviceMath.Run(MuonPrograms.Normalize, [], [x], [oriented, update.Rank == 3 ? normSq.Reshape(count, 1, 1) : normSq.Reshape(1, 1)]);
         for (int i = 0; i < steps; i++)
         {
             var a = Tensor.MatMul(x, x, transposeB: true);

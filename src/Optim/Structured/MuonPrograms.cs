@@ -11,11 +11,11 @@ internal static class MuonPrograms
     /// <summary>M ← β M + (1 − β) k G; U = (1 − β) k G + β M (Nesterov) or M. Inputs m, g, k (k: a clip coefficient, else 1).</summary>
     public static FusedProgram Momentum(bool nesterov) => nesterov ? NesterovMomentum : PlainMomentum;
 
-    /// <summary>X = U / (||U||_F + 1e-7): one reduction, then the map, in one program.</summary>
+    /// <summary>X = U / (||U||_F + 1e-7), with ||U||² per matrix given (broadcast over each matrix of a batch).</summary>
     public static FusedProgram Normalize { get; } = Build("muon_normalize", f =>
     {
         var u = f.Input("u");
-        var normSq = f.Reduction("norm_sq", Fx.SumSquares(u));
+        var normSq = f.Input("norm_sq");
         f.Output("x", u / (Fx.Sqrt(normSq) + 1e-7f));
     });
 

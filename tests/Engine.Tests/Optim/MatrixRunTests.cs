@@ -25,4 +25,27 @@ public class MatrixRunTests
         Assert.Equal(36, runs[^1].Elements);
         Assert.Empty(MatrixRun.Of([], 0));
     }
+
+    [Theory]
+    [InlineData(7, 12, 5)]    // 12-element matrices, 60 elements a batch: 5 + 2
+    [InlineData(7, 12, 84)]   // everything in one batch
+    [InlineData(7, 12, 11)]   // smaller than one matrix: one matrix a batch
+    [InlineData(1, 12, 1)]
+    public void SplitCoversTheRunInOrderWithinTheBudget(int count, int elements, int budgetMatrices)
+    {
+        var run = new MatrixRun(3, count, 100, 3, elements / 3);
+        long budget = budgetMatrices == 11 ? 11 : (long)budgetMatrices * elements;
+        var pieces = run.Split(budget).ToArray();
+        Assert.Equal(count, pieces.Sum(p => p.Count));
+        long offset = run.Offset;
+        int first = run.First;
+        foreach (var p in pieces)
+        {
+            Assert.Equal((first, offset, run.Rows, run.Cols), (p.First, p.Offset, p.Rows, p.Cols));
+            Assert.True(p.Count >= 1 && (p.Elements <= budget || p.Count == 1), $"{p} over the budget {budget}");
+            first += p.Count;
+            offset += p.Elements;
+        }
+        Assert.True(pieces[..^1].All(p => p.Elements + elements > budget), "a piece stopped short of the budget");
+    }
 }

@@ -57,6 +57,32 @@ public class MuonTests
         }).Check(TestSeeds.Quick(25));
     }
 
+    /// <summary>
+    /// A [count, m, n] batch is orthogonalized matrix by matrix: each matrix of the batch (scaled apart by up to 10⁴, so a
+    /// norm taken over the whole batch would show) matches the double reference of that matrix alone.
+    /// </summary>
+    [Theory, MemberData(nameof(Backends))]
+    public void ABatchIsOrthogonalizedMatrixByMatrix(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        Prop.ForAll((from s in Shape from count in Gen.Choose(1, 4) from seed in Seed select (s, count, seed)).ToArbitrary(), c =>
+        {
+            var rng = new Random(c.seed);
+            var (m, n) = c.s;
+            var matrices = Enumerable.Range(0, c.count).Select(k => HostData.Matrix(rng, m, n) * Math.Pow(100, k)).ToArray();
+            var flat = matrices.SelectMany(x => x.ToRowMajorArray()).ToArray();
+            using var scope = new TensorScope();
+            var batch = HostData.Upload(device, flat).Reshape(c.count, m, n);
+            var result = Muon.Orthogonalize(batch).Contiguous().ToArray();
+            for (int k = 0; k < c.count; k++)
+            {
+                var x = Matrix<double>.Build.DenseOfRowMajor(m, n, result.Skip(k * m * n).Take(m * n).Select(v => (double)v));
+                HostData.Near(HostNewtonSchulz(matrices[k], 5), x, 1e-4, $"{backend} {c}: matrix {k}");
+            }
+            return true;
+        }).Check(TestSeeds.Quick(20));
+    }
+
     [Theory, MemberData(nameof(Backends))]
     public void StepsMatchTheReferenceMuon(string backend)
     {
