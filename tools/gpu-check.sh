@@ -9,6 +9,8 @@
 #   torch.jsonl  the PyTorch anchors of bench/anchors/torch_gpu.py on the same GPU, when python3 has torch.
 # DOTNET (default: dotnet on PATH) runs the built assemblies; VSTEST, when set, is the command that runs the test
 # assembly (default: dotnet test --no-build). NVRTC is found by name, under CUDA_PATH, or through ENGINE_NVRTC.
+# A machine without .NET: build .devicekit with tools/devicekit/build.sh here, carry it with the two bin folders, and
+# run `sh .devicekit/setup.sh; . .devicekit/env.sh; DOTNET=$DOTNET_ROOT/dotnet VSTEST="sh .devicekit/vstest.sh" bash tools/gpu-check.sh`.
 set -u
 cd "$(dirname "$0")/.."
 out="${OUT:-/tmp/gpu-check}"
