@@ -18,10 +18,11 @@ namespace Engine.Benchmarks;
 ///   strip, coefficients in registers, G_glob never stored), U 28 → 36; elsewhere the adjust's GEMM reads G once more → 40;</item>
 /// <item>sgg: R (g, g_s, m) 12, U (p, g, m, v → p, m, v) 28 → 40 in a step without a conflict (b = 0: the gate skips g_s);
 ///   sgg_conflict: U reads g_s too, 32 → 44; with g_s in bfloat16 (sgg_bf16, sgg_conflict_bf16) R 10, U 28 or 30 → 38, 40;</item>
-/// <item>spectral-chebK: R 4, L·W 8, penalty 12, L·X 8, first step 16, K−1 × (L·T 8 + step 24), copy 8, U 28 → 84 + 32(K−1);</item>
+/// <item>spectral-chebK: R 4, L·W 8, penalty 12, F·X 8 (F the m×m filter matrix the rebuild forms from the Chebyshev
+///   polynomial), copy 8, U 28 → 68;</item>
 /// <item>muon: R 4, momentum 16, normalize 8, 5 × (X·Xᵀ 4 + B·X 8 + update 12), scaled copy 8, U 12 → 48 + 24·5.</item>
 /// </list>
-/// Phase-S FLOPs: spectral 2(K+1)m²n per matrix (K filter GEMMs and the penalty's L·W); muon 5(4m²n + 2m³), m the smaller side.
+/// Phase-S FLOPs: spectral 4m²n per matrix (the penalty's L·W and F·X); muon 5(4m²n + 2m³), m the smaller side.
 /// <para>The timed steps fall between the host refreshes (CGFM's basis every T_p = 100 steps, SPEC-GF's graph every T_g = 200):
 /// "CHAIN_refresh_step" times a step that refreshes, and "CHAIN_amortized_every_T" the overhead with it spread over T steps
 /// (for CGFM also with the randomized basis: "cgfm_randomized_refresh_step", "cgfm_randomized_amortized_every_100").</para>
@@ -77,7 +78,7 @@ public static class OptimSuite
         new("sgg_conflict_bf16", s => new Optimizer(s, Optimizers.Sgg(3e-4, BFloat16Source, weightDecay: 0.1, clip: 1.0)), 40, null,
             SourceConflicts: true),
         new($"spectral_cheb{ChebyshevOrder}", s => new Optimizer(s, Optimizers.Spectral(3e-4, Chebyshev(), weightDecay: 0.1, clip: 1.0)),
-            84 + 32 * (ChebyshevOrder - 1), (m, n) => 2.0 * (ChebyshevOrder + 1) * m * (double)m * n,
+            68, (m, n) => 4.0 * m * (double)m * n,
             Refreshing:
             [
                 ("", s => new Optimizer(s, Optimizers.Spectral(3e-4, Chebyshev() with { RebuildPeriod = 1 }, weightDecay: 0.1, clip: 1.0)),

@@ -11,11 +11,13 @@ namespace Engine.Optim.Structured;
 /// ΔW = W − W_ref — is low-pass filtered along that graph: G̃ = (1 − ρ) G' + ρ h(L) G', h(λ) = exp(−τλ) by default.
 /// <para>Phases (DESIGN §6):</para>
 /// <list type="bullet">
-/// <item>rebuild (every T_g steps, host): kNN graph, Laplacian, and either the exact filter matrix
-///   F = (1−ρ) I + ρ U h(Λ) Uᵀ (eigendecomposition) or the Chebyshev coefficients (closed form / quadrature);</item>
-/// <item>S: per step, the GEMM L ΔW for the regularizer, then one GEMM F G' (exact) or K GEMMs with L (Chebyshev);</item>
-/// <item>U: the elementwise parts — G + 2λ L ΔW, the Chebyshev recurrence and accumulation (ρ folded into the
-///   coefficients) — are fused passes; the filtered gradient is written over the gradient, for the optimizer's U pass.</item>
+/// <item>rebuild (every T_g steps): kNN graph and Laplacian on the host, then the filter matrix
+///   F = (1−ρ) I + ρ h(L), either exactly (host eigendecomposition, F = (1−ρ) I + ρ U h(Λ) Uᵀ) or as the Chebyshev
+///   polynomial of order K (coefficients in closed form or by quadrature; the recurrence run on the device over the m×m
+///   identity, K GEMMs of m³, ρ folded into the coefficients);</item>
+/// <item>S: per step, the GEMM L ΔW for the regularizer, then one GEMM F G'. Applying the polynomial as a matrix costs
+///   2m²n per step instead of the recurrence's 2Km²n and K passes over m×n buffers; the polynomial is the same;</item>
+/// <item>U: G + 2λ L ΔW is a fused pass; the filtered gradient is written over the gradient, for the optimizer's U pass.</item>
 /// </list>
 /// No R phase: nothing global is reduced. Before the first graph (step 0 for weights, the warm-up for gradient
 /// cosine) the gradient passes unchanged. Create it outside any TensorScope: its device matrices are allocated here.
@@ -44,7 +46,7 @@ public sealed class SpectralGradientFilter : IDisposable
         Cols = cols;
         Exact = Options.FiltersExactly(rows);
         if (Options.Penalty > 0 || !Exact) _laplacian = Tensor.Zeros(device, rows, rows);
-        if (Exact) _filter = Tensor.Zeros(device, rows, rows);
+        if (Options.Rho > 0) _filter = Tensor.Zeros(device, rows, rows);
         if (Options.Source == GraphSource.GradientCosine) _gradientEma = Tensor.Zeros(device, rows, cols);
         _one = Tensor.Ones(device);
         if (reference is not null)
@@ -147,6 +149,7 @@ public sealed class SpectralGradientFilter : IDisposable
         _eigen = null;
         LambdaMax = GraphLaplacian.LambdaMax(laplacian, Options.Laplacian);
         if (_laplacian is not null) HostMatrix.Write(laplacian, _laplacian);
+        if (_filter is null) return;   // ρ = 0: nothing to filter with
         if (Exact)
         {
             var (values, vectors) = Eigen();
@@ -154,25 +157,37 @@ public sealed class SpectralGradientFilter : IDisposable
             var response = Vector<double>.Build.Dense(values.Length, k => rho * Options.ResponseAt(values[k]));
             var filter = vectors * Matrix<double>.Build.DenseOfDiagonalVector(response) * vectors.Transpose()
                          + (1 - rho) * Matrix<double>.Build.DenseIdentity(Rows);
-            HostMatrix.Write(filter, _filter!);
+            HostMatrix.Write(filter, _filter);
         }
         else
         {
             _chebyshev = Options.Response == SpectralResponse.HeatKernel
                 ? ChebyshevCoefficients.HeatKernel(Options.Tau, LambdaMax, Options.ChebyshevOrder)
                 : ChebyshevCoefficients.Quadrature(Options.ResponseAt, LambdaMax, Options.ChebyshevOrder);
+            using var scope = new TensorScope();
+            var identity = Tensor.Zeros(Device, Rows, Rows);
+            HostMatrix.Write(Matrix<double>.Build.DenseIdentity(Rows), identity);
+            DeviceMath.CopyInto(ChebyshevPolynomial(identity), _filter);
         }
     }
 
-    /// <summary>(1 − ρ) X + ρ h(L) X for an m×k <paramref name="x"/> (a new tensor), exactly or by Chebyshev.</summary>
+    /// <summary>
+    /// (1 − ρ) X + ρ h(L) X for an m×k <paramref name="x"/> (a new tensor): F X with the filter matrix of the last rebuild,
+    /// exact or the Chebyshev polynomial.
+    /// </summary>
     public Tensor Filter(Tensor x)
     {
         ArgumentNullException.ThrowIfNull(x);
         if (x.Rank != 2 || x.Size(0) != Rows)
             throw new ArgumentException($"SPEC-GF Filter: expected a [{Rows}, k] matrix, got {x}");
         if (!HasGraph) throw NoGraph();
-        if (Exact) return Tensor.MatMul(_filter!, x);
+        if (_filter is null) return x.Contiguous();   // ρ = 0: the filter is the identity
+        return Tensor.MatMul(_filter, x);
+    }
 
+    /// <summary>(1 − ρ) X + ρ p_K(L) X by the Chebyshev recurrence (a new tensor): run once per rebuild, on X = I.</summary>
+    private Tensor ChebyshevPolynomial(Tensor x)
+    {
         double rho = Options.Rho;
         float a0 = (float)(1 - rho + rho * _chebyshev[0] / 2);
         if (_chebyshev.Length == 1) return x * a0;
