@@ -20,9 +20,11 @@ namespace Engine.Benchmarks;
 ///   sgg_conflict: U reads g_s too, 32 → 44; with g_s in bfloat16 (sgg_bf16, sgg_conflict_bf16) R 10, U 28 or 30 → 38, 40;</item>
 /// <item>spectral-chebK: R 4, L·W 8, penalty 12, F·X 8 (F the m×m filter matrix the rebuild forms from the Chebyshev
 ///   polynomial), copy 8, U 28 → 68;</item>
-/// <item>muon: R 4, momentum 16, normalize 8, 5 × (X·Xᵀ 4 + B·X 8 + update 12), scaled copy 8, U 12 → 48 + 24·5.</item>
+/// <item>muon (both layouts have n ≥ 2m, so Newton–Schulz runs in its Gram form): R 4, momentum 16, normalize 8,
+///   G = X·Xᵀ 4, Q·X 8, scaled copy 8, U 12 → 60 (the direct form: 48 + 24 per step).</item>
 /// </list>
-/// Phase-S FLOPs: spectral 4m²n per matrix (the penalty's L·W and F·X); muon 5(4m²n + 2m³), m the smaller side.
+/// Phase-S FLOPs: spectral 4m²n per matrix (the penalty's L·W and F·X); muon 4m²n + 5·8m³ in the Gram form (n ≥ 2m),
+/// else 5(4m²n + 2m³), m the smaller side.
 /// <para>The timed steps fall between the host refreshes (CGFM's basis every T_p = 100 steps, SPEC-GF's graph every T_g = 200):
 /// "CHAIN_refresh_step" times a step that refreshes, and "CHAIN_amortized_every_T" the overhead with it spread over T steps
 /// (for CGFM also with the randomized basis: "cgfm_randomized_refresh_step", "cgfm_randomized_amortized_every_100").</para>
@@ -86,10 +88,12 @@ public static class OptimSuite
             ]),
         new("muon", s => new Optimizer(s, Optimizers.Muon(0.02, new MuonOptions { NewtonSchulzSteps = NewtonSchulzSteps }, 0.1, clip: 1.0),
                                        Optimizers.AdamW(3e-4, weightDecay: 0.1, clip: 1.0)),
-            48 + 24 * NewtonSchulzSteps, (m, n) =>
+            60, (m, n) =>
             {
                 double a = Math.Min(m, n), b = Math.Max(m, n);
-                return NewtonSchulzSteps * (4 * a * a * b + 2 * a * a * a);
+                return b >= 2 * a
+                    ? 4 * a * a * b + NewtonSchulzSteps * 8 * a * a * a
+                    : NewtonSchulzSteps * (4 * a * a * b + 2 * a * a * a);
             }),
     ];
 

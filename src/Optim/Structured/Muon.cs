@@ -63,6 +63,11 @@ public sealed class Muon : IDisposable
     /// Its singular values land near [0.7, 1.2], not exactly at 1 (the quintic trades accuracy for speed).
     /// A [count, m, n] tensor is a batch of equal matrices, each orthogonalized on its own with batched products: one
     /// launch per product for the whole batch instead of one per matrix.
+    /// <para>
+    /// Every iterate is X_k = Q_k X₀ with Q_k an m×m polynomial in G = X₀X₀ᵀ (A_k = Q_k G Q_kᵀ, Q_{k+1} = a Q_k + B_k Q_k).
+    /// Where n ≥ 2m this Gram form is cheaper: 4m²n + ~40m³ FLOPs (G, the iteration on m×m matrices, Q X₀) instead of the
+    /// direct 5 × (4m²n + 2m³); for Muon's [100, 100000] matrix a fifth. The two are the same map; they round differently.
+    /// </para>
     /// </summary>
     public static Tensor Orthogonalize(Tensor update, int steps = 5)
     {
@@ -77,14 +82,37 @@ public sealed class Muon : IDisposable
         // ||U||² per matrix, broadcast over its elements.
         var normSq = oriented.Contiguous().Reshape(count, rows * cols).SumOfSquares(1, keepDim: true);
         DeviceMath.Run(MuonPrograms.Normalize, [], [x], [oriented, update.Rank == 3 ? normSq.Reshape(count, 1, 1) : normSq.Reshape(1, 1)]);
-        for (int i = 0; i < steps; i++)
+        if (cols >= 2 * rows) x = GramForm(x, steps);
+        else
         {
-            var a = Tensor.MatMul(x, x, transposeB: true);
-            var b = Tensor.Map(MuonPrograms.Polynomial, "NewtonSchulz", [], a, Tensor.MatMul(a, a));
-            var bx = Tensor.MatMul(b, x);
-            DeviceMath.Run(MuonPrograms.Update, [], [x], [x, bx]);
+            for (int i = 0; i < steps; i++)
+            {
+                var a = Tensor.MatMul(x, x, transposeB: true);
+                var b = Tensor.Map(MuonPrograms.Polynomial, "NewtonSchulz", [], a, Tensor.MatMul(a, a));
+                var bx = Tensor.MatMul(b, x);
+                DeviceMath.Run(MuonPrograms.Update, [], [x], [x, bx]);
+            }
         }
         return scope.Keep(tall ? x.Transpose() : x);
+    }
+
+    /// <summary>The iteration on Q (m×m, from the identity) with A = Q G Qᵀ, then Q X₀; <paramref name="x0"/> is [(count,) m, n].</summary>
+    private static Tensor GramForm(Tensor x0, int steps)
+    {
+        int m = x0.Size(-2);
+        var device = x0.Device;
+        var gram = Tensor.MatMul(x0, x0, transposeB: true);
+        var q = Tensor.Zeros(device, gram.ShapeArray);
+        DeviceMath.Run(MuonPrograms.Identity, [], [q],
+                       [Tensor.Arange(device, m).Reshape(m, 1), Tensor.Arange(device, m).Reshape(1, m)]);
+        for (int i = 0; i < steps; i++)
+        {
+            var a = Tensor.MatMul(Tensor.MatMul(q, gram), q, transposeB: true);
+            var b = Tensor.Map(MuonPrograms.Polynomial, "NewtonSchulz", [], a, Tensor.MatMul(a, a));
+            var bq = Tensor.MatMul(b, q);
+            DeviceMath.Run(MuonPrograms.Update, [], [q], [q, bq]);
+        }
+        return Tensor.MatMul(q, x0);
     }
 
     public void Dispose()

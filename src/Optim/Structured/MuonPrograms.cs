@@ -19,6 +19,14 @@ internal static class MuonPrograms
         f.Output("x", u / (Fx.Sqrt(normSq) + 1e-7f));
     });
 
+    /// <summary>The identity (of each matrix of a batch) from a row index [m, 1] and a column index [1, m].</summary>
+    public static FusedProgram Identity { get; } = Build("muon_identity", f =>
+    {
+        var row = f.Input("row");
+        var col = f.Input("col");
+        f.Output("eye", 1f - Fx.Min(1f, Fx.Abs(row - col)));
+    });
+
     /// <summary>B = b A + c A² (A = X Xᵀ).</summary>
     public static FusedProgram Polynomial { get; } = Build("muon_ns_polynomial", f =>
     {
