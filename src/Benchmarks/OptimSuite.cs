@@ -20,10 +20,10 @@ namespace Engine.Benchmarks;
 ///   sgg_conflict: U reads g_s too, 32 → 44; with g_s in bfloat16 (sgg_bf16, sgg_conflict_bf16) R 10, U 28 or 30 → 38, 40;</item>
 /// <item>spectral-chebK: R 4, L·W 8, penalty 12, F·X 8 (F the m×m filter matrix the rebuild forms from the Chebyshev
 ///   polynomial), copy 8, U 28 → 68;</item>
-/// <item>muon (both layouts have n ≥ 2m, so Newton–Schulz runs in its Gram form): R 4, momentum 16, normalize 8,
-///   G = X·Xᵀ 4, Q·X 8, scaled copy 8, U 12 → 60 (the direct form: 48 + 24 per step).</item>
+/// <item>muon where n ≥ 2m (Newton–Schulz in its Gram form, two stretches): R 4, momentum 16, normalize 8,
+///   2 × (G = X·Xᵀ 4, Q·X 8), scaled copy 8, U 12 → 72; the direct form (100 × [100, 100] at 1M parameters): 48 + 24 per step.</item>
 /// </list>
-/// Phase-S FLOPs: spectral 4m²n per matrix (the penalty's L·W and F·X); muon 4m²n + 5·8m³ in the Gram form (n ≥ 2m),
+/// Phase-S FLOPs: spectral 4m²n per matrix (the penalty's L·W and F·X); muon 8m²n + 5·8m³ in the Gram form (n ≥ 2m),
 /// else 5(4m²n + 2m³), m the smaller side.
 /// <para>The timed steps fall between the host refreshes (CGFM's basis every T_p = 100 steps, SPEC-GF's graph every T_g = 200):
 /// "CHAIN_refresh_step" times a step that refreshes, and "CHAIN_amortized_every_T" the overhead with it spread over T steps
@@ -48,8 +48,9 @@ public static class OptimSuite
     /// doing it every step (a name prefix for the records, "" or e.g. "randomized_"; the optimizer; the default period). The measured steps fall between refreshes; these
     /// price the refresh itself.
     /// </param>
+    /// <param name="ShapeBytesPerParam">Bytes per parameter that depend on the layout's matrix shape (rows, cols), overriding the others.</param>
     private sealed record ChainSpec(string Name, Func<ParameterStore, Optimizer> Create, int BytesPerParam, Func<int, int, double>? PhaseFlops,
-                                    int? PortableBytesPerParam = null, bool SourceConflicts = false,
+                                    int? PortableBytesPerParam = null, bool SourceConflicts = false, Func<int, int, int>? ShapeBytesPerParam = null,
                                     (string Variant, Func<ParameterStore, Optimizer> Create, int Period)[]? Refreshing = null);
 
     private static readonly SggOptions BFloat16Source = new() { SourcePrecision = DType.BFloat16 };
@@ -88,13 +89,14 @@ public static class OptimSuite
             ]),
         new("muon", s => new Optimizer(s, Optimizers.Muon(0.02, new MuonOptions { NewtonSchulzSteps = NewtonSchulzSteps }, 0.1, clip: 1.0),
                                        Optimizers.AdamW(3e-4, weightDecay: 0.1, clip: 1.0)),
-            60, (m, n) =>
+            48 + 24 * NewtonSchulzSteps, (m, n) =>
             {
                 double a = Math.Min(m, n), b = Math.Max(m, n);
                 return b >= 2 * a
-                    ? 4 * a * a * b + NewtonSchulzSteps * 8 * a * a * a
+                    ? 8 * a * a * b + NewtonSchulzSteps * 8 * a * a * a
                     : NewtonSchulzSteps * (4 * a * a * b + 2 * a * a * a);
-            }),
+            },
+            ShapeBytesPerParam: (m, n) => Math.Max(m, n) >= 2 * Math.Min(m, n) ? 72 : 48 + 24 * NewtonSchulzSteps),
     ];
 
     /// <param name="parameters">A positive multiple of <see cref="ParameterStep"/>; null: <see cref="DefaultParameters"/>.</param>
@@ -144,7 +146,8 @@ public static class OptimSuite
                 string shape = $"{chain.Name} {layout}";
                 var (_, fused, ratio) = Timing.Paired(adamw.Step, current.Step, device.Synchronize, warmup: 1, pairs: pairs);
                 yield return new BenchRecord("optim_step", device.Id, shape, fused * 1e3, "ms");
-                int bytes = device.Kind == DeviceKind.Cpu ? chain.BytesPerParam : chain.PortableBytesPerParam ?? chain.BytesPerParam;
+                int bytes = chain.ShapeBytesPerParam?.Invoke(shapes[0][0], shapes[0][1])
+                            ?? (device.Kind == DeviceKind.Cpu ? chain.BytesPerParam : chain.PortableBytesPerParam ?? chain.BytesPerParam);
                 yield return new BenchRecord("optim_step", device.Id, shape, bytes, "B/param");
                 yield return new BenchRecord("optim_step", device.Id, shape, (double)bytes * store.Count / fused / 1e9, "GB/s");
                 yield return new BenchRecord("optim_step", device.Id, shape, 100 * (ratio - 1), "% over fused adamw");

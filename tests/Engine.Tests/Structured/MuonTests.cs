@@ -83,6 +83,29 @@ public class MuonTests
         }).Check(TestSeeds.Quick(20));
     }
 
+    /// <summary>
+    /// Gradients often have one dominant direction: one singular value 1, the rest 10⁻³ (and a spread 1 … 10⁻⁶), on wide
+    /// shapes that take the Gram form, tall ones, and square ones, against the double reference at the usual 1e-4.
+    /// </summary>
+    [Theory, MemberData(nameof(Backends))]
+    public void IllConditionedMatricesKeepTheirAccuracy(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        foreach (var (m, n) in new[] { (30, 300), (40, 80), (64, 64), (300, 20) })
+            foreach (var spread in new[] { false, true })
+            {
+                var rng = new Random(m * 1000 + n + (spread ? 1 : 0));
+                var svd = HostData.Matrix(rng, m, n).Svd(computeVectors: true);
+                int r = Math.Min(m, n);
+                var s = Matrix<double>.Build.Dense(m, n);
+                for (int i = 0; i < r; i++) s[i, i] = i == 0 ? 1 : spread ? Math.Pow(1e-6, (double)i / (r - 1)) : 1e-3;
+                var u = svd.U * s * svd.VT;
+                using var scope = new TensorScope();
+                var x = HostData.Download(Muon.Orthogonalize(HostData.Upload(device, u)).Contiguous());
+                HostData.Near(HostNewtonSchulz(u, 5), x, 1e-4, $"{backend} [{m}, {n}] {(spread ? "spread" : "one dominant")}");
+            }
+    }
+
     [Theory, MemberData(nameof(Backends))]
     public void StepsMatchTheReferenceMuon(string backend)
     {
