@@ -181,7 +181,7 @@ public sealed class SpectralGradientFilter : IDisposable
         if (x.Rank != 2 || x.Size(0) != Rows)
             throw new ArgumentException($"SPEC-GF Filter: expected a [{Rows}, k] matrix, got {x}");
         if (!HasGraph) throw NoGraph();
-        if (_filter is null) return x.Contiguous();   // ρ = 0: the filter is the identity
+        if (_filter is null) return x.Clone();   // ρ = 0: the filter is the identity
         return Tensor.MatMul(_filter, x);
     }
 
