@@ -41,6 +41,9 @@ public static class OptimSuite
     public static bool Fits(int count) => count >= ParameterStep && count % ParameterStep == 0;
     private const int ChebyshevOrder = 8, NewtonSchulzSteps = 5;
 
+    /// <summary>Muon's bytes per parameter with the direct Newton–Schulz (see the summary); 72 in its Gram form.</summary>
+    private const int MuonDirectBytes = 48 + 24 * NewtonSchulzSteps;
+
     /// <param name="PortableBytesPerParam">Bytes where the backend has no fused op of its own (CGFM's LowRankAdjust off the cpu).</param>
     /// <param name="SourceConflicts">For a chain guided by a source gradient: whether ⟨g, g_s⟩ &lt; 0 in the measured steps.</param>
     /// <param name="Refreshing">
@@ -89,14 +92,14 @@ public static class OptimSuite
             ]),
         new("muon", s => new Optimizer(s, Optimizers.Muon(0.02, new MuonOptions { NewtonSchulzSteps = NewtonSchulzSteps }, 0.1, clip: 1.0),
                                        Optimizers.AdamW(3e-4, weightDecay: 0.1, clip: 1.0)),
-            48 + 24 * NewtonSchulzSteps, (m, n) =>
+            MuonDirectBytes, (m, n) =>
             {
                 double a = Math.Min(m, n), b = Math.Max(m, n);
                 return b >= 2 * a
                     ? 8 * a * a * b + NewtonSchulzSteps * 8 * a * a * a
                     : NewtonSchulzSteps * (4 * a * a * b + 2 * a * a * a);
             },
-            ShapeBytesPerParam: (m, n) => Math.Max(m, n) >= 2 * Math.Min(m, n) ? 72 : 48 + 24 * NewtonSchulzSteps),
+            ShapeBytesPerParam: (m, n) => Math.Max(m, n) >= 2 * Math.Min(m, n) ? 72 : MuonDirectBytes),
     ];
 
     /// <param name="parameters">A positive multiple of <see cref="ParameterStep"/>; null: <see cref="DefaultParameters"/>.</param>

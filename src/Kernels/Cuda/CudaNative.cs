@@ -28,7 +28,6 @@ internal static unsafe partial class CudaNative
     [LibraryImport(Library)] public static partial int cuCtxSetCurrent(nint context);
     [LibraryImport(Library)] public static partial int cuCtxGetCurrent(nint* context);
     [LibraryImport(Library)] public static partial int cuDevicePrimaryCtxGetState(int device, uint* flags, int* active);
-    [LibraryImport(Library)] public static partial int cuMemGetInfo_v2(nuint* free, nuint* total);
 
     [LibraryImport(Library)] public static partial int cuStreamCreate(nint* stream, uint flags);
     [LibraryImport(Library)] public static partial int cuStreamDestroy_v2(nint stream);

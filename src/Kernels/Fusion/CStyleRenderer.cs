@@ -6,7 +6,7 @@ namespace Engine.Kernels.Fusion;
 
 /// <summary>
 /// Renders a program as C-style kernel source written only in the portable prelude's macros, so one
-/// renderer serves OpenCL C 1.2 and CUDA C; a subclass per dialect overrides the few spellings that differ.
+/// renderer serves OpenCL C 1.2 and CUDA C; a subclass per dialect names it and its file extension.
 /// One source holds every kernel of one variant: per reduce level a partial kernel (a work-group count fixed per
 /// device, fp32 per work-item, tree in local memory) and a finalize kernel (one work-group: partials summed in double
 /// when HAS_FP64, strided over the work-items, then a tree), then the map kernel. Variant 0 is dense (flat index);

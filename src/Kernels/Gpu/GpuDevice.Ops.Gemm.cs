@@ -11,6 +11,9 @@ public abstract partial class GpuDevice
     /// <summary>Accumulators per thread and dimension of the wide variant: 128 x 128 blocks.</summary>
     private const int GemmWidePerThread = 8;
 
+    /// <summary>The build options of the wide variant (one string: it is part of the kernel cache's key).</summary>
+    private static readonly string WideDefines = $"-DGEMM_WM={GemmWidePerThread} -DGEMM_WN={GemmWidePerThread}";
+
     /// <summary>Depth below which a GEMM is never split: a slice must amortize its partial's write and reduction.</summary>
     private const int SplitMinDepth = 1024;
 
@@ -97,7 +100,7 @@ public abstract partial class GpuDevice
         int perThread = useWide ? GemmWidePerThread : GemmPerThread;
         long blockM = GemmThreadsY * perThread, blockN = GemmThreadsX * perThread;
         long groupsX = (spec.N + blockN - 1) / blockN, groupsY = (spec.M + blockM - 1) / blockM;
-        var kernel = useWide ? OpKernel("gemm.cl", "gemm", $"-DGEMM_WM={perThread} -DGEMM_WN={perThread}") : OpKernel("gemm.cl", "gemm");
+        var kernel = useWide ? OpKernel("gemm.cl", "gemm", WideDefines) : OpKernel("gemm.cl", "gemm");
         Launch(kernel,
             [groupsX * GemmThreadsX, groupsY * GemmThreadsY, spec.Batch], [GemmThreadsX, GemmThreadsY, 1],
             [KernelArg.Of(spec.M), KernelArg.Of(spec.N), KernelArg.Of(spec.K),

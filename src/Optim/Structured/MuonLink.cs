@@ -9,8 +9,9 @@ namespace Engine.Optim.Structured;
 internal sealed class MuonLink : StructuredLink
 {
     /// <summary>
-    /// Elements per batch: 2M. Measured on the 2-core VM for 100 [100, 1000] matrices (two runs each): one matrix at a
-    /// time 86–91 ms, batches of 5 81–86, of 20 76–81, all 100 at once 98–100 (the batch's temporaries leave the cache).
+    /// Elements per batch: 2M. Measured on the 2-core VM for 100 [100, 1000] matrices with the direct Newton–Schulz (two
+    /// runs each): one matrix at a time 86–91 ms, batches of 5 81–86, of 20 76–81, all 100 at once 98–100 (the batch's
+    /// temporaries leave the cache).
     /// On a GPU, where each launch costs microseconds of host time, per-matrix launches made the same step 64 ms.
     /// </summary>
     private const long BatchElements = 1 << 21;
