@@ -4,15 +4,26 @@ namespace Engine.Kernels.Gpu;
 
 public abstract partial class GpuDevice
 {
-    // Must match GEMM_TX, GEMM_TY, GEMM_WM, GEMM_WN (defaults) and GEMM_BK in gemm.cl.
-    private const int GemmThreadsX = 16, GemmThreadsY = 16, GemmPerThread = 4, GemmBlockK = 16;
-    private const int GemmBlockM = GemmThreadsY * GemmPerThread, GemmBlockN = GemmThreadsX * GemmPerThread;
+    // Must match GEMM_T in gemm.cl; GEMM_BM = GemmThreads * accumulators per thread and dimension.
+    private const int GemmThreads = 16, GemmPerThread = 4, GemmWidePerThread = 8;
+    private const int GemmBlock = GemmThreads * GemmPerThread;
 
-    /// <summary>Accumulators per thread and dimension of the wide variant: 128 x 128 blocks.</summary>
-    private const int GemmWidePerThread = 8;
+    /// <summary>
+    /// Split-K slices are a multiple of this deep: of both variants' GEMM_BK (no partial tile before the last slice),
+    /// and of 4, so the slices of an operand aligned for float4 loads stay aligned.
+    /// </summary>
+    private const int GemmBlockK = 16;
 
-    /// <summary>The build options of the wide variant (one string: it is part of the kernel cache's key).</summary>
-    private static readonly string WideDefines = $"-DGEMM_WM={GemmWidePerThread} -DGEMM_WN={GemmWidePerThread}";
+    /// <summary>
+    /// The build options of gemm.cl's variants, indexed by <see cref="GemmVariant"/>: built once, since the string is
+    /// part of the kernel cache's key.
+    /// </summary>
+    private static readonly string[] GemmDefines = Enumerable.Range(0, 16).Select(v =>
+        $"-DGEMM_W={((v & 8) != 0 ? GemmWidePerThread : GemmPerThread)} -DGEMM_TRANS_A={(v >> 2) & 1} " +
+        $"-DGEMM_TRANS_B={(v >> 1) & 1} -DGEMM_VEC={v & 1}").ToArray();
+
+    private static int GemmVariant(bool wide, bool transA, bool transB, bool vector) =>
+        (wide ? 8 : 0) | (transA ? 4 : 0) | (transB ? 2 : 0) | (vector ? 1 : 0);
 
     /// <summary>Depth below which a GEMM is never split: a slice must amortize its partial's write and reduction.</summary>
     private const int SplitMinDepth = 1024;
@@ -24,9 +35,9 @@ public abstract partial class GpuDevice
         CheckSlice(b, extent.B, nameof(b));
         CheckSlice(c, extent.C, nameof(c));
         if (spec.Batch == 0 || spec.M == 0 || spec.N == 0) return;
-        if (MaxWorkGroupSize < GemmThreadsX * GemmThreadsY)
+        if (MaxWorkGroupSize < GemmThreads * GemmThreads)
             throw new NotSupportedException(
-                $"gemm.cl runs {GemmThreadsX}x{GemmThreadsY} work-groups; device '{Id}' allows only {MaxWorkGroupSize} work-items per group");
+                $"gemm.cl runs {GemmThreads}x{GemmThreads} work-groups; device '{Id}' allows only {MaxWorkGroupSize} work-items per group");
         if (SplitDepth(spec) is { } slice) GemmSplitK(spec, slice, a, b, c);
         else LaunchGemm(spec, a, b, c);
     }
@@ -40,7 +51,7 @@ public abstract partial class GpuDevice
     /// </summary>
     private int? SplitDepth(GemmSpec spec)
     {
-        long blocks = (long)((spec.M + GemmBlockM - 1) / GemmBlockM) * ((spec.N + GemmBlockN - 1) / GemmBlockN);
+        long blocks = (long)((spec.M + GemmBlock - 1) / GemmBlock) * ((spec.N + GemmBlock - 1) / GemmBlock);
         long target = 4L * ComputeUnits;
         if (spec.Batch != 1 || spec.K < SplitMinDepth || blocks >= target) return null;
         long slices = Math.Min((target + blocks - 1) / blocks, spec.K / (SplitMinDepth / 4));
@@ -90,26 +101,43 @@ public abstract partial class GpuDevice
 
     /// <summary>
     /// One launch of gemm.cl for a checked spec: 128 x 128 blocks of 8 x 8 accumulators per thread where C is at least
-    /// that wide and tall and such blocks alone fill every compute unit, else 64 x 64.
+    /// that wide and tall and such blocks alone fill every compute unit, else 64 x 64; the variant built for the spec's
+    /// transposes, with float4 loads and stores where <see cref="GemmVectorizable"/>.
     /// </summary>
     private void LaunchGemm(GemmSpec spec, BufferSlice a, BufferSlice b, BufferSlice c)
     {
-        int wide = GemmThreadsX * GemmWidePerThread;
+        int wide = GemmThreads * GemmWidePerThread;
         bool useWide = spec.M >= wide && spec.N >= wide
                        && (long)spec.Batch * ((spec.M + wide - 1) / wide) * ((spec.N + wide - 1) / wide) >= ComputeUnits;
-        int perThread = useWide ? GemmWidePerThread : GemmPerThread;
-        long blockM = GemmThreadsY * perThread, blockN = GemmThreadsX * perThread;
-        long groupsX = (spec.N + blockN - 1) / blockN, groupsY = (spec.M + blockM - 1) / blockM;
-        var kernel = useWide ? OpKernel("gemm.cl", "gemm", WideDefines) : OpKernel("gemm.cl", "gemm");
+        long block = useWide ? wide : GemmBlock;
+        long groupsX = (spec.N + block - 1) / block, groupsY = (spec.M + block - 1) / block;
+        var kernel = OpKernel("gemm.cl", "gemm",
+            GemmDefines[GemmVariant(useWide, spec.TransA, spec.TransB, GemmVectorizable(spec, a, b, c))]);
         Launch(kernel,
-            [groupsX * GemmThreadsX, groupsY * GemmThreadsY, spec.Batch], [GemmThreadsX, GemmThreadsY, 1],
+            [groupsX * GemmThreads, groupsY * GemmThreads, spec.Batch], [GemmThreads, GemmThreads, 1],
             [KernelArg.Of(spec.M), KernelArg.Of(spec.N), KernelArg.Of(spec.K),
-             KernelArg.Of(spec.TransA ? 1 : 0), KernelArg.Of(spec.TransB ? 1 : 0),
              Buf(a), Off(a), KernelArg.Of(spec.Lda), KernelArg.Of(spec.BatchStrideA),
              Buf(b), Off(b), KernelArg.Of(spec.Ldb), KernelArg.Of(spec.BatchStrideB),
              Buf(c), Off(c), KernelArg.Of(spec.Ldc), KernelArg.Of(spec.BatchStrideC),
              KernelArg.Of(spec.Alpha), KernelArg.Of(spec.Beta)],
             Traffic(spec.Batch * ((long)spec.M * spec.K + (long)spec.K * spec.N + (long)spec.M * spec.N * (spec.Beta == 0 ? 1 : 2)),
                     spec.Flops));
+    }
+
+    /// <summary>
+    /// Whether every float4 that gemm.cl's GEMM_VEC variant reads or writes is 16-byte aligned (buffers themselves
+    /// are) and lies wholly inside or wholly outside its matrix: each operand's offset, leading dimension and batch
+    /// stride, and the extent of its contiguous dimension, are multiples of 4.
+    /// </summary>
+    private static bool GemmVectorizable(GemmSpec spec, BufferSlice a, BufferSlice b, BufferSlice c) =>
+        MultiplesOf4(a.Offset, spec.Lda, spec.BatchStrideA, spec.TransA ? spec.M : spec.K,
+                     b.Offset, spec.Ldb, spec.BatchStrideB, spec.TransB ? spec.K : spec.N,
+                     c.Offset, spec.Ldc, spec.BatchStrideC, spec.N);
+
+    private static bool MultiplesOf4(params ReadOnlySpan<long> values)
+    {
+        foreach (long v in values)
+            if (v % 4 != 0) return false;
+        return true;
     }
 }

@@ -8,14 +8,6 @@ namespace Engine.Optim.Structured;
 /// </summary>
 internal sealed class MuonLink : StructuredLink
 {
-    /// <summary>
-    /// Elements per batch: 2M. Measured on the 2-core VM for 100 [100, 1000] matrices with the direct Newton–Schulz (two
-    /// runs each): one matrix at a time 86–91 ms, batches of 5 81–86, of 20 76–81, all 100 at once 98–100 (the batch's
-    /// temporaries leave the cache).
-    /// On a GPU, where each launch costs microseconds of host time, per-matrix launches made the same step 64 ms.
-    /// </summary>
-    private const long BatchElements = 1 << 21;
-
     private readonly MuonOptions _options;
     private readonly IReadOnlyList<MatrixRun> _runs;
     private readonly Tensor _momentum;
@@ -24,7 +16,7 @@ internal sealed class MuonLink : StructuredLink
     public MuonLink(LinkBinding binding, MuonOptions options)
     {
         _options = options;
-        _runs = MatrixRun.Of(binding.Matrices, binding.Store.DecayedCount).SelectMany(r => r.Split(BatchElements)).ToArray();
+        _runs = MatrixRun.Of(binding.Matrices, binding.Store.DecayedCount).SelectMany(r => r.Split(MatrixRun.BatchElements)).ToArray();
         _momentum = binding.Slots[binding.FirstSlot];
         _one = Tensor.Ones(binding.Device);
     }

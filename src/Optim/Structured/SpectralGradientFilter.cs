@@ -24,10 +24,8 @@ namespace Engine.Optim.Structured;
 /// </summary>
 public sealed class SpectralGradientFilter : IDisposable
 {
-    private readonly Tensor? _laplacian;
-    private readonly Tensor? _filter;
+    private readonly SpectralMatrices _matrices;
     private readonly Tensor? _reference;
-    private readonly Tensor? _gradientEma;
     private readonly Tensor _one;
     private float[]? _graphSource;
     private Matrix<double>? _hostLaplacian;
@@ -36,18 +34,22 @@ public sealed class SpectralGradientFilter : IDisposable
 
     /// <param name="reference">W_ref, the weights at the start of fine-tuning (copied); null means W_ref = 0.</param>
     public SpectralGradientFilter(ComputeDevice device, int rows, int cols, SpectralOptions? options = null, Tensor? reference = null)
+        : this(device, rows, cols, options ?? new SpectralOptions(), null, reference)
+    {
+    }
+
+    /// <param name="matrices">Views of a run's batched matrices (<see cref="SpectralMatrices.At"/>), taken over; null: its own.</param>
+    internal SpectralGradientFilter(ComputeDevice device, int rows, int cols, SpectralOptions options, SpectralMatrices? matrices, Tensor? reference = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         if (rows < 1 || cols < 1)
             throw new ArgumentOutOfRangeException(nameof(rows), $"SPEC-GF needs a matrix with rows, cols >= 1, got [{rows}, {cols}]");
-        Options = options ?? new SpectralOptions();
+        Options = options;
         Device = device;
         Rows = rows;
         Cols = cols;
         Exact = Options.FiltersExactly(rows);
-        if (Options.Penalty > 0 || !Exact) _laplacian = Tensor.Zeros(device, rows, rows);
-        if (Options.Rho > 0) _filter = Tensor.Zeros(device, rows, rows);
-        if (Options.Source == GraphSource.GradientCosine) _gradientEma = Tensor.Zeros(device, rows, cols);
+        _matrices = matrices ?? SpectralMatrices.Allocate(device, null, rows, cols, options);
         _one = Tensor.Ones(device);
         if (reference is not null)
         {
@@ -69,7 +71,7 @@ public sealed class SpectralGradientFilter : IDisposable
     public long StepCount { get; internal set; }
 
     /// <summary>The EMA of the gradient rows a cosine graph compares (null for a weight graph).</summary>
-    internal Tensor? GradientEma => _gradientEma;
+    internal Tensor? GradientEma => _matrices.GradientEma;
 
     /// <summary>The rows (weights or gradient EMA, row-major) the last graph was built from: rebuilding from them restores it exactly.</summary>
     internal float[]? GraphRows => _graphSource;
@@ -98,21 +100,44 @@ public sealed class SpectralGradientFilter : IDisposable
         DeviceMath.RequireMatrix(weight, Rows, Cols, "SPEC-GF weight");
         DeviceMath.RequireMatrix(grad, Rows, Cols, "SPEC-GF gradient");
         var scale = gradScale ?? _one;
-        if (_gradientEma is not null)
-            DeviceMath.Run(SpectralPrograms.GradientEma, [(float)Options.GradientEmaDecay], [_gradientEma], [_gradientEma, grad, scale]);
+        UpdateGradientEma(_matrices, Options, grad, scale);
+        if (!Advance(weight)) return;
+        using var scope = new TensorScope();
+        Apply(_matrices, Options, _reference is null ? weight : weight - _reference, grad, scale);
+    }
+
+    /// <summary>
+    /// The step's host part: rebuilds the graph when due (from <paramref name="weight"/> or the gradient EMA) and counts
+    /// the step. True when there is a graph to filter with.
+    /// </summary>
+    internal bool Advance(Tensor weight)
+    {
         if (RebuildDue) Rebuild(weight);
         StepCount++;
-        if (!HasGraph) return;
+        return HasGraph;
+    }
 
+    /// <summary>ema ← β ema + (1 − β) k G, for one matrix or a batch (no-op without a gradient EMA).</summary>
+    internal static void UpdateGradientEma(SpectralMatrices matrices, SpectralOptions options, Tensor grad, Tensor scale)
+    {
+        if (matrices.GradientEma is { } ema)
+            DeviceMath.Run(SpectralPrograms.GradientEma, [(float)options.GradientEmaDecay], [ema], [ema, grad, scale]);
+    }
+
+    /// <summary>
+    /// The step's device part: overwrites <paramref name="grad"/> with F (G + (2 λ_spec / k) L ΔW), for one matrix or a
+    /// batch of equal ones with their batched matrices (the same few launches either way).
+    /// </summary>
+    internal static void Apply(SpectralMatrices matrices, SpectralOptions options, Tensor delta, Tensor grad, Tensor scale)
+    {
         using var scope = new TensorScope();
         var current = grad;
-        if (Options.Penalty > 0)
+        if (options.Penalty > 0)
         {
-            var delta = _reference is null ? weight : weight - _reference;
-            var lDelta = Tensor.MatMul(_laplacian!, delta);
-            current = Tensor.Map(SpectralPrograms.Penalty, "SpectralPenalty", [(float)(2 * Options.Penalty)], grad, lDelta, scale);
+            var lDelta = Tensor.MatMul(matrices.Laplacian!, delta);
+            current = Tensor.Map(SpectralPrograms.Penalty, "SpectralPenalty", [(float)(2 * options.Penalty)], grad, lDelta, scale);
         }
-        if (Options.Rho > 0) current = Filter(current);
+        if (matrices.Filter is { } filter) current = Tensor.MatMul(filter, current);
         if (!ReferenceEquals(current, grad)) DeviceMath.CopyInto(current, grad);
     }
 
@@ -123,7 +148,7 @@ public sealed class SpectralGradientFilter : IDisposable
     public void Rebuild(Tensor weight)
     {
         DeviceMath.RequireMatrix(weight, Rows, Cols, "SPEC-GF weight");
-        RebuildFrom((Options.Source == GraphSource.Weights ? weight : _gradientEma!).ToArray());
+        RebuildFrom((Options.Source == GraphSource.Weights ? weight : _matrices.GradientEma!).ToArray());
     }
 
     /// <summary>Rebuilds from the rows a previous graph was built from (<see cref="GraphRows"/>, e.g. a checkpoint's).</summary>
@@ -148,8 +173,8 @@ public sealed class SpectralGradientFilter : IDisposable
         _hostLaplacian = laplacian;
         _eigen = null;
         LambdaMax = GraphLaplacian.LambdaMax(laplacian, Options.Laplacian);
-        if (_laplacian is not null) HostMatrix.Write(laplacian, _laplacian);
-        if (_filter is null) return;   // ρ = 0: nothing to filter with
+        if (_matrices.Laplacian is { } deviceLaplacian) HostMatrix.Write(laplacian, deviceLaplacian);
+        if (_matrices.Filter is not { } deviceFilter) return;   // ρ = 0: nothing to filter with
         if (Exact)
         {
             var (values, vectors) = Eigen();
@@ -157,7 +182,7 @@ public sealed class SpectralGradientFilter : IDisposable
             var response = Vector<double>.Build.Dense(values.Length, k => rho * Options.ResponseAt(values[k]));
             var filter = vectors * Matrix<double>.Build.DenseOfDiagonalVector(response) * vectors.Transpose()
                          + (1 - rho) * Matrix<double>.Build.DenseIdentity(Rows);
-            HostMatrix.Write(filter, _filter);
+            HostMatrix.Write(filter, deviceFilter);
         }
         else
         {
@@ -167,7 +192,7 @@ public sealed class SpectralGradientFilter : IDisposable
             using var scope = new TensorScope();
             var identity = Tensor.Zeros(Device, Rows, Rows);
             HostMatrix.Write(Matrix<double>.Build.DenseIdentity(Rows), identity);
-            DeviceMath.CopyInto(ChebyshevPolynomial(identity), _filter);
+            DeviceMath.CopyInto(ChebyshevPolynomial(identity), deviceFilter);
         }
     }
 
@@ -181,8 +206,8 @@ public sealed class SpectralGradientFilter : IDisposable
         if (x.Rank != 2 || x.Size(0) != Rows)
             throw new ArgumentException($"SPEC-GF Filter: expected a [{Rows}, k] matrix, got {x}");
         if (!HasGraph) throw NoGraph();
-        if (_filter is null) return x.Clone();   // ρ = 0: the filter is the identity
-        return Tensor.MatMul(_filter, x);
+        // ρ = 0: the filter is the identity
+        return _matrices.Filter is { } filter ? Tensor.MatMul(filter, x) : x.Clone();
     }
 
     /// <summary>(1 − ρ) X + ρ p_K(L) X by the Chebyshev recurrence (a new tensor): run once per rebuild, on X = I.</summary>
@@ -196,13 +221,13 @@ public sealed class SpectralGradientFilter : IDisposable
         var t1 = Tensor.Zeros(Device, Rows, cols);
         var acc = Tensor.Zeros(Device, Rows, cols);
         DeviceMath.Run(SpectralPrograms.ChebyshevFirst, [(float)(2 / LambdaMax), a0, (float)(rho * _chebyshev[1])],
-                       [t1, acc], [x, Tensor.MatMul(_laplacian!, x)]);
+                       [t1, acc], [x, Tensor.MatMul(_matrices.Laplacian!, x)]);
         Tensor beforePrevious = x, previous = t1;
         for (int k = 2; k < _chebyshev.Length; k++)
         {
             var tk = Tensor.Zeros(Device, Rows, cols);
             DeviceMath.Run(SpectralPrograms.ChebyshevStep, [(float)(4 / LambdaMax), (float)(rho * _chebyshev[k])],
-                           [tk, acc], [Tensor.MatMul(_laplacian!, previous), previous, beforePrevious, acc]);
+                           [tk, acc], [Tensor.MatMul(_matrices.Laplacian!, previous), previous, beforePrevious, acc]);
             (beforePrevious, previous) = (previous, tk);
         }
         return scope.Keep(acc);
@@ -259,10 +284,8 @@ public sealed class SpectralGradientFilter : IDisposable
 
     public void Dispose()
     {
-        _laplacian?.Dispose();
-        _filter?.Dispose();
+        _matrices.Dispose();
         _reference?.Dispose();
-        _gradientEma?.Dispose();
         _one.Dispose();
     }
 }

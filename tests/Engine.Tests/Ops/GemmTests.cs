@@ -10,7 +10,8 @@ public class GemmTests
 {
     /// <summary>One generated GEMM: shape, layout (transposes, padded leading dims, offsets, broadcasts) and scaling.</summary>
     public sealed record Case(int Batch, int M, int N, int K, bool TransA, bool TransB, int PadA, int PadB, int PadC,
-                              bool BroadcastA, bool BroadcastB, float Alpha, float Beta, int Seed, int Offset = 5)
+                              bool BroadcastA, bool BroadcastB, float Alpha, float Beta, int Seed, int Offset = 5,
+                              bool NaNInC = false)
     {
         public GemmSpec Spec()
         {
@@ -89,6 +90,97 @@ public class GemmTests
         Prop.ForAll(FewRows.ToArbitrary(), c => Verify(device, c)).Check(TestSeeds.Quick(10));
     }
 
+    // The variants of the GPU backends' gemm.cl: 64- or 128-wide blocks (the wide ones where M and N reach 128 and
+    // their blocks fill the device), 16- or 8-deep K tiles, each transpose pair, and float4 loads and stores where every
+    // operand's offset, leading dimension, batch stride and contiguous extent is a multiple of 4, else scalar loads.
+
+    private static readonly Gen<int> Multiple4Size = Gen.OneOf(
+        Gen.Choose(1, 75).Select(x => 4 * x), Gen.Elements(4, 8, 12, 60, 64, 68, 124, 128, 132, 192, 256, 260));
+
+    private static readonly Gen<int> TileSize = Gen.OneOf(
+        Gen.Choose(1, 300), Gen.Elements(1, 2, 3, 4, 5, 8, 15, 16, 17, 63, 64, 65, 127, 128, 129, 131, 132, 256, 257));
+
+    private static Gen<Case> VariantCases(Gen<int> size, Gen<(int Offset, int PadA, int PadB, int PadC)> layout) =>
+        from batch in Gen.Elements(1, 1, 2, 3)
+        from m in size
+        from n in size
+        from k in size
+        from transA in ArbMap.Default.GeneratorFor<bool>()
+        from transB in ArbMap.Default.GeneratorFor<bool>()
+        from l in layout
+        from broadcast in Gen.Elements((false, false), (false, false), (true, false), (false, true))
+        from alpha in Gen.Elements(1f, 0.5f, -2f)
+        from beta in Gen.Elements(0f, 1f, 0.5f)
+        from nan in Gen.Elements(false, true)
+        from seed in Gen.Choose(0, int.MaxValue)
+        select new Case(batch, m, n, k, transA, transB, l.PadA, l.PadB, l.PadC, broadcast.Item1, broadcast.Item2,
+                        alpha, beta, seed, l.Offset, NaNInC: nan && beta == 0);
+
+    /// <summary>Every offset, leading dimension, batch stride and contiguous extent a multiple of 4: the float4 path.</summary>
+    private static readonly Gen<Case> AlignedCases = VariantCases(Multiple4Size,
+        from offset in Gen.Elements(0, 4, 16)
+        from pads in Gen.Elements(0, 0, 4, 8).Three()
+        select (offset, pads.Item1, pads.Item2, pads.Item3));
+
+    /// <summary>At least one odd offset or leading dimension: the scalar, element-wise bounds-checked path.</summary>
+    private static readonly Gen<Case> UnalignedCases = VariantCases(TileSize, Gen.OneOf(
+        from offset in Gen.Elements(1, 3, 5)
+        from pads in Gen.Elements(0, 4).Three()
+        select (offset, pads.Item1, pads.Item2, pads.Item3),
+        from pads in Gen.Elements((1, 0, 0), (0, 3, 0), (0, 0, 1), (1, 1, 3))
+        select (0, pads.Item1, pads.Item2, pads.Item3)));
+
+    // Batches of 33 products of 2 x 2 wide blocks: 132 blocks, enough for the 128-wide variant on GPUs with up to 132
+    // compute units, at exact multiples of the block and with edges (and K tails).
+    private static readonly Case[] WideAligned =
+    [
+        new(33, 256, 256, 64, false, false, 0, 0, 0, false, false, 1f, 0f, 30, Offset: 0, NaNInC: true),
+        new(33, 256, 252, 72, true, true, 4, 0, 4, false, true, 0.5f, 1f, 31, Offset: 4),
+        new(33, 252, 132, 36, false, true, 0, 0, 0, false, false, 1f, 0f, 33, Offset: 0, NaNInC: true),
+    ];
+
+    private static readonly Case[] WideUnaligned =
+    [
+        new(33, 250, 253, 67, true, false, 1, 3, 1, true, false, -1f, 0.5f, 32),
+        new(33, 255, 129, 33, false, true, 0, 0, 0, false, false, 1f, 0f, 34, Offset: 0, NaNInC: true),
+    ];
+
+    /// <summary>
+    /// Few output blocks over a long K, split into slices: aligned operands whose slices stay aligned (a shorter last
+    /// slice, beta over a copy of C, NaN in C with beta 0) and unaligned ones with a last slice of odd depth.
+    /// </summary>
+    private static readonly Case[] SplitCases =
+    [
+        new(1, 64, 128, 2048, false, false, 0, 0, 0, false, false, 1f, 0.5f, 40, Offset: 0),
+        new(1, 100, 36, 2052, true, false, 0, 4, 0, false, false, 1f, 0f, 41, Offset: 4, NaNInC: true),
+        new(1, 8, 64, 1536, false, true, 4, 0, 8, false, false, -0.5f, 1f, 42, Offset: 16),
+        new(1, 60, 44, 1030, false, true, 1, 1, 1, false, false, 1f, 0.5f, 43, Offset: 3),
+        new(1, 32, 33, 1501, true, true, 0, 0, 0, false, false, 2f, 0f, 44, Offset: 0, NaNInC: true),
+    ];
+
+    [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void Gemm_float4_path_matches_double_reference(string backend)
+    {
+        var device = Backends.Get(backend);
+        foreach (var c in WideAligned) Verify(device, c);
+        Prop.ForAll(AlignedCases.ToArbitrary(), c => Verify(device, c)).Check(TestSeeds.Quick(40));
+    }
+
+    [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void Gemm_unaligned_path_matches_double_reference(string backend)
+    {
+        var device = Backends.Get(backend);
+        foreach (var c in WideUnaligned) Verify(device, c);
+        Prop.ForAll(UnalignedCases.ToArbitrary(), c => Verify(device, c)).Check(TestSeeds.Quick(40));
+    }
+
+    [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void Gemm_split_along_K_matches_double_reference(string backend)
+    {
+        var device = Backends.Get(backend);
+        foreach (var c in SplitCases) Verify(device, c);
+    }
+
     private static void Verify(ComputeDevice device, Case c)
     {
         var spec = c.Spec();
@@ -98,7 +190,7 @@ public class GemmTests
         int offset = c.Offset;
         var a = DeviceData.Floats(c.Seed, offset + sizeA);
         var b = DeviceData.Floats(c.Seed + 1, offset + sizeB);
-        var c0 = DeviceData.Floats(c.Seed + 2, offset + sizeC);
+        var c0 = c.NaNInC ? Enumerable.Repeat(float.NaN, (int)(offset + sizeC)).ToArray() : DeviceData.Floats(c.Seed + 2, offset + sizeC);
         using var da = device.Upload(a);
         using var db = device.Upload(b);
         using var dc = device.Upload(c0);
@@ -127,8 +219,10 @@ public class GemmTests
                     sum += x * y;
                     magnitude += Math.Abs(x * y);
                 }
-                double expected = c.Alpha * sum + c.Beta * (double)c0[at];
-                double scale = Math.Abs(c.Alpha) * magnitude + Math.Abs(c.Beta * c0[at]);
+                // beta == 0 never reads C (BLAS): NaN there must not reach the result.
+                double old = c.Beta == 0 ? 0 : c.Beta * (double)c0[at];
+                double expected = c.Alpha * sum + old;
+                double scale = Math.Abs(c.Alpha) * magnitude + Math.Abs(old);
                 Close.Check(expected, result[at], scale, () => $"{c}: C[{batch}][{i}, {j}]", relative: 1e-4);
             }
         }

@@ -1,4 +1,5 @@
 using Engine.Kernels.Devices;
+using Engine.Optim;
 using Engine.Optim.Structured;
 using Engine.Tensors;
 using Engine.Tests.Support;
@@ -256,6 +257,63 @@ public class SpectralTests
         Assert.Same(first, weights.Laplacian);
         weights.Step(w2, gt);
         Assert.NotSame(first, weights.Laplacian);
+    }
+
+    /// <summary>
+    /// The link keeps a run of equal matrices as one batch (one product per step for all of them): each matrix must still be
+    /// filtered with its own graph, penalty and EMA, as a filter of its own would, over steps that warm up, build and
+    /// rebuild the graphs.
+    /// </summary>
+    [Theory, MemberData(nameof(Backends))]
+    public void ALinkFiltersEachMatrixOfABatchWithItsOwnGraph(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var cases = from rows in Gen.Choose(2, 9) from cols in Gen.Choose(1, 6) from blocks in Gen.Choose(2, 4)
+                    from source in Gen.Elements(GraphSource.Weights, GraphSource.GradientCosine)
+                    from mode in Gen.Elements(SpectralFilterMode.Exact, SpectralFilterMode.Chebyshev) from seed in Seed
+                    select (rows, cols, blocks, source, mode, seed);
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            var options = new SpectralOptions
+            {
+                Source = c.source, Mode = c.mode, Neighbors = Math.Min(2, c.rows - 1), RebuildPeriod = 2, GraphWarmupSteps = 1,
+                Penalty = 0.05, Rho = 0.8, Tau = 0.7,
+            };
+            var rng = new Random(c.seed);
+            using var store = new ParameterStore(device);
+            store.Register("run", [c.blocks * c.rows, c.cols], kind: ParameterKind.HiddenMatrix, matrixBlocks: c.blocks);
+            store.Register("single", [c.rows + 1, c.cols], kind: ParameterKind.HiddenMatrix);
+            store.Allocate();
+            var matrices = store.HiddenMatrices;
+            using var optimizer = new Optimizer(store, new TransformChain(new SpectralTransform(options), new ScaleByLearningRate(new ConstantSchedule(1))));
+            var filters = matrices.Select(m => new SpectralGradientFilter(device, m.Rows, m.Cols, options)).ToArray();
+            try
+            {
+                for (int step = 0; step < 4; step++)
+                {
+                    var weights = HostData.Normal(rng, (int)store.Count).Select(v => (float)v).ToArray();
+                    var grads = HostData.Normal(rng, (int)store.Count).Select(v => (float)v).ToArray();
+                    store.ImportValues(weights);
+                    store.ImportGrads(grads);
+                    optimizer.Step();
+                    var after = store.ExportValues();
+                    foreach (var (m, filter) in matrices.Zip(filters))
+                    {
+                        using var scope = new TensorScope();
+                        Matrix<double> Block(float[] flat) => Matrix<double>.Build.Dense(m.Rows, m.Cols, (i, j) => flat[m.Offset + (long)i * m.Cols + j]);
+                        var expected = HostData.Upload(device, Block(grads));
+                        filter.Step(HostData.Upload(device, Block(weights)), expected);
+                        // W ← W − 1·G̃: the link's filtered gradient is the weights' change.
+                        HostData.Near(HostData.Download(expected), Block(weights) - Block(after), 1e-4, $"{backend} {c} step {step} {m.Name}");
+                    }
+                }
+            }
+            finally
+            {
+                foreach (var f in filters) f.Dispose();
+            }
+            return true;
+        }).Check(TestSeeds.Quick(12));
     }
 
     [Fact]
