@@ -38,7 +38,7 @@ public static class QuickBench
             Console.Error.WriteLine($"# {device}");
             bool cpu = device.Kind == DeviceKind.Cpu;
             if (Runs("gemm"))
-                foreach (var r in GemmSuite.Run(device, quick: true, cpu ? [128, 256, 512, 1024, 2048] : [256, 1024])) Console.WriteLine(r);
+                foreach (var r in GemmSuite.Run(device, quick: true, cpu ? [128, 256, 512, 1024, 2048] : [256, 1024, 4096])) Console.WriteLine(r);
             if (Runs("elementwise"))
                 foreach (var r in ElementwiseSuite.Run(device, quick: true)) Console.WriteLine(r);
             if (Runs("optim"))

@@ -26,6 +26,19 @@ public abstract partial class GpuDevice
                  KernelArg.Of(dst.Buffer), KernelArg.Of(dst.Offset), KernelArg.Of(layout.DstStrides[0]),
                  KernelArg.Of(layout.Count)], Traffic(2 * layout.Count));
         }
+        else if (layout.Rank <= 4 && layout.Count <= int.MaxValue)
+        {
+            int pad = 4 - layout.Rank;
+            long Shape(int d) => d < pad ? 1 : layout.Shape[d - pad];
+            long Src(int d) => d < pad ? 0 : layout.SrcStrides[d - pad];
+            long Dst(int d) => d < pad ? 0 : layout.DstStrides[d - pad];
+            LaunchPerItem(OpKernel("copy.cl", "copy_strided4"), layout.Count,
+                [KernelArg.Of(src.Buffer), KernelArg.Of(src.Offset), KernelArg.Of(dst.Buffer), KernelArg.Of(dst.Offset),
+                 KernelArg.Of((int)Shape(1)), KernelArg.Of((int)Shape(2)), KernelArg.Of((int)Shape(3)),
+                 KernelArg.Of(Src(0)), KernelArg.Of(Src(1)), KernelArg.Of(Src(2)), KernelArg.Of(Src(3)),
+                 KernelArg.Of(Dst(0)), KernelArg.Of(Dst(1)), KernelArg.Of(Dst(2)), KernelArg.Of(Dst(3)),
+                 KernelArg.Of((int)layout.Count)], Traffic(2 * layout.Count));
+        }
         else
         {
             // Shape and both stride lists travel in one small scratch buffer (3 * rank Int64 values).
