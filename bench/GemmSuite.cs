@@ -18,12 +18,33 @@ public static class GemmSuite
         yield return ("attn-values 48x(64x32x64)", GemmSpec.Contiguous(48, 64, 32, 64));
     }
 
+    /// <summary>
+    /// (label, spec): one layer's GEMMs of the small preset (4,096 tokens of width 384, 6 heads of 64, block 256), forward
+    /// and backward as the autograd issues them (Linear: y = x·Wᵀ, dX = G·W, dW = Gᵀ·X), for GPUs, where config T's
+    /// products are too small to fill the device.
+    /// </summary>
+    public static IEnumerable<(string Label, GemmSpec Spec)> SmallPresetShapes()
+    {
+        foreach (var (name, width, outputs) in new[] { ("qkv", 384, 1152), ("proj", 384, 384), ("mlp-up", 384, 1536), ("mlp-down", 1536, 384) })
+        {
+            yield return ($"S {name} y=x·Wt 4096x{outputs}x{width}", GemmSpec.Contiguous(1, 4096, outputs, width, transB: true));
+            yield return ($"S {name} dX=G·W 4096x{width}x{outputs}", GemmSpec.Contiguous(1, 4096, width, outputs));
+            yield return ($"S {name} dW=Gt·X {outputs}x{width}x4096", GemmSpec.Contiguous(1, outputs, width, 4096, transA: true));
+        }
+        yield return ("S scores 96x(256x256x64)", GemmSpec.Contiguous(96, 256, 256, 64, transB: true));
+        yield return ("S values 96x(256x64x256)", GemmSpec.Contiguous(96, 256, 64, 256));
+        yield return ("S dK=Gt·Q 96x(256x64x256)", GemmSpec.Contiguous(96, 256, 64, 256, transA: true));
+    }
+
     public static IEnumerable<BenchRecord> Run(ComputeDevice device, bool quick, int[] squareSizes)
     {
         foreach (var n in squareSizes)
             yield return Measure(device, $"{n}x{n}x{n}", GemmSpec.Contiguous(1, n, n, n), quick);
         foreach (var (label, spec) in TransformerShapes())
             yield return Measure(device, label, spec, quick);
+        if (device.Kind != DeviceKind.Cpu)
+            foreach (var (label, spec) in SmallPresetShapes())
+                yield return Measure(device, label, spec, quick);
     }
 
     public static BenchRecord Measure(ComputeDevice device, string shape, GemmSpec spec, bool quick)

@@ -25,6 +25,13 @@ public abstract partial class GpuDevice
     private static int GemmVariant(bool wide, bool transA, bool transB, bool vector) =>
         (wide ? 8 : 0) | (transA ? 4 : 0) | (transB ? 2 : 0) | (vector ? 1 : 0);
 
+    /// <summary>
+    /// 128 x 128 blocks per compute unit below which a product runs on 64 x 64 blocks: with fewer, the last partial wave
+    /// of big blocks idles most units. Measured on an H100 (132 units, TFLOP/s, 128 x 128 / 64 x 64): 288 blocks (2.2 a
+    /// unit) 21.0 / 26.7, 384 (2.9) 27.9 / 27.6, 1,024 (7.8, a 4096³ product) 36.8–38.2 / 29.9.
+    /// </summary>
+    private const int WideBlocksPerUnit = 3;
+
     /// <summary>Depth below which a GEMM is never split: a slice must amortize its partial's write and reduction.</summary>
     private const int SplitMinDepth = 1024;
 
@@ -45,15 +52,18 @@ public abstract partial class GpuDevice
     /// <summary>
     /// The depth of each slice when the GEMM should be split along K, or null. A product with few output blocks and a
     /// long K leaves most compute units idle or at low occupancy (Muon's X·Xᵀ of a [100, 100000] matrix: 4 blocks of
-    /// 64 x 64 for 100,000 steps each; a weight gradient [384, 4096]·[4096, 1152]: 108 blocks, one per multiprocessor);
-    /// slices of K then run as a batch of partial products, and a reduction sums them (in double on devices with fp64).
-    /// The aim is four blocks per compute unit, with slices at least a quarter of <see cref="SplitMinDepth"/> deep.
+    /// 64 x 64 for 100,000 steps each; a weight gradient [384, 4096]·[4096, 1152]: 108 blocks, under one per
+    /// multiprocessor); slices of K then run as a batch of partial products, and a reduction sums them (in double on
+    /// devices with fp64). Split: under two blocks per compute unit; aim: eight (a few resident per unit), with slices at
+    /// least a quarter of <see cref="SplitMinDepth"/> deep. Measured on an H100 (132 units, the small preset's shapes,
+    /// TFLOP/s): its weight gradients, 108–144 blocks, 14.7–18.7 split four or five ways, 20.1–26.1 eight ways; its input
+    /// gradients, 384 blocks, 23.6–24.7 split in two, 27.3–27.7 whole (a split's partials then cost more than it gains).
     /// </summary>
     private int? SplitDepth(GemmSpec spec)
     {
         long blocks = (long)((spec.M + GemmBlock - 1) / GemmBlock) * ((spec.N + GemmBlock - 1) / GemmBlock);
-        long target = 4L * ComputeUnits;
-        if (spec.Batch != 1 || spec.K < SplitMinDepth || blocks >= target) return null;
+        if (spec.Batch != 1 || spec.K < SplitMinDepth || blocks >= 2L * ComputeUnits) return null;
+        long target = 8L * ComputeUnits;
         long slices = Math.Min((target + blocks - 1) / blocks, spec.K / (SplitMinDepth / 4));
         if (slices < 2) return null;
         long depth = (spec.K + slices - 1) / slices;
@@ -101,14 +111,15 @@ public abstract partial class GpuDevice
 
     /// <summary>
     /// One launch of gemm.cl for a checked spec: 128 x 128 blocks of 8 x 8 accumulators per thread where C is at least
-    /// that wide and tall and such blocks alone fill every compute unit, else 64 x 64; the variant built for the spec's
-    /// transposes, with float4 loads and stores where <see cref="GemmVectorizable"/>.
+    /// that wide and tall and there are at least <see cref="WideBlocksPerUnit"/> such blocks per compute unit, else
+    /// 64 x 64; the variant built for the spec's transposes, with float4 loads and stores where
+    /// <see cref="GemmVectorizable"/>.
     /// </summary>
     private void LaunchGemm(GemmSpec spec, BufferSlice a, BufferSlice b, BufferSlice c)
     {
         int wide = GemmThreads * GemmWidePerThread;
         bool useWide = spec.M >= wide && spec.N >= wide
-                       && (long)spec.Batch * ((spec.M + wide - 1) / wide) * ((spec.N + wide - 1) / wide) >= ComputeUnits;
+                       && (long)spec.Batch * ((spec.M + wide - 1) / wide) * ((spec.N + wide - 1) / wide) >= WideBlocksPerUnit * ComputeUnits;
         long block = useWide ? wide : GemmBlock;
         long groupsX = (spec.N + block - 1) / block, groupsY = (spec.M + block - 1) / block;
         var kernel = OpKernel("gemm.cl", "gemm",

@@ -70,6 +70,9 @@ public sealed class SpectralGradientFilter : IDisposable
     public bool HasGraph => _hostLaplacian is not null;
     public long StepCount { get; internal set; }
 
+    /// <summary>This filter's device matrices (views of a batch where a link made it).</summary>
+    internal SpectralMatrices Matrices => _matrices;
+
     /// <summary>The EMA of the gradient rows a cosine graph compares (null for a weight graph).</summary>
     internal Tensor? GradientEma => _matrices.GradientEma;
 

@@ -19,10 +19,10 @@ internal sealed class SpectralLink : StructuredLink
     private readonly Tensor _one;
 
     /// <summary>
-    /// Elements per batch. On the cpu about 1 MB, so a batch's product stays in the L2 for the copy that follows (2-core VM,
-    /// 100 [100, 1000] matrices, K = 8, ms per step in two or four runs: batches of 1 matrix 20.5–21.6, of 3 20.3–20.6, of
-    /// 20 (Muon's 2M elements) 23.9–25.9); on a GPU, where launches cost host time, 2M elements (an H100: 0.57 ms a step,
-    /// 5.2 ms one matrix at a time).
+    /// Elements per batch. On the cpu about 1 MB (2 [100, 1000] matrices), so a batch's product stays in the L2 for the
+    /// copy that follows (2-core VM, 100 [100, 1000] matrices, K = 8, ms per step in two or four runs: batches of 1 matrix
+    /// 20.5–21.6, of 3 20.3–20.6, of 20 (Muon's 2M elements) 23.9–25.9); on a GPU, where launches cost host time, 2M
+    /// elements (an H100: 0.57 ms a step, 5.2 ms one matrix at a time).
     /// </summary>
     private static long BatchElements(ComputeDevice device) => device.Kind == DeviceKind.Cpu ? 1 << 18 : MatrixRun.BatchElements;
 
@@ -52,11 +52,24 @@ internal sealed class SpectralLink : StructuredLink
             var run = _runs[b];
             var grad = View(input.Flat, run);
             SpectralGradientFilter.UpdateGradientEma(_batches[b], _options, grad, scale);
-            // The filters of a run share one schedule: they have graphs from the same step on.
-            bool graphs = false;
+            int graphs = 0;
             for (int i = 0; i < run.Count; i++)
-                graphs |= _filters[run.First + i].Advance(View(_store.Values, _matrices[run.First + i]));
-            if (graphs) SpectralGradientFilter.Apply(_batches[b], _options, View(_store.Values, run), grad, scale);
+                if (_filters[run.First + i].Advance(View(_store.Values, _matrices[run.First + i]))) graphs++;
+            if (graphs == run.Count)
+            {
+                SpectralGradientFilter.Apply(_batches[b], _options, View(_store.Values, run), grad, scale);
+                continue;
+            }
+            // The filters of a run share one schedule, but a checkpoint can restore some graphs and not others: then
+            // each filter with a graph runs alone, and the gradients of the others pass unchanged (their filter
+            // matrices are still zero).
+            for (int i = 0; i < run.Count && graphs > 0; i++)
+            {
+                var filter = _filters[run.First + i];
+                if (filter.HasGraph)
+                    SpectralGradientFilter.Apply(filter.Matrices, _options, View(_store.Values, _matrices[run.First + i]),
+                                                 View(input.Flat, _matrices[run.First + i]), scale);
+            }
         }
     }
 

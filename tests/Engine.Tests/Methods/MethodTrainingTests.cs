@@ -39,13 +39,15 @@ public class MethodTrainingTests
     [InlineData("sgg")]
     [InlineData("sgg", "bf16")]
     [InlineData("spectral")]
-    public void ResumingContinuesBitExactly(string method, string sggSourcePrecision = "fp32", string cgfmBasis = "exact")
+    [InlineData("spectral", "fp32", "exact", "gradients")]
+    public void ResumingContinuesBitExactly(string method, string sggSourcePrecision = "fp32", string cgfmBasis = "exact",
+                                            string spectralGraph = "weights")
     {
         // Refresh, rebuild and source recomputation periods that do not divide the resume step, so restored state is used.
         TrainConfig Config(string path, int iters) => TinyRuns.Config(path, iters) with
         {
             Optim = method, CgfmRefresh = 4, SggEvery = 4, SpectralRebuild = 4, CheckpointInterval = 6,
-            SggSourcePrecision = sggSourcePrecision, CgfmBasis = cgfmBasis,
+            SggSourcePrecision = sggSourcePrecision, CgfmBasis = cgfmBasis, SpectralGraph = spectralGraph, SpectralWarmup = 2,
         };
         using var split = ModelTestFiles.CreateTempDirectory();
         using var whole = ModelTestFiles.CreateTempDirectory();

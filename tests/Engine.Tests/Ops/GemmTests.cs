@@ -11,14 +11,14 @@ public class GemmTests
     /// <summary>One generated GEMM: shape, layout (transposes, padded leading dims, offsets, broadcasts) and scaling.</summary>
     public sealed record Case(int Batch, int M, int N, int K, bool TransA, bool TransB, int PadA, int PadB, int PadC,
                               bool BroadcastA, bool BroadcastB, float Alpha, float Beta, int Seed, int Offset = 5,
-                              bool NaNInC = false)
+                              bool NaNInC = false, int PadBatchA = 0, int PadBatchB = 0, int PadBatchC = 0, bool NaNPadding = false)
     {
         public GemmSpec Spec()
         {
             long lda = (TransA ? M : K) + PadA, ldb = (TransB ? K : N) + PadB, ldc = N + PadC;
             long sizeA = (TransA ? K : M) * lda, sizeB = (TransB ? N : K) * ldb;
             return new GemmSpec(Batch, M, N, K, TransA, TransB, lda, ldb, ldc,
-                                BroadcastA ? 0 : sizeA, BroadcastB ? 0 : sizeB, M * ldc, Alpha, Beta);
+                                BroadcastA ? 0 : sizeA + PadBatchA, BroadcastB ? 0 : sizeB + PadBatchB, M * ldc + PadBatchC, Alpha, Beta);
         }
     }
 
@@ -130,19 +130,40 @@ public class GemmTests
         from pads in Gen.Elements((1, 0, 0), (0, 3, 0), (0, 0, 1), (1, 1, 3))
         select (0, pads.Item1, pads.Item2, pads.Item3)));
 
-    // Batches of 33 products of 2 x 2 wide blocks: 132 blocks, enough for the 128-wide variant on GPUs with up to 132
-    // compute units, at exact multiples of the block and with edges (and K tails).
+    /// <summary>
+    /// Everything a multiple of 4 but one thing, so the float4 path must not be taken: one of M, N, K (so one operand's
+    /// contiguous extent, or two) or one operand's batch stride, off by 1 to 3. A's and B's padding (and the gaps between
+    /// batches) hold NaN and the buffers end at their last element, so a float4 read past an extent poisons C.
+    /// </summary>
+    private static Case NearlyAligned(int odd, bool transA, bool transB, Random rng)
+    {
+        int Size() => 4 * rng.Next(1, 50);
+        int shift = rng.Next(1, 4), m = Size(), n = Size(), k = Size();
+        if (odd == 0) m -= shift;
+        if (odd == 1) n -= shift;
+        if (odd == 2) k -= shift;
+        // Leading dimensions rounded up to multiples of 4, so only the chosen extent (or a batch stride) is off.
+        int Round(int extent) => (4 - extent % 4) % 4;
+        float beta = rng.Next(2) == 0 ? 0f : 0.5f;
+        return new Case(odd >= 3 ? 2 : rng.Next(1, 4), m, n, k, transA, transB, Round(transA ? m : k), Round(transB ? k : n),
+                        Round(n), false, false, 1f, beta, rng.Next(), Offset: 0, NaNInC: beta == 0,
+                        PadBatchA: odd == 3 ? shift : 0, PadBatchB: odd == 4 ? shift : 0, PadBatchC: odd == 5 ? shift : 0,
+                        NaNPadding: true);
+    }
+
+    // Batches of 99 products of 2 x 2 wide blocks: 396 blocks, enough for the 128-wide variant (3 blocks per compute
+    // unit) on GPUs with up to 132 compute units, at exact multiples of the block and with edges (and K tails).
     private static readonly Case[] WideAligned =
     [
-        new(33, 256, 256, 64, false, false, 0, 0, 0, false, false, 1f, 0f, 30, Offset: 0, NaNInC: true),
-        new(33, 256, 252, 72, true, true, 4, 0, 4, false, true, 0.5f, 1f, 31, Offset: 4),
-        new(33, 252, 132, 36, false, true, 0, 0, 0, false, false, 1f, 0f, 33, Offset: 0, NaNInC: true),
+        new(99, 256, 256, 64, false, false, 0, 0, 0, false, false, 1f, 0f, 30, Offset: 0, NaNInC: true),
+        new(99, 256, 252, 72, true, true, 4, 0, 4, false, true, 0.5f, 1f, 31, Offset: 4),
+        new(99, 252, 132, 36, false, true, 0, 0, 0, false, false, 1f, 0f, 33, Offset: 0, NaNInC: true),
     ];
 
     private static readonly Case[] WideUnaligned =
     [
-        new(33, 250, 253, 67, true, false, 1, 3, 1, true, false, -1f, 0.5f, 32),
-        new(33, 255, 129, 33, false, true, 0, 0, 0, false, false, 1f, 0f, 34, Offset: 0, NaNInC: true),
+        new(99, 250, 253, 67, true, false, 1, 3, 1, true, false, -1f, 0.5f, 32),
+        new(99, 255, 129, 33, false, true, 0, 0, 0, false, false, 1f, 0f, 34, Offset: 0, NaNInC: true),
     ];
 
     /// <summary>
@@ -175,21 +196,55 @@ public class GemmTests
     }
 
     [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
+    public void Gemm_nearly_aligned_operands_take_the_checked_path(string backend)
+    {
+        var device = Backends.Get(backend);
+        // Every way to be off, under every transpose pair, twice: a sweep, so no combination depends on a draw.
+        var rng = new Random(20261122);   // a failure prints its whole case
+        for (int odd = 0; odd < 6; odd++)
+            foreach (bool transA in new[] { false, true })
+                foreach (bool transB in new[] { false, true })
+                    for (int repeat = 0; repeat < 2; repeat++)
+                        Verify(device, NearlyAligned(odd, transA, transB, rng));
+    }
+
+    [Theory, MemberData(nameof(Backends.Names), MemberType = typeof(Backends))]
     public void Gemm_split_along_K_matches_double_reference(string backend)
     {
         var device = Backends.Get(backend);
         foreach (var c in SplitCases) Verify(device, c);
     }
 
+    /// <summary>NaN everywhere in a stored operand but its rows × extent elements of each batch.</summary>
+    private static void PoisonPadding(float[] x, int offset, int batches, long batchStride, int rows, int extent, long ld)
+    {
+        var used = new bool[x.Length];
+        for (int batch = 0; batch < batches; batch++)
+            for (int r = 0; r < rows; r++)
+                for (int e = 0; e < extent; e++)
+                    used[offset + batch * batchStride + r * ld + e] = true;
+        for (int i = offset; i < x.Length; i++)
+            if (!used[i]) x[i] = float.NaN;
+    }
+
     private static void Verify(ComputeDevice device, Case c)
     {
         var spec = c.Spec();
-        long sizeA = (c.BroadcastA ? 0 : (c.Batch - 1) * spec.BatchStrideA) + (c.TransA ? c.K : c.M) * spec.Lda;
-        long sizeB = (c.BroadcastB ? 0 : (c.Batch - 1) * spec.BatchStrideB) + (c.TransB ? c.N : c.K) * spec.Ldb;
+        // With poisoned padding the operands also end at their last element (no padding after the last row).
+        long Tail(long ld, int extent) => c.NaNPadding ? extent - ld : 0;
+        long sizeA = (c.BroadcastA ? 0 : (c.Batch - 1) * spec.BatchStrideA) + (c.TransA ? c.K : c.M) * spec.Lda
+                     + Tail(spec.Lda, c.TransA ? c.M : c.K);
+        long sizeB = (c.BroadcastB ? 0 : (c.Batch - 1) * spec.BatchStrideB) + (c.TransB ? c.N : c.K) * spec.Ldb
+                     + Tail(spec.Ldb, c.TransB ? c.K : c.N);
         long sizeC = c.Batch * spec.BatchStrideC;
         int offset = c.Offset;
         var a = DeviceData.Floats(c.Seed, offset + sizeA);
         var b = DeviceData.Floats(c.Seed + 1, offset + sizeB);
+        if (c.NaNPadding)
+        {
+            PoisonPadding(a, offset, c.BroadcastA ? 1 : c.Batch, spec.BatchStrideA, c.TransA ? c.K : c.M, c.TransA ? c.M : c.K, spec.Lda);
+            PoisonPadding(b, offset, c.BroadcastB ? 1 : c.Batch, spec.BatchStrideB, c.TransB ? c.N : c.K, c.TransB ? c.K : c.N, spec.Ldb);
+        }
         var c0 = c.NaNInC ? Enumerable.Repeat(float.NaN, (int)(offset + sizeC)).ToArray() : DeviceData.Floats(c.Seed + 2, offset + sizeC);
         using var da = device.Upload(a);
         using var db = device.Upload(b);

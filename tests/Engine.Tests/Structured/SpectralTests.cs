@@ -316,6 +316,56 @@ public class SpectralTests
         }).Check(TestSeeds.Quick(12));
     }
 
+    /// <summary>
+    /// A checkpoint that restores the graph of one matrix of a run and not the other (a partial or foreign one): the
+    /// matrix with a graph is filtered as before, the other's gradient passes unchanged, as for a filter of its own.
+    /// </summary>
+    [Theory, MemberData(nameof(Backends))]
+    public void AMatrixWithoutAGraphPassesItsGradientWhenItsRunMatesHaveOne(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var options = new SpectralOptions { Neighbors = 2, RebuildPeriod = 100, Penalty = 0.05, Rho = 0.8, Tau = 0.7 };
+        var rng = new Random(11);
+        var weights = HostData.Normal(rng, 48).Select(v => (float)v).ToArray();
+        var first = HostData.Normal(rng, 48).Select(v => (float)v).ToArray();
+        var grads = HostData.Normal(rng, 48).Select(v => (float)v).ToArray();
+        ParameterStore Store()
+        {
+            var store = new ParameterStore(device);
+            store.Register("run", [12, 4], kind: ParameterKind.HiddenMatrix, matrixBlocks: 2);
+            store.Allocate();
+            return store;
+        }
+        Optimizer Spectral(ParameterStore store) =>
+            new(store, new TransformChain(new SpectralTransform(options), new ScaleByLearningRate(new ConstantSchedule(1))));
+        float[] Step(ParameterStore store, Optimizer optimizer, float[] before)
+        {
+            store.ImportValues(before);
+            store.ImportGrads(grads);
+            optimizer.Step();
+            var after = store.ExportValues();
+            return before.Select((w, i) => w - after[i]).ToArray();
+        }
+
+        using var fullStore = Store();
+        using var full = Spectral(fullStore);
+        fullStore.ImportValues(weights);
+        fullStore.ImportGrads(first);
+        full.Step();   // step 0: both graphs built from these weights
+        var state = full.ExportState();
+        var next = fullStore.ExportValues();
+        var withBoth = Step(fullStore, full, next);
+
+        using var partialStore = Store();
+        using var partial = Spectral(partialStore);
+        partial.ImportState(state with { Extras = state.Extras.Where(e => !e.Name.EndsWith("graph_rows.run[1]")).ToArray() });
+        var withOne = Step(partialStore, partial, next);
+
+        for (int i = 0; i < 24; i++) Assert.Equal(withBoth[i], withOne[i], 1e-5f);
+        for (int i = 24; i < 48; i++) Assert.Equal(grads[i], withOne[i], 1e-5f);
+        Assert.Contains(Enumerable.Range(24, 24), i => Math.Abs(withBoth[i] - grads[i]) > 1e-3);
+    }
+
     [Fact]
     public void OptionsRejectBadValuesNamingTheParameter()
     {
