@@ -9,8 +9,8 @@ namespace Engine.Kernels.Cpu;
 /// stored, and ||G||² is read on the way. Blocks run in parallel; each keeps its own ||coefficients||² and ||G||² in double,
 /// summed in block order, so the result does not depend on the thread count.
 /// <list type="bullet">
-/// <item>P side (m &lt; n): <see cref="LowRankStrips"/> — 16 columns at a time, the coefficients in registers — where
-///   512-bit vectors are native; otherwise (AVX2, arm64: emulated 512-bit vectors would spill the 16 accumulators) bands
+/// <item>P side (m &lt; n): <see cref="LowRankStrips"/> — 32 columns at a time, the coefficients in registers — where
+///   512-bit vectors are native; otherwise (AVX2, arm64: emulated 512-bit vectors would spill the 26 accumulators) bands
 ///   of 512 columns, each PᵀG_band (a few-rows GEMM) then G_band ← λ_l G_band + δ P·C (a GEMM with β = λ_l) while in L2.</item>
 /// <item>Q side (m ≥ n): bands of rows, each G_band·Q (a GEMM) then G_band ← λ_l G_band + δ C·Qᵀ (a GEMM with β = λ_l)
 ///   while the band is in L2.</item>
@@ -18,7 +18,7 @@ namespace Engine.Kernels.Cpu;
 /// </summary>
 internal static unsafe class CpuLowRankAdjust
 {
-    /// <summary>Columns (P side: 32 strips) or rows (Q side: a band of a 100-column G is ~200 KB, in L2) per parallel block.</summary>
+    /// <summary>Columns (P side: 16 strips) or rows (Q side: a band of a 100-column G is ~200 KB, in L2) per parallel block.</summary>
     private const int ColumnBand = 512, RowBand = 512;
 
     /// <summary>Returns ||coefficients||² (= ||G_glob||²) and ||G||² of the matrices before the adjust, over the batch.</summary>

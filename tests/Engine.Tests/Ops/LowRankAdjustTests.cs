@@ -11,8 +11,8 @@ namespace Engine.Tests.Ops;
 /// <summary>
 /// <see cref="ComputeDevice.LowRankAdjust"/> (the cpu's blocked kernel, the portable GEMM + fused pass elsewhere) against
 /// a double reference (G_adj, the coefficients, ||G_glob||² and ||G||²): orthonormal bases from a QR of random data, both orientations (P for m &lt; n, Qᵀ for m ≥ n),
-/// batches, widths across the cpu's 16-column strips and 512-column blocks (and a last, narrower strip), ranks above 16 (the
-/// cpu kernel holds 16 coefficients per pass), λ_l = 0 and λ_l = λ_g (δ = 0); and the cpu's two P-side paths (the strip
+/// batches, widths across the cpu's 32-column strips and 512-column blocks (and a last, narrower strip), ranks above 13 (the
+/// cpu kernel holds up to 13 coefficients per pass, the rank shared out evenly over the passes), λ_l = 0 and λ_l = λ_g (δ = 0); and the cpu's two P-side paths (the strip
 /// kernel, and the GEMMs it falls back to without native 512-bit vectors) on the edge shapes, whatever this machine has.
 /// </summary>
 public class LowRankAdjustTests
@@ -24,7 +24,7 @@ public class LowRankAdjustTests
         var cases = from m in Gen.Choose(1, 48)
                     from n in Gen.OneOf(Gen.Choose(1, 40), Gen.Choose(500, 1100))
                     from batch in Gen.Choose(1, 3)
-                    from rank in Gen.OneOf(Gen.Choose(1, 9), Gen.Choose(15, 40))
+                    from rank in Gen.OneOf(Gen.Choose(1, 14), Gen.Choose(15, 40))
                     from lambdas in Gen.Elements((0.5f, 1.5f), (0f, 2f), (1f, 1f))
                     from seed in Gen.Choose(0, 100_000)
                     select (m, n, batch, rank, lambdas, seed);
@@ -35,11 +35,13 @@ public class LowRankAdjustTests
     }
 
     /// <summary>
-    /// P-side shapes the generated cases may miss: one row, a matrix narrower than one strip, ranks that are multiples of 16
-    /// (full passes only), two coefficients, many passes (r = 100: six of 16 and one of 4), a last strip of one column.
+    /// P-side shapes the generated cases may miss: one row, a matrix narrower than one strip or than its first vector,
+    /// one full pass (r = 13), two even ones (r = 16, 26), uneven ones (r = 17: 9 + 8), many (r = 100: 4 of 13 and 4 of 12),
+    /// two coefficients, a last strip of one column, of 17 (one vector and a bit).
     /// </summary>
     private static readonly (int M, int N, int Batch, int Rank)[] EdgeShapes =
-        [(1, 2, 1, 1), (1, 7, 3, 1), (5, 13, 1, 2), (16, 17, 1, 16), (32, 513, 1, 32), (3, 528, 1, 2), (40, 1000, 2, 17), (100, 2000, 1, 100)];
+        [(1, 2, 1, 1), (1, 7, 3, 1), (5, 13, 1, 2), (13, 40, 1, 13), (16, 17, 1, 16), (26, 49, 1, 26), (32, 513, 1, 32),
+         (3, 528, 1, 2), (40, 1000, 2, 17), (100, 2000, 1, 100)];
 
     [Theory]
     [InlineData(true)]
