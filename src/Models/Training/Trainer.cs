@@ -143,7 +143,7 @@ public sealed class Trainer : IDisposable
                 double? measured = null;
                 if (eval && divergence is null)
                 {
-                    measured = valLoss = EstimateValLoss();
+                    measured = valLoss = EstimateValLoss(advance: step % Config.EvalInterval == 0);
                     divergence = NotFinite("val loss", valLoss);
                 }
                 double seconds = (double)ticksSinceReport / Stopwatch.Frequency;
@@ -258,9 +258,14 @@ public sealed class Trainer : IDisposable
         return dataset.CreateSampler(DataSplit.Train, config.BlockSize, config.BatchSize, config.Seed + 2);
     }
 
-    /// <summary>Mean loss over EvalIters validation batches (no gradients).</summary>
-    public double EstimateValLoss()
+    /// <summary>
+    /// Mean loss over EvalIters validation batches (no gradients). With <paramref name="advance"/> false the batches are
+    /// read without moving the validation stream on: the closing evaluation of a run that ends off the interval uses
+    /// that, so a run extended with --resume sees the same validation batches as one run straight through.
+    /// </summary>
+    public double EstimateValLoss(bool advance = true)
     {
+        var start = _valSampler.State;
         double sum = 0;
         using var noGrad = new NoGradScope();
         for (int i = 0; i < Config.EvalIters; i++)
@@ -270,6 +275,7 @@ public sealed class Trainer : IDisposable
             var (tokens, targets) = Batch();
             sum += Model.Loss(tokens, targets).Value.Item();
         }
+        if (!advance) _valSampler.State = start;
         return sum / Config.EvalIters;
     }
 

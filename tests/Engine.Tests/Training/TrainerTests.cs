@@ -37,16 +37,19 @@ public class TrainerTests
             Assert.Equal("step-0000020", first.Run().Checkpoint);
         float[] resumedValues;
         Engine.Optim.OptimizerState resumedState;
+        TrainResult resumedResult;
         using (var second = new Trainer(TinyRuns.Config(split.Path, maxIters: 40), resume: true, device: Cpu))
         {
             Assert.Equal("step-0000020", second.ResumedFrom);
             Assert.Equal(20, second.Step);
-            second.Run();
+            resumedResult = second.Run();
             resumedValues = second.Model.Parameters.Store.ExportValues();
             resumedState = second.Optimizer.ExportState();
         }
         using var straight = new Trainer(TinyRuns.Config(whole.Path, maxIters: 40), device: Cpu);
-        straight.Run();
+        var straightResult = straight.Run();
+        // The first run's closing evaluation (step 20, off the interval) must not shift the validation batches after it.
+        Assert.Equal(straightResult.ValLoss, resumedResult.ValLoss);
         var values = straight.Model.Parameters.Store.ExportValues();
         var state = straight.Optimizer.ExportState();
         Assert.Equal(40, state.Step);
