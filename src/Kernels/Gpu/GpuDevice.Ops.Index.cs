@@ -27,10 +27,23 @@ public abstract partial class GpuDevice
         CheckSlice(src, count * dim, nameof(src));
         CheckIndices(indices, count, rows, nameof(indices), "table row");
         if (count == 0) return;
-        LaunchPerItem(OpKernel("scatter_add.cl", "scatter_add_columns"), dim,
-            [Buf(src), Off(src), Buf(indices), Off(indices), Buf(table), Off(table), KernelArg.Of(count), KernelArg.Of(dim)],
-            Traffic(count + 3 * count * dim, (double)count * dim));
+        if (rows * count <= ScatterRowsLimit)
+            LaunchPerItem(OpKernel("scatter_add.cl", "scatter_add_rows"), rows * dim,
+                [Buf(src), Off(src), Buf(indices), Off(indices), Buf(table), Off(table), KernelArg.Of(count), KernelArg.Of(dim),
+                 KernelArg.Of(rows)],
+                Traffic(count + count * dim + 2 * rows * dim, (double)count * dim));
+        else
+            LaunchPerItem(OpKernel("scatter_add.cl", "scatter_add_columns"), dim,
+                [Buf(src), Off(src), Buf(indices), Off(indices), Buf(table), Off(table), KernelArg.Of(count), KernelArg.Of(dim)],
+                Traffic(count + 3 * count * dim, (double)count * dim));
     }
+
+    /// <summary>
+    /// Table rows × indices up to which scatter-add runs a work-item per table element (each scanning every index) rather
+    /// than one per column (each walking every index in turn, dim work-items in all: 36 GB/s for a small preset's
+    /// embedding gradients on an H100).
+    /// </summary>
+    private const long ScatterRowsLimit = 1L << 22;
 
     /// <summary>A table of dim-wide rows runs from its offset to the end of its buffer; returns its row count.</summary>
     private long TableRows(BufferSlice table, int dim)
