@@ -45,6 +45,11 @@ public abstract partial class GpuDevice
         if (MaxWorkGroupSize < GemmThreads * GemmThreads)
             throw new NotSupportedException(
                 $"gemm.cl runs {GemmThreads}x{GemmThreads} work-groups; device '{Id}' allows only {MaxWorkGroupSize} work-items per group");
+        if (FewRows(spec))
+        {
+            LaunchFewRows(spec, a, b, c);
+            return;
+        }
         if (SplitDepth(spec) is { } slice) GemmSplitK(spec, slice, a, b, c);
         else LaunchGemm(spec, a, b, c);
     }
@@ -134,6 +139,33 @@ public abstract partial class GpuDevice
             Traffic(spec.Batch * ((long)spec.M * spec.K + (long)spec.K * spec.N + (long)spec.M * spec.N * (spec.Beta == 0 ? 1 : 2)),
                     spec.Flops));
     }
+
+    /// <summary>Rows of C up to which <see cref="FewRows"/> may take gemm_few_rows.cl (its FEW_ROWS).</summary>
+    private const int FewRowsMax = 16;
+
+    /// <summary>
+    /// A product with at most 16 rows of C, B not transposed and columns enough for 16 work-items per compute unit (CGFM's
+    /// coefficients PᵀG: 13 rows over 100,000 columns): one work-item per column reads B once, where 64 × 64 tiles would
+    /// leave three quarters of their rows empty.
+    /// </summary>
+    private bool FewRows(GemmSpec spec) =>
+        spec.M <= FewRowsMax && !spec.TransB && (long)spec.Batch * spec.N >= 16L * ComputeUnits;
+
+    private void LaunchFewRows(GemmSpec spec, BufferSlice a, BufferSlice b, BufferSlice c)
+    {
+        long group = OpGroupSize;
+        var kernel = OpKernel("gemm_few_rows.cl", "gemm_few_rows", spec.TransA ? FewRowsTransposedA : "");
+        Launch(kernel, [(spec.N + group - 1) / group * group, spec.Batch], [group, 1],
+            [KernelArg.Of(spec.M), KernelArg.Of(spec.N), KernelArg.Of(spec.K),
+             Buf(a), Off(a), KernelArg.Of(spec.Lda), KernelArg.Of(spec.BatchStrideA),
+             Buf(b), Off(b), KernelArg.Of(spec.Ldb), KernelArg.Of(spec.BatchStrideB),
+             Buf(c), Off(c), KernelArg.Of(spec.Ldc), KernelArg.Of(spec.BatchStrideC),
+             KernelArg.Of(spec.Alpha), KernelArg.Of(spec.Beta)],
+            Traffic(spec.Batch * ((long)spec.M * spec.K + (long)spec.K * spec.N + (long)spec.M * spec.N * (spec.Beta == 0 ? 1 : 2)),
+                    spec.Flops));
+    }
+
+    private const string FewRowsTransposedA = "-DFEW_TRANS_A=1";
 
     /// <summary>
     /// Whether every float4 that gemm.cl's GEMM_VEC variant reads or writes is 16-byte aligned (buffers themselves

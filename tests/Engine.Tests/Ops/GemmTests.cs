@@ -64,6 +64,11 @@ public class GemmTests
         // A few rows against a wide B (the cpu's unpacked few-rows path): tails in rows, columns and blocks.
         new(1, 13, 1100, 100, true, false, 2, 3, 1, false, false, 0.5f, 0.5f, 10),
         new(2, 32, 600, 9, false, false, 0, 0, 0, true, false, 1f, 0f, 11),
+        // At most 16 rows of C over columns enough for a GPU of 132 compute units (16 per unit): GPU backends take the
+        // one-work-item-per-column kernel (CGFM's coefficients PᵀG: 13 rows, K = 100), transposed A or not, with beta.
+        new(1, 13, 4500, 100, true, false, 0, 0, 0, false, false, 1f, 0f, 21, NaNInC: true),
+        new(2, 7, 2200, 70, false, false, 1, 3, 2, false, false, -0.5f, 0.5f, 22),
+        new(3, 16, 1000, 129, true, false, 0, 0, 0, true, false, 1f, 1f, 23),
         // Few output blocks over a long K: GPU backends split K into slices (a first slice carrying beta over a copy of
         // C, a batched launch, a shorter last slice, a reduction; a padded C gets the sum through a strided copy).
         new(1, 20, 30, 5000, false, true, 0, 0, 0, false, false, 1f, 0f, 17),
