@@ -1,4 +1,5 @@
 using Engine.Kernels.Devices;
+using Engine.Kernels.Profiling;
 
 namespace Engine.Kernels.Gpu;
 
@@ -131,13 +132,7 @@ public abstract partial class GpuDevice
             GemmDefines[GemmVariant(useWide, spec.TransA, spec.TransB, GemmVectorizable(spec, a, b, c))]);
         Launch(kernel,
             [groupsX * GemmThreads, groupsY * GemmThreads, spec.Batch], [GemmThreads, GemmThreads, 1],
-            [KernelArg.Of(spec.M), KernelArg.Of(spec.N), KernelArg.Of(spec.K),
-             Buf(a), Off(a), KernelArg.Of(spec.Lda), KernelArg.Of(spec.BatchStrideA),
-             Buf(b), Off(b), KernelArg.Of(spec.Ldb), KernelArg.Of(spec.BatchStrideB),
-             Buf(c), Off(c), KernelArg.Of(spec.Ldc), KernelArg.Of(spec.BatchStrideC),
-             KernelArg.Of(spec.Alpha), KernelArg.Of(spec.Beta)],
-            Traffic(spec.Batch * ((long)spec.M * spec.K + (long)spec.K * spec.N + (long)spec.M * spec.N * (spec.Beta == 0 ? 1 : 2)),
-                    spec.Flops));
+            GemmArguments(spec, a, b, c), GemmWork(spec));
     }
 
     /// <summary>Rows of C up to which <see cref="FewRows"/> may take gemm_few_rows.cl (its FEW_ROWS).</summary>
@@ -156,16 +151,22 @@ public abstract partial class GpuDevice
         long group = OpGroupSize;
         var kernel = OpKernel("gemm_few_rows.cl", "gemm_few_rows", spec.TransA ? FewRowsTransposedA : "");
         Launch(kernel, [(spec.N + group - 1) / group * group, spec.Batch], [group, 1],
-            [KernelArg.Of(spec.M), KernelArg.Of(spec.N), KernelArg.Of(spec.K),
-             Buf(a), Off(a), KernelArg.Of(spec.Lda), KernelArg.Of(spec.BatchStrideA),
-             Buf(b), Off(b), KernelArg.Of(spec.Ldb), KernelArg.Of(spec.BatchStrideB),
-             Buf(c), Off(c), KernelArg.Of(spec.Ldc), KernelArg.Of(spec.BatchStrideC),
-             KernelArg.Of(spec.Alpha), KernelArg.Of(spec.Beta)],
-            Traffic(spec.Batch * ((long)spec.M * spec.K + (long)spec.K * spec.N + (long)spec.M * spec.N * (spec.Beta == 0 ? 1 : 2)),
-                    spec.Flops));
+            GemmArguments(spec, a, b, c), GemmWork(spec));
     }
 
     private const string FewRowsTransposedA = "-DFEW_TRANS_A=1";
+
+    /// <summary>The arguments of gemm.cl and gemm_few_rows.cl, which take the same ones.</summary>
+    private KernelArg[] GemmArguments(GemmSpec spec, BufferSlice a, BufferSlice b, BufferSlice c) =>
+        [KernelArg.Of(spec.M), KernelArg.Of(spec.N), KernelArg.Of(spec.K),
+         Buf(a), Off(a), KernelArg.Of(spec.Lda), KernelArg.Of(spec.BatchStrideA),
+         Buf(b), Off(b), KernelArg.Of(spec.Ldb), KernelArg.Of(spec.BatchStrideB),
+         Buf(c), Off(c), KernelArg.Of(spec.Ldc), KernelArg.Of(spec.BatchStrideC),
+         KernelArg.Of(spec.Alpha), KernelArg.Of(spec.Beta)];
+
+    /// <summary>Profiler figures of a GEMM: each operand moved once (C twice with beta), 2·M·N·K flops per product.</summary>
+    private static KernelWork GemmWork(GemmSpec spec) =>
+        Traffic(spec.Batch * ((long)spec.M * spec.K + (long)spec.K * spec.N + (long)spec.M * spec.N * (spec.Beta == 0 ? 1 : 2)), spec.Flops);
 
     /// <summary>
     /// Whether every float4 that gemm.cl's GEMM_VEC variant reads or writes is 16-byte aligned (buffers themselves
