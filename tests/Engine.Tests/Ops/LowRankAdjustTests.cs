@@ -37,11 +37,12 @@ public class LowRankAdjustTests
     /// <summary>
     /// P-side shapes the generated cases may miss: one row, a matrix narrower than one strip or than its first vector,
     /// one full pass (r = 13), two even ones (r = 16, 26), uneven ones (r = 17: 9 + 8), many (r = 100: 4 of 13 and 4 of 12),
-    /// two coefficients, a last strip of one column, of 17 (one vector and a bit).
+    /// two coefficients, a last strip of one column, of 17 (one vector and a bit); for GPU backends' kernel (ranks up to 16)
+    /// more rows than it stages at once (64): the bench's [100, 1000] with r = 13, and 16 coefficients over 130 rows.
     /// </summary>
     private static readonly (int M, int N, int Batch, int Rank)[] EdgeShapes =
         [(1, 2, 1, 1), (1, 7, 3, 1), (5, 13, 1, 2), (13, 40, 1, 13), (16, 17, 1, 16), (26, 49, 1, 26), (32, 513, 1, 32),
-         (3, 528, 1, 2), (40, 1000, 2, 17), (100, 2000, 1, 100)];
+         (3, 528, 1, 2), (40, 1000, 2, 17), (100, 2000, 1, 100), (100, 1000, 2, 13), (130, 300, 1, 16)];
 
     [Theory]
     [InlineData(true)]
