@@ -141,10 +141,15 @@ public abstract partial class GpuDevice
     /// <summary>
     /// A product with at most 16 rows of C, B not transposed and columns enough for 16 work-items per compute unit (CGFM's
     /// coefficients PᵀG: 13 rows over 100,000 columns): one work-item per column reads B once, where 64 × 64 tiles would
-    /// leave three quarters of their rows empty.
+    /// leave three quarters of their rows empty. A long K (split-K's <see cref="SplitMinDepth"/>) also needs a work-group of
+    /// columns per compute unit: fewer columns walking all of K leave the device idle where slices of K would not.
     /// </summary>
-    private bool FewRows(GemmSpec spec) =>
-        spec.M <= FewRowsMax && !spec.TransB && (long)spec.Batch * spec.N >= 16L * ComputeUnits;
+    private bool FewRows(GemmSpec spec)
+    {
+        long columns = (long)spec.Batch * spec.N;
+        return spec.M <= FewRowsMax && !spec.TransB && columns >= 16L * ComputeUnits
+               && (spec.K < SplitMinDepth || columns >= (long)OpGroupSize * ComputeUnits);
+    }
 
     private void LaunchFewRows(GemmSpec spec, BufferSlice a, BufferSlice b, BufferSlice c)
     {

@@ -72,6 +72,12 @@ public class GatherTests
             }
             for (int k = 0; k < expected.Length; k++)
                 Close.Check(expected[k], first[k], magnitude[k], () => $"scatter-add {c}: table element {k}", relative: 1e-6);
+            // Every backend and kernel adds in index order, i = 0, 1, ..., in fp32: the same bits as this host loop.
+            var ordered = (float[])table.Clone();
+            for (int i = 0; i < c.Count; i++)
+                for (int j = 0; j < c.Dim; j++)
+                    ordered[(long)indices[i] * c.Dim + j] += src[(long)i * c.Dim + j];
+            Assert.Equal(ordered, first);
 
             // Deterministic: the same inputs give bit-identical results.
             device.Write<float>(dt, table);
