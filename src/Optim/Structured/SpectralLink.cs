@@ -55,6 +55,7 @@ internal sealed class SpectralLink : StructuredLink
             int graphs = 0;
             for (int i = 0; i < run.Count; i++)
                 if (_filters[run.First + i].Advance(View(_store.Values, _matrices[run.First + i]))) graphs++;
+            if (graphs == 0) continue;
             if (graphs == run.Count)
             {
                 SpectralGradientFilter.Apply(_batches[b], _options, View(_store.Values, run), grad, scale);
@@ -63,12 +64,12 @@ internal sealed class SpectralLink : StructuredLink
             // The filters of a run share one schedule, but a checkpoint can restore some graphs and not others: then
             // each filter with a graph runs alone, and the gradients of the others pass unchanged (their filter
             // matrices are still zero).
-            for (int i = 0; i < run.Count && graphs > 0; i++)
+            for (int i = 0; i < run.Count; i++)
             {
+                var m = _matrices[run.First + i];
                 var filter = _filters[run.First + i];
                 if (filter.HasGraph)
-                    SpectralGradientFilter.Apply(filter.Matrices, _options, View(_store.Values, _matrices[run.First + i]),
-                                                 View(input.Flat, _matrices[run.First + i]), scale);
+                    SpectralGradientFilter.Apply(filter.Matrices, _options, View(_store.Values, m), View(input.Flat, m), scale);
             }
         }
     }
