@@ -68,15 +68,23 @@ public static class Optimizers
         return new TransformChain(links.ToArray());
     }
 
-    private static TransformChain Structured(StructuredTransform method, LearningRateSchedule lr, double b1, double b2, double eps,
-                                             double weightDecay, double? clip)
+    /// <summary>
+    /// <paramref name="method"/> (CGFM, SGG, SPEC-GF) over a base chain built by <see cref="AdamW"/> or <see cref="Sgd"/>:
+    /// the method's link goes right after the base's clip, so it sees the gradient and the base's first moment follows
+    /// it. Over SGD without momentum this is METHODS §1b's faithful CGFM, θ ← θ − η s_t G_adj; SGG needs momentum (d = m).
+    /// </summary>
+    public static TransformChain Over(StructuredTransform method, TransformChain baseChain)
     {
-        var links = new List<GradientTransform>();
-        if (clip is { } maxNorm) links.Add(new ClipGlobalNorm(maxNorm));
-        links.Add(method);
-        links.Add(new ScaleByAdam(b1, b2, eps));
-        if (Hyperparameter.NonNegative(weightDecay, nameof(weightDecay)) != 0) links.Add(new AddDecayedWeights(weightDecay));
-        links.Add(new ScaleByLearningRate(lr));
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(baseChain);
+        if (baseChain.Structured is { } existing)
+            throw new ArgumentException($"the base chain '{baseChain}' already has a structured link ('{existing.Name}')", nameof(baseChain));
+        var links = baseChain.Transforms.ToList();
+        links.Insert(links[0] is ClipGlobalNorm ? 1 : 0, method);
         return new TransformChain(links.ToArray());
     }
+
+    private static TransformChain Structured(StructuredTransform method, LearningRateSchedule lr, double b1, double b2, double eps,
+                                             double weightDecay, double? clip) =>
+        Over(method, AdamW(lr, b1, b2, eps, Hyperparameter.NonNegative(weightDecay, nameof(weightDecay)), clip));
 }

@@ -20,7 +20,7 @@ internal static class TrainSettings
         [nameof(TrainConfig.Width)] = "embedding width (divisible by --heads)",
         [nameof(TrainConfig.BlockSize)] = "context length in tokens",
         [nameof(TrainConfig.Init)] = "weight init: normal | xavier | he | trunc",
-        [nameof(TrainConfig.Optim)] = "optimizer: adamw | sgd | cgfm | sgg | spectral | muon (the methods run over AdamW; muon: Muon for the hidden matrices, AdamW for the rest)",
+        [nameof(TrainConfig.Optim)] = "optimizer: adamw | sgd | cgfm | sgg | spectral | muon (cgfm, sgg, spectral run over --base-optim; muon: Muon for the hidden matrices, AdamW for the rest)",
         [nameof(TrainConfig.BatchSize)] = "sequences per step",
         [nameof(TrainConfig.MaxIters)] = "optimizer steps of the run",
         [nameof(TrainConfig.Lr)] = "peak learning rate",
@@ -32,6 +32,8 @@ internal static class TrainSettings
         [nameof(TrainConfig.Eps)] = "AdamW epsilon",
         [nameof(TrainConfig.WeightDecay)] = "decoupled weight decay",
         [nameof(TrainConfig.Momentum)] = "SGD momentum",
+        [nameof(TrainConfig.Nesterov)] = "SGD: Nesterov momentum (true | false)",
+        [nameof(TrainConfig.BaseOptim)] = "what cgfm, sgg and spectral run over: adamw | sgd (with --momentum, --nesterov; cgfm over sgd with --momentum 0 is METHODS' faithful form)",
         [nameof(TrainConfig.GradClip)] = "clip the global gradient norm to this (0: off)",
         [nameof(TrainConfig.CgfmRank)] = "cgfm: rank r of the global subspace (0: max(1, round(min(m,n)/8)) per matrix)",
         [nameof(TrainConfig.CgfmRefresh)] = "cgfm: steps between refreshes of the basis (T_p)",
@@ -42,6 +44,7 @@ internal static class TrainSettings
         [nameof(TrainConfig.SggAlpha)] = "sgg: weight of the momentum direction in the blend, in [0, 1]",
         [nameof(TrainConfig.SggCTau)] = "sgg: adaptive clip at c_tau * EMA(||g||) (0: off)",
         [nameof(TrainConfig.SggNormEma)] = "sgg: decay of the EMA of ||g|| behind the clip threshold",
+        [nameof(TrainConfig.SggSourceWeight)] = "sgg: gamma_s, weight of the source gradient (projected against g in a conflict) added for joint source training (0: protect the source only)",
         [nameof(TrainConfig.SggSourcePrecision)] = "sgg: how the source gradient is kept between recomputations: fp32 | bf16 (half the memory, 2 B/param less per pass that reads it, rounded to 8 significant bits)",
         [nameof(TrainConfig.InitFrom)] = "fine-tune: start from this checkpoint's weights and tokenizer (a run's --out-dir or NAME.json; the model flags must match it), with a fresh optimizer at step 0",
         [nameof(TrainConfig.Source)] = "sgg: UTF-8 text whose train split (first 90%) gives the source gradient (default: the main data's train split)",
@@ -51,8 +54,12 @@ internal static class TrainSettings
         [nameof(TrainConfig.SpectralFilter)] = "spectral: heat (exp(-tau*lambda)) | resolvent (1/(1 + tau*lambda))",
         [nameof(TrainConfig.SpectralTau)] = "spectral: filter width tau",
         [nameof(TrainConfig.SpectralRho)] = "spectral: blend rho of filtered and raw gradient, in [0, 1]",
-        [nameof(TrainConfig.SpectralLambda)] = "spectral: weight of the regularizer tr(W^T L W)",
-        [nameof(TrainConfig.SpectralOrder)] = "spectral: Chebyshev order K (0: exact, by eigendecomposition)",
+        [nameof(TrainConfig.SpectralLambda)] = "spectral: weight of the regularizer tr(dW^T L dW), dW = W - W_ref",
+        [nameof(TrainConfig.SpectralMode)] = "spectral: how h(L) is applied: auto (exact up to --spectral-exact-rows rows, Chebyshev above) | exact (eigendecomposition) | chebyshev",
+        [nameof(TrainConfig.SpectralOrder)] = "spectral: Chebyshev order K",
+        [nameof(TrainConfig.SpectralExactRows)] = "spectral: the most rows --spectral-mode auto filters exactly",
+        [nameof(TrainConfig.SpectralEma)] = "spectral: decay of the gradient-row EMA the cosine graph compares",
+        [nameof(TrainConfig.SpectralReference)] = "spectral: W_ref of the regularizer: auto (start with --init-from, else zero) | zero | start (the weights at step 0 of this run)",
         [nameof(TrainConfig.SpectralNeighbors)] = "spectral: k of the kNN graph",
         [nameof(TrainConfig.SpectralRebuild)] = "spectral: steps between graph rebuilds (T_g)",
         [nameof(TrainConfig.SpectralWarmup)] = "spectral: steps before the first gradient graph",
@@ -61,6 +68,7 @@ internal static class TrainSettings
         [nameof(TrainConfig.MuonNesterov)] = "muon: orthogonalize the Nesterov look-ahead (true | false)",
         [nameof(TrainConfig.MuonNsSteps)] = "muon: Newton-Schulz iterations",
         [nameof(TrainConfig.MuonWeightDecay)] = "muon: decoupled weight decay of the hidden matrices",
+        [nameof(TrainConfig.MuonScale)] = "muon: step scale: shape (sqrt(max(1, m/n))) | adamw (0.2 sqrt(max(m, n)), Moonlight's AdamW-matched RMS)",
         [nameof(TrainConfig.EvalInterval)] = "steps between validation-loss evaluations",
         [nameof(TrainConfig.EvalIters)] = "batches averaged per evaluation",
         [nameof(TrainConfig.LogInterval)] = "steps between progress lines and metrics records",
@@ -90,7 +98,7 @@ internal static class TrainSettings
     private static readonly string[] OptimizerSettings =
     [
         nameof(TrainConfig.Beta1), nameof(TrainConfig.Beta2), nameof(TrainConfig.Eps), nameof(TrainConfig.WeightDecay),
-        nameof(TrainConfig.Momentum), nameof(TrainConfig.GradClip),
+        nameof(TrainConfig.Momentum), nameof(TrainConfig.Nesterov), nameof(TrainConfig.GradClip), nameof(TrainConfig.BaseOptim),
     ];
 
     /// <summary>Names of the properties that lack a description (empty when the table is complete).</summary>

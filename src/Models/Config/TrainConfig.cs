@@ -32,9 +32,11 @@ public sealed record TrainConfig
     public float Eps { get; init; } = 1e-8f;
     public float WeightDecay { get; init; } = 0.1f;
     public float Momentum { get; init; } = 0.9f;
+    public bool Nesterov { get; init; }
     public float GradClip { get; init; } = 1.0f;       // 0 disables clipping
 
-    // structured-gradient methods (METHODS.md; each over AdamW, Muon for the hidden matrices with AdamW for the rest)
+    // structured-gradient methods (METHODS.md; cgfm, sgg, spectral over AdamW or SGD; Muon for the hidden matrices with AdamW for the rest)
+    public string BaseOptim { get; init; } = "adamw"; // adamw | sgd: what cgfm, sgg and spectral run over
     public int CgfmRank { get; init; }                 // 0: max(1, round(min(m, n) / 8)) per matrix
     public int CgfmRefresh { get; init; } = 100;       // T_p
     public float CgfmLambdaLocal { get; init; } = 0.5f;
@@ -44,6 +46,7 @@ public sealed record TrainConfig
     public float SggAlpha { get; init; } = 0.3f;
     public float SggCTau { get; init; } = 2.0f;        // 0 disables the adaptive clip
     public float SggNormEma { get; init; } = 0.98f;
+    public float SggSourceWeight { get; init; }       // γ_s: joint source training (0: protect the source only)
     public string SggSourcePrecision { get; init; } = "fp32";   // fp32 | bf16: how g_s is kept between captures
     public string? Source { get; init; }            // null: the train split of the main data
     public int SggEvery { get; init; } = 1;
@@ -53,7 +56,11 @@ public sealed record TrainConfig
     public float SpectralTau { get; init; } = 0.5f;
     public float SpectralRho { get; init; } = 1.0f;
     public float SpectralLambda { get; init; } = 1e-3f;
-    public int SpectralOrder { get; init; } = 8;       // Chebyshev K; 0: exact (eigendecomposition)
+    public string SpectralMode { get; init; } = "auto";      // auto (exact up to --spectral-exact-rows rows) | exact | chebyshev
+    public int SpectralOrder { get; init; } = 8;       // Chebyshev K
+    public int SpectralExactRows { get; init; } = 512;
+    public float SpectralEma { get; init; } = 0.9f;    // decay of the gradient-row EMA of the cosine graph
+    public string SpectralReference { get; init; } = "auto";  // auto (start with --init-from, else zero) | zero | start
     public int SpectralNeighbors { get; init; } = 10;
     public int SpectralRebuild { get; init; } = 200;   // T_g
     public int SpectralWarmup { get; init; } = 200;    // steps before the first gradient graph
@@ -62,6 +69,7 @@ public sealed record TrainConfig
     public bool MuonNesterov { get; init; } = true;
     public int MuonNsSteps { get; init; } = 5;
     public float MuonWeightDecay { get; init; }
+    public string MuonScale { get; init; } = "shape";  // shape (sqrt(max(1, m/n))) | adamw (0.2 sqrt(max(m, n)), Moonlight)
 
     // evaluation, logging, checkpoints
     public int EvalInterval { get; init; } = 250;
@@ -105,6 +113,7 @@ public sealed record TrainConfig
         if (Beta1 is < 0 or >= 1) errors.Add($"--beta1 must be in [0, 1) (got {Beta1})");
         if (Beta2 is < 0 or >= 1) errors.Add($"--beta2 must be in [0, 1) (got {Beta2})");
         if (Momentum is < 0 or >= 1) errors.Add($"--momentum must be in [0, 1) (got {Momentum})");
+        if (Nesterov && Momentum == 0) errors.Add("--nesterov needs --momentum > 0 (got 0)");
         if (Tokenizer is not ("char" or "bpe")) errors.Add($"--tokenizer must be char or bpe (got '{Tokenizer}')");
         if (Tokenizer == "bpe" && BpeVocab is < 257 or > 65536) errors.Add($"--bpe-vocab must be in [257, 65536] (got {BpeVocab})");
         if (Init is not ("normal" or "xavier" or "he" or "trunc")) errors.Add($"--init must be normal, xavier, he or trunc (got '{Init}')");
@@ -125,6 +134,9 @@ public sealed record TrainConfig
         {
             if (!allowed.Contains(v)) errors.Add($"--{flag} must be {string.Join(", ", allowed[..^1])} or {allowed[^1]} (got '{v}')");
         }
+        OneOf("base-optim", BaseOptim, "adamw", "sgd");
+        if (Optim == "sgg" && BaseOptim == "sgd" && Momentum == 0)
+            errors.Add("--optim sgg --base-optim sgd needs --momentum > 0: the momentum is SGG's reference direction d");
         AtLeast("cgfm-rank", CgfmRank, 0); AtLeast("cgfm-refresh", CgfmRefresh, 1);
         if (!(CgfmLambdaLocal >= 0)) errors.Add($"--cgfm-lambda-local must be >= 0 (got {CgfmLambdaLocal})");
         if (!(CgfmLambdaGlobal >= 0)) errors.Add($"--cgfm-lambda-global must be >= 0 (got {CgfmLambdaGlobal})");
@@ -133,6 +145,7 @@ public sealed record TrainConfig
         InUnit("sgg-alpha", SggAlpha, closed: true);
         if (!(SggCTau >= 0)) errors.Add($"--sgg-c-tau must be >= 0 (got {SggCTau}; 0 turns the clip off)");
         InUnit("sgg-norm-ema", SggNormEma, closed: false);
+        if (!(SggSourceWeight >= 0)) errors.Add($"--sgg-source-weight must be >= 0 (got {SggSourceWeight})");
         OneOf("sgg-source-precision", SggSourcePrecision, "fp32", "bf16");
         AtLeast("sgg-every", SggEvery, 1);
         if (Source is { Length: 0 }) errors.Add("--source must name a file (or be left out for the main data's train split)");
@@ -143,12 +156,17 @@ public sealed record TrainConfig
         if (!(SpectralTau > 0)) errors.Add($"--spectral-tau must be > 0 (got {SpectralTau})");
         InUnit("spectral-rho", SpectralRho, closed: true);
         if (!(SpectralLambda >= 0)) errors.Add($"--spectral-lambda must be >= 0 (got {SpectralLambda})");
-        AtLeast("spectral-order", SpectralOrder, 0); AtLeast("spectral-neighbors", SpectralNeighbors, 1);
+        OneOf("spectral-mode", SpectralMode, "auto", "exact", "chebyshev");
+        if (SpectralOrder < 1) errors.Add($"--spectral-order must be >= 1 (got {SpectralOrder}; for the exact filter use --spectral-mode exact)");
+        AtLeast("spectral-exact-rows", SpectralExactRows, 1);
+        InUnit("spectral-ema", SpectralEma, closed: false);
+        OneOf("spectral-reference", SpectralReference, "auto", "zero", "start"); AtLeast("spectral-neighbors", SpectralNeighbors, 1);
         AtLeast("spectral-rebuild", SpectralRebuild, 1); AtLeast("spectral-warmup", SpectralWarmup, 0);
         if (!(MuonLr > 0)) errors.Add($"--muon-lr must be > 0 (got {MuonLr})");
         InUnit("muon-momentum", MuonMomentum, closed: false);
         if (MuonNesterov && MuonMomentum == 0) errors.Add("--muon-nesterov needs --muon-momentum > 0 (got 0)");
         AtLeast("muon-ns-steps", MuonNsSteps, 1);
+        OneOf("muon-scale", MuonScale, "shape", "adamw");
         if (!(MuonWeightDecay >= 0)) errors.Add($"--muon-weight-decay must be >= 0 (got {MuonWeightDecay})");
     }
 }

@@ -22,6 +22,7 @@ internal static class MethodOptions
         Alpha = Trainer.Decimal(c.SggAlpha),
         ClipFactor = c.SggCTau == 0 ? null : Trainer.Decimal(c.SggCTau),
         NormEmaDecay = Trainer.Decimal(c.SggNormEma),
+        SourceWeight = Trainer.Decimal(c.SggSourceWeight),
         SourcePrecision = c.SggSourcePrecision == "bf16" ? DType.BFloat16 : DType.Float32,
     };
 
@@ -33,10 +34,23 @@ internal static class MethodOptions
         Tau = Trainer.Decimal(c.SpectralTau),
         Rho = Trainer.Decimal(c.SpectralRho),
         Penalty = Trainer.Decimal(c.SpectralLambda),
-        Mode = c.SpectralOrder == 0 ? SpectralFilterMode.Exact : SpectralFilterMode.Chebyshev,
-        ChebyshevOrder = Math.Max(c.SpectralOrder, 1),
+        Mode = c.SpectralMode switch { "exact" => SpectralFilterMode.Exact, "chebyshev" => SpectralFilterMode.Chebyshev, _ => SpectralFilterMode.Auto },
+        ChebyshevOrder = c.SpectralOrder,
+        ExactMaxRows = c.SpectralExactRows,
+        GradientEmaDecay = Trainer.Decimal(c.SpectralEma),
+        Reference = c.SpectralReference == "start" || (c.SpectralReference == "auto" && c.InitFrom is not null)
+            ? SpectralReference.Start
+            : SpectralReference.Zero,
         Neighbors = c.SpectralNeighbors,
         RebuildPeriod = c.SpectralRebuild,
         GraphWarmupSteps = c.SpectralWarmup,
+    };
+
+    public static MuonOptions Muon(TrainConfig c) => new()
+    {
+        Momentum = Trainer.Decimal(c.MuonMomentum),
+        Nesterov = c.MuonNesterov,
+        NewtonSchulzSteps = c.MuonNsSteps,
+        Scale = c.MuonScale == "adamw" ? MuonScale.MatchAdamW : MuonScale.Shape,
     };
 }

@@ -332,31 +332,31 @@ public sealed class Trainer : IDisposable
     {
         if (config.Optim != "muon") return new Optimizer(store, CreateChain(config), trackGradNorm: true);
         double? clip = config.GradClip > 0 ? Decimal(config.GradClip) : null;
-        var options = new MuonOptions
-        {
-            Momentum = Decimal(config.MuonMomentum), Nesterov = config.MuonNesterov, NewtonSchulzSteps = config.MuonNsSteps,
-        };
+        var options = MethodOptions.Muon(config);
         double ratio = Decimal(config.MuonLr) / Decimal(config.Lr);
         var hidden = Optimizers.Muon(Schedule(config, ratio), options, Decimal(config.MuonWeightDecay), clip);
         return new Optimizer(store, hidden, CreateChain(config with { Optim = "adamw" }), trackGradNorm: true);
     }
 
     /// <summary>
-    /// The chain of every parameter: AdamW or SGD (nanoGPT's settings), or CGFM, SGG or SPEC-GF over AdamW, with warmup +
-    /// cosine decay and global-norm clipping when GradClip &gt; 0. Muon needs two chains: see <see cref="CreateOptimizer"/>.
+    /// The chain of every parameter: AdamW or SGD (nanoGPT's settings), or CGFM, SGG or SPEC-GF over either (--base-optim),
+    /// with warmup + cosine decay and global-norm clipping when GradClip &gt; 0. Muon needs two chains: see
+    /// <see cref="CreateOptimizer"/>.
     /// </summary>
     public static TransformChain CreateChain(TrainConfig config)
     {
         var schedule = Schedule(config, 1);
         double? clip = config.GradClip > 0 ? Decimal(config.GradClip) : null;
         double b1 = Decimal(config.Beta1), b2 = Decimal(config.Beta2), eps = Decimal(config.Eps), wd = Decimal(config.WeightDecay);
+        TransformChain Base(string name) => name == "sgd"
+            ? Optimizers.Sgd(schedule, Decimal(config.Momentum), config.Nesterov, wd, clip)
+            : Optimizers.AdamW(schedule, b1, b2, eps, wd, clip);
         return config.Optim switch
         {
-            "adamw" => Optimizers.AdamW(schedule, b1, b2, eps, wd, clip),
-            "sgd" => Optimizers.Sgd(schedule, Decimal(config.Momentum), weightDecay: wd, clip: clip),
-            "cgfm" => Optimizers.Cgfm(schedule, MethodOptions.Cgfm(config), b1, b2, eps, wd, clip),
-            "sgg" => Optimizers.Sgg(schedule, MethodOptions.Sgg(config), b1, b2, eps, wd, clip),
-            "spectral" => Optimizers.Spectral(schedule, MethodOptions.Spectral(config), b1, b2, eps, wd, clip),
+            "adamw" or "sgd" => Base(config.Optim),
+            "cgfm" => Optimizers.Over(new CgfmTransform(MethodOptions.Cgfm(config)), Base(config.BaseOptim)),
+            "sgg" => Optimizers.Over(new SggTransform(MethodOptions.Sgg(config)), Base(config.BaseOptim)),
+            "spectral" => Optimizers.Over(new SpectralTransform(MethodOptions.Spectral(config)), Base(config.BaseOptim)),
             "muon" => throw new ArgumentException("--optim muon runs two chains (Muon, AdamW): use Trainer.CreateOptimizer"),
             _ => throw new ArgumentException($"--optim must be adamw, sgd, cgfm, sgg, spectral or muon (got '{config.Optim}')"),
         };

@@ -40,8 +40,8 @@ public sealed class Muon : IDisposable
     /// <summary>The momentum buffer M (device).</summary>
     public Tensor Momentum => _momentum;
 
-    /// <summary>sqrt(max(1, m/n)), the reference step scale.</summary>
-    public double Scale => Math.Sqrt(Math.Max(1.0, (double)Rows / Cols));
+    /// <summary>The step scale of <see cref="MuonOptions.Scale"/>: sqrt(max(1, m/n)) by default.</summary>
+    public double Scale => Options.StepScale(Rows, Cols);
 
     /// <summary>One step on <paramref name="weight"/> (updated in place) from <paramref name="grad"/>.</summary>
     public void Step(Tensor weight, Tensor grad, double learningRate)

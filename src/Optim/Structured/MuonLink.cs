@@ -32,7 +32,7 @@ internal sealed class MuonLink : StructuredLink
             DeviceMath.Run(MuonPrograms.Momentum(_options.Nesterov), [(float)_options.Momentum], [momentum, update],
                            [momentum, g, input.Scale ?? _one]);
             var orthogonal = Muon.Orthogonalize(update, _options.NewtonSchulzSteps);
-            float scale = (float)Math.Sqrt(Math.Max(1.0, (double)run.Rows / run.Cols));
+            float scale = (float)_options.StepScale(run.Rows, run.Cols);
             DeviceMath.Run(MuonPrograms.Scaled, [scale], [g], [orthogonal]);
         }
     }

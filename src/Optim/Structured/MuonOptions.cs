@@ -1,5 +1,15 @@
 namespace Engine.Optim.Structured;
 
+/// <summary>How Muon scales the orthogonalized step of an m×n matrix (METHODS §4.4).</summary>
+public enum MuonScale
+{
+    /// <summary>sqrt(max(1, m/n)), Keller Jordan's reference (default).</summary>
+    Shape,
+
+    /// <summary>0.2·sqrt(max(m, n)), Moonlight's "match_rms_adamw": the step's RMS matches AdamW's, so AdamW's lr and decay carry over.</summary>
+    MatchAdamW,
+}
+
 /// <summary>
 /// Hyperparameters of Muon (METHODS §4.4, Keller Jordan's reference muon.py), with its defaults; each value is checked
 /// when set and a bad one throws naming the parameter. The learning rate (reference 0.02) comes with each step.
@@ -30,6 +40,13 @@ public sealed record MuonOptions
             _newtonSchulzSteps = value;
         }
     }
+
+    public MuonScale Scale { get; init => field = Hyperparameter.Defined(value, nameof(Scale)); } = MuonScale.Shape;
+
+    /// <summary>The factor of the orthogonalized step of an m×n matrix under <see cref="Scale"/>.</summary>
+    public double StepScale(int rows, int cols) => Scale == MuonScale.MatchAdamW
+        ? 0.2 * Math.Sqrt(Math.Max(rows, cols))
+        : Math.Sqrt(Math.Max(1.0, (double)rows / cols));
 
     /// <summary>Decoupled decay: W ← (1 − lr·wd) W before the orthogonalized step.</summary>
     public double WeightDecay

@@ -15,7 +15,7 @@ public sealed record SggMetrics(double A, double B, double C, double CosineGradS
 /// <summary>
 /// SGG form B (METHODS §2b), first-order structured gradient guidance: from the target gradient g, a source
 /// gradient g_s and a reference direction d (the optimizer's momentum m_{t-1}) it forms u = a g + b g_s + c d:
-/// A-GEM conflict projection of g against g_s, a blend of the direction with d (α), and an adaptive clip at
+/// A-GEM conflict projection of g against g_s (plus γ_s times g_s projected against g, for joint source training), a blend of the direction with d (α), and an adaptive clip at
 /// τ = c_τ · EMA_0.98(||g||). Every norm and inner product involved is a function of the six Gram entries.
 /// <para>Phases (DESIGN §6):</para>
 /// <list type="bullet">
@@ -25,7 +25,6 @@ public sealed record SggMetrics(double A, double B, double C, double CosineGradS
 /// <item>U: u = a g + b g_s + c d as one fused elementwise pass with a, b, c read from device memory; in an optimizer
 ///   chain the same expression heads the AdamW/SGD update instead of being written out.</item>
 /// </list>
-/// The joint-training option γ_s·g_s' of METHODS is not implemented (its default is 0).
 /// Create it outside any TensorScope: it allocates its device scalars once.
 /// </summary>
 public sealed class SggGuidance : IDisposable
@@ -78,13 +77,7 @@ public sealed class SggGuidance : IDisposable
         DeviceMath.Run(SggPrograms.Gram(sourceGradient.DType), [], [], [gradient, sourceGradient, direction], _gram);
         var entries = Enumerable.Range(0, SggPrograms.GramEntries.Length).Select(k => Element(_gram, k)).ToArray();
         var scalars = Enumerable.Range(0, SggPrograms.CoefficientOutputs).Select(k => Element(_scalars, k)).ToArray();
-        double decay = Options.NormEmaDecay;
-        float[] values =
-        [
-            (float)Options.Alpha, (float)decay, (float)(1 / (1 - Math.Pow(decay, StepCount))),
-            (float)(Options.ClipFactor ?? 0), Options.ClipFactor is null ? 0f : 1f,
-        ];
-        DeviceMath.Run(SggPrograms.Coefficients, values, scalars, [.. entries, scalars[5], scalars[6], _one]);
+        DeviceMath.Run(SggPrograms.Coefficients, SggPrograms.CoefficientScalars(Options, StepCount), scalars, [.. entries, scalars[5], scalars[6], _one]);
         DeviceMath.Run(SggPrograms.Combine(sourceGradient.DType), [], [output], [gradient, sourceGradient, direction, scalars[0], scalars[1], scalars[2]]);
     }
 

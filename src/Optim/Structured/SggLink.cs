@@ -37,13 +37,7 @@ internal sealed class SggLink : StructuredLink, ISourceGradientLink
             DeviceMath.Run(SggPrograms.Gram(_source.DType), [], [], [input.Flat, _source, _direction], _gram);
             entries = Enumerable.Range(0, SggPrograms.GramEntries.Length).Select(k => Element(_gram, k)).ToArray();
         }
-        double decay = _options.NormEmaDecay;
-        float[] values =
-        [
-            (float)_options.Alpha, (float)decay, (float)(1 / (1 - Math.Pow(decay, _steps))),
-            (float)(_options.ClipFactor ?? 0), _options.ClipFactor is null ? 0f : 1f,
-        ];
-        DeviceMath.Run(SggPrograms.Coefficients, values, _scalarViews,
+        DeviceMath.Run(SggPrograms.Coefficients, SggPrograms.CoefficientScalars(_options, _steps), _scalarViews,
                        [.. entries, _scalarViews[5], _scalarViews[6], input.Scale ?? _one]);
     }
 

@@ -32,6 +32,12 @@ public sealed record SggOptions
         init => _clipFactor = value is { } c ? Hyperparameter.Positive(c, nameof(ClipFactor)) : null;
     }
 
+    /// <summary>
+    /// γ_s: joint source training adds γ_s g_s' to the conflict-free gradient, g_s' being g_s with its component against g
+    /// removed in a conflict (PCGrad); 0 (default) only protects the source. With γ_s > 0 every step reads g_s in phase U.
+    /// </summary>
+    public double SourceWeight { get; init => field = Hyperparameter.NonNegative(value, nameof(SourceWeight)); }
+
     /// <summary>Decay of the EMA of ||g|| behind τ (bias-corrected as Adam's moments, so step 1 sees ||g_1||).</summary>
     public double NormEmaDecay
     {

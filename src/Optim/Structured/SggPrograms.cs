@@ -20,11 +20,23 @@ internal static class SggPrograms
 
     /// <summary>
     /// From the Gram entries and the norm EMA to (a, b, c) with u = a g + b g_s + c d, on one element: conflict
-    /// projection, direction blend, adaptive clip (METHODS §2b steps 1-3), plus the metrics and the new state.
+    /// projection (plus γ_s g_s' when joint source training is on), direction blend, adaptive clip (METHODS §2b steps
+    /// 1-3), plus the metrics and the new state. Scalars: <see cref="CoefficientScalars"/>.
     /// Inputs: gg, gs, gd, ss, sd, dd, the norm EMA, the clip count, and g_scale k: the entries are of g, the
     /// coefficients for k·g (a chain's clip coefficient; 1 standalone).
     /// </summary>
     public static FusedProgram Coefficients { get; } = BuildCoefficients();
+
+    /// <summary>The scalar arguments of <see cref="Coefficients"/> for step <paramref name="step"/> (1-based) under <paramref name="options"/>.</summary>
+    public static float[] CoefficientScalars(SggOptions options, long step)
+    {
+        double decay = options.NormEmaDecay;
+        return
+        [
+            (float)options.Alpha, (float)decay, (float)(1 / (1 - Math.Pow(decay, step))),
+            (float)(options.ClipFactor ?? 0), options.ClipFactor is null ? 0f : 1f, (float)options.SourceWeight,
+        ];
+    }
 
     /// <summary>
     /// Phase U: u = a g + b g_s + c d, with a, b, c read from device memory (broadcast); g_s stored as
@@ -71,12 +83,17 @@ internal static class SggPrograms
         var invBias = f.Scalar("inv_bias_correction");
         var clipFactor = f.Scalar("clip_factor");
         var clipEnabled = f.Scalar("clip_enabled");
+        var gamma = f.Scalar("source_weight");
 
-        // 1. Conflict removal: g' = g + p g_s, p = -<g,g_s>/||g_s||² when <g,g_s> < 0.
+        // 1. Conflict removal: g' = g + p g_s, p = -<g,g_s>/||g_s||² when <g,g_s> < 0; with joint source training also
+        //    + γ_s g_s', g_s' = g_s + q g, q = -<g,g_s>/||g||² (PCGrad's symmetric projection), so g' = e g + p g_s.
         var conflict = Fx.Less(gs, 0f) * Fx.Greater(ss, 0f);
-        var p = Fx.Where(conflict, -gs / Fx.Max(ss, tiny), 0f);
-        var norm1 = Fx.Sqrt(Fx.Max(gg + 2f * p * gs + p * p * ss, 0f));
-        var dotPrimeD = gd + p * sd;
+        var projection = Fx.Where(conflict, -gs / Fx.Max(ss, tiny), 0f);
+        var q = Fx.Where(conflict, -gs / Fx.Max(gg, tiny), 0f);
+        var e = 1f + gamma * q;
+        var p = projection + gamma;
+        var norm1 = Fx.Sqrt(Fx.Max(e * e * gg + 2f * e * p * gs + p * p * ss, 0f));
+        var dotPrimeD = e * gd + p * sd;
 
         // 2. Direction blend: g'' = ||g'|| w/||w||, w = (1-α) g'/||g'|| + α d/||d|| = k1 g' + k2 d.
         var normD = Fx.Sqrt(dd);
@@ -92,7 +109,7 @@ internal static class SggPrograms
         var clipped = clipEnabled * Fx.Greater(norm1, tau);
         var scale = Fx.Where(clipped, tau / Fx.Max(norm1, tiny), 1f);
 
-        f.Output("a", scale * k1);
+        f.Output("a", scale * k1 * e);
         f.Output("b", scale * k1 * p);
         f.Output("c", scale * k2);
         f.Output("cos_g_gs", gs / (Fx.Sqrt(gg) * Fx.Sqrt(ss) + 1e-12f));

@@ -247,12 +247,15 @@ public sealed class SpectralGradientFilter : IDisposable
     }
 
     /// <summary>Σ_{λ_k > median λ} ||u_kᵀ ΔW||² and ||ΔW||² (the fraction's numerator and denominator).</summary>
-    internal (double High, double Total) HighFrequencyEnergy(Tensor weight)
+    internal (double High, double Total) HighFrequencyEnergy(Tensor weight) => HighFrequencyEnergy(weight, _reference);
+
+    /// <summary>The same with ΔW = <paramref name="weight"/> − <paramref name="reference"/> (null: W_ref = 0).</summary>
+    internal (double High, double Total) HighFrequencyEnergy(Tensor weight, Tensor? reference)
     {
         DeviceMath.RequireMatrix(weight, Rows, Cols, "SPEC-GF weight");
         if (!HasGraph) throw NoGraph();
         var delta = HostMatrix.Read(weight);
-        if (_reference is not null) delta -= HostMatrix.Read(_reference);
+        if (reference is not null) delta -= HostMatrix.Read(reference);
         double total = delta.FrobeniusNorm();
         if (total == 0) return (0, 0);
         var (values, vectors) = Eigen();

@@ -16,6 +16,9 @@ internal sealed class SpectralLink : StructuredLink
     private readonly MatrixRun[] _runs;
     private readonly SpectralMatrices[] _batches;
     private readonly SpectralGradientFilter[] _filters;
+    /// <summary>W_ref per run ([count, rows, cols]), null for W_ref = 0; taken at the first step unless a checkpoint restored it.</summary>
+    private readonly Tensor[]? _references;
+    private bool _referenceTaken;
     private readonly Tensor _one;
 
     /// <summary>
@@ -40,12 +43,15 @@ internal sealed class SpectralLink : StructuredLink
                 var m = _matrices[_runs[b].First + i];
                 _filters[_runs[b].First + i] = new SpectralGradientFilter(binding.Device, m.Rows, m.Cols, options, _batches[b].At(i));
             }
+        if (options.Reference == SpectralReference.Start)
+            _references = _runs.Select(r => Tensor.Zeros(binding.Device, r.Count, r.Rows, r.Cols)).ToArray();
         _one = Tensor.Ones(binding.Device);
     }
 
     public override void Run(StructuredInput input)
     {
         var scale = input.Scale ?? _one;
+        TakeReference();
         for (int b = 0; b < _runs.Length; b++)
         {
             using var scope = new TensorScope();
@@ -58,7 +64,7 @@ internal sealed class SpectralLink : StructuredLink
             if (graphs == 0) continue;
             if (graphs == run.Count)
             {
-                SpectralGradientFilter.Apply(_batches[b], _options, View(_store.Values, run), grad, scale);
+                SpectralGradientFilter.Apply(_batches[b], _options, Delta(b), grad, scale);
                 continue;
             }
             // The filters of a run share one schedule, but a checkpoint can restore some graphs and not others: then
@@ -69,25 +75,52 @@ internal sealed class SpectralLink : StructuredLink
                 var m = _matrices[run.First + i];
                 var filter = _filters[run.First + i];
                 if (filter.HasGraph)
-                    SpectralGradientFilter.Apply(filter.Matrices, _options, View(_store.Values, m), View(input.Flat, m), scale);
+                    SpectralGradientFilter.Apply(filter.Matrices, _options, Delta(b, i), View(input.Flat, m), scale);
             }
         }
     }
 
-    /// <summary>spectral.high_freq_fraction: Σ high-frequency energy / Σ ||W||² over the matrices that have a graph.</summary>
+    private void TakeReference()
+    {
+        if (_references is null || _referenceTaken) return;
+        for (int b = 0; b < _runs.Length; b++) DeviceMath.CopyInto(View(_store.Values, _runs[b]), _references[b]);
+        _referenceTaken = true;
+    }
+
+    /// <summary>ΔW = W − W_ref of run <paramref name="run"/> (a new tensor in the caller's scope, or the weights' view for W_ref = 0).</summary>
+    private Tensor Delta(int run) =>
+        _references is null ? View(_store.Values, _runs[run]) : View(_store.Values, _runs[run]) - _references[run];
+
+    /// <summary>ΔW of matrix <paramref name="index"/> of run <paramref name="run"/>.</summary>
+    private Tensor Delta(int run, int index)
+    {
+        var weights = View(_store.Values, _matrices[_runs[run].First + index]);
+        return _references is null ? weights : weights - Reference(run, index);
+    }
+
+    private Tensor Reference(int run, int index)
+    {
+        using var slice = _references![run].Slice(0, index, 1);
+        return slice.Reshape(_runs[run].Rows, _runs[run].Cols);
+    }
+
+    /// <summary>spectral.high_freq_fraction: Σ high-frequency energy / Σ ||ΔW||² over the matrices that have a graph.</summary>
     public override void ReadMetrics(IDictionary<string, double> metrics)
     {
         using var scope = new TensorScope();
         double high = 0, total = 0;
         bool any = false;
-        for (int i = 0; i < _matrices.Count; i++)
-        {
-            if (!_filters[i].HasGraph) continue;
-            var (h, t) = _filters[i].HighFrequencyEnergy(View(_store.Values, _matrices[i]));
-            high += h;
-            total += t;
-            any = true;
-        }
+        for (int b = 0; b < _runs.Length; b++)
+            for (int i = 0; i < _runs[b].Count; i++)
+            {
+                var filter = _filters[_runs[b].First + i];
+                if (!filter.HasGraph) continue;
+                var (h, t) = filter.HighFrequencyEnergy(View(_store.Values, _matrices[_runs[b].First + i]),
+                                                        _references is null ? null : Reference(b, i));
+                high += h;
+                total += t;
+                any = true;
+            }
         if (any) metrics["spectral.high_freq_fraction"] = total == 0 ? 0 : high / total;
     }
 
@@ -98,6 +131,16 @@ internal sealed class SpectralLink : StructuredLink
             if (_filters[i].GraphRows is { } rows) yield return ($"graph_rows.{_matrices[i].Name}", rows);
             if (_filters[i].GradientEma is { } ema) yield return ($"gradient_ema.{_matrices[i].Name}", ema.ToArray());
         }
+        if (_references is null || !_referenceTaken) yield break;
+        for (int b = 0; b < _runs.Length; b++)
+            for (int i = 0; i < _runs[b].Count; i++)
+                yield return ($"reference.{_matrices[_runs[b].First + i].Name}", ReadReference(b, i));
+    }
+
+    private float[] ReadReference(int run, int index)
+    {
+        using var scope = new TensorScope();
+        return Reference(run, index).ToArray();
     }
 
     public override void ImportExtras(IReadOnlyDictionary<string, float[]> extras, long step)
@@ -109,12 +152,23 @@ internal sealed class SpectralLink : StructuredLink
             if (_filters[i].GradientEma is { } ema) DeviceMath.Write(ema, Extra(extras, $"gradient_ema.{name}", ema.Count));
             _filters[i].StepCount = step;
         }
+        if (_references is null || step == 0) return;
+        // A run past its first step has a W_ref: the weights of that step, not of the resume.
+        for (int b = 0; b < _runs.Length; b++)
+            for (int i = 0; i < _runs[b].Count; i++)
+            {
+                using var scope = new TensorScope();
+                var reference = Reference(b, i);
+                DeviceMath.Write(reference, Extra(extras, $"reference.{_matrices[_runs[b].First + i].Name}", reference.Count));
+            }
+        _referenceTaken = true;
     }
 
     public override void Dispose()
     {
         foreach (var f in _filters) f.Dispose();
         foreach (var b in _batches) b.Dispose();
+        foreach (var r in _references ?? []) r.Dispose();
         _one.Dispose();
     }
 }

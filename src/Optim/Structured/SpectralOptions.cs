@@ -20,6 +20,16 @@ public enum LaplacianKind
     Combinatorial,
 }
 
+/// <summary>W_ref of the regularizer tr(ΔWᵀ L ΔW), ΔW = W − W_ref (METHODS §3b).</summary>
+public enum SpectralReference
+{
+    /// <summary>W_ref = 0, as for a from-scratch run (default).</summary>
+    Zero,
+
+    /// <summary>W_ref = the weights when the optimizer takes its first step: the start of fine-tuning.</summary>
+    Start,
+}
+
 /// <summary>How h(L) is applied per step.</summary>
 public enum SpectralFilterMode
 {
@@ -107,6 +117,9 @@ public sealed record SpectralOptions
 
     /// <summary>λ_spec, the weight of the spectral regularizer tr(ΔWᵀ L ΔW) (gradient 2 L ΔW).</summary>
     public double Penalty { get => _penalty; init => _penalty = Hyperparameter.NonNegative(value, nameof(Penalty)); }
+
+    /// <summary>W_ref of the regularizer and of the high-frequency fraction.</summary>
+    public SpectralReference Reference { get; init => field = Hyperparameter.Defined(value, nameof(Reference)); } = SpectralReference.Zero;
 
     /// <summary>The largest m that <see cref="SpectralFilterMode.Auto"/> filters exactly.</summary>
     public int ExactMaxRows { get => _exactMaxRows; init => _exactMaxRows = AtLeast(value, 1, nameof(ExactMaxRows)); }

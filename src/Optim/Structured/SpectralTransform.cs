@@ -2,8 +2,8 @@ namespace Engine.Optim.Structured;
 
 /// <summary>
 /// SPEC-GF (METHODS §3b) as a chain link, for Chain(ClipGlobalNorm?, SpectralTransform, ScaleByAdam, AddDecayedWeights,
-/// ScaleByLearningRate): phase S filters each hidden matrix's gradient (plus the regularizer's 2 λ_spec L W, with
-/// W_ref = 0 as for a from-scratch run) along its row graph, in place, with one <see cref="SpectralGradientFilter"/> per
+/// ScaleByLearningRate): phase S filters each hidden matrix's gradient (plus the regularizer's 2 λ_spec L ΔW, ΔW = W − W_ref,
+/// W_ref = 0 or the weights at the first step: <see cref="SpectralOptions.Reference"/>) along its row graph, in place, with one <see cref="SpectralGradientFilter"/> per
 /// matrix; other parameters pass through. No global scalars.
 /// </summary>
 public sealed class SpectralTransform : StructuredTransform

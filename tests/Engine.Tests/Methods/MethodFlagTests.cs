@@ -18,6 +18,15 @@ public sealed class MethodFlagTests
     [InlineData(new[] { "--spectral-laplacian", "rw" }, "--spectral-laplacian must be sym or comb")]
     [InlineData(new[] { "--spectral-tau", "0" }, "--spectral-tau must be > 0")]
     [InlineData(new[] { "--muon-momentum", "1" }, "--muon-momentum must be in [0, 1)")]
+    [InlineData(new[] { "--muon-scale", "big" }, "--muon-scale must be shape or adamw (got 'big')")]
+    [InlineData(new[] { "--base-optim", "lion" }, "--base-optim must be adamw or sgd (got 'lion')")]
+    [InlineData(new[] { "--optim", "sgg", "--base-optim", "sgd", "--momentum", "0" }, "--optim sgg --base-optim sgd needs --momentum > 0")]
+    [InlineData(new[] { "--optim", "sgd", "--nesterov", "true", "--momentum", "0" }, "--nesterov needs --momentum > 0")]
+    [InlineData(new[] { "--sgg-source-weight", "-1" }, "--sgg-source-weight must be >= 0")]
+    [InlineData(new[] { "--spectral-mode", "fast" }, "--spectral-mode must be auto, exact or chebyshev (got 'fast')")]
+    [InlineData(new[] { "--spectral-order", "0" }, "--spectral-order must be >= 1 (got 0; for the exact filter use --spectral-mode exact)")]
+    [InlineData(new[] { "--spectral-reference", "init" }, "--spectral-reference must be auto, zero or start (got 'init')")]
+    [InlineData(new[] { "--spectral-ema", "1" }, "--spectral-ema must be in [0, 1)")]
     public void BadMethodSettingsNameTheFlag(string[] flags, string fragment)
     {
         using var dir = new TempDirectory();

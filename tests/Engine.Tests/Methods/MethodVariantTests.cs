@@ -1,0 +1,192 @@
+using Engine.Models.Config;
+using Engine.Models.Training;
+using Engine.Optim;
+using Engine.Optim.Structured;
+using Engine.Tensors;
+using Engine.Tests.Ops;
+using Xunit;
+
+namespace Engine.Tests.Methods;
+
+/// <summary>
+/// The variants METHODS.md names besides each method's default: a method over SGD instead of AdamW, Muon's Moonlight
+/// scale, SPEC-GF's W_ref at the start of fine-tuning and its exact/Chebyshev choice, and how `engine train` settings
+/// select them.
+/// </summary>
+[Collection("Structured")]
+public class MethodVariantTests
+{
+    public static TheoryData<string> Backends => Support.Backends.Names;
+
+    private static readonly LearningRateSchedule Lr = LearningRateSchedule.Constant(0.01);
+
+    [Fact]
+    public void OverPutsTheMethodRightAfterTheBaseClip()
+    {
+        Assert.Equal("clip_global_norm > cgfm > scale_by_learning_rate",
+                     Optimizers.Over(new CgfmTransform(), Optimizers.Sgd(Lr, clip: 1)).ToString());
+        Assert.Equal("sgg > add_decayed_weights > momentum > scale_by_learning_rate",
+                     Optimizers.Over(new SggTransform(), Optimizers.Sgd(Lr, momentum: 0.9, weightDecay: 0.1)).ToString());
+        Assert.Equal(Optimizers.Spectral(Lr, clip: 1).ToString(),
+                     Optimizers.Over(new SpectralTransform(), Optimizers.AdamW(Lr, clip: 1)).ToString());
+        var twice = Assert.Throws<ArgumentException>(() => Optimizers.Over(new SggTransform(), Optimizers.Cgfm(Lr)));
+        Assert.Contains("already has a structured link ('cgfm')", twice.Message);
+    }
+
+    [Theory]
+    [InlineData("cgfm", "adamw", "clip_global_norm > cgfm > scale_by_adam > add_decayed_weights > scale_by_learning_rate")]
+    [InlineData("cgfm", "sgd", "clip_global_norm > cgfm > add_decayed_weights > momentum > scale_by_learning_rate")]
+    [InlineData("sgg", "sgd", "clip_global_norm > sgg > add_decayed_weights > momentum > scale_by_learning_rate")]
+    [InlineData("spectral", "sgd", "clip_global_norm > spectral > add_decayed_weights > momentum > scale_by_learning_rate")]
+    public void TrainingBuildsTheMethodOverTheChosenBase(string optim, string baseOptim, string chain)
+    {
+        var config = new TrainConfig { Optim = optim, BaseOptim = baseOptim };
+        Assert.Empty(config.Validate());
+        Assert.Equal(chain, Trainer.CreateChain(config).ToString());
+    }
+
+    [Fact]
+    public void FaithfulCgfmIsPlainSgdAndNesterovReachesTheMomentum()
+    {
+        var faithful = new TrainConfig { Optim = "cgfm", BaseOptim = "sgd", Momentum = 0, WeightDecay = 0, GradClip = 0 };
+        Assert.Equal("cgfm > scale_by_learning_rate", Trainer.CreateChain(faithful).ToString());
+        var nesterov = Trainer.CreateChain(new TrainConfig { Optim = "sgd", Nesterov = true });
+        Assert.True(nesterov.Transforms.OfType<Momentum>().Single().Nesterov);
+        Assert.Contains("--optim sgg --base-optim sgd needs --momentum > 0",
+                        new TrainConfig { Optim = "sgg", BaseOptim = "sgd", Momentum = 0 }.Validate().Single());
+    }
+
+    [Fact]
+    public void TrainingSettingsReachTheMethodOptions()
+    {
+        var defaults = MethodOptions.Spectral(new TrainConfig());
+        Assert.Equal(SpectralFilterMode.Auto, defaults.Mode);   // METHODS §3b: exact up to 512 rows, Chebyshev K = 8 above
+        Assert.True(defaults.FiltersExactly(512) && !defaults.FiltersExactly(513));
+        Assert.Equal(8, defaults.ChebyshevOrder);
+        Assert.Equal(SpectralReference.Zero, defaults.Reference);
+        Assert.Equal(SpectralReference.Start, MethodOptions.Spectral(new TrainConfig { InitFrom = "base" }).Reference);
+        Assert.Equal(SpectralReference.Zero, MethodOptions.Spectral(new TrainConfig { InitFrom = "base", SpectralReference = "zero" }).Reference);
+        Assert.Equal(SpectralReference.Start, MethodOptions.Spectral(new TrainConfig { SpectralReference = "start" }).Reference);
+        var chosen = MethodOptions.Spectral(new TrainConfig { SpectralMode = "chebyshev", SpectralOrder = 5, SpectralExactRows = 64, SpectralEma = 0.8f });
+        Assert.Equal((SpectralFilterMode.Chebyshev, 5, 64, 0.8), (chosen.Mode, chosen.ChebyshevOrder, chosen.ExactMaxRows, chosen.GradientEmaDecay));
+        Assert.Equal(0.5, MethodOptions.Sgg(new TrainConfig { SggSourceWeight = 0.5f }).SourceWeight);
+        Assert.Equal(MuonScale.MatchAdamW, MethodOptions.Muon(new TrainConfig { MuonScale = "adamw" }).Scale);
+        Assert.Equal(MuonScale.Shape, MethodOptions.Muon(new TrainConfig()).Scale);
+    }
+
+    /// <summary>
+    /// Moonlight's scale: the same step as the reference scale times 0.2·sqrt(max(m, n)) / sqrt(max(1, m/n)), matrix by
+    /// matrix (wide, tall, single-row and row-blocked ones), in the fused step.
+    /// </summary>
+    [Theory, MemberData(nameof(Backends))]
+    public void MuonMatchAdamWScaleIsMoonlights(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var steps = new Dictionary<MuonScale, float[]>();
+        float[] start = [];
+        foreach (var scale in new[] { MuonScale.Shape, MuonScale.MatchAdamW })
+        {
+            using var store = MethodStores.Create(device, seed: 5);
+            start = store.ExportValues();
+            using var optimizer = new Optimizer(store, Optimizers.Muon(Lr, new MuonOptions { Scale = scale }), Optimizers.AdamW(Lr));
+            store.ImportGrads(MethodStores.Gradient(new Random(8), store, 2.0));
+            optimizer.Step();
+            steps[scale] = store.ExportValues();
+            if (scale == MuonScale.MatchAdamW)
+                foreach (var m in store.HiddenMatrices)
+                {
+                    double ratio = 0.2 * Math.Sqrt(Math.Max(m.Rows, m.Cols)) / Math.Sqrt(Math.Max(1.0, (double)m.Rows / m.Cols));
+                    for (long i = m.Offset; i < m.Offset + m.Count; i++)
+                    {
+                        double expected = ratio * (start[i] - steps[MuonScale.Shape][i]);
+                        Close.Check(expected, start[i] - steps[scale][i], expected, () => $"{backend} {m.Name}[{i - m.Offset}]", 1e-4, 1e-7);
+                    }
+                }
+        }
+    }
+
+    /// <summary>
+    /// W_ref = the weights at the first step: the optimizer's effective gradient (SGD with lr 1, so θ_before − θ_after) equals
+    /// the standalone filter's with that reference, step after step, for batched runs and single matrices; at the first
+    /// step ΔW = 0, so the regularizer adds nothing there. A checkpoint carries W_ref: an optimizer resumed from the first
+    /// step's state takes the same second step.
+    /// </summary>
+    [Theory, MemberData(nameof(Backends))]
+    public void SpectralReferenceIsTheWeightsOfTheFirstStep(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var options = new SpectralOptions { Reference = SpectralReference.Start, Penalty = 0.3, Tau = 0.7, Neighbors = 3, Mode = SpectralFilterMode.Exact };
+        using var store = MethodStores.Create(device, seed: 3);
+        TransformChain Chain() => new(new SpectralTransform(options), new ScaleByLearningRate(LearningRateSchedule.Constant(1)));
+        using var optimizer = new Optimizer(store, Chain());
+        var start = store.ExportValues();
+        using var scope = new TensorScope();
+        var filters = store.HiddenMatrices.ToDictionary(m => m.Name, m =>
+            new SpectralGradientFilter(device, m.Rows, m.Cols, options with { Reference = SpectralReference.Zero }, Matrix(device, start, m)));
+        var rng = new Random(4);
+        OptimizerState? afterFirst = null;
+        float[] weightsAfterFirst = [];
+        for (int step = 0; step < 3; step++)
+        {
+            var before = store.ExportValues();
+            var g = MethodStores.Gradient(rng, store, 1.5);
+            store.ImportGrads(g);
+            optimizer.Step();
+            var after = store.ExportValues();
+            foreach (var m in store.HiddenMatrices)
+            {
+                var grad = Matrix(device, g, m);
+                filters[m.Name].Step(Matrix(device, before, m), grad);
+                var expected = grad.ToArray();
+                for (int i = 0; i < expected.Length; i++)
+                    Close.Check(expected[i], before[m.Offset + i] - after[m.Offset + i], expected[i], () => $"{backend} step {step} {m.Name}[{i}]", 1e-4, 1e-5);
+            }
+            if (step == 0)
+            {
+                afterFirst = optimizer.ExportState();
+                weightsAfterFirst = after;
+                Assert.Contains(afterFirst.Extras, s => s.Name.Contains("reference.", StringComparison.Ordinal));
+            }
+            if (step == 1)
+            {
+                using var resumedStore = MethodStores.Create(device, seed: 3);
+                resumedStore.ImportValues(weightsAfterFirst);
+                using var resumed = new Optimizer(resumedStore, Chain());
+                resumed.ImportState(afterFirst!);
+                resumedStore.ImportGrads(g);
+                resumed.Step();
+                Assert.Equal(after, resumedStore.ExportValues());
+            }
+        }
+        foreach (var f in filters.Values) f.Dispose();
+    }
+
+    /// <summary>With W_ref = 0 (from scratch) the same first step does feel the regularizer, so the test above can tell them apart.</summary>
+    [Fact]
+    public void SpectralReferenceZeroPenalizesTheWeightsThemselves()
+    {
+        var device = Support.Backends.Get("cpu");
+        float[] FirstStep(SpectralReference reference)
+        {
+            using var store = MethodStores.Create(device, seed: 3);
+            var options = new SpectralOptions { Reference = reference, Penalty = 0.3, Rho = 0, Neighbors = 3 };
+            using var optimizer = new Optimizer(store, new TransformChain(new SpectralTransform(options), new ScaleByLearningRate(Lr)));
+            store.ImportGrads(MethodStores.Gradient(new Random(4), store, 1.5));
+            optimizer.Step();
+            return store.ExportValues();
+        }
+        float[] Plain()
+        {
+            using var store = MethodStores.Create(device, seed: 3);
+            using var optimizer = new Optimizer(store, new TransformChain(new ScaleByLearningRate(Lr)));
+            store.ImportGrads(MethodStores.Gradient(new Random(4), store, 1.5));
+            optimizer.Step();
+            return store.ExportValues();
+        }
+        Assert.Equal(Plain(), FirstStep(SpectralReference.Start));
+        Assert.NotEqual(Plain(), FirstStep(SpectralReference.Zero));
+    }
+
+    private static Tensor Matrix(Engine.Kernels.Devices.ComputeDevice device, float[] flat, HiddenMatrix m) =>
+        Tensor.FromArray(device, flat.AsSpan((int)m.Offset, (int)m.Count).ToArray(), [m.Rows, m.Cols]);
+}
