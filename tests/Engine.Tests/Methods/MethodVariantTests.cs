@@ -4,6 +4,9 @@ using Engine.Optim;
 using Engine.Optim.Structured;
 using Engine.Tensors;
 using Engine.Tests.Ops;
+using Engine.Tests.Structured;
+using FsCheck;
+using FsCheck.Fluent;
 using Xunit;
 
 namespace Engine.Tests.Methods;
@@ -185,6 +188,46 @@ public class MethodVariantTests
         }
         Assert.Equal(Plain(), FirstStep(SpectralReference.Start));
         Assert.NotEqual(Plain(), FirstStep(SpectralReference.Zero));
+    }
+
+    /// <summary>
+    /// SGG's joint source training (METHODS §2b step 1, γ_s > 0): u = g' + γ_s g_s', with g' = g − (⟨g, g_s⟩/||g_s||²) g_s and
+    /// g_s' = g_s − (⟨g, g_s⟩/||g||²) g in a conflict, g and g_s unchanged otherwise (blend and clip off); u still does not
+    /// oppose g_s.
+    /// </summary>
+    [Theory, MemberData(nameof(Backends))]
+    public void SggSourceWeightAddsTheProjectedSourceGradient(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var cases = from n in Gen.Choose(1, 200)
+                    from gamma in Gen.Elements(0.25, 1.0, 3.0)
+                    from conflict in Gen.Elements(false, true)
+                    from seed in Gen.Choose(0, int.MaxValue)
+                    select (n, gamma, conflict, seed);
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            var rng = new Random(c.seed);
+            var g = Array.ConvertAll(HostData.Normal(rng, c.n), x => (double)(float)x);
+            var s = Array.ConvertAll(HostData.Normal(rng, c.n), x => (double)(float)x);
+            double gs = HostData.Dot(g, s);
+            if ((gs < 0) != c.conflict) { s = Array.ConvertAll(s, x => -x); gs = -gs; }
+            if (c.conflict && !(gs < 0)) return true;   // ⟨g, g_s⟩ = 0 exactly: no conflict to test
+            double gg = HostData.Dot(g, g), ss = HostData.Dot(s, s);
+            var expected = g.Select((x, i) => c.conflict
+                ? x - gs / ss * s[i] + c.gamma * (s[i] - gs / gg * x)
+                : x + c.gamma * s[i]).ToArray();
+            using var scope = new TensorScope();
+            using var sgg = new SggGuidance(device, new SggOptions { Alpha = 0, ClipFactor = null, SourceWeight = c.gamma });
+            Tensor Up(double[] v) => Tensor.FromArray(device, Array.ConvertAll(v, x => (float)x), [c.n]);
+            var output = Tensor.Zeros(device, c.n);
+            sgg.Step(Up(g), Up(s), Tensor.Zeros(device, c.n), output);
+            var u = HostData.Vector(output);
+            double scale = HostData.Norm(expected);
+            for (int i = 0; i < c.n; i++)
+                Close.Check(expected[i], u[i], scale, () => $"{backend} {c} u[{i}]", 1e-5, 1e-6);
+            Assert.True(HostData.Dot(u, s) >= -1e-5 * HostData.Norm(u) * HostData.Norm(s), $"{backend} {c}: <u, g_s> < 0");
+            return true;
+        }).Check(Support.TestSeeds.Quick(25));
     }
 
     private static Tensor Matrix(Engine.Kernels.Devices.ComputeDevice device, float[] flat, HiddenMatrix m) =>
