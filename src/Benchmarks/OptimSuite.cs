@@ -1,4 +1,5 @@
 using Engine.Kernels.Devices;
+using Engine.Kernels.Profiling;
 using Engine.Optim;
 using Engine.Optim.Structured;
 
@@ -155,7 +156,11 @@ public static class OptimSuite
                 yield return new BenchRecord("optim_step", device.Id, shape, (double)bytes * store.Count / fused / 1e9, "GB/s");
                 yield return new BenchRecord("optim_step", device.Id, shape, 100 * (ratio - 1), "% over fused adamw");
                 double staged = Timing.MedianSeconds(current.StepTransformByTransform, device.Synchronize, warmup: 1, reps: reps);
-                yield return new BenchRecord("optim_step", device.Id, $"{chain.Name}_transform_by_transform {layout}", staged * 1e3, "ms");
+                string stagedShape = $"{chain.Name}_transform_by_transform {layout}";
+                yield return new BenchRecord("optim_step", device.Id, stagedShape, staged * 1e3, "ms");
+                double stagedBytes = BytesMoved(current.StepTransformByTransform, device);
+                yield return new BenchRecord("optim_step", device.Id, stagedShape, stagedBytes / store.Count, "B/param");
+                yield return new BenchRecord("optim_step", device.Id, stagedShape, stagedBytes / staged / 1e9, "GB/s");
                 foreach (var (variant, create, period) in chain.Refreshing ?? [])
                 {
                     // A step that also refreshes, and what the refresh adds to the average step at the default period.
@@ -179,5 +184,28 @@ public static class OptimSuite
     {
         yield return ($"1x[100,{n / 100}]", [[100, n / 100]]);
         yield return ($"100x[100,{n / 10_000}]", Enumerable.Range(0, 100).Select(_ => new[] { 100, n / 10_000 }).ToArray());
+    }
+
+    /// <summary>
+    /// The bytes one call of <paramref name="step"/> moves, as the kernel profiler counts them (each kernel's operands read
+    /// and written): the transform-by-transform step has no hand count, its passes depend on the chain.
+    /// </summary>
+    private static double BytesMoved(Action step, ComputeDevice device)
+    {
+        if (KernelProfiler.Enabled) throw new InvalidOperationException("the optimizer bench counts bytes with the kernel profiler: run it unprofiled");
+        KernelProfiler.Reset();
+        KernelProfiler.Enable();
+        try
+        {
+            step();
+            device.Synchronize();
+        }
+        finally
+        {
+            KernelProfiler.Disable();
+        }
+        double bytes = KernelProfiler.Records.Sum(r => (double)r.Work.Bytes);
+        KernelProfiler.Reset();
+        return bytes;
     }
 }
