@@ -69,18 +69,19 @@ public static class Optimizers
     }
 
     /// <summary>
-    /// <paramref name="method"/> (CGFM, SGG, SPEC-GF) over a base chain built by <see cref="AdamW"/> or <see cref="Sgd"/>:
-    /// the method's link goes right after the base's clip, so it sees the gradient and the base's first moment follows
-    /// it. Over SGD without momentum this is METHODS §1b's faithful CGFM, θ ← θ − η s_t G_adj; SGG needs momentum (d = m).
+    /// <paramref name="link"/> — a method (CGFM, SGG, SPEC-GF) or a gradient term (<see cref="AddL2ToInit"/>) — over a base
+    /// chain built by <see cref="AdamW"/> or <see cref="Sgd"/>: the link goes right after the base's clip, so it sees the
+    /// gradient and the base's first moment follows it. Over SGD without momentum this is METHODS §1b's faithful CGFM,
+    /// θ ← θ − η s_t G_adj; SGG needs momentum (d = m).
     /// </summary>
-    public static TransformChain Over(StructuredTransform method, TransformChain baseChain)
+    public static TransformChain Over(GradientTransform link, TransformChain baseChain)
     {
-        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(link);
         ArgumentNullException.ThrowIfNull(baseChain);
-        if (baseChain.Structured is { } existing)
+        if (link is StructuredTransform && baseChain.Structured is { } existing)
             throw new ArgumentException($"the base chain '{baseChain}' already has a structured link ('{existing.Name}')", nameof(baseChain));
         var links = baseChain.Transforms.ToList();
-        links.Insert(links[0] is ClipGlobalNorm ? 1 : 0, method);
+        links.Insert(links[0] is ClipGlobalNorm ? 1 : 0, link);
         return new TransformChain(links.ToArray());
     }
 

@@ -35,6 +35,7 @@ internal static class TrainSettings
         [nameof(TrainConfig.Nesterov)] = "SGD: Nesterov momentum (true | false)",
         [nameof(TrainConfig.BaseOptim)] = "what cgfm, sgg and spectral run over: adamw | sgd (with --momentum, --nesterov; cgfm over sgd with --momentum 0 is METHODS' faithful form)",
         [nameof(TrainConfig.GradClip)] = "clip the global gradient norm to this (0: off)",
+        [nameof(TrainConfig.L2ToInit)] = "adamw, sgd: add the gradient of lambda*||W - W_start||^2 for the hidden matrices, W_start the weights at step 0 (METHODS' L2-to-init control for spectral's regularizer; 0: off)",
         [nameof(TrainConfig.CgfmRank)] = "cgfm: rank r of the global subspace (0: max(1, round(min(m,n)/8)) per matrix)",
         [nameof(TrainConfig.CgfmRefresh)] = "cgfm: steps between refreshes of the basis (T_p)",
         [nameof(TrainConfig.CgfmLambdaLocal)] = "cgfm: weight of the residual (local) part",
@@ -99,6 +100,7 @@ internal static class TrainSettings
     [
         nameof(TrainConfig.Beta1), nameof(TrainConfig.Beta2), nameof(TrainConfig.Eps), nameof(TrainConfig.WeightDecay),
         nameof(TrainConfig.Momentum), nameof(TrainConfig.Nesterov), nameof(TrainConfig.GradClip), nameof(TrainConfig.BaseOptim),
+        nameof(TrainConfig.L2ToInit),
     ];
 
     /// <summary>Names of the properties that lack a description (empty when the table is complete).</summary>

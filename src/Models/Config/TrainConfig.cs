@@ -34,6 +34,7 @@ public sealed record TrainConfig
     public float Momentum { get; init; } = 0.9f;
     public bool Nesterov { get; init; }
     public float GradClip { get; init; } = 1.0f;       // 0 disables clipping
+    public float L2ToInit { get; init; }               // adamw/sgd: λ of λ||W − W_start||² on the hidden matrices (spectral's control)
 
     // structured-gradient methods (METHODS.md; cgfm, sgg, spectral over AdamW or SGD; Muon for the hidden matrices with AdamW for the rest)
     public string BaseOptim { get; init; } = "adamw"; // adamw | sgd: what cgfm, sgg and spectral run over
@@ -135,6 +136,9 @@ public sealed record TrainConfig
             if (!allowed.Contains(v)) errors.Add($"--{flag} must be {string.Join(", ", allowed[..^1])} or {allowed[^1]} (got '{v}')");
         }
         OneOf("base-optim", BaseOptim, "adamw", "sgd");
+        if (!(L2ToInit >= 0)) errors.Add($"--l2-to-init must be >= 0 (got {L2ToInit})");
+        else if (L2ToInit > 0 && Optim is not ("adamw" or "sgd"))
+            errors.Add($"--l2-to-init is the control for --optim adamw or sgd (got --optim {Optim}; spectral has its own --spectral-lambda)");
         if (Optim == "sgg" && BaseOptim == "sgd" && Momentum == 0)
             errors.Add("--optim sgg --base-optim sgd needs --momentum > 0: the momentum is SGG's reference direction d");
         AtLeast("cgfm-rank", CgfmRank, 0); AtLeast("cgfm-refresh", CgfmRefresh, 1);

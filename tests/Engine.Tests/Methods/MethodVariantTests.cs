@@ -230,6 +230,58 @@ public class MethodVariantTests
         }).Check(Support.TestSeeds.Quick(25));
     }
 
+    /// <summary>
+    /// The L2-to-init control: p₁ = p₀ − g₀ (no pull at the first step), p₂ = p₁ − (g₁ + 2λ (p₁ − p₀)), fused and transform by
+    /// transform; an optimizer resumed from the first step's state takes the same second step (the state carries p₀).
+    /// </summary>
+    [Theory, MemberData(nameof(Backends))]
+    public void L2ToInitPullsTowardTheFirstStepsWeights(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        const double lambda = 0.3;
+        TransformChain Chain() => new(new AddL2ToInit(lambda), new ScaleByLearningRate(LearningRateSchedule.Constant(1)));
+        foreach (bool fused in new[] { true, false })
+        {
+            using var store = MethodStores.Create(device, seed: 6);
+            using var optimizer = new Optimizer(store, Chain());
+            var p0 = store.ExportValues();
+            var rng = new Random(7);
+            var g0 = MethodStores.Gradient(rng, store, 1.0);
+            var g1 = MethodStores.Gradient(rng, store, 1.0);
+            store.ImportGrads(g0);
+            if (fused) optimizer.Step(); else optimizer.StepTransformByTransform();
+            var p1 = store.ExportValues();
+            var state = optimizer.ExportState();
+            store.ImportGrads(g1);
+            if (fused) optimizer.Step(); else optimizer.StepTransformByTransform();
+            var p2 = store.ExportValues();
+            for (int i = 0; i < p0.Length; i++)
+            {
+                double e1 = (double)p0[i] - g0[i];
+                Close.Check(e1, p1[i], e1, () => $"{backend} fused={fused} p1[{i}]", 1e-6, 1e-6);
+                double e2 = (double)p1[i] - (g1[i] + 2 * lambda * ((double)p1[i] - p0[i]));
+                Close.Check(e2, p2[i], e2, () => $"{backend} fused={fused} p2[{i}]", 1e-6, 1e-6);
+            }
+            using var resumedStore = MethodStores.Create(device, seed: 6);
+            resumedStore.ImportValues(p1);
+            using var resumed = new Optimizer(resumedStore, Chain());
+            resumed.ImportState(state);
+            resumedStore.ImportGrads(g1);
+            if (fused) resumed.Step(); else resumed.StepTransformByTransform();
+            Assert.Equal(p2, resumedStore.ExportValues());
+        }
+    }
+
+    [Fact]
+    public void TrainingAppliesL2ToInitToTheHiddenMatricesOnly()
+    {
+        using var store = MethodStores.Create(Support.Backends.Get("cpu"), seed: 1);
+        using var optimizer = Trainer.CreateOptimizer(new TrainConfig { L2ToInit = 1e-3f }, store);
+        Assert.Equal("clip_global_norm > add_l2_to_init > scale_by_adam > add_decayed_weights > scale_by_learning_rate", optimizer.Chain.ToString());
+        Assert.Equal("clip_global_norm > scale_by_adam > add_decayed_weights > scale_by_learning_rate", optimizer.OthersChain!.ToString());
+        Assert.Contains("--l2-to-init is the control for --optim adamw or sgd", new TrainConfig { Optim = "spectral", L2ToInit = 1e-3f }.Validate().Single());
+    }
+
     private static Tensor Matrix(Engine.Kernels.Devices.ComputeDevice device, float[] flat, HiddenMatrix m) =>
         Tensor.FromArray(device, flat.AsSpan((int)m.Offset, (int)m.Count).ToArray(), [m.Rows, m.Cols]);
 }
