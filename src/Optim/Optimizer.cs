@@ -75,6 +75,8 @@ public sealed class Optimizer : IDisposable
             foreach (var (key, indices) in results) _linkResults[key] = indices.Select(k => _results[k]).ToArray();
             foreach (var group in _groups)
                 if (group.ClipNorm is not null) group.ClipScale = Tensor.Zeros(Device);
+            // Allocated here, outside the caller's step scopes, which would dispose it after the first step.
+            if (_groups.Any(g => g.Fused.Length > 1)) _update = Tensor.Zeros(Device, checked((int)store.Count));
         }
         catch
         {
@@ -114,12 +116,19 @@ public sealed class Optimizer : IDisposable
         var context = new StepContext(StepCount + 1, Decayed: false);
         RunReduceAndStructuredPhases();
         foreach (var group in _groups)
-            foreach (var (start, length, decayed) in group.Segments)
-                Run(group.Fused, group, start, length, context with { Decayed = decayed });
+            for (int p = 0; p < group.Fused.Length; p++)
+            {
+                if (p > 0) group.Links[group.Chain.LateLinks[p - 1]]!.Run(new StructuredInput(Update, null, null, null, context));
+                foreach (var (start, length, decayed) in group.Segments)
+                    Run(group.Fused[p], group, start, length, context with { Decayed = decayed });
+            }
         StepCount++;
     }
 
-    /// <summary>Phases R and S of a step without U and without counting it (to time the structured links' dense work).</summary>
+    /// <summary>
+    /// Phases R and S of a step without U and without counting it (to time the structured links' dense work); a late link's
+    /// phase S, which needs the first part of U, is not among them.
+    /// </summary>
     internal void RunReduceAndStructuredPhases()
     {
         if (_linkReducesGradNorm)
@@ -127,8 +136,7 @@ public sealed class Optimizer : IDisposable
             // Phase R would only reduce ||g||², which the link's phase S gives as it reads the gradient (with the clip
             // coefficient after it): one pass over the gradient fewer.
             var group = _groups[0];
-            int link = Array.FindIndex(group.Links, l => l is not null);
-            group.Links[link]!.Run(new StructuredInput(_store.Grads, group.ClipScale, null, null, new StepContext(StepCount + 1, Decayed: false))
+            group.EarlyLinks.Single().Link.Run(new StructuredInput(_store.Grads, group.ClipScale, null, null, new StepContext(StepCount + 1, Decayed: false))
             {
                 GradNormTarget = _gradNormSquared,
                 ClipNorm = group.ClipNorm,
@@ -141,9 +149,8 @@ public sealed class Optimizer : IDisposable
         {
             if (group.ClipScale is { } scale)
                 DeviceRun(StepPrograms.ClipCoefficient, [(float)group.ClipNorm!.Value], [scale], [_gradNormSquared!]);
-            for (int i = 0; i < group.Links.Length; i++)
-                group.Links[i]?.Run(new StructuredInput(_store.Grads, group.ClipScale, _gradNormSquared,
-                                                        _linkResults.GetValueOrDefault((group.Index, i)), context));
+            foreach (var (i, link) in group.EarlyLinks)
+                link.Run(new StructuredInput(_store.Grads, group.ClipScale, _gradNormSquared, _linkResults.GetValueOrDefault((group.Index, i)), context));
         }
     }
 
@@ -154,7 +161,6 @@ public sealed class Optimizer : IDisposable
     /// </summary>
     public void StepTransformByTransform()
     {
-        _update ??= Tensor.Zeros(Device, checked((int)_store.Count));
         var context = Reduce();
         foreach (var group in _groups)
         {
@@ -162,7 +168,7 @@ public sealed class Optimizer : IDisposable
             for (int i = 0; i < passes.Length; i++)
             {
                 if (i < group.Links.Length && group.Links[i] is { } link)
-                    link.Run(new StructuredInput(i == 0 ? _store.Grads : _update, null, null, null, context));
+                    link.Run(new StructuredInput(i == 0 ? _store.Grads : Update, null, null, null, context));
                 foreach (var (start, length, decayed) in group.Segments)
                     Run(passes[i], group, start, length, context with { Decayed = decayed });
             }
@@ -254,6 +260,12 @@ public sealed class Optimizer : IDisposable
         StepCount = state.Step;
     }
 
+    /// <summary>
+    /// The update buffer of split fused updates (allocated with the optimizer) and of the transform-by-transform step
+    /// (allocated on first use).
+    /// </summary>
+    private Tensor Update => _update ??= Tensor.Zeros(Device, checked((int)_store.Count));
+
     private IEnumerable<StructuredLink> Links => _groups.SelectMany(g => g.Links).OfType<StructuredLink>();
 
     private static string ExtraName(OptimizerGroup group, int link, string key) =>
@@ -316,7 +328,7 @@ public sealed class Optimizer : IDisposable
     {
         OperandKind.Param => _store.Values,
         OperandKind.Grad => _store.Grads,
-        OperandKind.Update => _update!,
+        OperandKind.Update => Update,
         OperandKind.State => _groups[operand.Group].Slots[operand.Slot],
         OperandKind.LinkFlat => LinkOf(operand).Flat(operand.Name!),
         _ => throw new InvalidOperationException($"operand {operand} is not a flat buffer (group {group.Index})"),

@@ -46,7 +46,8 @@ internal sealed class OptimizerGroup : IDisposable
     /// <summary>Prefix of slot and extra-state names ("hidden/", "other/"; empty for a single chain).</summary>
     public string Prefix { get; }
 
-    public UpdatePass Fused { get; }
+    /// <summary>The fused update: one pass, or one more per late structured link (<see cref="TransformChain.LateLinks"/>).</summary>
+    public UpdatePass[] Fused { get; }
     public UpdatePass[] Staged => _staged ??= StepPrograms.Staged(Chain, Index);
     public Tensor[] Slots { get; }
     public StructuredLink?[] Links { get; }
@@ -58,7 +59,11 @@ internal sealed class OptimizerGroup : IDisposable
     public Tensor? ClipScale { get; set; }
 
     /// <summary>The clip's max norm when phase S needs the clip coefficient (the chain clips and has a structured link).</summary>
-    public double? ClipNorm => Chain.Transforms[0] is ClipGlobalNorm clip && Links.Any(l => l is not null) ? clip.MaxNorm : null;
+    public double? ClipNorm => Chain.Transforms[0] is ClipGlobalNorm clip && EarlyLinks.Any() ? clip.MaxNorm : null;
+
+    /// <summary>The links whose phase S works on the raw gradient, before the update (all but the late ones).</summary>
+    public IEnumerable<(int Index, StructuredLink Link)> EarlyLinks =>
+        Links.Select((l, i) => (i, l)).Where(x => x.l is not null && Chain.IsEarlyLink(x.i)).Select(x => (x.i, x.l!));
 
     private static IEnumerable<(long Start, long Length, bool Decayed)> SegmentsOf(ParameterSelection selection, ParameterStore store)
     {

@@ -85,6 +85,23 @@ public static class Optimizers
         return new TransformChain(links.ToArray());
     }
 
+    /// <summary>
+    /// <paramref name="method"/> after the base chain's direction — after ScaleByAdam or Momentum, before the decoupled
+    /// decay and the learning rate (before the learning rate when the base has neither) — so it filters the update the
+    /// base optimizer computed (SPEC-GF's placement variant, METHODS §3b). Only links that may filter the update.
+    /// </summary>
+    public static TransformChain OnUpdate(StructuredTransform method, TransformChain baseChain)
+    {
+        ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(baseChain);
+        if (!method.MayFilterUpdate) throw new ArgumentException($"'{method.Name}' works on the gradient only; use Over", nameof(method));
+        var links = baseChain.Transforms.ToList();
+        int at = links.FindLastIndex(l => l is ScaleByAdam or Momentum) + 1;
+        if (at == 0) at = links.FindIndex(l => l is ScaleByLearningRate);
+        links.Insert(at >= 0 ? at : links.Count, method);
+        return new TransformChain(links.ToArray());
+    }
+
     private static TransformChain Structured(StructuredTransform method, LearningRateSchedule lr, double b1, double b2, double eps,
                                              double weightDecay, double? clip) =>
         Over(method, AdamW(lr, b1, b2, eps, Hyperparameter.NonNegative(weightDecay, nameof(weightDecay)), clip));

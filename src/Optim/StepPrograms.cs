@@ -36,21 +36,33 @@ internal static class StepPrograms
 
     /// <summary>
     /// Phase U: reads p, g (and ||g||², state, link scalars), applies every transform in registers, writes p and state
-    /// once. A clip in front of a link that applies the clip coefficient in phase S itself is left out.
+    /// once. A clip in front of a link that applies the clip coefficient in phase S itself is left out. A chain with late
+    /// structured links (<see cref="TransformChain.LateLinks"/>) gives one pass more per late link: each pass but the last
+    /// writes the update buffer, the next starts from it (the late link's phase S runs between them).
     /// </summary>
-    public static UpdatePass Fused(TransformChain chain, int group = 0)
+    public static UpdatePass[] Fused(TransformChain chain, int group = 0)
     {
-        var context = new UpdateContext("optim_" + string.Join("_", chain.Transforms.Select(t => t.Name)));
-        var update = context.Input(Operand.Grad, "g");
-        for (int i = 0; i < chain.Transforms.Count; i++)
+        int[] starts = [0, .. chain.LateLinks];
+        var passes = new UpdatePass[starts.Length];
+        for (int p = 0; p < starts.Length; p++)
         {
-            bool absorbed = i + 1 < chain.Transforms.Count && chain.Transforms[i + 1] is StructuredTransform { AbsorbsInputScale: true };
-            if (absorbed) continue;
-            context.Enter(chain, i, group);
-            update = chain.Transforms[i].Apply(update, context);
+            int end = p + 1 < starts.Length ? starts[p + 1] : chain.Transforms.Count;
+            var input = p == 0 ? Operand.Grad : Operand.Update;
+            var links = chain.Transforms.Skip(starts[p]).Take(end - starts[p]);
+            var context = new UpdateContext("optim_" + string.Join("_", links.Select(t => t.Name)), input);
+            var update = context.Input(input, p == 0 ? "g" : "u");
+            for (int i = starts[p]; i < end; i++)
+            {
+                bool absorbed = i + 1 < chain.Transforms.Count && chain.Transforms[i + 1] is StructuredTransform { AbsorbsInputScale: true };
+                if (absorbed) continue;
+                context.Enter(chain, i, group);
+                update = chain.Transforms[i].Apply(update, context);
+            }
+            if (end == chain.Transforms.Count) context.Output(Operand.Param, "p", context.Param + update);
+            else context.Output(Operand.Update, "u", update);
+            passes[p] = context.Build();
         }
-        context.Output(Operand.Param, "p", context.Param + update);
-        return context.Build();
+        return passes;
     }
 
     /// <summary>

@@ -38,6 +38,13 @@ public abstract class StructuredTransform : GradientTransform
     /// <summary>Phase S applies the preceding clip's coefficient itself, so U must not apply it again.</summary>
     public virtual bool AbsorbsInputScale => false;
 
+    /// <summary>
+    /// The link may also stand later in a chain, after the base optimizer's direction (SPEC-GF filtering the AdamW update,
+    /// METHODS §3b's variant): the fused update then splits there into two passes through an update buffer, with the
+    /// link's phase S between them on that buffer. Such a link adds no reductions and scales nothing global.
+    /// </summary>
+    public virtual bool MayFilterUpdate => false;
+
     /// <summary>Whether the link may run on a group of parameters that are not the hidden matrices (Muon may not).</summary>
     internal virtual bool HiddenMatricesOnly => false;
 

@@ -4,7 +4,8 @@ namespace Engine.Optim;
 /// Transforms applied in order, optax's chain. Each link's state slots are numbered consecutively across the
 /// chain (<see cref="SlotNames"/>); a clipping link may only come first, where the update is still the gradient, and a
 /// structured link (<see cref="StructuredTransform"/>) may only follow a clipping link, since its phase S works on the
-/// gradient buffer.
+/// gradient buffer — unless it may filter the update (<see cref="StructuredTransform.MayFilterUpdate"/>), which splits
+/// the fused update where it stands.
 /// </summary>
 public sealed class TransformChain
 {
@@ -19,10 +20,12 @@ public sealed class TransformChain
                 throw new ArgumentException(
                     $"transform {i} ('{transforms[i].Name}') reads the global gradient norm, so it must be the first link; " +
                     $"after '{transforms[i - 1].Name}' the update is no longer the gradient", nameof(transforms));
-            if (transforms[i] is StructuredTransform && !(i == 0 || (i == 1 && transforms[0] is ClipGlobalNorm)))
+            if (transforms[i] is StructuredTransform { MayFilterUpdate: false } && !IsEarly(transforms, i))
                 throw new ArgumentException(
                     $"transform {i} ('{transforms[i].Name}') is structured: it must be the first link, or follow only clip_global_norm",
                     nameof(transforms));
+            if (transforms[i] is StructuredTransform && !IsEarly(transforms, i) && transforms.Take(i).OfType<StructuredTransform>().Any())
+                throw new ArgumentException($"transform {i} ('{transforms[i].Name}'): a chain holds one structured link", nameof(transforms));
         }
         if (transforms.OfType<StructuredTransform>().Count(t => t.ScalesLearningRate) > 1)
             throw new ArgumentException("at most one link of a chain may scale the learning rate", nameof(transforms));
@@ -36,7 +39,20 @@ public sealed class TransformChain
         }
         FirstSlot = first;
         SlotNames = names;
+        LateLinks = Enumerable.Range(0, Transforms.Count).Where(i => Transforms[i] is StructuredTransform && !IsEarly(Transforms, i)).ToArray();
     }
+
+    /// <summary>A structured link at <paramref name="i"/> works on the raw gradient: it is first, or follows only the clip.</summary>
+    private static bool IsEarly(IReadOnlyList<GradientTransform> transforms, int i) => i == 0 || (i == 1 && transforms[0] is ClipGlobalNorm);
+
+    /// <summary>
+    /// The structured links that stand after the base optimizer's direction (<see cref="StructuredTransform.MayFilterUpdate"/>):
+    /// the fused update splits before each, and their phase S runs on the update buffer between the passes.
+    /// </summary>
+    internal IReadOnlyList<int> LateLinks { get; }
+
+    /// <summary>Whether the structured link at <paramref name="link"/> works on the raw gradient (phase S before the update).</summary>
+    internal bool IsEarlyLink(int link) => IsEarly(Transforms, link);
 
     public IReadOnlyList<GradientTransform> Transforms { get; }
 

@@ -57,6 +57,7 @@ internal static class TrainSettings
         [nameof(TrainConfig.SpectralRho)] = "spectral: blend rho of filtered and raw gradient, in [0, 1]",
         [nameof(TrainConfig.SpectralLambda)] = "spectral: weight of the regularizer tr(dW^T L dW), dW = W - W_ref",
         [nameof(TrainConfig.SpectralMode)] = "spectral: how h(L) is applied: auto (exact up to --spectral-exact-rows rows, Chebyshev above) | exact (eigendecomposition) | chebyshev",
+        [nameof(TrainConfig.SpectralPlacement)] = "spectral: filter the gradient before the base optimizer | the update after it (AdamW's direction; the regularizer is then decoupled, added to the update)",
         [nameof(TrainConfig.SpectralOrder)] = "spectral: Chebyshev order K",
         [nameof(TrainConfig.SpectralExactRows)] = "spectral: the most rows --spectral-mode auto filters exactly",
         [nameof(TrainConfig.SpectralEma)] = "spectral: decay of the gradient-row EMA the cosine graph compares",

@@ -58,6 +58,7 @@ public sealed record TrainConfig
     public float SpectralRho { get; init; } = 1.0f;
     public float SpectralLambda { get; init; } = 1e-3f;
     public string SpectralMode { get; init; } = "auto";      // auto (exact up to --spectral-exact-rows rows) | exact | chebyshev
+    public string SpectralPlacement { get; init; } = "gradient";  // gradient | update (filter the base optimizer's update)
     public int SpectralOrder { get; init; } = 8;       // Chebyshev K
     public int SpectralExactRows { get; init; } = 512;
     public float SpectralEma { get; init; } = 0.9f;    // decay of the gradient-row EMA of the cosine graph
@@ -161,6 +162,7 @@ public sealed record TrainConfig
         InUnit("spectral-rho", SpectralRho, closed: true);
         if (!(SpectralLambda >= 0)) errors.Add($"--spectral-lambda must be >= 0 (got {SpectralLambda})");
         OneOf("spectral-mode", SpectralMode, "auto", "exact", "chebyshev");
+        OneOf("spectral-placement", SpectralPlacement, "gradient", "update");
         if (SpectralOrder < 1) errors.Add($"--spectral-order must be >= 1 (got {SpectralOrder}; for the exact filter use --spectral-mode exact)");
         AtLeast("spectral-exact-rows", SpectralExactRows, 1);
         InUnit("spectral-ema", SpectralEma, closed: false);

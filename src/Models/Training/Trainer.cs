@@ -361,6 +361,8 @@ public sealed class Trainer : IDisposable
             "adamw" or "sgd" => Base(config.Optim),
             "cgfm" => Optimizers.Over(new CgfmTransform(MethodOptions.Cgfm(config)), Base(config.BaseOptim)),
             "sgg" => Optimizers.Over(new SggTransform(MethodOptions.Sgg(config)), Base(config.BaseOptim)),
+            "spectral" when config.SpectralPlacement == "update" =>
+                Optimizers.OnUpdate(new SpectralTransform(MethodOptions.Spectral(config)), Base(config.BaseOptim)),
             "spectral" => Optimizers.Over(new SpectralTransform(MethodOptions.Spectral(config)), Base(config.BaseOptim)),
             "muon" => throw new ArgumentException("--optim muon runs two chains (Muon, AdamW): use Trainer.CreateOptimizer"),
             _ => throw new ArgumentException($"--optim must be adamw, sgd, cgfm, sgg, spectral or muon (got '{config.Optim}')"),

@@ -12,5 +12,12 @@ public sealed class SpectralTransform : StructuredTransform
 
     public SpectralOptions Options { get; }
 
+    /// <summary>
+    /// METHODS §3b's placement variant: after the base optimizer's direction (<see cref="Optimizers.OnUpdate"/>) it filters
+    /// the AdamW update instead of the gradient; the regularizer's 2 λ_spec L ΔW is then added to the update (decoupled,
+    /// as AdamW's decay) and a gradient-cosine graph compares rows of the EMA of the update.
+    /// </summary>
+    public override bool MayFilterUpdate => true;
+
     internal override StructuredLink Bind(LinkBinding binding) => new SpectralLink(binding, Options);
 }

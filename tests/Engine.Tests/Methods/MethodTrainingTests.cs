@@ -40,14 +40,19 @@ public class MethodTrainingTests
     [InlineData("sgg", "bf16")]
     [InlineData("spectral")]
     [InlineData("spectral", "fp32", "exact", "gradients")]
+    [InlineData("spectral", "fp32", "exact", "weights", "update")]
+    [InlineData("spectral", "fp32", "exact", "weights", "gradient", "start")]
+    [InlineData("adamw", "fp32", "exact", "weights", "gradient", "auto", 1e-3f)]
     public void ResumingContinuesBitExactly(string method, string sggSourcePrecision = "fp32", string cgfmBasis = "exact",
-                                            string spectralGraph = "weights")
+                                            string spectralGraph = "weights", string spectralPlacement = "gradient",
+                                            string spectralReference = "auto", float l2ToInit = 0)
     {
         // Refresh, rebuild and source recomputation periods that do not divide the resume step, so restored state is used.
         TrainConfig Config(string path, int iters) => TinyRuns.Config(path, iters) with
         {
             Optim = method, CgfmRefresh = 4, SggEvery = 4, SpectralRebuild = 4, CheckpointInterval = 6,
             SggSourcePrecision = sggSourcePrecision, CgfmBasis = cgfmBasis, SpectralGraph = spectralGraph, SpectralWarmup = 2,
+            SpectralPlacement = spectralPlacement, SpectralReference = spectralReference, L2ToInit = l2ToInit,
         };
         using var split = ModelTestFiles.CreateTempDirectory();
         using var whole = ModelTestFiles.CreateTempDirectory();

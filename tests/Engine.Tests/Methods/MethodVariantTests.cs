@@ -282,6 +282,69 @@ public class MethodVariantTests
         Assert.Contains("--l2-to-init is the control for --optim adamw or sgd", new TrainConfig { Optim = "spectral", L2ToInit = 1e-3f }.Validate().Single());
     }
 
+    [Fact]
+    public void OnUpdatePutsTheFilterAfterTheBaseDirection()
+    {
+        Assert.Equal("clip_global_norm > scale_by_adam > spectral > add_decayed_weights > scale_by_learning_rate",
+                     Optimizers.OnUpdate(new SpectralTransform(), Optimizers.AdamW(Lr, clip: 1)).ToString());
+        Assert.Equal("add_decayed_weights > momentum > spectral > scale_by_learning_rate",
+                     Optimizers.OnUpdate(new SpectralTransform(), Optimizers.Sgd(Lr, momentum: 0.9, weightDecay: 0.1)).ToString());
+        Assert.Equal("spectral > scale_by_learning_rate", Optimizers.OnUpdate(new SpectralTransform(), Optimizers.Sgd(Lr)).ToString());
+        Assert.Contains("works on the gradient only", Assert.Throws<ArgumentException>(() => Optimizers.OnUpdate(new CgfmTransform(), Optimizers.AdamW(Lr))).Message);
+        Assert.Contains("must be the first link", Assert.Throws<ArgumentException>(
+            () => new TransformChain(new ScaleByAdam(), new SggTransform(), new ScaleByLearningRate(Lr))).Message);
+        Assert.Equal("clip_global_norm > scale_by_adam > spectral > add_decayed_weights > scale_by_learning_rate",
+                     Trainer.CreateChain(new TrainConfig { Optim = "spectral", SpectralPlacement = "update" }).ToString());
+    }
+
+    /// <summary>
+    /// SPEC-GF on the update (METHODS §3b's variant): with lr 1 and no decay, the step of [clip, adam, spectral, lr] is AdamW's
+    /// step with every hidden matrix's rows filtered by F = (1 − ρ) I + ρ h(L) of its weight graph (the standalone filter),
+    /// the other parameters' untouched — over two steps, fused (two passes and phase S between them through the update
+    /// buffer) and transform by transform.
+    /// </summary>
+    [Theory, MemberData(nameof(Backends))]
+    public void SpectralOnTheUpdateFiltersAdamsDirection(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var options = new SpectralOptions { Penalty = 0, Rho = 0.8, Tau = 0.9, Neighbors = 3 };
+        var one = LearningRateSchedule.Constant(1);
+        foreach (bool fused in new[] { true, false })
+        {
+            using var filtered = MethodStores.Create(device, seed: 9);
+            using var plain = MethodStores.Create(device, seed: 9);
+            using var onUpdate = new Optimizer(filtered, Optimizers.OnUpdate(new SpectralTransform(options), Optimizers.AdamW(one, weightDecay: 0, clip: 0.5)));
+            using var adamw = new Optimizer(plain, Optimizers.AdamW(one, weightDecay: 0, clip: 0.5));
+            Assert.Equal(2, onUpdate.Chain.LateLinks.Count + 1);
+            using var scope = new TensorScope();
+            var start = filtered.ExportValues();
+            var filters = filtered.HiddenMatrices.ToDictionary(m => m.Name, m => new SpectralGradientFilter(device, m.Rows, m.Cols, options));
+            foreach (var m in filtered.HiddenMatrices) filters[m.Name].Rebuild(Matrix(device, start, m));   // the graph of step 0's weights
+            var rng = new Random(10);
+            for (int step = 0; step < 2; step++)
+            {
+                var g = MethodStores.Gradient(rng, filtered, 2.0);
+                var before = filtered.ExportValues();
+                plain.ImportValues(before);
+                filtered.ImportGrads(g);
+                plain.ImportGrads(g);
+                if (fused) { onUpdate.Step(); adamw.Step(); } else { onUpdate.StepTransformByTransform(); adamw.StepTransformByTransform(); }
+                var direction = before.Zip(plain.ExportValues(), (b, a) => (double)a - b).ToArray();
+                var expected = (double[])direction.Clone();
+                foreach (var m in filtered.HiddenMatrices)
+                {
+                    var rows = filters[m.Name].Filter(Matrix(device, direction.Select(x => (float)x).ToArray(), m)).ToArray();
+                    for (int i = 0; i < rows.Length; i++) expected[m.Offset + i] = rows[i];
+                }
+                var after = filtered.ExportValues();
+                double scale = direction.Max(Math.Abs);
+                for (int i = 0; i < expected.Length; i++)
+                    Close.Check(expected[i], after[i] - (double)before[i], scale, () => $"{backend} fused={fused} step {step} [{i}]", 1e-5, 1e-6);
+            }
+            foreach (var f in filters.Values) f.Dispose();
+        }
+    }
+
     private static Tensor Matrix(Engine.Kernels.Devices.ComputeDevice device, float[] flat, HiddenMatrix m) =>
         Tensor.FromArray(device, flat.AsSpan((int)m.Offset, (int)m.Count).ToArray(), [m.Rows, m.Cols]);
 }
