@@ -57,10 +57,14 @@ echo "pre-trained: source val loss $(val_loss "$OUT/pre" "$OUT/source.txt"), tar
 flags_of() {
   case "$1" in
     adamw_clip) flags=(--optim adamw --grad-clip 1) ;;
+    adamw_l2init) flags=(--optim adamw --grad-clip 1 --l2-to-init 1e-3) ;;   # METHODS §3(c)'s control for SPEC-GF's regularizer
     sgg) flags=(--optim sgg --source "$OUT/source.txt") ;;
     sgg_alpha0) flags=(--optim sgg --source "$OUT/source.txt" --sgg-alpha 0) ;;
     sgg_bf16) flags=(--optim sgg --source "$OUT/source.txt" --sgg-source-precision bf16) ;;   # g_s kept in bfloat16
     spectral) flags=(--optim spectral) ;;   # SPEC-GF is also meant for fine-tuning from a pre-trained model (§5.4)
+    spectral_update) flags=(--optim spectral --spectral-placement update) ;;   # METHODS §3b's variant: filter the AdamW update
+    spectral_zero) flags=(--optim spectral --spectral-reference zero) ;;   # exact filter, W_ref = 0: isolates W_ref
+    spectral_cheb_zero) flags=(--optim spectral --spectral-mode chebyshev --spectral-reference zero) ;;   # the defaults before the ninth session
     *) echo "finetune.sh: unknown method $1" >&2; exit 1 ;;
   esac
 }
