@@ -27,6 +27,8 @@ internal static class TrainCommand
 
     private static int Run(CliSession session, TrainConfig config, bool resume)
     {
+        // Held until the run ends: a second run into the same folder would interleave its metrics and checkpoints.
+        using var outDirLock = LockOutDir(config.OutDir);
         RequireUsableOutDir(config.OutDir, resume);
         using var trainer = TrainingCorpus.Naming(config, () => new Trainer(config, resume));
         using var metrics = OpenMetrics(config.OutDir, trainer.Step);
@@ -78,6 +80,24 @@ internal static class TrainCommand
         {
             throw new UsageException($"--out-dir '{outDir}' cannot be written: {e.Message}");
         }
+    }
+
+    /// <summary>The exclusive lock of --out-dir, or an error naming the folder and the run that holds it.</summary>
+    private static RunDirectoryLock LockOutDir(string outDir)
+    {
+        RunDirectoryLock? held;
+        int? owner;
+        try
+        {
+            held = RunDirectoryLock.TryAcquire(outDir, out owner);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"--out-dir '{outDir}' cannot be written: {e.Message}");
+        }
+        return held ?? throw new UsageException(
+            $"--out-dir '{outDir}' is in use by another training run{(owner is { } pid ? $" (process {pid})" : "")}; " +
+            "wait for it to end, or choose another --out-dir");
     }
 
     /// <summary>A fresh run must not overwrite another run's checkpoints; a resumed one needs one to continue.</summary>
