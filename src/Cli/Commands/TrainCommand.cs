@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Engine.Cli.Comparison;
+using Engine.Cli.Configuration;
 using Engine.Cli.Output;
 using Engine.Kernels.Devices;
 using Engine.Models.Checkpoints;
@@ -21,16 +22,36 @@ internal static class TrainCommand
         var options = new TrainOptions();
         var command = new Command("train", "Train a GPT model; settings from --preset, then --config FILE (YAML), then flags.");
         options.AddTo(command);
-        command.SetAction(result => Run(session, options.ReadConfig(result), result.GetValue(options.Resume)));
+        command.SetAction(result => result.GetValue(options.Resume) ? Resume(session, options, result) : Start(session, options.ReadConfig(result)));
         return command;
     }
 
-    private static int Run(CliSession session, TrainConfig config, bool resume)
+    private static int Start(CliSession session, TrainConfig config)
     {
         // Held until the run ends: a second run into the same folder would interleave its metrics and checkpoints.
         using var outDirLock = LockOutDir(config.OutDir);
-        RequireUsableOutDir(config.OutDir, resume);
-        using var trainer = TrainingCorpus.Naming(config, () => new Trainer(config, resume));
+        RequireNoCheckpoints(config.OutDir);
+        using var trainer = TrainingCorpus.Naming(config, () => new Trainer(config));
+        return Run(session, trainer);
+    }
+
+    /// <summary>--resume: the checkpoint's settings, with what the command line gives on top (<see cref="ResumedConfig"/>).</summary>
+    private static int Resume(CliSession session, TrainOptions options, ParseResult result)
+    {
+        var (given, outDir) = options.ReadResumeRequest(result);
+        var none = new UsageException($"--resume: no checkpoint in --out-dir '{outDir}' to continue from (drop --resume to start a new run)");
+        if (!Directory.Exists(outDir)) throw none;
+        // Locked first: a folder another run is still writing is reported as in use, not as lacking a checkpoint.
+        using var outDirLock = LockOutDir(outDir);
+        var checkpoint = (HasCheckpoints(outDir) ? new CheckpointStore(outDir).LoadLatest() : null) ?? throw none;
+        var config = ResumedConfig.Merge(CheckpointLocator.TrainConfigOf(checkpoint), checkpoint.Name, given, outDir, result.GetValue(options.Config));
+        using var trainer = TrainingCorpus.Naming(config, () => new Trainer(config, checkpoint));
+        return Run(session, trainer);
+    }
+
+    private static int Run(CliSession session, Trainer trainer)
+    {
+        var config = trainer.Config;
         using var metrics = OpenMetrics(config.OutDir, trainer.Step);
         long firstStep = trainer.Step;
         var result = ProgressView.For(session).Run(firstStep, config.MaxIters, sink =>
@@ -43,7 +64,7 @@ internal static class TrainCommand
         if (result.Diverged)
         {
             session.Out.WriteLine(curves);
-            // The learning rate may change on --resume (only shape, tokenizer and optimizer keys may not).
+            // The learning-rate schedule is one of the settings a resumed run may change (ResumeRules).
             string lr = config.Optim == "muon" ? "--muon-lr (and --lr)" : "--lr";
             string advice = trainer.LastCheckpoint is { } last && last != trainer.ResumedFrom
                 ? $"the last checkpoint, {Path.Combine(config.OutDir, last)}, was written before it: continue from it with --resume and a lower {lr}"
@@ -100,17 +121,16 @@ internal static class TrainCommand
             "wait for it to end, or choose another --out-dir");
     }
 
-    /// <summary>A fresh run must not overwrite another run's checkpoints; a resumed one needs one to continue.</summary>
-    private static void RequireUsableOutDir(string outDir, bool resume)
+    /// <summary>A fresh run must not overwrite another run's checkpoints.</summary>
+    private static void RequireNoCheckpoints(string outDir)
     {
-        bool hasCheckpoints = Directory.Exists(outDir) && Directory.EnumerateFiles(outDir)
-            .Any(f => Path.GetExtension(f) == ".safetensors" || Path.GetFileName(f) == CheckpointStore.LatestFileName);
-        if (resume && !hasCheckpoints)
-            throw new UsageException($"--resume: no checkpoint in --out-dir '{outDir}' to continue from (drop --resume to start a new run)");
-        if (!resume && hasCheckpoints)
+        if (HasCheckpoints(outDir))
             throw new UsageException(
                 $"--out-dir '{outDir}' already holds checkpoints; pass --resume to continue that run, or choose another --out-dir");
     }
+
+    private static bool HasCheckpoints(string outDir) => Directory.Exists(outDir) && Directory.EnumerateFiles(outDir)
+        .Any(f => Path.GetExtension(f) == ".safetensors" || Path.GetFileName(f) == CheckpointStore.LatestFileName);
 
     private static string Describe(Trainer trainer)
     {

@@ -26,4 +26,20 @@ internal sealed class TrainOptions
 
     /// <summary>The configuration the parsed flags describe (preset, then YAML file, then flags), validated.</summary>
     public TrainConfig ReadConfig(ParseResult result) => ConfigLoader.Load(result.GetValue(Preset), result.GetValue(Config), result);
+
+    /// <summary>
+    /// What a <c>--resume</c> command line gives: the YAML file's settings and the flags (<see cref="ResumedConfig"/>
+    /// lays them over the checkpoint's), and the --out-dir they name (default: the preset's).
+    /// </summary>
+    /// <exception cref="UsageException">--preset given (a resumed run starts from its checkpoint's settings), or a bad value.</exception>
+    public (IReadOnlyList<GivenSetting> Given, string OutDir) ReadResumeRequest(ParseResult result)
+    {
+        if (result.GetValue(Preset) is { } preset)
+            throw new UsageException(
+                $"--preset {preset} with --resume: a resumed run continues with its checkpoint's settings; drop --preset " +
+                "(flags and --config still apply on top)");
+        var given = ConfigLoader.Given(result.GetValue(Config), result);
+        var outDir = given.LastOrDefault(g => g.Setting.Key == "out_dir")?.Value as string ?? TrainConfig.Tiny.OutDir;
+        return (given, outDir);
+    }
 }

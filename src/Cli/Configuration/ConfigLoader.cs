@@ -14,9 +14,21 @@ internal static class ConfigLoader
     public static TrainConfig Load(string? preset, string? configPath, ParseResult flags)
     {
         var config = preset is null ? TrainConfig.Tiny : PresetNamed(preset);
-        if (configPath is not null) config = YamlConfigFile.Apply(configPath, config);
-        return Validated(ApplyFlags(config, TrainSettings.All, flags), configPath is null ? "" : $" (after applying {configPath})");
+        return Validated(GivenSetting.ApplyAll(config, Given(configPath, flags)), AfterApplying(configPath));
     }
+
+    /// <summary>The settings given explicitly: the YAML file's in file order, then the flags (so a flag wins).</summary>
+    /// <exception cref="UsageException">A bad YAML file, or a flag value of the wrong type.</exception>
+    public static IReadOnlyList<GivenSetting> Given(string? configPath, ParseResult flags)
+    {
+        var given = configPath is null ? [] : YamlConfigFile.Read(configPath).ToList();
+        foreach (var setting in TrainSettings.All)
+            if (setting.TryReadFlag(flags, out var value)) given.Add(new GivenSetting(setting, value, setting.Option.Name));
+        return given;
+    }
+
+    /// <summary>" (after applying FILE)" when a YAML file was applied: what validation messages end with.</summary>
+    public static string AfterApplying(string? configPath) => configPath is null ? "" : $" (after applying {configPath})";
 
     /// <summary><paramref name="config"/> with every one of <paramref name="settings"/> that <paramref name="flags"/> gives set.</summary>
     public static TrainConfig ApplyFlags(TrainConfig config, IEnumerable<TrainSetting> settings, ParseResult flags)

@@ -13,12 +13,17 @@ internal static class YamlConfigFile
 {
     /// <summary>Applies every setting in the file at <paramref name="path"/> on top of <paramref name="config"/>.</summary>
     /// <exception cref="UsageException">The file is missing, unreadable, not YAML, or holds a bad key or value.</exception>
-    public static TrainConfig Apply(string path, TrainConfig config)
+    public static TrainConfig Apply(string path, TrainConfig config) => GivenSetting.ApplyAll(config, Read(path));
+
+    /// <summary>The settings of the file at <paramref name="path"/>, in file order, each with its origin "FILE:LINE".</summary>
+    /// <exception cref="UsageException">The file is missing, unreadable, not YAML, or holds a bad key or value.</exception>
+    public static IReadOnlyList<GivenSetting> Read(string path)
     {
         var root = ReadRoot(path);
-        if (root is null) return config;
+        if (root is null) return [];
         if (root is not YamlMappingNode mapping)
             throw Error(path, root.Start, "expected a mapping of settings (key: value), e.g. 'layers: 4'");
+        var settings = new List<GivenSetting>();
         foreach (var (keyNode, valueNode) in mapping.Children)
         {
             if (keyNode is not YamlScalarNode { Value: { } key })
@@ -29,9 +34,9 @@ internal static class YamlConfigFile
             var text = IsNull(scalar) ? null : scalar.Value;
             if (!setting.TryParseScalar(text, out var value))
                 throw Error(path, valueNode.Start, $"key '{key}' must be {setting.ExpectedKind}, got '{text ?? "nothing"}'");
-            config = setting.Apply(config, value);
+            settings.Add(new GivenSetting(setting, value, $"{path}:{keyNode.Start.Line}"));
         }
-        return config;
+        return settings;
     }
 
     private static YamlNode? ReadRoot(string path)

@@ -37,12 +37,20 @@ public sealed class Trainer : IDisposable
     /// <param name="device">The device to train on; null opens <c>config.Device</c> through <see cref="DeviceRegistry"/>.</param>
     /// <exception cref="CheckpointMismatchException">Resuming a checkpoint of another model shape, tokenizer or optimizer.</exception>
     public Trainer(TrainConfig config, bool resume = false, ComputeDevice? device = null)
+        : this(Validated(config), device, resume ? new CheckpointStore(config.OutDir).LoadLatest() : null)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        var errors = config.Validate();
-        if (errors.Count > 0) throw new ArgumentException("invalid training configuration: " + string.Join("; ", errors), nameof(config));
+    }
+
+    /// <summary>Continues <paramref name="resumeFrom"/>, a checkpoint the caller loaded from <c>config.OutDir</c>.</summary>
+    /// <inheritdoc cref="Trainer(TrainConfig, bool, ComputeDevice?)"/>
+    public Trainer(TrainConfig config, Checkpoint resumeFrom, ComputeDevice? device = null)
+        : this(Validated(config), device, resumeFrom ?? throw new ArgumentNullException(nameof(resumeFrom)))
+    {
+    }
+
+    private Trainer(TrainConfig config, ComputeDevice? device, Checkpoint? checkpoint)
+    {
         _checkpoints = new CheckpointStore(config.OutDir);
-        var checkpoint = resume ? _checkpoints.LoadLatest() : null;
         if (checkpoint is not null)
         {
             TrainingCheckpoint.RequireCompatible(checkpoint, config);
@@ -84,6 +92,14 @@ public sealed class Trainer : IDisposable
     }
 
     public TrainConfig Config { get; }
+
+    private static TrainConfig Validated(TrainConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var errors = config.Validate();
+        if (errors.Count > 0) throw new ArgumentException("invalid training configuration: " + string.Join("; ", errors), nameof(config));
+        return config;
+    }
     public TrainingData Data { get; }
     public ComputeDevice Device { get; }
     public GptModel Model { get; }
