@@ -65,7 +65,8 @@ public static class TrainingCheckpoint
 
     /// <summary>
     /// Throws when <paramref name="config"/> cannot continue <paramref name="checkpoint"/>: a model-shape, tokenizer or
-    /// optimizer key differs. Every other key (learning rate, iterations, intervals, data file, device) may change.
+    /// optimizer key differs: the state could not be read. Every other key may change here; <c>engine train --resume</c>
+    /// holds a run to more of its settings (<see cref="ResumeRules"/>).
     /// </summary>
     /// <exception cref="CheckpointMismatchException">The message and DifferingKeys name every differing key.</exception>
     public static void RequireCompatible(Checkpoint checkpoint, TrainConfig config) =>
