@@ -43,7 +43,7 @@ internal static class TrainCommand
         if (!Directory.Exists(outDir)) throw none;
         // Locked first: a folder another run is still writing is reported as in use, not as lacking a checkpoint.
         using var outDirLock = LockOutDir(outDir);
-        var checkpoint = (HasCheckpoints(outDir) ? new CheckpointStore(outDir).LoadLatest() : null) ?? throw none;
+        var checkpoint = (HasCheckpoints(outDir) ? new CheckpointStore(outDir).LoadLatest(session.Warn) : null) ?? throw none;
         var config = ResumedConfig.Merge(CheckpointLocator.TrainConfigOf(checkpoint), checkpoint.Name, given, outDir, result.GetValue(options.Config));
         using var trainer = TrainingCorpus.Naming(config, () => new Trainer(config, checkpoint));
         return Run(session, trainer);
@@ -52,6 +52,7 @@ internal static class TrainCommand
     private static int Run(CliSession session, Trainer trainer)
     {
         var config = trainer.Config;
+        foreach (var warning in trainer.Warnings) session.Warn(warning);
         using var metrics = OpenMetrics(config.OutDir, trainer.Step);
         long firstStep = trainer.Step;
         var result = ProgressView.For(session).Run(firstStep, config.MaxIters, sink =>

@@ -30,6 +30,7 @@ public sealed class Trainer : IDisposable
     private readonly int[] _inputs;
     private readonly int[] _targets;
     private readonly CheckpointStore _checkpoints;
+    private readonly List<string> _warnings = [];
     private long _savedStep = -1;
 
     /// <param name="config">The run's settings; invalid ones throw <see cref="ArgumentException"/> naming every flag at fault.</param>
@@ -37,27 +38,29 @@ public sealed class Trainer : IDisposable
     /// <param name="device">The device to train on; null opens <c>config.Device</c> through <see cref="DeviceRegistry"/>.</param>
     /// <exception cref="CheckpointMismatchException">Resuming a checkpoint of another model shape, tokenizer or optimizer.</exception>
     public Trainer(TrainConfig config, bool resume = false, ComputeDevice? device = null)
-        : this(Validated(config), device, resume ? new CheckpointStore(config.OutDir).LoadLatest() : null)
+        : this(Validated(config), device, warn => resume ? new CheckpointStore(config.OutDir).LoadLatest(warn) : null)
     {
     }
 
     /// <summary>Continues <paramref name="resumeFrom"/>, a checkpoint the caller loaded from <c>config.OutDir</c>.</summary>
     /// <inheritdoc cref="Trainer(TrainConfig, bool, ComputeDevice?)"/>
     public Trainer(TrainConfig config, Checkpoint resumeFrom, ComputeDevice? device = null)
-        : this(Validated(config), device, resumeFrom ?? throw new ArgumentNullException(nameof(resumeFrom)))
+        : this(Validated(config), device, _ => resumeFrom ?? throw new ArgumentNullException(nameof(resumeFrom)))
     {
     }
 
-    private Trainer(TrainConfig config, ComputeDevice? device, Checkpoint? checkpoint)
+    /// <param name="loadCheckpoint">The checkpoint to resume (null: a new run), given where to report the damaged ones passed over.</param>
+    private Trainer(TrainConfig config, ComputeDevice? device, Func<Action<string>, Checkpoint?> loadCheckpoint)
     {
         _checkpoints = new CheckpointStore(config.OutDir);
+        var checkpoint = loadCheckpoint(_warnings.Add);
         if (checkpoint is not null)
         {
             TrainingCheckpoint.RequireCompatible(checkpoint, config);
             config = config with { InitFrom = RequireSameOrigin(checkpoint, config.InitFrom) };
         }
         // A resumed run continues its own checkpoint; --init-from only starts a fresh one, and is recorded as a full path.
-        var initial = checkpoint is null && config.InitFrom is { } from ? CheckpointStore.Locate(from) : null;
+        var initial = checkpoint is null && config.InitFrom is { } from ? CheckpointStore.Locate(from, _warnings.Add) : null;
         if (initial is not null)
         {
             TrainingCheckpoint.RequireSameModel(initial, config, config.InitFrom!);
@@ -113,6 +116,9 @@ public sealed class Trainer : IDisposable
 
     /// <summary>The checkpoint whose weights started this run (<see cref="TrainConfig.InitFrom"/>), or null.</summary>
     public string? InitializedFrom { get; private set; }
+
+    /// <summary>What the user should hear about setting up the run: damaged checkpoints passed over (<see cref="CheckpointStore.LoadLatest"/>).</summary>
+    public IReadOnlyList<string> Warnings => _warnings;
 
     /// <summary>The checkpoint written last (or resumed from), or null when there is none yet.</summary>
     public string? LastCheckpoint { get; private set; }
