@@ -31,7 +31,7 @@ internal static class TrainCommand
         // Held until the run ends: a second run into the same folder would interleave its metrics and checkpoints.
         using var outDirLock = LockOutDir(config.OutDir);
         RequireNoCheckpoints(config.OutDir);
-        using var trainer = TrainingCorpus.Naming(config, () => new Trainer(config));
+        using var trainer = new Trainer(config);
         return Run(session, trainer);
     }
 
@@ -45,7 +45,7 @@ internal static class TrainCommand
         using var outDirLock = LockOutDir(outDir);
         var checkpoint = (HasCheckpoints(outDir) ? new CheckpointStore(outDir).LoadLatest(session.Warn) : null) ?? throw none;
         var config = ResumedConfig.Merge(CheckpointLocator.TrainConfigOf(checkpoint), checkpoint.Name, given, outDir, result.GetValue(options.Config));
-        using var trainer = TrainingCorpus.Naming(config, () => new Trainer(config, checkpoint));
+        using var trainer = new Trainer(config, checkpoint);
         return Run(session, trainer);
     }
 

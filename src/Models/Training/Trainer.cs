@@ -258,26 +258,28 @@ public sealed class Trainer : IDisposable
         Optimizer.CaptureSourceGradient();
     }
 
-    /// <summary>Batches of SGG's source data: the train split of --source, or of the main data when it is absent.</summary>
+    /// <summary>
+    /// Batches of SGG's source data: the train split of --source, or of the main data when it is absent. Only that split
+    /// is read, so a source text needs no validation part; its errors name --source, not the main data.
+    /// </summary>
     private static BlockSampler CreateSourceSampler(TrainConfig config, TrainingData data)
     {
-        var dataset = data.Dataset;
-        if (config.Source is { } path)
+        if (config.Source is not { } path)
+            return data.Dataset.CreateSampler(DataSplit.Train, config.BlockSize, config.BatchSize, config.Seed + 2);
+        try
         {
-            int[] tokens;
-            try
-            {
-                tokens = data.Tokenizer.Encode(TextCorpus.Load(path).Text);
-            }
-            catch (TokenizerException e)
-            {
-                throw new DataException($"--source {path} cannot be encoded with the run's tokenizer (built from " +
-                                        $"{(config.InitFrom ?? data.Corpus.Source)}): {e.Message}");
-            }
-            dataset = TokenDataset.FromTokens(tokens);
-            dataset.RequireBlockSize(config.BlockSize);
+            var tokens = data.Tokenizer.Encode(TextCorpus.Load(path).Text);
+            return TokenDataset.FromTokens(tokens).CreateSampler(DataSplit.Train, config.BlockSize, config.BatchSize, config.Seed + 2);
         }
-        return dataset.CreateSampler(DataSplit.Train, config.BlockSize, config.BatchSize, config.Seed + 2);
+        catch (TokenizerException e)
+        {
+            throw new DataException($"--source {path} cannot be encoded with the run's tokenizer (built from " +
+                                    $"{(config.InitFrom ?? data.Corpus.Source)}): {e.Message}");
+        }
+        catch (DataException e)
+        {
+            throw new DataException($"--source {path}: {e.Message}");
+        }
     }
 
     /// <summary>

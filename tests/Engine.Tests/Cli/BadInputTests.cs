@@ -25,6 +25,24 @@ public sealed class BadInputTests
         Assert.False(Directory.Exists(outDir), "a refused run must not create its out dir");
     }
 
+    [Fact]
+    public void SourceErrorsNameTheSourceAndOnlyItsTrainSplitMustHoldABlock()
+    {
+        using var dir = new TempDirectory();
+        var data = dir.File("data.txt", string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog. ", 60)));
+        var missing = Path.Combine(dir.Path, "nope.txt");
+        var line = CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "a"), 5, "--data", data, "--optim", "sgg", "--source", missing))
+            .SingleErrorLine($"--source {missing}: ", "not found");
+        Assert.DoesNotContain($"{data}:", line);
+        var tiny = dir.File("tiny.txt", "the lazy dog");
+        CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "b"), 5, "--data", data, "--optim", "sgg", "--source", tiny))
+            .SingleErrorLine($"--source {tiny}: The train split has", "fewer than blockSize + 1 = 17");
+        // 40 characters: a train split of 36 holds a 16-token block, the 4 left for a val split do not, and need not.
+        var shortSource = dir.File("short.txt", "the quick brown fox jumps over the lazy");
+        var run = CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "c"), 5, "--data", data, "--optim", "sgg", "--source", shortSource));
+        Assert.True(run.ExitCode == 0, run.Error);
+    }
+
     [Theory]
     [InlineData("gpu", "no device 'gpu'")]
     [InlineData("opencl:9", "no device 'opencl:9'")]
