@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Engine.Models.Config;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -20,7 +21,8 @@ internal static class YamlConfigFile
     public static IReadOnlyList<GivenSetting> Read(string path)
     {
         var root = ReadRoot(path);
-        if (root is null) return [];
+        if (HoldsNoSettings(root))
+            throw new UsageException($"{path}: no settings (expected 'key: value' lines, e.g. 'layers: 4'); fill it in or drop --config");
         if (root is not YamlMappingNode mapping)
             throw Error(path, root.Start, "expected a mapping of settings (key: value), e.g. 'layers: 4'");
         var settings = new List<GivenSetting>();
@@ -43,11 +45,19 @@ internal static class YamlConfigFile
     {
         if (Directory.Exists(path)) throw new UsageException($"config '{path}' is a directory; expected a YAML file");
         if (!File.Exists(path)) throw new UsageException($"config file '{path}' not found (full path: {Path.GetFullPath(path)})");
+        byte[] bytes;
         try
         {
-            using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"config file '{path}' cannot be read: {e.Message}");
+        }
+        try
+        {
             var stream = new YamlStream();
-            stream.Load(reader);
+            stream.Load(new StringReader(ConfigFileText.Decode(path, bytes)));
             if (stream.Documents.Count > 1)
                 throw Error(path, stream.Documents[1].RootNode.Start, "expected one YAML document, found several");
             return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
@@ -56,11 +66,11 @@ internal static class YamlConfigFile
         {
             throw Error(path, e.Start, $"not valid YAML: {e.InnerException?.Message ?? e.Message}");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"config file '{path}' cannot be read: {e.Message}");
-        }
     }
+
+    /// <summary>An empty file, one of only comments, an empty document or mapping: --config that sets nothing is a mistake.</summary>
+    private static bool HoldsNoSettings([NotNullWhen(false)] YamlNode? root) =>
+        root is null || root is YamlMappingNode { Children.Count: 0 } || root is YamlScalarNode scalar && IsNull(scalar);
 
     private static bool IsNull(YamlScalarNode scalar) =>
         scalar.Style == ScalarStyle.Plain && scalar.Value is null or "" or "~" or "null" or "Null" or "NULL";

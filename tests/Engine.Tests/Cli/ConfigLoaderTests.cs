@@ -129,11 +129,30 @@ public sealed class ConfigLoaderTests
         Assert.Contains("--preset: unknown preset 'huge'", LoadFails("--preset", "huge").Message);
     }
 
-    [Fact]
-    public void EmptyYamlChangesNothing()
+    [Theory]
+    [InlineData(new byte[0], ": no settings")]
+    [InlineData(new byte[] { (byte)'#', (byte)' ', (byte)'x', (byte)'\n' }, ": no settings")]
+    [InlineData(new byte[] { (byte)'{', (byte)'}', (byte)'\n' }, ": no settings")]
+    [InlineData(new byte[] { (byte)'-', (byte)'-', (byte)'-', (byte)'\n' }, ": no settings")]
+    [InlineData(new byte[] { 0xFF, 0xFE }, ": no settings")]
+    [InlineData(new byte[] { 0, 0, 0, 0 }, ":1: a NUL character")]
+    [InlineData(new byte[] { (byte)'l', (byte)':', (byte)' ', (byte)'1', (byte)'\n', 0xC3, 0x28, (byte)':', (byte)' ', (byte)'2' }, ":2: not UTF-8: invalid byte 0xC3 at byte offset 5")]
+    public void AYamlFileThatSetsNothingOrIsNotTextIsRefused(byte[] contents, string fragment)
     {
         using var dir = new TempDirectory();
-        Assert.Equal(TrainConfig.Tiny, Load("--config", dir.File("empty.yaml", "# nothing here\n")));
+        var yaml = dir.File("bad.yaml");
+        File.WriteAllBytes(yaml, contents);
+        var e = LoadFails("--config", yaml);
+        Assert.True(e.Message.StartsWith(yaml + fragment, StringComparison.Ordinal), e.Message);
+    }
+
+    [Fact]
+    public void AUtf16YamlFileWithItsByteOrderMarkIsRead()
+    {
+        using var dir = new TempDirectory();
+        var yaml = dir.File("utf16.yaml");
+        File.WriteAllText(yaml, "layers: 2\n", System.Text.Encoding.Unicode);
+        Assert.Equal(2, Load("--config", yaml).Layers);
     }
 
     [Fact]
