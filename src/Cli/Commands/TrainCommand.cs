@@ -29,8 +29,8 @@ internal static class TrainCommand
     private static int Start(CliSession session, TrainConfig config)
     {
         // Held until the run ends: a second run into the same folder would interleave its metrics and checkpoints.
-        using var outDirLock = LockOutDir(config.OutDir);
-        RequireNoCheckpoints(config.OutDir);
+        using var outDirLock = TrainOutDir.Lock(config.OutDir);
+        TrainOutDir.RequireNoCheckpoints(config.OutDir);
         using var trainer = new Trainer(config);
         return Run(session, trainer);
     }
@@ -42,8 +42,8 @@ internal static class TrainCommand
         var none = new UsageException($"--resume: no checkpoint in --out-dir '{outDir}' to continue from (drop --resume to start a new run)");
         if (!Directory.Exists(outDir)) throw none;
         // Locked first: a folder another run is still writing is reported as in use, not as lacking a checkpoint.
-        using var outDirLock = LockOutDir(outDir);
-        var checkpoint = (HasCheckpoints(outDir) ? new CheckpointStore(outDir).LoadLatest(session.Warn) : null) ?? throw none;
+        using var outDirLock = TrainOutDir.Lock(outDir);
+        var checkpoint = (TrainOutDir.HasCheckpoints(outDir) ? new CheckpointStore(outDir).LoadLatest(session.Warn) : null) ?? throw none;
         var config = ResumedConfig.Merge(CheckpointLocator.TrainConfigOf(checkpoint), checkpoint.Name, given, outDir, result.GetValue(options.Config));
         using var trainer = new Trainer(config, checkpoint);
         return Run(session, trainer);
@@ -53,7 +53,7 @@ internal static class TrainCommand
     {
         var config = trainer.Config;
         foreach (var warning in trainer.Warnings) session.Warn(warning);
-        using var metrics = OpenMetrics(config.OutDir, trainer.Step);
+        using var metrics = TrainOutDir.OpenMetrics(config.OutDir, trainer.Step);
         long firstStep = trainer.Step;
         var result = ProgressView.For(session).Run(firstStep, config.MaxIters, sink =>
         {
@@ -90,48 +90,6 @@ internal static class TrainCommand
         session.Out.WriteLine(curves);
         return ExitCodes.Success;
     }
-
-    /// <summary>The first write into --out-dir: a folder that cannot be created or written is named as the flag's fault.</summary>
-    private static MetricsWriter OpenMetrics(string outDir, long startStep)
-    {
-        try
-        {
-            return new MetricsWriter(Path.Combine(outDir, MetricsWriter.FileName), startStep);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"--out-dir '{outDir}' cannot be written: {e.Message}");
-        }
-    }
-
-    /// <summary>The exclusive lock of --out-dir, or an error naming the folder and the run that holds it.</summary>
-    private static RunDirectoryLock LockOutDir(string outDir)
-    {
-        RunDirectoryLock? held;
-        int? owner;
-        try
-        {
-            held = RunDirectoryLock.TryAcquire(outDir, out owner);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"--out-dir '{outDir}' cannot be written: {e.Message}");
-        }
-        return held ?? throw new UsageException(
-            $"--out-dir '{outDir}' is in use by another training run{(owner is { } pid ? $" (process {pid})" : "")}; " +
-            "wait for it to end, or choose another --out-dir");
-    }
-
-    /// <summary>A fresh run must not overwrite another run's checkpoints.</summary>
-    private static void RequireNoCheckpoints(string outDir)
-    {
-        if (HasCheckpoints(outDir))
-            throw new UsageException(
-                $"--out-dir '{outDir}' already holds checkpoints; pass --resume to continue that run, or choose another --out-dir");
-    }
-
-    private static bool HasCheckpoints(string outDir) => Directory.Exists(outDir) && Directory.EnumerateFiles(outDir)
-        .Any(f => Path.GetExtension(f) == ".safetensors" || Path.GetFileName(f) == CheckpointStore.LatestFileName);
 
     private static string Describe(Trainer trainer)
     {

@@ -168,6 +168,11 @@ public sealed class CheckpointStore
             + (distinct.Count > shown ? $" (and {distinct.Count - shown} more files like these)" : ""));
     }
 
+    /// <summary>Whether a file named <paramref name="fileName"/> is one a store writes: latest.json, or NAME.safetensors / NAME.json.</summary>
+    public static bool IsStoreFile(string fileName) =>
+        fileName == LatestFileName
+        || (Path.GetExtension(fileName) is ".safetensors" or ".json" && IsValidName(Path.GetFileNameWithoutExtension(fileName)));
+
     private static bool IsValidName(string name) =>
         name.Length > 0 && name != "." && name != ".." && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_')
         && name != Path.GetFileNameWithoutExtension(LatestFileName);

@@ -50,4 +50,21 @@ public sealed class OutDirLockTests
         CliRun.Of(TinyRun.Args(fresh, 5, "--data", missing)).SingleErrorLine(missing);
         Assert.False(Directory.Exists(fresh), "a run refused before writing anything must not leave its --out-dir");
     }
+
+    [Fact]
+    public void TempFilesOfAKilledSaveAreRemovedWhenARunTakesTheFolder()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "run");
+        Assert.Equal(0, CliRun.Of(TinyRun.Args(outDir, 5)).ExitCode);
+        string Temp(string target) => Path.Combine(outDir, $".{target}.{Guid.NewGuid():N}.tmp");
+        string[] stale = [Temp("step-0000010.safetensors"), Temp("step-0000010.json"), Temp("latest.json"), Temp("metrics.jsonl"), Temp("loss.svg")];
+        string[] kept = [Temp("curves.svg"), Path.Combine(outDir, "notes.tmp"), Path.Combine(outDir, ".step-0000010.json.tmp")];
+        foreach (var file in stale.Concat(kept)) File.WriteAllText(file, "half a save");
+
+        var resumed = CliRun.Of(TinyRun.Args(outDir, 10, "--resume"));
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+        Assert.All(stale, file => Assert.False(File.Exists(file), file));
+        Assert.All(kept, file => Assert.True(File.Exists(file), file));
+    }
 }

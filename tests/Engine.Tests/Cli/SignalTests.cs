@@ -32,4 +32,21 @@ public sealed class SignalTests
         var resumed = CliRun.Of(TinyRun.Args(outDir, (int)saved.Manifest.Step + 5, "--resume"));
         Assert.True(resumed.ExitCode == 0, resumed.Error);
     }
+
+    [Fact]
+    public void AKilledRunLeavesNoLockAndResumes()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "run");
+        using (var engine = new EngineProcess(TinyRun.Args(outDir, 1_000_000)))
+        {
+            engine.WaitForLine("step 20/", Patience);
+            engine.KillHard();
+            engine.WaitForExit(Patience);
+        }
+        Assert.True(File.Exists(Path.Combine(outDir, RunDirectoryLock.LockFileName)));
+        var saved = new CheckpointStore(outDir).LoadLatest()!;
+        var resumed = CliRun.Of(TinyRun.Args(outDir, (int)saved.Manifest.Step + 5, "--resume"));
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+    }
 }
