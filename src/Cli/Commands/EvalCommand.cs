@@ -17,7 +17,7 @@ internal static class EvalCommand
     {
         var checkpoint = CommonOptions.Checkpoint();
         var device = CommonOptions.Device();
-        var data = new Option<string>("--data") { Description = "UTF-8 text to evaluate on (default: the checkpoint's training data)" };
+        var data = new Option<string>("--data") { Description = "UTF-8 text to evaluate on (default: the checkpoint's training data)" }.RejectingEmpty();
         var split = new Option<string>("--split")
         {
             Description = "val: the last 10% (held out in training) | all: the whole text",

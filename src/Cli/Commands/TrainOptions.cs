@@ -10,9 +10,10 @@ namespace Engine.Cli.Commands;
 /// </summary>
 internal sealed class TrainOptions
 {
-    public Option<string> Preset { get; } = new("--preset") { Description = "starting configuration: tiny | small (default tiny)" };
+    public Option<string> Preset { get; } = new Option<string>("--preset") { Description = "starting configuration: tiny | small (default tiny)" }.RejectingEmpty();
 
-    public Option<string> Config { get; } = new("--config") { Description = "YAML file of settings (snake_case keys); flags override it" };
+    public Option<string> Config { get; } =
+        new Option<string>("--config") { Description = "YAML file of settings (snake_case keys); flags override it" }.RejectingEmpty();
 
     public Option<bool> Resume { get; } = new("--resume") { Description = "continue from the latest complete checkpoint in --out-dir" };
 
@@ -39,7 +40,9 @@ internal sealed class TrainOptions
                 $"--preset {preset} with --resume: a resumed run continues with its checkpoint's settings; drop --preset " +
                 "(flags and --config still apply on top)");
         var given = ConfigLoader.Given(result.GetValue(Config), result);
-        var outDir = given.LastOrDefault(g => g.Setting.Key == "out_dir")?.Value as string ?? TrainConfig.Tiny.OutDir;
+        var outDirSetting = given.LastOrDefault(g => g.Setting.Key == "out_dir");
+        var outDir = outDirSetting?.Value as string ?? TrainConfig.Tiny.OutDir;
+        if (outDir.Length == 0) throw new UsageException($"--out-dir must name a directory (an empty one comes from {outDirSetting!.Origin})");
         return (given, outDir);
     }
 }

@@ -48,6 +48,8 @@ internal sealed class TrainSetting
             Arity = ArgumentArity.OneOrMore,
             AllowMultipleArgumentsPerToken = false,
         };
+        // Every string setting names something (a file, a choice); YAML's "~" is how to say "none".
+        if (type == typeof(string)) option.RejectingEmpty();
         return new TrainSetting(property, key, option);
     }
 

@@ -1,3 +1,4 @@
+using Engine.Cli;
 using Xunit;
 
 namespace Engine.Tests.Cli;
@@ -75,6 +76,30 @@ public sealed class BadInputTests
     [InlineData("--width", "2.5")]
     public void FlagsOfTheWrongTypeAreNamed(string flag, string value) =>
         CliRun.Of("train", flag, value).SingleErrorLine(flag + " must be", $"got '{value}'");
+
+    [Theory]
+    [InlineData("train", "--data")]
+    [InlineData("train", "--out-dir")]
+    [InlineData("train", "--config")]
+    [InlineData("train", "--source")]
+    [InlineData("sample", "--checkpoint")]
+    [InlineData("eval", "--checkpoint")]
+    [InlineData("eval", "--data", "--checkpoint", "out")]
+    public void AnEmptyValueNamesItsFlag(string command, string flag, params string[] others)
+    {
+        var run = CliRun.Of([command, flag, "", .. others]);
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        run.SingleErrorLine($"{flag} needs a value, got an empty string", $"engine {command} --help");
+    }
+
+    [Fact]
+    public void EmptyPathsFromYamlNameTheirKeys()
+    {
+        using var dir = new TempDirectory();
+        var yaml = dir.File("empty.yaml", "data: \"\"\nout_dir: ''\n");
+        CliRun.Of("train", "--config", yaml).SingleErrorLine("--data must name a file", "--out-dir must name a directory", yaml);
+        CliRun.Of("train", "--config", yaml, "--resume").SingleErrorLine("--out-dir must name a directory", $"{yaml}:2");
+    }
 
     [Fact]
     public void UnknownFlagsAndMissingValuesAreUsageErrors()
