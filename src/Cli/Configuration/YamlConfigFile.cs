@@ -35,7 +35,9 @@ internal static class YamlConfigFile
                 throw Error(path, valueNode.Start, $"key '{key}' must be a single value ({setting.ExpectedKind}), not a list or mapping");
             var text = IsNull(scalar) ? null : scalar.Value;
             if (!setting.TryParseScalar(text, out var value))
-                throw Error(path, valueNode.Start, $"key '{key}' must be {setting.ExpectedKind}, got '{text ?? "nothing"}'");
+                throw Error(path, valueNode.Start, text is null
+                    ? $"key '{key}' must be {setting.ExpectedKind}, got 'nothing'"
+                    : setting.Problem($"key '{key}'", text));
             settings.Add(new GivenSetting(setting, value, $"{path}:{keyNode.Start.Line}"));
         }
         return settings;

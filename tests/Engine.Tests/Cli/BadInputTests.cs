@@ -78,6 +78,27 @@ public sealed class BadInputTests
         CliRun.Of("train", flag, value).SingleErrorLine(flag + " must be", $"got '{value}'");
 
     [Theory]
+    [InlineData("--lr", "1e40", "a number from -3.4028235E+38 to 3.4028235E+38")]
+    [InlineData("--max-iters", "99999999999", "an integer from -2147483648 to 2147483647")]
+    [InlineData("--seed", "18446744073709551616", "a non-negative integer from 0 to 18446744073709551615")]
+    public void NumbersBeyondTheirTypeAreOutOfRangeWithTheRange(string flag, string value, string range) =>
+        CliRun.Of("train", flag, value).SingleErrorLine($"{flag} is out of range: {value} ({range})");
+
+    [Theory]
+    [InlineData(new[] { "compare", "x", "--target", "abc" }, "--target must be a number, got 'abc'", "engine compare --help")]
+    [InlineData(new[] { "sample", "--checkpoint", "x", "--seed", "-1" }, "--seed must be a non-negative integer, got '-1'", "engine sample --help")]
+    [InlineData(new[] { "sample", "--checkpoint", "x", "--length", "1000000000000" },
+        "--length is out of range: 1000000000000 (an integer from -2147483648 to 2147483647)", "engine sample --help")]
+    [InlineData(new[] { "eval", "--checkpoint", "x", "--batch-size", "many" }, "--batch-size must be an integer, got 'many'", "engine eval --help")]
+    public void TypedFlagsOfEveryCommandSayWhatTheyExpectInPlainWords(string[] args, string message, string help)
+    {
+        var run = CliRun.Of(args);
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        var line = run.SingleErrorLine(message, help);
+        Assert.DoesNotContain("System.", line);
+    }
+
+    [Theory]
     [InlineData("train", "--data")]
     [InlineData("train", "--out-dir")]
     [InlineData("train", "--config")]

@@ -108,6 +108,8 @@ public sealed class ConfigLoaderTests
     [InlineData("heads: 4\nlr: fast\n", 2, "'lr' must be a number, got 'fast'")]
     [InlineData("seed: -1\n", 1, "'seed' must be a non-negative integer")]
     [InlineData("width: 2.5\n", 1, "'width' must be an integer")]
+    [InlineData("max_iters: 99999999999\n", 1, "key 'max_iters' is out of range: 99999999999 (an integer from -2147483648 to 2147483647)")]
+    [InlineData("lr: 1e39\n", 1, "key 'lr' is out of range: 1e39 (a number from")]
     [InlineData("layers:\n", 1, "'layers' must be an integer, got 'nothing'")]
     [InlineData("width: 64\nlayers: [1, 2]\n", 2, "'layers' must be a single value")]
     [InlineData("layers: 2\nlayers: 3\n", 2, "Duplicate key layers")]
