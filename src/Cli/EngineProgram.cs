@@ -47,7 +47,7 @@ public static class EngineProgram
     private static string CommandPath(CommandResult result) =>
         result.Parent is CommandResult parent ? $"{CommandPath(parent)} {result.Command.Name}" : "engine";
 
-    private static RootCommand CreateRoot(CliSession session) => new("engine: train, sample and evaluate small GPT models on cpu or OpenCL.")
+    private static RootCommand CreateRoot(CliSession session) => new("engine: train, sample and evaluate small GPT models on cpu, OpenCL or CUDA.")
     {
         TrainCommand.Create(session),
         SampleCommand.Create(session),

@@ -22,16 +22,17 @@ internal static class TrainCommand
         var options = new TrainOptions();
         var command = new Command("train", "Train a GPT model; settings from --preset, then --config FILE (YAML), then flags.");
         options.AddTo(command);
-        command.SetAction(result => result.GetValue(options.Resume) ? Resume(session, options, result) : Start(session, options.ReadConfig(result)));
+        command.SetAction(result => result.GetValue(options.Resume) ? Resume(session, options, result) : Start(session, options, result));
         return command;
     }
 
-    private static int Start(CliSession session, TrainConfig config)
+    private static int Start(CliSession session, TrainOptions options, ParseResult result)
     {
+        var (config, given) = options.ReadNewRun(result);
         // Held until the run ends: a second run into the same folder would interleave its metrics and checkpoints.
         using var outDirLock = TrainOutDir.Lock(config.OutDir);
         TrainOutDir.RequireNoCheckpoints(config.OutDir);
-        using var trainer = new Trainer(config);
+        using var trainer = new Trainer(config, device: OpenDevice(config.Device, given, checkpoint: null));
         return Run(session, trainer);
     }
 
@@ -45,8 +46,30 @@ internal static class TrainCommand
         using var outDirLock = TrainOutDir.Lock(outDir);
         var checkpoint = (TrainOutDir.HasCheckpoints(outDir) ? new CheckpointStore(outDir).LoadLatest(session.Warn) : null) ?? throw none;
         var config = ResumedConfig.Merge(CheckpointLocator.TrainConfigOf(checkpoint), checkpoint.Name, given, outDir, result.GetValue(options.Config));
-        using var trainer = new Trainer(config, checkpoint);
+        using var trainer = new Trainer(config, checkpoint, OpenDevice(config.Device, given, checkpoint.Name));
         return Run(session, trainer);
+    }
+
+    /// <summary>
+    /// The run's device, opened before the trainer so that an unknown one is named with where it was set: a YAML line, or
+    /// the checkpoint a resumed run took it from (a --device flag names itself).
+    /// </summary>
+    private static ComputeDevice OpenDevice(string id, IReadOnlyList<GivenSetting> given, string? checkpoint)
+    {
+        try
+        {
+            return DeviceRegistry.Open(id);
+        }
+        catch (ArgumentException e)
+        {
+            var message = ErrorReporter.UserMessage(e);
+            var setting = given.LastOrDefault(g => g.Setting.Key == "device");
+            if (setting is not null && !setting.Origin.StartsWith("--", StringComparison.Ordinal))
+                throw new UsageException($"{setting.Origin}: key 'device': {message}");
+            if (setting is null && checkpoint is not null)
+                throw new UsageException($"{message} (the device checkpoint '{checkpoint}' was trained on; --device picks another)");
+            throw;
+        }
     }
 
     private static int Run(CliSession session, Trainer trainer)

@@ -26,7 +26,11 @@ internal sealed class TrainOptions
     }
 
     /// <summary>The configuration the parsed flags describe (preset, then YAML file, then flags), validated.</summary>
-    public TrainConfig ReadConfig(ParseResult result) => ConfigLoader.Load(result.GetValue(Preset), result.GetValue(Config), result);
+    public TrainConfig ReadConfig(ParseResult result) => ReadNewRun(result).Config;
+
+    /// <summary><see cref="ReadConfig"/>, with the settings given explicitly and where each came from.</summary>
+    public (TrainConfig Config, IReadOnlyList<GivenSetting> Given) ReadNewRun(ParseResult result) =>
+        ConfigLoader.Load(result.GetValue(Preset), result.GetValue(Config), result);
 
     /// <summary>
     /// What a <c>--resume</c> command line gives: the YAML file's settings and the flags (<see cref="ResumedConfig"/>

@@ -9,12 +9,13 @@ namespace Engine.Cli.Configuration;
 /// </summary>
 internal static class ConfigLoader
 {
-    /// <summary>The merged, validated configuration.</summary>
+    /// <summary>The merged, validated configuration, and the settings given explicitly (where each came from).</summary>
     /// <exception cref="UsageException">Unknown preset, a bad YAML file, or settings <see cref="TrainConfig.Validate"/> rejects.</exception>
-    public static TrainConfig Load(string? preset, string? configPath, ParseResult flags)
+    public static (TrainConfig Config, IReadOnlyList<GivenSetting> Given) Load(string? preset, string? configPath, ParseResult flags)
     {
         var config = preset is null ? TrainConfig.Tiny : PresetNamed(preset);
-        return Validated(GivenSetting.ApplyAll(config, Given(configPath, flags)), AfterApplying(configPath));
+        var given = Given(configPath, flags);
+        return (Validated(GivenSetting.ApplyAll(config, given), AfterApplying(configPath)), given);
     }
 
     /// <summary>The settings given explicitly: the YAML file's in file order, then the flags (so a flag wins).</summary>

@@ -36,7 +36,7 @@ internal static class YamlConfigFile
             var text = IsNull(scalar) ? null : scalar.Value;
             if (!setting.TryParseScalar(text, out var value))
                 throw Error(path, valueNode.Start, text is null
-                    ? $"key '{key}' must be {setting.ExpectedKind}, got 'nothing'"
+                    ? $"key '{key}' must be {setting.ExpectedKind}, got {(scalar.Value is { Length: > 0 } written ? $"'{written}' (null)" : "no value")}"
                     : setting.Problem($"key '{key}'", text));
             settings.Add(new GivenSetting(setting, value, $"{path}:{keyNode.Start.Line}"));
         }

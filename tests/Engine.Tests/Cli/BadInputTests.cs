@@ -158,6 +158,27 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public void AnUnknownDeviceIsNamedWithWhereItWasSet()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "run");
+        var yaml = dir.File("device.yaml", "layers: 1\ndevice: opencl:99\n");
+        CliRun.Of(TinyRun.Args(outDir, 5, "--config", yaml)).SingleErrorLine($"{yaml}:2: key 'device': no device 'opencl:99'");
+        Assert.False(Directory.Exists(outDir));
+
+        // A resumed run takes the device from its checkpoint: one this machine lacks is named as the checkpoint's.
+        Assert.Equal(0, CliRun.Of(TinyRun.Args(outDir, 5)).ExitCode);
+        var sidecar = Path.Combine(outDir, "step-0000005.json");
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(sidecar))!;
+        root["config"]!["train"]!["device"] = "opencl:99";
+        File.WriteAllText(sidecar, root.ToJsonString());
+        CliRun.Of("train", "--out-dir", outDir, "--resume", "--max-iters", "10")
+            .SingleErrorLine("no device 'opencl:99'", "the device checkpoint 'step-0000005' was trained on; --device picks another");
+        var elsewhere = CliRun.Of("train", "--out-dir", outDir, "--resume", "--max-iters", "10", "--device", "cpu");
+        Assert.True(elsewhere.ExitCode == 0, elsewhere.Error);
+    }
+
+    [Fact]
     public void BadYamlConfigIsNamedByFileLineAndKey()
     {
         using var dir = new TempDirectory();
