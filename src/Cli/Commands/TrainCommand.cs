@@ -13,7 +13,7 @@ namespace Engine.Cli.Commands;
 /// <summary>
 /// <c>engine train</c>: trains a GPT on <c>--data</c> (or the generated corpus) with progress on standard output,
 /// one metrics.jsonl record per logged step, and checkpoints in <c>--out-dir</c> (the trainer writes them every
-/// checkpoint interval, at the end and on Ctrl-C).
+/// checkpoint interval, at the end and when stopped by Ctrl-C or SIGTERM).
 /// </summary>
 internal static class TrainCommand
 {
