@@ -27,9 +27,7 @@ public static class EngineProgram
             {
                 // "Unrecognized command" explains more than the "Required command was not provided" that accompanies it.
                 var error = parsed.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parsed.Errors[0];
-                // Some parser messages list choices one per line; the report stays one line.
-                var message = string.Join(" ", error.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-                session.Error.WriteLine($"engine: error: {message} (see '{CommandPath(parsed.CommandResult)} --help')");
+                session.Error.WriteLine($"engine: error: {ParseErrorText.Of(error)} (see '{CommandPath(parsed.CommandResult)} --help')");
                 return ExitCodes.Usage;
             }
             return parsed.Invoke(new InvocationConfiguration
@@ -49,7 +47,7 @@ public static class EngineProgram
     private static string CommandPath(CommandResult result) =>
         result.Parent is CommandResult parent ? $"{CommandPath(parent)} {result.Command.Name}" : "engine";
 
-    private static RootCommand CreateRoot(CliSession session) => new("engine: train, sample and evaluate small GPT models on cpu or OpenCL.")
+    private static RootCommand CreateRoot(CliSession session) => new("engine: train, sample and evaluate small GPT models on cpu, OpenCL or CUDA.")
     {
         TrainCommand.Create(session),
         SampleCommand.Create(session),

@@ -49,7 +49,7 @@ public static class ErrorReporter
         or KernelBuildException or OpenClException or CudaException or ArgumentException or IOException or UnauthorizedAccessException;
 
     // ArgumentException appends " (Parameter 'name')", which means nothing to someone typing flags.
-    private static string UserMessage(Exception e) =>
+    internal static string UserMessage(Exception e) =>
         e is ArgumentException { ParamName: { } param } && e.Message.EndsWith($" (Parameter '{param}')", StringComparison.Ordinal)
             ? e.Message[..^$" (Parameter '{param}')".Length]
             : e.Message;

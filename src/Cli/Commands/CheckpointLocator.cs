@@ -10,12 +10,15 @@ namespace Engine.Cli.Commands;
 /// <summary>Resolves <c>--checkpoint DIR_OR_FILE</c> (<see cref="CheckpointStore.Locate"/>) for sample and eval.</summary>
 internal static class CheckpointLocator
 {
-    /// <summary>The checkpoint at <paramref name="location"/>, restored onto device <paramref name="deviceId"/>.</summary>
+    /// <summary>
+    /// The checkpoint at <paramref name="location"/>, restored onto device <paramref name="deviceId"/>; a damaged
+    /// checkpoint passed over for an older one is a warning in <paramref name="session"/>.
+    /// </summary>
     /// <exception cref="CheckpointException">Nothing at the path, or a missing, incomplete, corrupt or foreign checkpoint.</exception>
     /// <exception cref="ArgumentException">An unknown or absent device.</exception>
-    public static TrainedModel LoadModel(string location, string deviceId)
+    public static TrainedModel LoadModel(string location, string deviceId, CliSession session)
     {
-        var checkpoint = CheckpointStore.Locate(location);
+        var checkpoint = CheckpointStore.Locate(location, session.Warn);
         return TrainedModel.FromCheckpoint(checkpoint, DeviceRegistry.Open(deviceId));
     }
 

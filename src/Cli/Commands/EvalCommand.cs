@@ -17,7 +17,7 @@ internal static class EvalCommand
     {
         var checkpoint = CommonOptions.Checkpoint();
         var device = CommonOptions.Device();
-        var data = new Option<string>("--data") { Description = "UTF-8 text to evaluate on (default: the checkpoint's training data)" };
+        var data = new Option<string>("--data") { Description = "UTF-8 text to evaluate on (default: the checkpoint's training data)" }.RejectingEmpty();
         var split = new Option<string>("--split")
         {
             Description = "val: the last 10% (held out in training) | all: the whole text",
@@ -34,7 +34,7 @@ internal static class EvalCommand
     private static int Run(CliSession session, string checkpoint, string device, string? data, EvalSplit split, int batchSize)
     {
         if (batchSize < 1) throw new UsageException($"--batch-size must be > 0 (got {batchSize})");
-        using var trained = CheckpointLocator.LoadModel(checkpoint, device);
+        using var trained = CheckpointLocator.LoadModel(checkpoint, device, session);
         var corpus = data is { } path ? TextCorpus.Load(path) : TrainingCorpus.Load(CheckpointLocator.TrainConfigOf(trained.Checkpoint));
         var tokens = EncodeOrExplain(trained.Tokenizer, corpus);
         var scored = split == EvalSplit.Val ? TokenDataset.FromTokens(tokens).Val : tokens;

@@ -94,7 +94,7 @@ internal abstract class ProfileWorkload : IDisposable
         {
             // Steps only, never a checkpoint: the out dir is never written.
             var config = preset with { Device = device.Id, OutDir = Path.Combine(Path.GetTempPath(), "engine-profile-unused") };
-            _trainer = TrainingCorpus.Naming(config, () => new Trainer(config, device: device));
+            _trainer = new Trainer(config, device: device);
             var model = _trainer.Model.Config;
             Description = string.Create(CultureInfo.InvariantCulture,
                 $"training steps of preset {presetName} ({model.ParameterCount:N0} parameters: layers {model.Layers}, heads {model.Heads}, " +

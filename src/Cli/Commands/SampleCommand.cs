@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Engine.Models.Checkpoints;
 using Engine.Models.Sampling;
 using Engine.Models.Text;
 
@@ -33,8 +34,11 @@ internal static class SampleCommand
         if (!(options.Temperature >= 0) || float.IsInfinity(options.Temperature))
             throw new UsageException($"--temperature must be a finite number >= 0 (got {options.Temperature})");
         if (options.TopK < 0) throw new UsageException($"--top-k must be >= 0 (got {options.TopK}; 0 keeps every token)");
-        using var loaded = CheckpointLocator.LoadModel(checkpoint, device);
+        using var loaded = CheckpointLocator.LoadModel(checkpoint, device, session);
         RequireEncodable(loaded.Tokenizer, prompt);
+        // On standard error: standard output is the sample alone, for pipes.
+        session.Error.WriteLine($"engine: sampling from checkpoint {CheckpointStore.Describe(checkpoint, loaded.Checkpoint)} " +
+                                $"(step {loaded.Checkpoint.Manifest.Step})");
         session.Out.Write(prompt);
         TextGenerator.Generate(loaded.Model, loaded.Tokenizer, prompt, options, token =>
         {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Engine.Cli.Comparison;
+using Engine.Cli.Configuration;
 using Engine.Cli.Output;
 using Engine.Kernels.Devices;
 using Engine.Models.Checkpoints;
@@ -12,7 +13,7 @@ namespace Engine.Cli.Commands;
 /// <summary>
 /// <c>engine train</c>: trains a GPT on <c>--data</c> (or the generated corpus) with progress on standard output,
 /// one metrics.jsonl record per logged step, and checkpoints in <c>--out-dir</c> (the trainer writes them every
-/// checkpoint interval, at the end and on Ctrl-C).
+/// checkpoint interval, at the end and when stopped by Ctrl-C or SIGTERM).
 /// </summary>
 internal static class TrainCommand
 {
@@ -21,15 +22,61 @@ internal static class TrainCommand
         var options = new TrainOptions();
         var command = new Command("train", "Train a GPT model; settings from --preset, then --config FILE (YAML), then flags.");
         options.AddTo(command);
-        command.SetAction(result => Run(session, options.ReadConfig(result), result.GetValue(options.Resume)));
+        command.SetAction(result => result.GetValue(options.Resume) ? Resume(session, options, result) : Start(session, options, result));
         return command;
     }
 
-    private static int Run(CliSession session, TrainConfig config, bool resume)
+    private static int Start(CliSession session, TrainOptions options, ParseResult result)
     {
-        RequireUsableOutDir(config.OutDir, resume);
-        using var trainer = TrainingCorpus.Naming(config, () => new Trainer(config, resume));
-        using var metrics = OpenMetrics(config.OutDir, trainer.Step);
+        var (config, given) = options.ReadNewRun(result);
+        // Held until the run ends: a second run into the same folder would interleave its metrics and checkpoints.
+        using var outDirLock = TrainOutDir.Lock(config.OutDir);
+        TrainOutDir.RequireNoCheckpoints(config.OutDir);
+        using var trainer = new Trainer(config, device: OpenDevice(config.Device, given, checkpoint: null));
+        return Run(session, trainer);
+    }
+
+    /// <summary>--resume: the checkpoint's settings, with what the command line gives on top (<see cref="ResumedConfig"/>).</summary>
+    private static int Resume(CliSession session, TrainOptions options, ParseResult result)
+    {
+        var (given, outDir) = options.ReadResumeRequest(result);
+        var none = new UsageException($"--resume: no checkpoint in --out-dir '{outDir}' to continue from (drop --resume to start a new run)");
+        if (!Directory.Exists(outDir)) throw none;
+        // Locked first: a folder another run is still writing is reported as in use, not as lacking a checkpoint.
+        using var outDirLock = TrainOutDir.Lock(outDir);
+        var checkpoint = (TrainOutDir.HasCheckpoints(outDir) ? new CheckpointStore(outDir).LoadLatest(session.Warn) : null) ?? throw none;
+        var config = ResumedConfig.Merge(CheckpointLocator.TrainConfigOf(checkpoint), checkpoint.Name, given, outDir, result.GetValue(options.Config));
+        using var trainer = new Trainer(config, checkpoint, OpenDevice(config.Device, given, checkpoint.Name));
+        return Run(session, trainer);
+    }
+
+    /// <summary>
+    /// The run's device, opened before the trainer so that an unknown one is named with where it was set: a YAML line, or
+    /// the checkpoint a resumed run took it from (a --device flag names itself).
+    /// </summary>
+    private static ComputeDevice OpenDevice(string id, IReadOnlyList<GivenSetting> given, string? checkpoint)
+    {
+        try
+        {
+            return DeviceRegistry.Open(id);
+        }
+        catch (ArgumentException e)
+        {
+            var message = ErrorReporter.UserMessage(e);
+            var setting = given.LastOrDefault(g => g.Setting.Key == "device");
+            if (setting is not null && !setting.Origin.StartsWith("--", StringComparison.Ordinal))
+                throw new UsageException($"{setting.Origin}: key 'device': {message}");
+            if (setting is null && checkpoint is not null)
+                throw new UsageException($"{message} (the device checkpoint '{checkpoint}' was trained on; --device picks another)");
+            throw;
+        }
+    }
+
+    private static int Run(CliSession session, Trainer trainer)
+    {
+        var config = trainer.Config;
+        foreach (var warning in trainer.Warnings) session.Warn(warning);
+        using var metrics = TrainOutDir.OpenMetrics(config.OutDir, trainer.Step);
         long firstStep = trainer.Step;
         var result = ProgressView.For(session).Run(firstStep, config.MaxIters, sink =>
         {
@@ -41,7 +88,7 @@ internal static class TrainCommand
         if (result.Diverged)
         {
             session.Out.WriteLine(curves);
-            // The learning rate may change on --resume (only shape, tokenizer and optimizer keys may not).
+            // The learning-rate schedule is one of the settings a resumed run may change (ResumeRules).
             string lr = config.Optim == "muon" ? "--muon-lr (and --lr)" : "--lr";
             string advice = trainer.LastCheckpoint is { } last && last != trainer.ResumedFrom
                 ? $"the last checkpoint, {Path.Combine(config.OutDir, last)}, was written before it: continue from it with --resume and a lower {lr}"
@@ -65,31 +112,6 @@ internal static class TrainCommand
         session.Out.WriteLine($"metrics: {metrics.Path}");
         session.Out.WriteLine(curves);
         return ExitCodes.Success;
-    }
-
-    /// <summary>The first write into --out-dir: a folder that cannot be created or written is named as the flag's fault.</summary>
-    private static MetricsWriter OpenMetrics(string outDir, long startStep)
-    {
-        try
-        {
-            return new MetricsWriter(Path.Combine(outDir, MetricsWriter.FileName), startStep);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"--out-dir '{outDir}' cannot be written: {e.Message}");
-        }
-    }
-
-    /// <summary>A fresh run must not overwrite another run's checkpoints; a resumed one needs one to continue.</summary>
-    private static void RequireUsableOutDir(string outDir, bool resume)
-    {
-        bool hasCheckpoints = Directory.Exists(outDir) && Directory.EnumerateFiles(outDir)
-            .Any(f => Path.GetExtension(f) == ".safetensors" || Path.GetFileName(f) == CheckpointStore.LatestFileName);
-        if (resume && !hasCheckpoints)
-            throw new UsageException($"--resume: no checkpoint in --out-dir '{outDir}' to continue from (drop --resume to start a new run)");
-        if (!resume && hasCheckpoints)
-            throw new UsageException(
-                $"--out-dir '{outDir}' already holds checkpoints; pass --resume to continue that run, or choose another --out-dir");
     }
 
     private static string Describe(Trainer trainer)

@@ -12,15 +12,11 @@ internal static class TrainingCorpus
 
     /// <summary>
     /// Runs <paramref name="load"/>, prefixing data errors that do not say which text they concern (a split too short
-    /// for a block) with the data file, or with "generated corpus".
+    /// for a block) with the corpus's source. (The trainer names its texts itself, --data's and --source's.)
     /// </summary>
-    public static T Naming<T>(TrainConfig config, Func<T> load) => Naming(config.Data ?? "generated corpus", load);
-
-    /// <inheritdoc cref="Naming{T}(TrainConfig, Func{T})"/>
-    public static T Naming<T>(TextCorpus corpus, Func<T> load) => Naming(corpus.Source, load);
-
-    private static T Naming<T>(string source, Func<T> load)
+    public static T Naming<T>(TextCorpus corpus, Func<T> load)
     {
+        var source = corpus.Source;
         try
         {
             return load();

@@ -9,14 +9,27 @@ namespace Engine.Cli.Configuration;
 /// </summary>
 internal static class ConfigLoader
 {
-    /// <summary>The merged, validated configuration.</summary>
+    /// <summary>The merged, validated configuration, and the settings given explicitly (where each came from).</summary>
     /// <exception cref="UsageException">Unknown preset, a bad YAML file, or settings <see cref="TrainConfig.Validate"/> rejects.</exception>
-    public static TrainConfig Load(string? preset, string? configPath, ParseResult flags)
+    public static (TrainConfig Config, IReadOnlyList<GivenSetting> Given) Load(string? preset, string? configPath, ParseResult flags)
     {
         var config = preset is null ? TrainConfig.Tiny : PresetNamed(preset);
-        if (configPath is not null) config = YamlConfigFile.Apply(configPath, config);
-        return Validated(ApplyFlags(config, TrainSettings.All, flags), configPath is null ? "" : $" (after applying {configPath})");
+        var given = Given(configPath, flags);
+        return (Validated(GivenSetting.ApplyAll(config, given), AfterApplying(configPath)), given);
     }
+
+    /// <summary>The settings given explicitly: the YAML file's in file order, then the flags (so a flag wins).</summary>
+    /// <exception cref="UsageException">A bad YAML file, or a flag value of the wrong type.</exception>
+    public static IReadOnlyList<GivenSetting> Given(string? configPath, ParseResult flags)
+    {
+        var given = configPath is null ? [] : YamlConfigFile.Read(configPath).ToList();
+        foreach (var setting in TrainSettings.All)
+            if (setting.TryReadFlag(flags, out var value)) given.Add(new GivenSetting(setting, value, setting.Option.Name));
+        return given;
+    }
+
+    /// <summary>" (after applying FILE)" when a YAML file was applied: what validation messages end with.</summary>
+    public static string AfterApplying(string? configPath) => configPath is null ? "" : $" (after applying {configPath})";
 
     /// <summary><paramref name="config"/> with every one of <paramref name="settings"/> that <paramref name="flags"/> gives set.</summary>
     public static TrainConfig ApplyFlags(TrainConfig config, IEnumerable<TrainSetting> settings, ParseResult flags)

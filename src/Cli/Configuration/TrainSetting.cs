@@ -30,7 +30,7 @@ internal sealed class TrainSetting
     public Option<string[]> Option { get; }
 
     /// <summary>What a YAML value must look like, for error messages ("an integer", "a number", ...).</summary>
-    public string ExpectedKind => Describe(_property.PropertyType);
+    public string ExpectedKind => ValueKinds.Describe(_property.PropertyType);
 
     /// <summary>Whether the property accepts null (YAML "~" or an empty value).</summary>
     public bool IsNullable => _property.PropertyType == typeof(string) && IsNullableReference(_property);
@@ -48,6 +48,8 @@ internal sealed class TrainSetting
             Arity = ArgumentArity.OneOrMore,
             AllowMultipleArgumentsPerToken = false,
         };
+        // Every string setting names something (a file, a choice); YAML's "~" is how to say "none".
+        if (type == typeof(string)) option.RejectingEmpty();
         return new TrainSetting(property, key, option);
     }
 
@@ -57,7 +59,7 @@ internal sealed class TrainSetting
     {
         value = null;
         if (result.GetValue(Option) is not [.., var text]) return false;
-        if (!TryParseScalar(text, out value)) throw new UsageException($"--{Flag} must be {ExpectedKind}, got '{text}'");
+        if (!TryParseScalar(text, out value)) throw new UsageException(Problem($"--{Flag}", text));
         return true;
     }
 
@@ -79,6 +81,9 @@ internal sealed class TrainSetting
         return false;
     }
 
+    /// <summary>Why <paramref name="text"/>, which <see cref="TryParseScalar"/> refused, is not a value of this setting.</summary>
+    public string Problem(string subject, string text) => ValueKinds.Problem(subject, _property.PropertyType, text);
+
     /// <summary>A copy of <paramref name="config"/> with this setting replaced by <paramref name="value"/>.</summary>
     public TrainConfig Apply(TrainConfig config, object? value)
     {
@@ -92,10 +97,6 @@ internal sealed class TrainSetting
 
     private static bool IsNullableReference(PropertyInfo property) =>
         new NullabilityInfoContext().Create(property).WriteState == NullabilityState.Nullable;
-
-    private static string Describe(Type type) =>
-        type == typeof(int) ? "an integer" : type == typeof(ulong) ? "a non-negative integer" : type == typeof(float) ? "a number"
-        : type == typeof(bool) ? "true or false" : "a string";
 
     private static string SnakeCase(string pascal) =>
         string.Concat(pascal.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));

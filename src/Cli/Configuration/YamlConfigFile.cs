@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Engine.Models.Config;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
@@ -13,12 +14,18 @@ internal static class YamlConfigFile
 {
     /// <summary>Applies every setting in the file at <paramref name="path"/> on top of <paramref name="config"/>.</summary>
     /// <exception cref="UsageException">The file is missing, unreadable, not YAML, or holds a bad key or value.</exception>
-    public static TrainConfig Apply(string path, TrainConfig config)
+    public static TrainConfig Apply(string path, TrainConfig config) => GivenSetting.ApplyAll(config, Read(path));
+
+    /// <summary>The settings of the file at <paramref name="path"/>, in file order, each with its origin "FILE:LINE".</summary>
+    /// <exception cref="UsageException">The file is missing, unreadable, not YAML, or holds a bad key or value.</exception>
+    public static IReadOnlyList<GivenSetting> Read(string path)
     {
         var root = ReadRoot(path);
-        if (root is null) return config;
+        if (HoldsNoSettings(root))
+            throw new UsageException($"{path}: no settings (expected 'key: value' lines, e.g. 'layers: 4'); fill it in or drop --config");
         if (root is not YamlMappingNode mapping)
             throw Error(path, root.Start, "expected a mapping of settings (key: value), e.g. 'layers: 4'");
+        var settings = new List<GivenSetting>();
         foreach (var (keyNode, valueNode) in mapping.Children)
         {
             if (keyNode is not YamlScalarNode { Value: { } key })
@@ -28,21 +35,31 @@ internal static class YamlConfigFile
                 throw Error(path, valueNode.Start, $"key '{key}' must be a single value ({setting.ExpectedKind}), not a list or mapping");
             var text = IsNull(scalar) ? null : scalar.Value;
             if (!setting.TryParseScalar(text, out var value))
-                throw Error(path, valueNode.Start, $"key '{key}' must be {setting.ExpectedKind}, got '{text ?? "nothing"}'");
-            config = setting.Apply(config, value);
+                throw Error(path, valueNode.Start, text is null
+                    ? $"key '{key}' must be {setting.ExpectedKind}, got {(scalar.Value is { Length: > 0 } written ? $"'{written}' (null)" : "no value")}"
+                    : setting.Problem($"key '{key}'", text));
+            settings.Add(new GivenSetting(setting, value, $"{path}:{keyNode.Start.Line}"));
         }
-        return config;
+        return settings;
     }
 
     private static YamlNode? ReadRoot(string path)
     {
         if (Directory.Exists(path)) throw new UsageException($"config '{path}' is a directory; expected a YAML file");
         if (!File.Exists(path)) throw new UsageException($"config file '{path}' not found (full path: {Path.GetFullPath(path)})");
+        byte[] bytes;
         try
         {
-            using var reader = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"config file '{path}' cannot be read: {e.Message}");
+        }
+        try
+        {
             var stream = new YamlStream();
-            stream.Load(reader);
+            stream.Load(new StringReader(ConfigFileText.Decode(path, bytes)));
             if (stream.Documents.Count > 1)
                 throw Error(path, stream.Documents[1].RootNode.Start, "expected one YAML document, found several");
             return stream.Documents.Count == 0 ? null : stream.Documents[0].RootNode;
@@ -51,11 +68,11 @@ internal static class YamlConfigFile
         {
             throw Error(path, e.Start, $"not valid YAML: {e.InnerException?.Message ?? e.Message}");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new UsageException($"config file '{path}' cannot be read: {e.Message}");
-        }
     }
+
+    /// <summary>An empty file, one of only comments, an empty document or mapping: --config that sets nothing is a mistake.</summary>
+    private static bool HoldsNoSettings([NotNullWhen(false)] YamlNode? root) =>
+        root is null || root is YamlMappingNode { Children.Count: 0 } || root is YamlScalarNode scalar && IsNull(scalar);
 
     private static bool IsNull(YamlScalarNode scalar) =>
         scalar.Style == ScalarStyle.Plain && scalar.Value is null or "" or "~" or "null" or "Null" or "NULL";

@@ -29,12 +29,13 @@ public sealed class CheckpointStore
     /// The checkpoint a user names with one path: a directory means its latest complete checkpoint, NAME.json or
     /// NAME.safetensors means checkpoint NAME beside it (latest.json: the one it points to).
     /// </summary>
+    /// <param name="warn">Told of each damaged checkpoint a directory's latest one was passed over for (<see cref="LoadLatest"/>).</param>
     /// <exception cref="CheckpointException">Nothing at the path, or a missing, incomplete, corrupt or foreign checkpoint.</exception>
-    public static Checkpoint Locate(string location)
+    public static Checkpoint Locate(string location, Action<string>? warn = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(location);
         if (System.IO.Directory.Exists(location))
-            return new CheckpointStore(location).LoadLatest()
+            return new CheckpointStore(location).LoadLatest(warn)
                    ?? throw new CheckpointException($"no checkpoint in directory '{location}' (expected NAME.json + NAME.safetensors)");
         if (!File.Exists(location))
             throw new CheckpointException($"checkpoint '{location}' not found: expected a checkpoint directory, NAME.json or NAME.safetensors");
@@ -43,7 +44,7 @@ public sealed class CheckpointStore
         var directory = DirectoryOf(location);
         var store = new CheckpointStore(directory);
         if (Path.GetFileName(location) == LatestFileName)
-            return store.LoadLatest() ?? throw new CheckpointException($"no checkpoint in directory '{directory}'");
+            return store.LoadLatest(warn) ?? throw new CheckpointException($"no checkpoint in directory '{directory}'");
         return store.Load(Path.GetFileNameWithoutExtension(location));
     }
 
@@ -107,8 +108,12 @@ public sealed class CheckpointStore
     /// target is damaged) the complete checkpoint with the highest step in the directory. Null when the directory
     /// holds no checkpoint at all.
     /// </summary>
+    /// <param name="warn">
+    /// Told, one line each, of every file passed over on the way to an older checkpoint (the damaged one latest.json
+    /// names, and what the scan rejected), so a fallback is never silent.
+    /// </param>
     /// <exception cref="CheckpointException">Checkpoints exist but none is complete.</exception>
-    public Checkpoint? LoadLatest()
+    public Checkpoint? LoadLatest(Action<string>? warn = null)
     {
         if (!System.IO.Directory.Exists(Directory)) return null;
         var latestPath = Path.Combine(Directory, LatestFileName);
@@ -147,14 +152,26 @@ public sealed class CheckpointStore
                 problems.Add(e.Message);
             }
         }
-        if (best is not null || (pointerProblem is null && problems.Count == 0)) return best;
         // latest.json and the scan often find the same broken checkpoint, and a folder of unrelated .json files would
         // otherwise make the message one line per file.
         var distinct = (pointerProblem is null ? problems : problems.Prepend(pointerProblem)).Distinct().ToList();
         const int shown = 3;
+        if (best is not null)
+        {
+            var instead = $" Using checkpoint '{best.Name}' (step {best.Manifest.Step}) instead.";
+            foreach (var problem in distinct.Take(shown)) warn?.Invoke(problem + instead);
+            if (distinct.Count > shown) warn?.Invoke($"{distinct.Count - shown} more files in '{Directory}' were passed over likewise.");
+            return best;
+        }
+        if (distinct.Count == 0) return null;
         throw new CheckpointException($"No complete checkpoint in '{Directory}': " + string.Join(" ", distinct.Take(shown))
             + (distinct.Count > shown ? $" (and {distinct.Count - shown} more files like these)" : ""));
     }
+
+    /// <summary>Whether a file named <paramref name="fileName"/> is one a store writes: latest.json, or NAME.safetensors / NAME.json.</summary>
+    public static bool IsStoreFile(string fileName) =>
+        fileName == LatestFileName
+        || (Path.GetExtension(fileName) is ".safetensors" or ".json" && IsValidName(Path.GetFileNameWithoutExtension(fileName)));
 
     private static bool IsValidName(string name) =>
         name.Length > 0 && name != "." && name != ".." && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_')

@@ -154,6 +154,9 @@ public sealed record TrainConfig
         OneOf("sgg-source-precision", SggSourcePrecision, "fp32", "bf16");
         AtLeast("sgg-every", SggEvery, 1);
         if (Source is { Length: 0 }) errors.Add("--source must name a file (or be left out for the main data's train split)");
+        if (Data is { Length: 0 }) errors.Add("--data must name a file (or be left out for the generated corpus)");
+        if (OutDir.Length == 0) errors.Add("--out-dir must name a directory");
+        if (Device.Length == 0) errors.Add("--device must name a device: cpu, opencl[:i] or cuda[:i]");
         if (InitFrom is { Length: 0 }) errors.Add("--init-from must name a checkpoint (a run's --out-dir or NAME.json)");
         OneOf("spectral-graph", SpectralGraph, "weights", "gradients");
         OneOf("spectral-laplacian", SpectralLaplacian, "sym", "comb");

@@ -30,6 +30,7 @@ public sealed class Trainer : IDisposable
     private readonly int[] _inputs;
     private readonly int[] _targets;
     private readonly CheckpointStore _checkpoints;
+    private readonly List<string> _warnings = [];
     private long _savedStep = -1;
 
     /// <param name="config">The run's settings; invalid ones throw <see cref="ArgumentException"/> naming every flag at fault.</param>
@@ -37,19 +38,29 @@ public sealed class Trainer : IDisposable
     /// <param name="device">The device to train on; null opens <c>config.Device</c> through <see cref="DeviceRegistry"/>.</param>
     /// <exception cref="CheckpointMismatchException">Resuming a checkpoint of another model shape, tokenizer or optimizer.</exception>
     public Trainer(TrainConfig config, bool resume = false, ComputeDevice? device = null)
+        : this(Validated(config), device, warn => resume ? new CheckpointStore(config.OutDir).LoadLatest(warn) : null)
     {
-        ArgumentNullException.ThrowIfNull(config);
-        var errors = config.Validate();
-        if (errors.Count > 0) throw new ArgumentException("invalid training configuration: " + string.Join("; ", errors), nameof(config));
+    }
+
+    /// <summary>Continues <paramref name="resumeFrom"/>, a checkpoint the caller loaded from <c>config.OutDir</c>.</summary>
+    /// <inheritdoc cref="Trainer(TrainConfig, bool, ComputeDevice?)"/>
+    public Trainer(TrainConfig config, Checkpoint resumeFrom, ComputeDevice? device = null)
+        : this(Validated(config), device, _ => resumeFrom ?? throw new ArgumentNullException(nameof(resumeFrom)))
+    {
+    }
+
+    /// <param name="loadCheckpoint">The checkpoint to resume (null: a new run), given where to report the damaged ones passed over.</param>
+    private Trainer(TrainConfig config, ComputeDevice? device, Func<Action<string>, Checkpoint?> loadCheckpoint)
+    {
         _checkpoints = new CheckpointStore(config.OutDir);
-        var checkpoint = resume ? _checkpoints.LoadLatest() : null;
+        var checkpoint = loadCheckpoint(_warnings.Add);
         if (checkpoint is not null)
         {
             TrainingCheckpoint.RequireCompatible(checkpoint, config);
             config = config with { InitFrom = RequireSameOrigin(checkpoint, config.InitFrom) };
         }
         // A resumed run continues its own checkpoint; --init-from only starts a fresh one, and is recorded as a full path.
-        var initial = checkpoint is null && config.InitFrom is { } from ? CheckpointStore.Locate(from) : null;
+        var initial = checkpoint is null && config.InitFrom is { } from ? CheckpointStore.Locate(from, _warnings.Add) : null;
         if (initial is not null)
         {
             TrainingCheckpoint.RequireSameModel(initial, config, config.InitFrom!);
@@ -84,6 +95,14 @@ public sealed class Trainer : IDisposable
     }
 
     public TrainConfig Config { get; }
+
+    private static TrainConfig Validated(TrainConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var errors = config.Validate();
+        if (errors.Count > 0) throw new ArgumentException("invalid training configuration: " + string.Join("; ", errors), nameof(config));
+        return config;
+    }
     public TrainingData Data { get; }
     public ComputeDevice Device { get; }
     public GptModel Model { get; }
@@ -97,6 +116,9 @@ public sealed class Trainer : IDisposable
 
     /// <summary>The checkpoint whose weights started this run (<see cref="TrainConfig.InitFrom"/>), or null.</summary>
     public string? InitializedFrom { get; private set; }
+
+    /// <summary>What the user should hear about setting up the run: damaged checkpoints passed over (<see cref="CheckpointStore.LoadLatest"/>).</summary>
+    public IReadOnlyList<string> Warnings => _warnings;
 
     /// <summary>The checkpoint written last (or resumed from), or null when there is none yet.</summary>
     public string? LastCheckpoint { get; private set; }
@@ -236,26 +258,28 @@ public sealed class Trainer : IDisposable
         Optimizer.CaptureSourceGradient();
     }
 
-    /// <summary>Batches of SGG's source data: the train split of --source, or of the main data when it is absent.</summary>
+    /// <summary>
+    /// Batches of SGG's source data: the train split of --source, or of the main data when it is absent. Only that split
+    /// is read, so a source text needs no validation part; its errors name --source, not the main data.
+    /// </summary>
     private static BlockSampler CreateSourceSampler(TrainConfig config, TrainingData data)
     {
-        var dataset = data.Dataset;
-        if (config.Source is { } path)
+        if (config.Source is not { } path)
+            return data.Dataset.CreateSampler(DataSplit.Train, config.BlockSize, config.BatchSize, config.Seed + 2);
+        try
         {
-            int[] tokens;
-            try
-            {
-                tokens = data.Tokenizer.Encode(TextCorpus.Load(path).Text);
-            }
-            catch (TokenizerException e)
-            {
-                throw new DataException($"--source {path} cannot be encoded with the run's tokenizer (built from " +
-                                        $"{(config.InitFrom ?? data.Corpus.Source)}): {e.Message}");
-            }
-            dataset = TokenDataset.FromTokens(tokens);
-            dataset.RequireBlockSize(config.BlockSize);
+            var tokens = data.Tokenizer.Encode(TextCorpus.Load(path).Text);
+            return TokenDataset.FromTokens(tokens).CreateSampler(DataSplit.Train, config.BlockSize, config.BatchSize, config.Seed + 2);
         }
-        return dataset.CreateSampler(DataSplit.Train, config.BlockSize, config.BatchSize, config.Seed + 2);
+        catch (TokenizerException e)
+        {
+            throw new DataException($"--source {path} cannot be encoded with the run's tokenizer (built from " +
+                                    $"{(config.InitFrom ?? data.Corpus.Source)}): {e.Message}");
+        }
+        catch (DataException e)
+        {
+            throw new DataException($"--source {path}: {e.Message}");
+        }
     }
 
     /// <summary>

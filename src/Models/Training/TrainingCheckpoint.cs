@@ -37,11 +37,17 @@ public static class TrainingCheckpoint
     /// <summary>The checkpoint name for a step: "step-0001000" (sorts by step).</summary>
     public static string NameOf(long step) => $"step-{step:D7}";
 
+    /// <summary>
+    /// The sidecar's config. Its text files are recorded as full paths, so <c>eval</c> or <c>--resume</c> from another
+    /// directory finds them (checkpoints from before hold them as given: read from the current directory, as always).
+    /// </summary>
     public static JsonObject ConfigToJson(GptConfig model, TrainConfig train) => new()
     {
         ["model"] = model.ToJson(),
-        ["train"] = JsonSerializer.SerializeToNode(train, ConfigJson),
+        ["train"] = JsonSerializer.SerializeToNode(train with { Data = FullPath(train.Data), Source = FullPath(train.Source) }, ConfigJson),
     };
+
+    private static string? FullPath(string? path) => path is null ? null : Path.GetFullPath(path);
 
     /// <summary>The training configuration a checkpoint was written with.</summary>
     public static TrainConfig TrainConfigOf(Checkpoint checkpoint) =>
@@ -65,7 +71,8 @@ public static class TrainingCheckpoint
 
     /// <summary>
     /// Throws when <paramref name="config"/> cannot continue <paramref name="checkpoint"/>: a model-shape, tokenizer or
-    /// optimizer key differs. Every other key (learning rate, iterations, intervals, data file, device) may change.
+    /// optimizer key differs: the state could not be read. Every other key may change here; <c>engine train --resume</c>
+    /// holds a run to more of its settings (<see cref="ResumeRules"/>).
     /// </summary>
     /// <exception cref="CheckpointMismatchException">The message and DifferingKeys name every differing key.</exception>
     public static void RequireCompatible(Checkpoint checkpoint, TrainConfig config) =>

@@ -30,7 +30,7 @@ public sealed class TrainingData
     /// Loads the text, builds the tokenizer (from <paramref name="tokenizer"/> when given, else trained as
     /// <paramref name="config"/> says), encodes it and splits it; both splits must hold a block plus its target.
     /// </summary>
-    /// <exception cref="DataException">Unusable text, or a split shorter than block size + 1 tokens.</exception>
+    /// <exception cref="DataException">Unusable text, or a split shorter than block size + 1 tokens; each names the text.</exception>
     /// <exception cref="TokenizerException">The text holds something the given tokenizer cannot encode.</exception>
     public static TrainingData Load(TrainConfig config, TokenizerSpec? tokenizer = null)
     {
@@ -38,7 +38,14 @@ public sealed class TrainingData
         var corpus = LoadCorpus(config);
         var tok = tokenizer is not null ? Text.Tokenizer.FromSpec(tokenizer) : Train(config, corpus.Text);
         var dataset = TokenDataset.FromTokens(tok.Encode(corpus.Text));
-        dataset.RequireBlockSize(config.BlockSize);
+        try
+        {
+            dataset.RequireBlockSize(config.BlockSize);
+        }
+        catch (DataException e)
+        {
+            throw new DataException($"{corpus.Source}: {e.Message}");
+        }
         return new TrainingData(corpus, tok, dataset);
     }
 

@@ -1,3 +1,4 @@
+using Engine.Cli;
 using Xunit;
 
 namespace Engine.Tests.Cli;
@@ -23,6 +24,24 @@ public sealed class BadInputTests
         Directory.CreateDirectory(directory);
         CliRun.Of(TinyRun.Args(outDir, 5, "--data", directory)).SingleErrorLine(directory, "is a directory");
         Assert.False(Directory.Exists(outDir), "a refused run must not create its out dir");
+    }
+
+    [Fact]
+    public void SourceErrorsNameTheSourceAndOnlyItsTrainSplitMustHoldABlock()
+    {
+        using var dir = new TempDirectory();
+        var data = dir.File("data.txt", string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog. ", 60)));
+        var missing = Path.Combine(dir.Path, "nope.txt");
+        var line = CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "a"), 5, "--data", data, "--optim", "sgg", "--source", missing))
+            .SingleErrorLine($"--source {missing}: ", "not found");
+        Assert.DoesNotContain($"{data}:", line);
+        var tiny = dir.File("tiny.txt", "the lazy dog");
+        CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "b"), 5, "--data", data, "--optim", "sgg", "--source", tiny))
+            .SingleErrorLine($"--source {tiny}: The train split has", "fewer than blockSize + 1 = 17");
+        // 40 characters: a train split of 36 holds a 16-token block, the 4 left for a val split do not, and need not.
+        var shortSource = dir.File("short.txt", "the quick brown fox jumps over the lazy");
+        var run = CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "c"), 5, "--data", data, "--optim", "sgg", "--source", shortSource));
+        Assert.True(run.ExitCode == 0, run.Error);
     }
 
     [Theory]
@@ -58,6 +77,51 @@ public sealed class BadInputTests
     public void FlagsOfTheWrongTypeAreNamed(string flag, string value) =>
         CliRun.Of("train", flag, value).SingleErrorLine(flag + " must be", $"got '{value}'");
 
+    [Theory]
+    [InlineData("--lr", "1e40", "a number from -3.4028235E+38 to 3.4028235E+38")]
+    [InlineData("--max-iters", "99999999999", "an integer from -2147483648 to 2147483647")]
+    [InlineData("--seed", "18446744073709551616", "a non-negative integer from 0 to 18446744073709551615")]
+    public void NumbersBeyondTheirTypeAreOutOfRangeWithTheRange(string flag, string value, string range) =>
+        CliRun.Of("train", flag, value).SingleErrorLine($"{flag} is out of range: {value} ({range})");
+
+    [Theory]
+    [InlineData(new[] { "compare", "x", "--target", "abc" }, "--target must be a number, got 'abc'", "engine compare --help")]
+    [InlineData(new[] { "sample", "--checkpoint", "x", "--seed", "-1" }, "--seed must be a non-negative integer, got '-1'", "engine sample --help")]
+    [InlineData(new[] { "sample", "--checkpoint", "x", "--length", "1000000000000" },
+        "--length is out of range: 1000000000000 (an integer from -2147483648 to 2147483647)", "engine sample --help")]
+    [InlineData(new[] { "eval", "--checkpoint", "x", "--batch-size", "many" }, "--batch-size must be an integer, got 'many'", "engine eval --help")]
+    public void TypedFlagsOfEveryCommandSayWhatTheyExpectInPlainWords(string[] args, string message, string help)
+    {
+        var run = CliRun.Of(args);
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        var line = run.SingleErrorLine(message, help);
+        Assert.DoesNotContain("System.", line);
+    }
+
+    [Theory]
+    [InlineData("train", "--data")]
+    [InlineData("train", "--out-dir")]
+    [InlineData("train", "--config")]
+    [InlineData("train", "--source")]
+    [InlineData("sample", "--checkpoint")]
+    [InlineData("eval", "--checkpoint")]
+    [InlineData("eval", "--data", "--checkpoint", "out")]
+    public void AnEmptyValueNamesItsFlag(string command, string flag, params string[] others)
+    {
+        var run = CliRun.Of([command, flag, "", .. others]);
+        Assert.Equal(ExitCodes.Usage, run.ExitCode);
+        run.SingleErrorLine($"{flag} needs a value, got an empty string", $"engine {command} --help");
+    }
+
+    [Fact]
+    public void EmptyPathsFromYamlNameTheirKeys()
+    {
+        using var dir = new TempDirectory();
+        var yaml = dir.File("empty.yaml", "data: \"\"\nout_dir: ''\n");
+        CliRun.Of("train", "--config", yaml).SingleErrorLine("--data must name a file", "--out-dir must name a directory", yaml);
+        CliRun.Of("train", "--config", yaml, "--resume").SingleErrorLine("--out-dir must name a directory", $"{yaml}:2");
+    }
+
     [Fact]
     public void UnknownFlagsAndMissingValuesAreUsageErrors()
     {
@@ -91,6 +155,27 @@ public sealed class BadInputTests
         Directory.CreateDirectory(other);
         for (int i = 0; i < 5; i++) File.WriteAllText(Path.Combine(other, $"notes{i}.json"), "{}");
         CliRun.Of("sample", "--checkpoint", other).SingleErrorLine("notes0.json", "notes2.json", "(and 2 more files like these)");
+    }
+
+    [Fact]
+    public void AnUnknownDeviceIsNamedWithWhereItWasSet()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "run");
+        var yaml = dir.File("device.yaml", "layers: 1\ndevice: opencl:99\n");
+        CliRun.Of(TinyRun.Args(outDir, 5, "--config", yaml)).SingleErrorLine($"{yaml}:2: key 'device': no device 'opencl:99'");
+        Assert.False(Directory.Exists(outDir));
+
+        // A resumed run takes the device from its checkpoint: one this machine lacks is named as the checkpoint's.
+        Assert.Equal(0, CliRun.Of(TinyRun.Args(outDir, 5)).ExitCode);
+        var sidecar = Path.Combine(outDir, "step-0000005.json");
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(sidecar))!;
+        root["config"]!["train"]!["device"] = "opencl:99";
+        File.WriteAllText(sidecar, root.ToJsonString());
+        CliRun.Of("train", "--out-dir", outDir, "--resume", "--max-iters", "10")
+            .SingleErrorLine("no device 'opencl:99'", "the device checkpoint 'step-0000005' was trained on; --device picks another");
+        var elsewhere = CliRun.Of("train", "--out-dir", outDir, "--resume", "--max-iters", "10", "--device", "cpu");
+        Assert.True(elsewhere.ExitCode == 0, elsewhere.Error);
     }
 
     [Fact]

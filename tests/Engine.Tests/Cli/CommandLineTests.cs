@@ -36,5 +36,6 @@ public sealed class CommandLineTests
         Assert.Equal(0, run.ExitCode);
         foreach (var command in new[] { "train", "sample", "eval", "devices", "bench", "profile", "compare" })
             Assert.Contains(command, run.Out);
+        Assert.Contains("on cpu, OpenCL or CUDA", run.Out);
     }
 }

@@ -108,7 +108,10 @@ public sealed class ConfigLoaderTests
     [InlineData("heads: 4\nlr: fast\n", 2, "'lr' must be a number, got 'fast'")]
     [InlineData("seed: -1\n", 1, "'seed' must be a non-negative integer")]
     [InlineData("width: 2.5\n", 1, "'width' must be an integer")]
-    [InlineData("layers:\n", 1, "'layers' must be an integer, got 'nothing'")]
+    [InlineData("max_iters: 99999999999\n", 1, "key 'max_iters' is out of range: 99999999999 (an integer from -2147483648 to 2147483647)")]
+    [InlineData("lr: 1e39\n", 1, "key 'lr' is out of range: 1e39 (a number from")]
+    [InlineData("layers:\n", 1, "key 'layers' must be an integer, got no value")]
+    [InlineData("max_iters: ~\n", 1, "key 'max_iters' must be an integer, got '~' (null)")]
     [InlineData("width: 64\nlayers: [1, 2]\n", 2, "'layers' must be a single value")]
     [InlineData("layers: 2\nlayers: 3\n", 2, "Duplicate key layers")]
     [InlineData("- layers\n- 2\n", 1, "expected a mapping")]
@@ -129,11 +132,30 @@ public sealed class ConfigLoaderTests
         Assert.Contains("--preset: unknown preset 'huge'", LoadFails("--preset", "huge").Message);
     }
 
-    [Fact]
-    public void EmptyYamlChangesNothing()
+    [Theory]
+    [InlineData(new byte[0], ": no settings")]
+    [InlineData(new byte[] { (byte)'#', (byte)' ', (byte)'x', (byte)'\n' }, ": no settings")]
+    [InlineData(new byte[] { (byte)'{', (byte)'}', (byte)'\n' }, ": no settings")]
+    [InlineData(new byte[] { (byte)'-', (byte)'-', (byte)'-', (byte)'\n' }, ": no settings")]
+    [InlineData(new byte[] { 0xFF, 0xFE }, ": no settings")]
+    [InlineData(new byte[] { 0, 0, 0, 0 }, ":1: a NUL character")]
+    [InlineData(new byte[] { (byte)'l', (byte)':', (byte)' ', (byte)'1', (byte)'\n', 0xC3, 0x28, (byte)':', (byte)' ', (byte)'2' }, ":2: not UTF-8: invalid byte 0xC3 at byte offset 5")]
+    public void AYamlFileThatSetsNothingOrIsNotTextIsRefused(byte[] contents, string fragment)
     {
         using var dir = new TempDirectory();
-        Assert.Equal(TrainConfig.Tiny, Load("--config", dir.File("empty.yaml", "# nothing here\n")));
+        var yaml = dir.File("bad.yaml");
+        File.WriteAllBytes(yaml, contents);
+        var e = LoadFails("--config", yaml);
+        Assert.True(e.Message.StartsWith(yaml + fragment, StringComparison.Ordinal), e.Message);
+    }
+
+    [Fact]
+    public void AUtf16YamlFileWithItsByteOrderMarkIsRead()
+    {
+        using var dir = new TempDirectory();
+        var yaml = dir.File("utf16.yaml");
+        File.WriteAllText(yaml, "layers: 2\n", System.Text.Encoding.Unicode);
+        Assert.Equal(2, Load("--config", yaml).Layers);
     }
 
     [Fact]

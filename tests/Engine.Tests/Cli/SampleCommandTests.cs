@@ -14,7 +14,7 @@ public sealed class SampleCommandTests
         string[] args = ["sample", "--checkpoint", outDir, "--prompt", "The king", "--length", "40", "--temperature", "0.9", "--top-k", "10", "--seed", "7"];
         var first = CliRun.Of(args);
         Assert.True(first.ExitCode == 0, first.Error);
-        Assert.Equal("", first.Error);
+        Assert.Equal($"engine: sampling from checkpoint {Path.Combine(outDir, "step-0000010")} (step 10)", Assert.Single(first.ErrorLines));
         var text = first.Out.TrimEnd('\n');
         Assert.StartsWith("The king", text);
         Assert.Equal("The king".Length + 40, text.Length); // a character tokenizer: one character per token
@@ -61,6 +61,6 @@ public sealed class SampleCommandTests
         interrupt.Cancel();
         var run = CliRun.Of(interrupt.Token, "sample", "--checkpoint", outDir, "--length", "50");
         Assert.Equal(130, run.ExitCode);
-        Assert.Equal("engine: interrupted", run.Error.Trim());
+        Assert.Equal("engine: interrupted", run.ErrorLines[^1]);
     }
 }
