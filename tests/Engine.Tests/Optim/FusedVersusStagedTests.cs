@@ -12,13 +12,14 @@ public class FusedVersusStagedTests
 
     private static readonly int[][] Shapes = [[33, 17], [1], [65], [5, 3], [70001]];
 
-    private static readonly string[] ChainNames = ["adamw", "adamw-noclip", "sgd-nesterov", "sgd"];
+    private static readonly string[] ChainNames = ["adamw", "adamw-noclip", "sgd-nesterov", "sgd-momentum", "sgd"];
 
     private static TransformChain Chain(string name) => name switch
     {
         "adamw" => Optimizers.AdamW(LearningRateSchedule.WarmupCosine(1e-2, 1, 4, 1e-3), 0.9, 0.95, 1e-8, 0.1, clip: 1.0),
         "adamw-noclip" => Optimizers.AdamW(3e-3, weightDecay: 0.1),
         "sgd-nesterov" => Optimizers.Sgd(0.05, 0.9, nesterov: true, weightDecay: 0.01, clip: 0.5),
+        "sgd-momentum" => Optimizers.Sgd(0.05, 0.9, nesterov: false, weightDecay: 0.01, clip: 0.5),
         _ => Optimizers.Sgd(0.1),
     };
 

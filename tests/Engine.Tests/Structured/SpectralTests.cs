@@ -120,6 +120,38 @@ public class SpectralTests
         }).Check(TestSeeds.Quick(30));
     }
 
+    /// <summary>
+    /// METHODS §3b: Chebyshev vs exact to 1e-6 relative at K = 10, "for L_comb, use τ·λmax in place of τ": τ is set from
+    /// the λ_max the filter maps onto +1 (20 power iterations × 1.01) so that τ·λ_max ∈ {0.25, 0.5, 1} — and 2, where
+    /// τ' = τ·λ_max/2 = 1 is the closed form's argument L_sym has at τ = 1. In double, then on the device in fp32. The estimate
+    /// can fall short of the true λ_max (a Rayleigh quotient after 20 iterations: 5.85 for 5.94 on one [11, 5] graph), so the
+    /// top of the spectrum may lie just outside the polynomial's interval; the agreement must hold all the same.
+    /// </summary>
+    [Theory, MemberData(nameof(Backends))]
+    public void ChebyshevAgreesWithTheExactFilterOnTheCombinatorialLaplacian(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var cases = from s in Shape from tauLambdaMax in Gen.Elements(0.25, 0.5, 1.0, 2.0) from rho in Gen.Elements(0.5, 1.0)
+                    from seed in Seed select (s, tauLambdaMax, rho, seed);
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            var probe = new SpectralOptions { Laplacian = LaplacianKind.Combinatorial, Mode = SpectralFilterMode.Chebyshev, ChebyshevOrder = 10, Penalty = 0 };
+            double lambdaMax;
+            using (var scope = new TensorScope())
+            using (var built = Built(device, c.s, probe, c.seed)) lambdaMax = built.LambdaMax;
+            var options = probe with { Tau = c.tauLambdaMax / lambdaMax, Rho = c.rho };
+            using var outer = new TensorScope();
+            using var filter = Built(device, c.s, options, c.seed);
+            Assert.Equal(lambdaMax, filter.LambdaMax);
+            var x = HostData.Matrix(new Random(c.seed ^ 7), c.s.Rows, c.s.Cols);
+            var exact = ExactFilter(filter.Laplacian, options) * x;
+            HostData.Near(exact, HostChebyshev(filter.Laplacian, options, lambdaMax, x), 1e-6, $"{c} Chebyshev in double (λ_max {lambdaMax})", 0);
+            HostData.Near(exact, HostData.Download(filter.Filter(HostData.Upload(device, x))), 1e-6,
+                          $"{backend} {c} Chebyshev on the device (λ_max {lambdaMax})");
+            return true;
+        }).Check(TestSeeds.Quick(30));
+    }
+
     [Fact]
     public void HeatKernelCoefficientsMatchTheClosedFormTableAndTheQuadrature()
     {
