@@ -37,7 +37,7 @@ public class SggChainReferenceTests
     public static TheoryData<string> Backends => Support.Backends.Names;
 
     private const int Steps = 6;
-    private const double Lr = 0.01, MinLr = 0.001, B1 = 0.9, B2 = 0.95, Eps = 1e-8, Wd = 0.1, EmaDecay = 0.98;
+    private const double Lr = 0.01, MinLr = 0.001, B1 = 0.9, B2 = 0.95, Eps = 1e-8, Wd = 0.1, EmaDecay = 0.98, Mu = 0.9;
     private const int Warmup = 2, DecayIters = 6;
 
     /// <summary>Conflict (⟨g, g_s⟩ &lt; 0) or not, per step; step 4 (the norm spike) has none.</summary>
@@ -51,17 +51,20 @@ public class SggChainReferenceTests
                     from alpha in Gen.Elements(0.0, 0.3, 0.7)
                     from cTau in Gen.Elements<double?>(1.2, 2.0, 1.5, null)
                     from sourceEvery in Gen.Elements(1, 2)
+                    from baseOptim in Gen.Elements("adamw", "sgd")
+                    from gamma in Gen.Elements(0.0, 0.0, 0.5)
                     from seed in Seed
-                    select (layout, alpha, cTau, sourceEvery, seed);
+                    select (layout, alpha, cTau, sourceEvery, baseOptim, gamma, seed);
         var seen = new Dictionary<string, int>
         {
             ["conflict"] = 0, ["no conflict"] = 0, ["blend"] = 0, ["clip, global clip on"] = 0, ["clip, global clip off"] = 0,
-            ["‖g''‖ in (τ, 1.01τ)"] = 0, ["‖g''‖ in (0.99τ, τ)"] = 0,
+            ["‖g''‖ in (τ, 1.01τ)"] = 0, ["‖g''‖ in (0.99τ, τ)"] = 0, ["sgd base"] = 0, ["γ_s > 0 and a conflict"] = 0,
         };
         Prop.ForAll(cases.ToArbitrary(), c =>
         {
             foreach (var clip in new double?[] { null, 2.0 })
-                Run(device, $"{backend} {c} clip {clip?.ToString() ?? "off"}", c.layout, c.alpha, clip, c.cTau, c.sourceEvery, c.seed, seen);
+                Run(device, $"{backend} {c} clip {clip?.ToString() ?? "off"}", c.layout, c.alpha, clip, c.cTau, c.sourceEvery, c.baseOptim,
+                    c.gamma, c.seed, seen);
             return true;
         }).Check(TestSeeds.Quick(8));
         // Every branch of form B ran somewhere in the property.
@@ -69,18 +72,21 @@ public class SggChainReferenceTests
     }
 
     private static void Run(ComputeDevice device, string name, StoreLayout layout, double alpha, double? clip, double? cTau, int sourceEvery,
-                            int seed, Dictionary<string, int> seen)
+                            string baseOptim, double gamma, int seed, Dictionary<string, int> seen)
     {
         var config = new TrainConfig
         {
             Optim = "sgg", Lr = (float)Lr, MinLr = (float)MinLr, WarmupIters = Warmup, LrDecayIters = DecayIters,
             Beta1 = (float)B1, Beta2 = (float)B2, Eps = (float)Eps, WeightDecay = (float)Wd, GradClip = (float)(clip ?? 0),
             SggAlpha = (float)alpha, SggCTau = (float)(cTau ?? 0), SggNormEma = (float)EmaDecay,
+            BaseOptim = baseOptim, Momentum = (float)Mu, SggSourceWeight = (float)gamma,
         };
         using var store = layout.Create(device, seed);
         using var optimizer = Trainer.CreateOptimizer(config, store);
-        Assert.Matches("^(clip_global_norm > )?sgg > scale_by_adam > add_decayed_weights > scale_by_learning_rate$", optimizer.Chain.ToString());
-        var reference = new Reference(store.ExportValues(), DecayMask(store), alpha, clip, cTau);
+        Assert.Matches(baseOptim == "sgd"
+            ? "^(clip_global_norm > )?sgg > add_decayed_weights > momentum > scale_by_learning_rate$"
+            : "^(clip_global_norm > )?sgg > scale_by_adam > add_decayed_weights > scale_by_learning_rate$", optimizer.Chain.ToString());
+        var reference = new Reference(store.ExportValues(), DecayMask(store), alpha, clip, cTau, baseOptim == "sgd", gamma);
         var schedule = LearningRateSchedule.WarmupCosine(Lr, Warmup, DecayIters, MinLr);
         var rng = new Random(seed);
         int n = (int)store.Count;
@@ -106,6 +112,8 @@ public class SggChainReferenceTests
             double lr = OptimizerReference.NanoGptLr(schedule, t - 1);
             var step = reference.Step(g, lr);
             seen[step.Conflict ? "conflict" : "no conflict"]++;
+            if (baseOptim == "sgd") seen["sgd base"]++;
+            if (gamma > 0 && step.Conflict) seen["γ_s > 0 and a conflict"]++;
             if (step.Blended) seen["blend"]++;
             if (step.Clipped) seen[clip is null ? "clip, global clip off" : "clip, global clip on"]++;
             if (step.NormOverTau is > 1 and < 1.01) seen["‖g''‖ in (τ, 1.01τ)"]++;
@@ -113,9 +121,17 @@ public class SggChainReferenceTests
 
             string where = $"{name} step {t}";
             var state = optimizer.ExportState();
-            Elements(reference.M, Slot(state, "scale_by_adam.m"), 1e-5, 1e-6 * reference.M.Max(Math.Abs), $"{where} m");
-            Elements(reference.V, Slot(state, "scale_by_adam.v"), 1e-5, 1e-6 * reference.V.Max(Math.Abs), $"{where} v");
-            Elements(reference.P, store.ExportValues(), reference.Conditioning.Tolerance(reference.P), $"{where} p");
+            if (baseOptim == "sgd")
+            {
+                Elements(reference.M, Slot(state, "momentum.buffer"), 1e-5, 1e-6 * reference.M.Max(Math.Abs), $"{where} momentum");
+                Elements(reference.P, store.ExportValues(), 1e-6, 1e-5 * Lr * reference.M.Max(Math.Abs), $"{where} p");
+            }
+            else
+            {
+                Elements(reference.M, Slot(state, "scale_by_adam.m"), 1e-5, 1e-6 * reference.M.Max(Math.Abs), $"{where} m");
+                Elements(reference.V, Slot(state, "scale_by_adam.v"), 1e-5, 1e-6 * reference.V.Max(Math.Abs), $"{where} v");
+                Elements(reference.P, store.ExportValues(), reference.Conditioning.Tolerance(reference.P), $"{where} p");
+            }
             var metrics = optimizer.ReadMethodMetrics();
             Ops.Close.Check(step.Cosine, metrics["sgg.cos_g_gs"], 1, () => $"{where} cos(g, g_s)", 1e-5, 1e-6);
             Ops.Close.Check((double)reference.Clips / t, metrics["sgg.clip_rate"], 1, () => $"{where} clip rate (a float ratio)", 1e-6, 0);
@@ -152,8 +168,11 @@ public class SggChainReferenceTests
         return source.Select((s, i) => (float)(norm * (sign * rho * s / sourceNorm + Math.Sqrt(1 - rho * rho) * noise[i] / noiseNorm))).ToArray();
     }
 
-    /// <summary>METHODS §2b form B, then AdamW, in double, over the whole flat store (one vector, as the chain's Gram sums it).</summary>
-    private sealed class Reference(float[] initial, bool[] decay, double alpha, double? clip, double? cTau)
+    /// <summary>
+    /// METHODS §2b form B (with γ_s g_s' for joint source training), then AdamW — or torch SGD with momentum and L2 decay,
+    /// d being its momentum buffer — in double, over the whole flat store (one vector, as the chain's Gram sums it).
+    /// </summary>
+    private sealed class Reference(float[] initial, bool[] decay, double alpha, double? clip, double? cTau, bool sgd, double gamma)
     {
         private double _ema;
         private long _t;
@@ -180,7 +199,13 @@ public class SggChainReferenceTests
             var (u, outcome, _, ema) = Guide(ToDouble(grad), _t);
             _ema = ema;
             if (outcome.Clipped) Clips++;
-            AdamW(P, M, V, u.Vector, _t, lr, B1, B2, Eps, Wd, decay, conditioning: Conditioning);
+            if (sgd)
+                for (int i = 0; i < P.Length; i++)
+                {
+                    M[i] = Mu * M[i] + u.Vector[i] + (decay[i] ? Wd * P[i] : 0);
+                    P[i] -= lr * M[i];
+                }
+            else AdamW(P, M, V, u.Vector, _t, lr, B1, B2, Eps, Wd, decay, conditioning: Conditioning);
             return outcome;
         }
 
@@ -192,9 +217,13 @@ public class SggChainReferenceTests
             for (int i = 0; i < g.Length; i++) g[i] *= k;
             double gs = Dot(g, s), ss = Dot(s, s), gNorm = Norm(g);
             double cosine = gs / (gNorm * Math.Sqrt(ss) + 1e-12);
-            // 1. Conflict removal (A-GEM): g' = g − (⟨g, g_s⟩/‖g_s‖²) g_s when ⟨g, g_s⟩ < 0.
+            // 1. Conflict removal (A-GEM): g' = g − (⟨g, g_s⟩/‖g_s‖²) g_s when ⟨g, g_s⟩ < 0; plus γ_s g_s', g_s' = g_s − (⟨g, g_s⟩/‖g‖²) g
+            //    in a conflict and g_s otherwise (PCGrad's projection of the source gradient).
             bool conflict = gs < 0 && ss > 0;
-            var projected = conflict ? g.Select((x, i) => x - gs / ss * s[i]).ToArray() : g;
+            double gg = gNorm * gNorm;
+            var projected = conflict
+                ? g.Select((x, i) => x - gs / ss * s[i] + gamma * (s[i] - gs / gg * x)).ToArray()
+                : g.Select((x, i) => x + gamma * s[i]).ToArray();
             // 2. Direction blend with d = m_{t−1}: g'' = ‖g'‖ w/‖w‖, w = (1 − α) g'/‖g'‖ + α d/‖d‖; skipped while ‖d‖ = 0.
             double n1 = Norm(projected), nd = Norm(M);
             var guided = projected;
