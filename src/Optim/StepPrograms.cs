@@ -53,7 +53,8 @@ internal static class StepPrograms
             var update = context.Input(input, p == 0 ? "g" : "u");
             for (int i = starts[p]; i < end; i++)
             {
-                bool absorbed = i + 1 < chain.Transforms.Count && chain.Transforms[i + 1] is StructuredTransform { AbsorbsInputScale: true };
+                bool absorbed = chain.Transforms[i] is ClipGlobalNorm && i + 1 < chain.Transforms.Count
+                                && chain.Transforms[i + 1] is StructuredTransform { AbsorbsInputScale: true };
                 if (absorbed) continue;
                 context.Enter(chain, i, group);
                 update = chain.Transforms[i].Apply(update, context);

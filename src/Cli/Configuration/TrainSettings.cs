@@ -70,7 +70,7 @@ internal static class TrainSettings
         [nameof(TrainConfig.MuonNesterov)] = "muon: orthogonalize the Nesterov look-ahead (true | false)",
         [nameof(TrainConfig.MuonNsSteps)] = "muon: Newton-Schulz iterations",
         [nameof(TrainConfig.MuonWeightDecay)] = "muon: decoupled weight decay of the hidden matrices",
-        [nameof(TrainConfig.MuonScale)] = "muon: step scale: shape (sqrt(max(1, m/n))) | adamw (0.2 sqrt(max(m, n)), Moonlight's AdamW-matched RMS)",
+        [nameof(TrainConfig.MuonScale)] = "muon: step scale: shape (sqrt(max(1, m/n))) | adamw (0.2 sqrt(max(m, n)), Moonlight's AdamW-matched RMS: then set --muon-lr and --muon-weight-decay to AdamW's values; 0.02 is the shape scale's lr)",
         [nameof(TrainConfig.EvalInterval)] = "steps between validation-loss evaluations",
         [nameof(TrainConfig.EvalIters)] = "batches averaged per evaluation",
         [nameof(TrainConfig.LogInterval)] = "steps between progress lines and metrics records",

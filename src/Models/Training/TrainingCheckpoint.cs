@@ -51,8 +51,23 @@ public static class TrainingCheckpoint
 
     /// <summary>The training configuration a checkpoint was written with.</summary>
     public static TrainConfig TrainConfigOf(Checkpoint checkpoint) =>
-        checkpoint.Manifest.Config["train"]?.Deserialize<TrainConfig>(ConfigJson)
-        ?? throw new CheckpointException($"checkpoint '{checkpoint.Name}' has no config.train in its sidecar");
+        checkpoint.Manifest.Config["train"] is JsonObject saved
+            ? TrainConfigFrom(saved)
+            : throw new CheckpointException($"checkpoint '{checkpoint.Name}' has no config.train in its sidecar");
+
+    /// <summary>
+    /// A sidecar's config.train. A key added after the checkpoint was written takes the value that reproduces how the run
+    /// was trained, not today's default: before spectral_mode, --spectral-order 0 meant the exact filter and any other
+    /// order Chebyshev; before spectral_reference, W_ref was 0.
+    /// </summary>
+    internal static TrainConfig TrainConfigFrom(JsonObject saved)
+    {
+        var config = saved.Deserialize<TrainConfig>(ConfigJson)!;
+        if (!saved.ContainsKey("spectral_mode"))
+            config = config.SpectralOrder == 0 ? config with { SpectralMode = "exact", SpectralOrder = 8 } : config with { SpectralMode = "chebyshev" };
+        if (!saved.ContainsKey("spectral_reference")) config = config with { SpectralReference = "zero" };
+        return config;
+    }
 
     /// <summary>The model shape a checkpoint holds.</summary>
     public static GptConfig ModelConfigOf(Checkpoint checkpoint)

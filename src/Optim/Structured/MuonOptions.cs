@@ -6,7 +6,10 @@ public enum MuonScale
     /// <summary>sqrt(max(1, m/n)), Keller Jordan's reference (default).</summary>
     Shape,
 
-    /// <summary>0.2·sqrt(max(m, n)), Moonlight's "match_rms_adamw": the step's RMS matches AdamW's, so AdamW's lr and decay carry over.</summary>
+    /// <summary>
+    /// 0.2·sqrt(max(m, n)), Moonlight's "match_rms_adamw": the step's RMS matches AdamW's, so AdamW's learning rate and
+    /// decay suit the hidden matrices too (give them to Muon's chain: the reference lr 0.02 is for <see cref="Shape"/>).
+    /// </summary>
     MatchAdamW,
 }
 

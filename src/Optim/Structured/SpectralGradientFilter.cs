@@ -32,7 +32,10 @@ public sealed class SpectralGradientFilter : IDisposable
     private (double[] Values, Matrix<double> Vectors)? _eigen;
     private double[] _chebyshev = [];
 
-    /// <param name="reference">W_ref, the weights at the start of fine-tuning (copied); null means W_ref = 0.</param>
+    /// <param name="reference">
+    /// W_ref, the weights at the start of fine-tuning (copied); null means W_ref = 0. This standalone filter takes W_ref here;
+    /// <see cref="SpectralOptions.Reference"/> is for the optimizer's link, which records the weights of its first step.
+    /// </param>
     public SpectralGradientFilter(ComputeDevice device, int rows, int cols, SpectralOptions? options = null, Tensor? reference = null)
         : this(device, rows, cols, options ?? new SpectralOptions(), null, reference)
     {

@@ -78,6 +78,28 @@ public class MethodVariantTests
     }
 
     /// <summary>
+    /// A checkpoint written before spectral_mode and spectral_reference existed resumes as it was trained: order 0 was the
+    /// exact filter, any other order Chebyshev, and W_ref was 0 — not today's defaults (auto; the start with --init-from).
+    /// </summary>
+    [Theory]
+    [InlineData(0, "exact", 8)]
+    [InlineData(8, "chebyshev", 8)]
+    [InlineData(5, "chebyshev", 5)]
+    public void CheckpointsFromBeforeTheSpectralKeysKeepTheirFilter(int order, string mode, int resumedOrder)
+    {
+        var saved = System.Text.Json.JsonSerializer.SerializeToNode(
+            new TrainConfig { Optim = "spectral", InitFrom = "/runs/base" }, TrainingCheckpoint.ConfigJson)!.AsObject();
+        saved.Remove("spectral_mode");
+        saved.Remove("spectral_reference");
+        saved["spectral_order"] = order;
+        var config = TrainingCheckpoint.TrainConfigFrom(saved);
+        Assert.Equal((mode, resumedOrder, "zero"), (config.SpectralMode, config.SpectralOrder, config.SpectralReference));
+        Assert.Empty(config.Validate());
+        var current = System.Text.Json.JsonSerializer.SerializeToNode(new TrainConfig { Optim = "spectral" }, TrainingCheckpoint.ConfigJson)!.AsObject();
+        Assert.Equal(("auto", "auto"), (TrainingCheckpoint.TrainConfigFrom(current).SpectralMode, TrainingCheckpoint.TrainConfigFrom(current).SpectralReference));
+    }
+
+    /// <summary>
     /// Moonlight's scale: the same step as the reference scale times 0.2·sqrt(max(m, n)) / sqrt(max(1, m/n)), matrix by
     /// matrix (wide, tall, single-row and row-blocked ones), in the fused step.
     /// </summary>
@@ -144,6 +166,14 @@ public class MethodVariantTests
                 for (int i = 0; i < expected.Length; i++)
                     Close.Check(expected[i], before[m.Offset + i] - after[m.Offset + i], expected[i], () => $"{backend} step {step} {m.Name}[{i}]", 1e-4, 1e-5);
             }
+            // The high-frequency fraction is the update's ΔW = W − W_ref, as the standalone filter with that reference measures it.
+            double high = 0, total = 0;
+            foreach (var m in store.HiddenMatrices)
+            {
+                var (h, t) = filters[m.Name].HighFrequencyEnergy(Matrix(device, after, m));
+                (high, total) = (high + h, total + t);
+            }
+            Close.Check(high / total, optimizer.ReadMethodMetrics()["spectral.high_freq_fraction"], 1, () => $"{backend} step {step} hf fraction", 1e-5, 1e-7);
             if (step == 0)
             {
                 afterFirst = optimizer.ExportState();
@@ -231,8 +261,8 @@ public class MethodVariantTests
     }
 
     /// <summary>
-    /// The L2-to-init control: p₁ = p₀ − g₀ (no pull at the first step), p₂ = p₁ − (g₁ + 2λ (p₁ − p₀)), fused and transform by
-    /// transform; an optimizer resumed from the first step's state takes the same second step (the state carries p₀).
+    /// The L2-to-init control: p₁ = p₀ − g₀ (no pull at the first step), p_{t+1} = p_t − (g_t + 2λ (p_t − p₀)), fused and
+    /// transform by transform; an optimizer resumed from the first step's state takes the same second step (the state carries p₀).
     /// </summary>
     [Theory, MemberData(nameof(Backends))]
     public void L2ToInitPullsTowardTheFirstStepsWeights(string backend)
@@ -248,6 +278,7 @@ public class MethodVariantTests
             var rng = new Random(7);
             var g0 = MethodStores.Gradient(rng, store, 1.0);
             var g1 = MethodStores.Gradient(rng, store, 1.0);
+            var g2 = MethodStores.Gradient(rng, store, 1.0);
             store.ImportGrads(g0);
             if (fused) optimizer.Step(); else optimizer.StepTransformByTransform();
             var p1 = store.ExportValues();
@@ -255,12 +286,17 @@ public class MethodVariantTests
             store.ImportGrads(g1);
             if (fused) optimizer.Step(); else optimizer.StepTransformByTransform();
             var p2 = store.ExportValues();
+            store.ImportGrads(g2);
+            if (fused) optimizer.Step(); else optimizer.StepTransformByTransform();
+            var p3 = store.ExportValues();   // still pulled toward p₀, not toward the previous step's weights
             for (int i = 0; i < p0.Length; i++)
             {
                 double e1 = (double)p0[i] - g0[i];
                 Close.Check(e1, p1[i], e1, () => $"{backend} fused={fused} p1[{i}]", 1e-6, 1e-6);
                 double e2 = (double)p1[i] - (g1[i] + 2 * lambda * ((double)p1[i] - p0[i]));
                 Close.Check(e2, p2[i], e2, () => $"{backend} fused={fused} p2[{i}]", 1e-6, 1e-6);
+                double e3 = (double)p2[i] - (g2[i] + 2 * lambda * ((double)p2[i] - p0[i]));
+                Close.Check(e3, p3[i], e3, () => $"{backend} fused={fused} p3[{i}]", 1e-6, 1e-6);
             }
             using var resumedStore = MethodStores.Create(device, seed: 6);
             resumedStore.ImportValues(p1);
@@ -293,6 +329,8 @@ public class MethodVariantTests
         Assert.Contains("works on the gradient only", Assert.Throws<ArgumentException>(() => Optimizers.OnUpdate(new CgfmTransform(), Optimizers.AdamW(Lr))).Message);
         Assert.Contains("must be the first link", Assert.Throws<ArgumentException>(
             () => new TransformChain(new ScaleByAdam(), new SggTransform(), new ScaleByLearningRate(Lr))).Message);
+        Assert.Contains("a chain holds one structured link", Assert.Throws<ArgumentException>(
+            () => new TransformChain(new CgfmTransform(), new ScaleByAdam(), new SpectralTransform(), new ScaleByLearningRate(Lr))).Message);
         Assert.Equal("clip_global_norm > scale_by_adam > spectral > add_decayed_weights > scale_by_learning_rate",
                      Trainer.CreateChain(new TrainConfig { Optim = "spectral", SpectralPlacement = "update" }).ToString());
     }

@@ -350,13 +350,19 @@ public class SpectralTests
 
     /// <summary>
     /// A checkpoint that restores the graph of one matrix of a run and not the other (a partial or foreign one): the
-    /// matrix with a graph is filtered as before, the other's gradient passes unchanged, as for a filter of its own.
+    /// matrix with a graph is filtered as before, the other's gradient passes unchanged, as for a filter of its own; with
+    /// W_ref = 0 and with W_ref = the first step's weights (the regularizer's ΔW on that path too).
     /// </summary>
     [Theory, MemberData(nameof(Backends))]
     public void AMatrixWithoutAGraphPassesItsGradientWhenItsRunMatesHaveOne(string backend)
     {
-        var device = Support.Backends.Get(backend);
-        var options = new SpectralOptions { Neighbors = 2, RebuildPeriod = 100, Penalty = 0.05, Rho = 0.8, Tau = 0.7 };
+        foreach (var reference in new[] { SpectralReference.Zero, SpectralReference.Start })
+            CheckPartialGraphs(Support.Backends.Get(backend), reference);
+    }
+
+    private static void CheckPartialGraphs(ComputeDevice device, SpectralReference reference)
+    {
+        var options = new SpectralOptions { Neighbors = 2, RebuildPeriod = 100, Penalty = 0.05, Rho = 0.8, Tau = 0.7, Reference = reference };
         var rng = new Random(11);
         var weights = HostData.Normal(rng, 48).Select(v => (float)v).ToArray();
         var first = HostData.Normal(rng, 48).Select(v => (float)v).ToArray();
