@@ -72,7 +72,7 @@ public sealed class EvalAndBenchTests
         Assert.True(run.ExitCode == 0, run.Error);
         var records = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.All(records, r => Assert.Equal("optim_step", r.GetProperty("name").GetString()));
-        foreach (var chain in new[] { "adamw", "adamw_noclip", "sgd_momentum", "cgfm", "sgg", "sgg_conflict", "sgg_bf16", "sgg_conflict_bf16", "spectral_cheb8", "muon" })
+        foreach (var chain in new[] { "adamw", "adamw_noclip", "sgd_momentum", "cgfm", "sgg", "sgg_conflict", "sgg_bf16", "sgg_conflict_bf16", "spectral_cheb8", "spectral_cheb8_update", "adamw_l2init", "muon" })
             foreach (var layout in new[] { "1x[100,100]", "100x[100,1]" })
             {
                 var figures = records.Where(r => r.GetProperty("shape").GetString() == $"{chain} {layout}")
