@@ -107,6 +107,21 @@ public sealed class Optimizer : IDisposable
     /// </summary>
     public double? NextLearningRate => (OthersChain ?? Chain).Schedule?.At(StepCount);
 
+    /// <summary>Whether a link of the chain takes a captured reference direction (SGG): see <see cref="CaptureReferenceDirection"/>.</summary>
+    public bool UsesReferenceDirection => Links.Any(l => l is IReferenceDirectionLink { CapturesReferenceDirection: true });
+
+    /// <summary>
+    /// Copies the gradients now in the store into the reference-direction buffer of the chain's SGG link (d, when
+    /// <see cref="Structured.SggOptions.ReferenceDirection"/> is Captured), which it keeps until the next capture: e.g. the
+    /// mean gradient of a small support set, recomputed every k steps.
+    /// </summary>
+    public void CaptureReferenceDirection()
+    {
+        var link = Links.OfType<IReferenceDirectionLink>().FirstOrDefault(l => l.CapturesReferenceDirection)
+                   ?? throw new InvalidOperationException($"chain '{Chain}' has no link that takes a captured reference direction (SGG with ReferenceDirection = Captured)");
+        link.CaptureReferenceDirection(_store.Grads);
+    }
+
     /// <summary>Whether a link of the chain reads a source gradient (SGG): see <see cref="CaptureSourceGradient"/>.</summary>
     public bool UsesSourceGradient => Links.Any(l => l is ISourceGradientLink);
 

@@ -89,6 +89,16 @@ internal abstract class StructuredLink : IDisposable
     private InvalidOperationException Unknown(string what, string name) => new($"{GetType().Name} has no {what} '{name}'");
 }
 
+/// <summary>A link whose reference direction may be a gradient it keeps in its own store-sized buffer (SGG's support-set direction).</summary>
+internal interface IReferenceDirectionLink
+{
+    /// <summary>Whether the link takes a captured direction (else its direction is the optimizer's momentum).</summary>
+    bool CapturesReferenceDirection { get; }
+
+    /// <summary>Copies <paramref name="gradients"/> (store-sized) into the direction buffer.</summary>
+    void CaptureReferenceDirection(Tensor gradients);
+}
+
 /// <summary>A link that reads a source gradient g_s kept in its own store-sized buffer (SGG).</summary>
 internal interface ISourceGradientLink
 {

@@ -50,6 +50,8 @@ internal static class TrainSettings
         [nameof(TrainConfig.InitFrom)] = "fine-tune: start from this checkpoint's weights and tokenizer (a run's --out-dir or NAME.json; the model flags must match it), with a fresh optimizer at step 0",
         [nameof(TrainConfig.Source)] = "sgg: UTF-8 text whose train split (first 90%) gives the source gradient (default: the main data's train split)",
         [nameof(TrainConfig.SggEvery)] = "sgg: steps between source-gradient recomputations (one extra forward/backward each)",
+        [nameof(TrainConfig.SggDirection)] = "sgg: the reference direction d: momentum (the base optimizer's first moment) | support (the mean gradient of a fixed support set of the train split, recomputed every --sgg-every steps: METHODS' choice for small support sets)",
+        [nameof(TrainConfig.SggSupportBlocks)] = "sgg: blocks in the support set (evenly spread over the train split, rounded up to whole batches), with --sgg-direction support",
         [nameof(TrainConfig.SpectralGraph)] = "spectral: row graph from the weights (kNN Gaussian) or the gradients (EMA cosine, after the warm-up)",
         [nameof(TrainConfig.SpectralLaplacian)] = "spectral: sym (I - D^-1/2 A D^-1/2) | comb (D - A)",
         [nameof(TrainConfig.SpectralFilter)] = "spectral: heat (exp(-tau*lambda)) | resolvent (1/(1 + tau*lambda))",

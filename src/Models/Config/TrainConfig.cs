@@ -51,6 +51,8 @@ public sealed record TrainConfig
     public string SggSourcePrecision { get; init; } = "fp32";   // fp32 | bf16: how g_s is kept between captures
     public string? Source { get; init; }            // null: the train split of the main data
     public int SggEvery { get; init; } = 1;
+    public string SggDirection { get; init; } = "momentum";   // momentum | support: SGG's reference direction d
+    public int SggSupportBlocks { get; init; } = 32;           // the support set's size, for --sgg-direction support
     public string SpectralGraph { get; init; } = "weights";   // weights | gradients
     public string SpectralLaplacian { get; init; } = "sym";   // sym | comb
     public string SpectralFilter { get; init; } = "heat";     // heat | resolvent
@@ -140,8 +142,8 @@ public sealed record TrainConfig
         if (!(L2ToInit >= 0)) errors.Add($"--l2-to-init must be >= 0 (got {L2ToInit})");
         else if (L2ToInit > 0 && Optim is not ("adamw" or "sgd"))
             errors.Add($"--l2-to-init is the control for --optim adamw or sgd (got --optim {Optim}; spectral has its own --spectral-lambda)");
-        if (Optim == "sgg" && BaseOptim == "sgd" && Momentum == 0)
-            errors.Add("--optim sgg --base-optim sgd needs --momentum > 0: the momentum is SGG's reference direction d");
+        if (Optim == "sgg" && BaseOptim == "sgd" && Momentum == 0 && SggDirection == "momentum")
+            errors.Add("--optim sgg --base-optim sgd needs --momentum > 0: the momentum is SGG's reference direction d (or use --sgg-direction support)");
         AtLeast("cgfm-rank", CgfmRank, 0); AtLeast("cgfm-refresh", CgfmRefresh, 1);
         if (!(CgfmLambdaLocal >= 0)) errors.Add($"--cgfm-lambda-local must be >= 0 (got {CgfmLambdaLocal})");
         if (!(CgfmLambdaGlobal >= 0)) errors.Add($"--cgfm-lambda-global must be >= 0 (got {CgfmLambdaGlobal})");
@@ -153,6 +155,8 @@ public sealed record TrainConfig
         if (!(SggSourceWeight >= 0)) errors.Add($"--sgg-source-weight must be >= 0 (got {SggSourceWeight})");
         OneOf("sgg-source-precision", SggSourcePrecision, "fp32", "bf16");
         AtLeast("sgg-every", SggEvery, 1);
+        OneOf("sgg-direction", SggDirection, "momentum", "support");
+        AtLeast("sgg-support-blocks", SggSupportBlocks, 1);
         if (Source is { Length: 0 }) errors.Add("--source must name a file (or be left out for the main data's train split)");
         if (Data is { Length: 0 }) errors.Add("--data must name a file (or be left out for the generated corpus)");
         if (OutDir.Length == 0) errors.Add("--out-dir must name a directory");

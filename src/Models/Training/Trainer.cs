@@ -27,6 +27,7 @@ public sealed class Trainer : IDisposable
     private readonly BlockSampler _trainSampler;
     private readonly BlockSampler _valSampler;
     private readonly BlockSampler? _sourceSampler;
+    private readonly SupportSet? _supportSet;
     private readonly int[] _inputs;
     private readonly int[] _targets;
     private readonly CheckpointStore _checkpoints;
@@ -77,6 +78,8 @@ public sealed class Trainer : IDisposable
             _trainSampler = Data.Dataset.CreateSampler(DataSplit.Train, config.BlockSize, config.BatchSize, config.Seed);
             _valSampler = Data.Dataset.CreateSampler(DataSplit.Val, config.BlockSize, config.BatchSize, config.Seed + 1);
             if (Optimizer.UsesSourceGradient) _sourceSampler = CreateSourceSampler(config, Data);
+            if (Optimizer.UsesReferenceDirection)
+                _supportSet = new SupportSet(Data.Dataset.Train, config.SggSupportBlocks, config.BlockSize, config.BatchSize);
             if (checkpoint is not null) Restore(checkpoint);
             else if (initial is not null)
             {
@@ -204,6 +207,7 @@ public sealed class Trainer : IDisposable
     public double TrainStep(bool readLoss = true)
     {
         if (_sourceSampler is not null && Step % Config.SggEvery == 0) ComputeSourceGradient(_sourceSampler);
+        if (_supportSet is not null && Step % Config.SggEvery == 0) ComputeSupportDirection(_supportSet);
         _trainSampler.Next(_inputs, _targets);
         using var scope = new TensorScope();
         var (tokens, targets) = Batch();
@@ -256,6 +260,24 @@ public sealed class Trainer : IDisposable
         Model.Parameters.ZeroGrads();
         using (var tape = new GradientTape()) tape.Backward(Model.Loss(tokens, targets));
         Optimizer.CaptureSourceGradient();
+    }
+
+    /// <summary>
+    /// SGG's support-set direction: the mean gradient over the fixed support set (the batch losses are means, so the sum of
+    /// the batches' gradients over their count), kept by the optimizer as d until the next one.
+    /// </summary>
+    private void ComputeSupportDirection(SupportSet support)
+    {
+        Model.Parameters.ZeroGrads();
+        for (int b = 0; b < support.Batches; b++)
+        {
+            support.Fill(b, _inputs, _targets);
+            using var scope = new TensorScope();
+            var (tokens, targets) = Batch();
+            using var tape = new GradientTape();
+            tape.Backward(Model.Loss(tokens, targets) * (1f / support.Batches));
+        }
+        Optimizer.CaptureReferenceDirection();
     }
 
     /// <summary>

@@ -4,10 +4,12 @@ using Engine.Tensors;
 namespace Engine.Optim.Structured;
 
 /// <summary>The device side of <see cref="SggTransform"/>: the source gradient, the Gram entries and the coefficients.</summary>
-internal sealed class SggLink : StructuredLink, ISourceGradientLink
+internal sealed class SggLink : StructuredLink, ISourceGradientLink, IReferenceDirectionLink
 {
     private readonly SggOptions _options;
     private readonly Tensor _direction;
+    /// <summary>The captured d (store-sized), or null when d is the first moment.</summary>
+    private readonly Tensor? _captured;
     private readonly Tensor _source;
     private readonly Tensor _gram;
     /// <summary>a, b, c, cos(g, g_s), τ, norm EMA, clip count (the coefficient program's outputs).</summary>
@@ -19,7 +21,9 @@ internal sealed class SggLink : StructuredLink, ISourceGradientLink
     public SggLink(LinkBinding binding, SggOptions options)
     {
         _options = options;
-        _direction = binding.Slots[binding.FirstMomentSlot!.Value];
+        if (options.ReferenceDirection == SggReferenceDirection.Captured)
+            _captured = Tensor.Zeros(binding.Device, checked((int)binding.Store.Count));
+        _direction = _captured ?? binding.Slots[binding.FirstMomentSlot!.Value];
         _source = Tensor.Zeros(binding.Device, options.SourcePrecision, checked((int)binding.Store.Count));
         _gram = Tensor.Zeros(binding.Device, SggPrograms.GramEntries.Length);
         _scalars = Tensor.Zeros(binding.Device, SggPrograms.CoefficientOutputs);
@@ -43,6 +47,12 @@ internal sealed class SggLink : StructuredLink, ISourceGradientLink
 
     public void CaptureSourceGradient(Tensor gradients) => DeviceMath.CopyInto(gradients, _source);
 
+    public bool CapturesReferenceDirection => _captured is not null;
+
+    public void CaptureReferenceDirection(Tensor gradients) =>
+        DeviceMath.CopyInto(gradients, _captured ?? throw new InvalidOperationException(
+            "this SGG link's direction is the optimizer's momentum (SggOptions.ReferenceDirection = Momentum): there is nothing to capture"));
+
     public override BufferSlice Scalar(string name) => name switch
     {
         "a" => _scalarViews[0].DataSlice,
@@ -51,7 +61,12 @@ internal sealed class SggLink : StructuredLink, ISourceGradientLink
         _ => base.Scalar(name),
     };
 
-    public override Tensor Flat(string name) => name == SggTransform.SourceGradientName ? _source : base.Flat(name);
+    public override Tensor Flat(string name) => name switch
+    {
+        SggTransform.SourceGradientName => _source,
+        SggTransform.ReferenceDirectionName when _captured is not null => _captured,
+        _ => base.Flat(name),
+    };
 
     public override void ReadMetrics(IDictionary<string, double> metrics)
     {
@@ -64,12 +79,14 @@ internal sealed class SggLink : StructuredLink, ISourceGradientLink
     {
         yield return ("scalars", _scalars.ToArray());
         yield return (SggTransform.SourceGradientName, _source.ToArray());
+        if (_captured is not null) yield return (SggTransform.ReferenceDirectionName, _captured.ToArray());
     }
 
     public override void ImportExtras(IReadOnlyDictionary<string, float[]> extras, long step)
     {
         DeviceMath.Write(_scalars, Extra(extras, "scalars", _scalars.Count));
         DeviceMath.Write(_source, Extra(extras, SggTransform.SourceGradientName, _source.Count));
+        if (_captured is not null) DeviceMath.Write(_captured, Extra(extras, SggTransform.ReferenceDirectionName, _captured.Count));
         _steps = step;
     }
 
@@ -83,6 +100,7 @@ internal sealed class SggLink : StructuredLink, ISourceGradientLink
     {
         foreach (var v in _scalarViews) v.Dispose();
         _source.Dispose();
+        _captured?.Dispose();
         _gram.Dispose();
         _scalars.Dispose();
         _one.Dispose();

@@ -2,6 +2,19 @@ using Engine.Kernels.Devices;
 
 namespace Engine.Optim.Structured;
 
+/// <summary>SGG's reference direction d (METHODS §2b).</summary>
+public enum SggReferenceDirection
+{
+    /// <summary>d = m_{t−1}, the base optimizer's first moment (default; free: it is already in memory).</summary>
+    Momentum,
+
+    /// <summary>
+    /// d = a gradient the caller captures (<see cref="Optimizer.CaptureReferenceDirection"/>): METHODS' alternative for small
+    /// support sets, the gradient of the whole support set recomputed every k steps.
+    /// </summary>
+    Captured,
+}
+
 /// <summary>
 /// Hyperparameters of SGG form B (METHODS §2b), with the document's defaults; each value is checked when set and a
 /// bad one throws naming the parameter.
@@ -37,6 +50,12 @@ public sealed record SggOptions
     /// removed in a conflict (PCGrad); 0 (default) only protects the source. With γ_s > 0 every step reads g_s in phase U.
     /// </summary>
     public double SourceWeight { get; init => field = Hyperparameter.NonNegative(value, nameof(SourceWeight)); }
+
+    public SggReferenceDirection ReferenceDirection
+    {
+        get;
+        init => field = Hyperparameter.Defined(value, nameof(ReferenceDirection));
+    } = SggReferenceDirection.Momentum;
 
     /// <summary>Decay of the EMA of ||g|| behind τ (bias-corrected as Adam's moments, so step 1 sees ||g_1||).</summary>
     public double NormEmaDecay

@@ -12,6 +12,7 @@ namespace Engine.Optim.Structured;
 public sealed class SggTransform : StructuredTransform
 {
     internal const string SourceGradientName = "source_gradient";
+    internal const string ReferenceDirectionName = "reference_direction";
 
     public SggTransform(SggOptions? options = null) : base("sgg") => Options = options ?? new SggOptions();
 
@@ -19,7 +20,7 @@ public sealed class SggTransform : StructuredTransform
 
     internal override IReadOnlyList<int> AddReductions(UpdateContext context)
     {
-        Expr[] vectors = [context.Input(Operand.Grad, "g"), context.Flat(SourceGradientName, Options.SourcePrecision), context.FirstMoment];
+        Expr[] vectors = [context.Input(Operand.Grad, "g"), context.Flat(SourceGradientName, Options.SourcePrecision), Direction(context)];
         var indices = new List<int>();
         int k = 0;
         for (int i = 0; i < 3; i++)
@@ -36,12 +37,18 @@ public sealed class SggTransform : StructuredTransform
     /// </summary>
     public override Expr Apply(Expr update, UpdateContext context) =>
         context.DeviceScalar("a") * update + Fx.Gate(context.DeviceScalar("b"), context.Flat(SourceGradientName, Options.SourcePrecision))
-        + context.DeviceScalar("c") * context.FirstMoment;
+        + context.DeviceScalar("c") * Direction(context);
+
+    /// <summary>d: the base optimizer's first moment, or the captured direction.</summary>
+    private Expr Direction(UpdateContext context) =>
+        Options.ReferenceDirection == SggReferenceDirection.Captured ? context.Flat(ReferenceDirectionName) : context.FirstMoment;
 
     internal override StructuredLink Bind(LinkBinding binding)
     {
-        if (binding.FirstMomentSlot is null)
-            throw new ArgumentException("sgg needs a later link with a first moment (scale_by_adam, or momentum) as its direction d");
+        if (binding.FirstMomentSlot is null && Options.ReferenceDirection == SggReferenceDirection.Momentum)
+            throw new ArgumentException(
+                "sgg needs a later link with a first moment (scale_by_adam, or momentum) as its direction d, or a captured direction " +
+                "(SggOptions.ReferenceDirection = Captured)");
         return new SggLink(binding, Options);
     }
 }

@@ -23,6 +23,8 @@ public sealed class MethodFlagTests
     [InlineData(new[] { "--optim", "sgg", "--base-optim", "sgd", "--momentum", "0" }, "--optim sgg --base-optim sgd needs --momentum > 0")]
     [InlineData(new[] { "--optim", "sgd", "--nesterov", "true", "--momentum", "0" }, "--nesterov needs --momentum > 0")]
     [InlineData(new[] { "--sgg-source-weight", "-1" }, "--sgg-source-weight must be >= 0")]
+    [InlineData(new[] { "--sgg-direction", "source" }, "--sgg-direction must be momentum or support (got 'source')")]
+    [InlineData(new[] { "--sgg-support-blocks", "0" }, "--sgg-support-blocks must be >= 1")]
     [InlineData(new[] { "--spectral-placement", "weights" }, "--spectral-placement must be gradient or update (got 'weights')")]
     [InlineData(new[] { "--spectral-mode", "fast" }, "--spectral-mode must be auto, exact or chebyshev (got 'fast')")]
     [InlineData(new[] { "--spectral-order", "0" }, "--spectral-order must be >= 1 (got 0; for the exact filter use --spectral-mode exact)")]

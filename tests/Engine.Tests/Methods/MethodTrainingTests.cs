@@ -43,9 +43,10 @@ public class MethodTrainingTests
     [InlineData("spectral", "fp32", "exact", "weights", "update")]
     [InlineData("spectral", "fp32", "exact", "weights", "gradient", "start")]
     [InlineData("adamw", "fp32", "exact", "weights", "gradient", "auto", 1e-3f)]
+    [InlineData("sgg", "fp32", "exact", "weights", "gradient", "auto", 0f, "support")]
     public void ResumingContinuesBitExactly(string method, string sggSourcePrecision = "fp32", string cgfmBasis = "exact",
                                             string spectralGraph = "weights", string spectralPlacement = "gradient",
-                                            string spectralReference = "auto", float l2ToInit = 0)
+                                            string spectralReference = "auto", float l2ToInit = 0, string sggDirection = "momentum")
     {
         // Refresh, rebuild and source recomputation periods that do not divide the resume step, so restored state is used.
         TrainConfig Config(string path, int iters) => TinyRuns.Config(path, iters) with
@@ -53,6 +54,7 @@ public class MethodTrainingTests
             Optim = method, CgfmRefresh = 4, SggEvery = 4, SpectralRebuild = 4, CheckpointInterval = 6,
             SggSourcePrecision = sggSourcePrecision, CgfmBasis = cgfmBasis, SpectralGraph = spectralGraph, SpectralWarmup = 2,
             SpectralPlacement = spectralPlacement, SpectralReference = spectralReference, L2ToInit = l2ToInit,
+            SggDirection = sggDirection, SggSupportBlocks = 5,
         };
         using var split = ModelTestFiles.CreateTempDirectory();
         using var whole = ModelTestFiles.CreateTempDirectory();

@@ -383,6 +383,75 @@ public class MethodVariantTests
         }
     }
 
+    /// <summary>
+    /// SGG's support-set direction: with d captured (not the momentum), the chain over plain SGD (lr 1, so the step is −u)
+    /// takes the step the standalone guidance gives for that d — the blend toward it, norm kept, with a conflict
+    /// projection and the adaptive clip — step after step, fused and transform by transform; before any capture d = 0 and
+    /// the blend is skipped.
+    /// </summary>
+    [Theory, MemberData(nameof(Backends))]
+    public void SggWithACapturedDirectionBlendsTowardIt(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var options = new SggOptions { Alpha = 0.4, ClipFactor = 1.5, ReferenceDirection = SggReferenceDirection.Captured };
+        foreach (bool fused in new[] { true, false })
+        {
+            using var store = MethodStores.Create(device, seed: 12);
+            using var optimizer = new Optimizer(store, Optimizers.Over(new SggTransform(options), Optimizers.Sgd(LearningRateSchedule.Constant(1))));
+            Assert.True(optimizer.UsesReferenceDirection);
+            using var guidance = new SggGuidance(device, options);
+            int n = (int)store.Count;
+            var rng = new Random(13);
+            float[] d = new float[n];
+            for (int step = 0; step < 4; step++)
+            {
+                var source = MethodStores.Gradient(rng, store, 1.0);
+                store.ImportGrads(source);
+                optimizer.CaptureSourceGradient();
+                if (step > 0)
+                {
+                    d = MethodStores.Gradient(rng, store, 0.7);
+                    store.ImportGrads(d);
+                    optimizer.CaptureReferenceDirection();
+                }
+                var g = MethodStores.Gradient(rng, store, step == 2 ? 6.0 : 1.0);
+                store.ImportGrads(g);
+                var before = store.ExportValues();
+                if (fused) optimizer.Step(); else optimizer.StepTransformByTransform();
+                var after = store.ExportValues();
+                using var scope = new TensorScope();
+                var u = Tensor.Zeros(device, n);
+                guidance.Step(Tensor.FromArray(device, g, [n]), Tensor.FromArray(device, source, [n]), Tensor.FromArray(device, d, [n]), u);
+                var expected = u.ToArray();
+                double scale = expected.Max(x => Math.Abs((double)x));
+                for (int i = 0; i < n; i++)
+                    Close.Check(expected[i], (double)before[i] - after[i], scale, () => $"{backend} fused={fused} step {step} [{i}]", 1e-5, 1e-6);
+            }
+        }
+    }
+
+    [Fact]
+    public void SupportSetSpreadsWholeBatchesOverTheTrainSplit()
+    {
+        var tokens = Enumerable.Range(0, 100).ToArray();
+        var support = new SupportSet(tokens, blocks: 5, blockSize: 4, batchSize: 3);
+        Assert.Equal(2, support.Batches);   // 5 blocks rounded up to 6
+        var inputs = new int[12];
+        var targets = new int[12];
+        var starts = new List<int>();
+        for (int b = 0; b < support.Batches; b++)
+        {
+            support.Fill(b, inputs, targets);
+            for (int k = 0; k < 3; k++)
+            {
+                starts.Add(inputs[k * 4]);
+                Assert.Equal(Enumerable.Range(inputs[k * 4], 4), inputs.Skip(k * 4).Take(4));
+                Assert.Equal(Enumerable.Range(inputs[k * 4] + 1, 4), targets.Skip(k * 4).Take(4));
+            }
+        }
+        Assert.Equal([0, 19, 38, 57, 76, 95], starts);   // evenly spread, the last block's target the split's last token
+    }
+
     private static Tensor Matrix(Engine.Kernels.Devices.ComputeDevice device, float[] flat, HiddenMatrix m) =>
         Tensor.FromArray(device, flat.AsSpan((int)m.Offset, (int)m.Count).ToArray(), [m.Rows, m.Cols]);
 }
