@@ -25,6 +25,12 @@ public abstract class GradientTransform
     /// <summary>The state slot holding the link's first moment (Adam's m, SGD's momentum buffer), if it keeps one.</summary>
     public virtual string? FirstMomentState => null;
 
+    /// <summary>
+    /// True when the link's scalars read <see cref="StepContext.Hidden"/>: the optimizer then launches the update over the
+    /// hidden matrices and the other parameters separately (four segments instead of two).
+    /// </summary>
+    public virtual bool UsesHiddenFlag => false;
+
     /// <summary>True when <see cref="Apply"/> reads <see cref="UpdateContext.GradNormSquared"/>.</summary>
     public virtual bool UsesGradNorm => false;
 

@@ -134,8 +134,8 @@ public sealed class Optimizer : IDisposable
             for (int p = 0; p < group.Fused.Length; p++)
             {
                 if (p > 0) group.Links[group.Chain.LateLinks[p - 1]]!.Run(new StructuredInput(Update, null, null, null, context));
-                foreach (var (start, length, decayed) in group.Segments)
-                    Run(group.Fused[p], group, start, length, context with { Decayed = decayed });
+                foreach (var (start, length, decayed, hidden) in group.Segments)
+                    Run(group.Fused[p], group, start, length, context with { Decayed = decayed, Hidden = hidden });
             }
         StepCount++;
     }
@@ -184,8 +184,8 @@ public sealed class Optimizer : IDisposable
             {
                 if (i < group.Links.Length && group.Links[i] is { } link)
                     link.Run(new StructuredInput(i == 0 ? _store.Grads : Update, null, null, null, context));
-                foreach (var (start, length, decayed) in group.Segments)
-                    Run(passes[i], group, start, length, context with { Decayed = decayed });
+                foreach (var (start, length, decayed, hidden) in group.Segments)
+                    Run(passes[i], group, start, length, context with { Decayed = decayed, Hidden = hidden });
             }
         }
         StepCount++;

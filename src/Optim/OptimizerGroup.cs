@@ -31,7 +31,7 @@ internal sealed class OptimizerGroup : IDisposable
         Fused = StepPrograms.Fused(chain, index);
         Slots = chain.SlotNames.Select(_ => Tensor.Zeros(store.Device, checked((int)store.Count))).ToArray();
         Links = new StructuredLink?[chain.Transforms.Count];
-        Segments = SegmentsOf(selection, store).Where(s => s.Length > 0).ToArray();
+        Segments = SegmentsOf(selection, store, chain.Transforms.Any(t => t.UsesHiddenFlag)).Where(s => s.Length > 0).ToArray();
         var matrices = selection == ParameterSelection.Others ? [] : store.HiddenMatrices;
         for (int i = 0; i < chain.Transforms.Count; i++)
             if (chain.Transforms[i] is StructuredTransform structured)
@@ -52,8 +52,8 @@ internal sealed class OptimizerGroup : IDisposable
     public Tensor[] Slots { get; }
     public StructuredLink?[] Links { get; }
 
-    /// <summary>The flat ranges the group's update passes run over, with their weight-decay flag.</summary>
-    public (long Start, long Length, bool Decayed)[] Segments { get; }
+    /// <summary>The flat ranges the group's update passes run over, with their weight-decay and hidden-matrix flags.</summary>
+    public (long Start, long Length, bool Decayed, bool Hidden)[] Segments { get; }
 
     /// <summary>The clip coefficient for phase S (rank-0, device), when the chain clips and has a structured link.</summary>
     public Tensor? ClipScale { get; set; }
@@ -65,23 +65,27 @@ internal sealed class OptimizerGroup : IDisposable
     public IEnumerable<(int Index, StructuredLink Link)> EarlyLinks =>
         Links.Select((l, i) => (i, l)).Where(x => x.l is not null && Chain.IsEarlyLink(x.i)).Select(x => (x.i, x.l!));
 
-    private static IEnumerable<(long Start, long Length, bool Decayed)> SegmentsOf(ParameterSelection selection, ParameterStore store)
+    /// <param name="splitHidden">For every parameter: launch the hidden matrices apart from the others.</param>
+    private static IEnumerable<(long Start, long Length, bool Decayed, bool Hidden)> SegmentsOf(ParameterSelection selection, ParameterStore store,
+                                                                                              bool splitHidden)
     {
         long decayed = store.DecayedCount, count = store.Count, start = store.HiddenStart, end = store.HiddenEnd;
-        switch (selection)
+        // The hidden matrices lie in [start, end), across the end of the decayed segment.
+        if (selection != ParameterSelection.Others)
         {
-            case ParameterSelection.HiddenMatrices:
-                yield return (start, decayed - start, true);
-                yield return (decayed, end - decayed, false);
-                break;
-            case ParameterSelection.Others:
-                yield return (0, start, true);
-                yield return (end, count - end, false);
-                break;
-            default:
-                yield return (0, decayed, true);
-                yield return (decayed, count - decayed, false);
-                break;
+            if (selection == ParameterSelection.All && !splitHidden)
+            {
+                yield return (0, decayed, true, false);
+                yield return (decayed, count - decayed, false, false);
+                yield break;
+            }
+            yield return (start, decayed - start, true, true);
+            yield return (decayed, end - decayed, false, true);
+        }
+        if (selection != ParameterSelection.HiddenMatrices)
+        {
+            yield return (0, start, true, false);
+            yield return (end, count - end, false, false);
         }
     }
 

@@ -371,16 +371,14 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// The optimizer of <paramref name="config"/> over <paramref name="store"/>: <see cref="CreateChain"/> for every
-    /// parameter; with --l2-to-init, the same chain after <see cref="AddL2ToInit"/> for the hidden matrices; or for muon, Muon on the hidden matrices (--muon-lr on the same warm-up and decay shape) beside the
+    /// parameter, after <see cref="AddL2ToInit"/> on the hidden matrices with --l2-to-init; or for muon, Muon on the hidden matrices (--muon-lr on the same warm-up and decay shape) beside the
     /// AdamW chain for the rest. Tracks the gradient norm for the progress reports.
     /// </summary>
     public static Optimizer CreateOptimizer(TrainConfig config, ParameterStore store)
     {
         if (config.L2ToInit > 0)
-        {
-            var chain = CreateChain(config);
-            return new Optimizer(store, Optimizers.Over(new AddL2ToInit(Decimal(config.L2ToInit)), chain), chain, trackGradNorm: true);
-        }
+            return new Optimizer(store, Optimizers.Over(new AddL2ToInit(Decimal(config.L2ToInit), hiddenOnly: true), CreateChain(config)),
+                                 trackGradNorm: true);
         if (config.Optim != "muon") return new Optimizer(store, CreateChain(config), trackGradNorm: true);
         double? clip = config.GradClip > 0 ? Decimal(config.GradClip) : null;
         var options = MethodOptions.Muon(config);
