@@ -32,6 +32,52 @@ public class MethodTrainingTests
         if (metric is not null) Assert.True(double.IsFinite(reports[^1].MethodMetrics![metric]), $"{method}: {metric} not logged");
     }
 
+    /// <summary>
+    /// SGG's support-set direction as training computes it: at steps 0, k, 2k, … the captured d is the mean gradient of the
+    /// fixed support set (two batches here, so the mean over batches matters) at that step's weights, and between
+    /// recomputations it is kept.
+    /// </summary>
+    [Fact]
+    public void SupportDirectionIsTheSupportSetsMeanGradientEveryKSteps()
+    {
+        using var dir = ModelTestFiles.CreateTempDirectory();
+        var config = TinyRuns.Config(dir.Path, maxIters: 5) with { Optim = "sgg", SggDirection = "support", SggEvery = 2, SggSupportBlocks = 9 };
+        using var trainer = new Trainer(config, device: Cpu);
+        var support = new SupportSet(trainer.Data.Dataset.Train, config.SggSupportBlocks, config.BlockSize, config.BatchSize);
+        Assert.Equal(2, support.Batches);
+        float[] Captured() => trainer.Optimizer.ExportState().Extras.Single(e => e.Name.EndsWith(".reference_direction", StringComparison.Ordinal)).Values;
+        float[] MeanGradient()
+        {
+            var store = trainer.Model.Parameters.Store;
+            var sum = new double[store.Count];
+            var inputs = new int[config.BatchSize * config.BlockSize];
+            var targets = new int[inputs.Length];
+            for (int b = 0; b < support.Batches; b++)
+            {
+                support.Fill(b, inputs, targets);
+                using var scope = new Engine.Tensors.TensorScope();
+                store.ZeroGrads();
+                using (var tape = new Engine.Autograd.GradientTape())
+                    tape.Backward(trainer.Model.Loss(Engine.Tensors.Tensor.FromArray(Cpu, inputs, config.BatchSize, config.BlockSize),
+                                                     Engine.Tensors.Tensor.FromArray(Cpu, targets, config.BatchSize, config.BlockSize)));
+                var g = store.ExportGrads();
+                for (int i = 0; i < g.Length; i++) sum[i] += g[i] / support.Batches;
+            }
+            return sum.Select(x => (float)x).ToArray();
+        }
+        float[] previous = [];
+        for (int step = 0; step < 4; step++)
+        {
+            var expected = step % 2 == 0 ? MeanGradient() : previous;
+            trainer.TrainStep(readLoss: false);
+            var captured = Captured();
+            double scale = expected.Max(x => Math.Abs((double)x));
+            for (int i = 0; i < expected.Length; i++)
+                Ops.Close.Check(expected[i], captured[i], scale, () => $"step {step} d[{i}]", 1e-5, 1e-7);
+            previous = captured;
+        }
+    }
+
     [Theory]
     [InlineData("cgfm")]
     [InlineData("cgfm", "fp32", "randomized")]
