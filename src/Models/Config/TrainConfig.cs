@@ -51,6 +51,11 @@ public sealed record TrainConfig
     public string SggSourcePrecision { get; init; } = "fp32";   // fp32 | bf16: how g_s is kept between captures
     public string? Source { get; init; }            // null: the train split of the main data
     public int SggEvery { get; init; } = 1;
+    public string SggForm { get; init; } = "b";             // b (first-order guidance, fused) | a (the loss form, Hessian products)
+    public float SggAAlpha { get; init; } = 0.1f;          // form A: weight of 1 − cos(g, d)
+    public float SggABeta { get; init; } = 0.1f;           // form A: weight of ½ max(0, ||g||/τ − 1)²
+    public float SggAGamma { get; init; } = 0.1f;          // form A: weight of 1 − cos(g, g_s)
+    public float SggACTau { get; init; } = 1.5f;           // form A: τ = c_τ · EMA(||g||)
     public string SggDirection { get; init; } = "momentum";   // momentum | support: SGG's reference direction d
     public int SggSupportBlocks { get; init; } = 32;           // the support set's size, for --sgg-direction support
     public string SpectralGraph { get; init; } = "weights";   // weights | gradients
@@ -142,7 +147,7 @@ public sealed record TrainConfig
         if (!(L2ToInit >= 0)) errors.Add($"--l2-to-init must be >= 0 (got {L2ToInit})");
         else if (L2ToInit > 0 && Optim is not ("adamw" or "sgd"))
             errors.Add($"--l2-to-init is the control for --optim adamw or sgd (got --optim {Optim}; spectral has its own --spectral-lambda)");
-        if (Optim == "sgg" && BaseOptim == "sgd" && Momentum == 0 && SggDirection == "momentum")
+        if (Optim == "sgg" && SggForm == "b" && BaseOptim == "sgd" && Momentum == 0 && SggDirection == "momentum")
             errors.Add("--optim sgg --base-optim sgd needs --momentum > 0: the momentum is SGG's reference direction d (or use --sgg-direction support)");
         AtLeast("cgfm-rank", CgfmRank, 0); AtLeast("cgfm-refresh", CgfmRefresh, 1);
         if (!(CgfmLambdaLocal >= 0)) errors.Add($"--cgfm-lambda-local must be >= 0 (got {CgfmLambdaLocal})");
@@ -155,6 +160,11 @@ public sealed record TrainConfig
         if (!(SggSourceWeight >= 0)) errors.Add($"--sgg-source-weight must be >= 0 (got {SggSourceWeight})");
         OneOf("sgg-source-precision", SggSourcePrecision, "fp32", "bf16");
         AtLeast("sgg-every", SggEvery, 1);
+        OneOf("sgg-form", SggForm, "b", "a");
+        foreach (var (flag, value) in new[] { ("sgg-a-alpha", SggAAlpha), ("sgg-a-beta", SggABeta), ("sgg-a-gamma", SggAGamma) })
+            if (!(value >= 0)) errors.Add($"--{flag} must be >= 0 (got {value})");
+        if (!(SggACTau > 0)) errors.Add($"--sgg-a-c-tau must be > 0 (got {SggACTau})");
+        if (SggForm == "a" && SggDirection == "support") errors.Add("--sgg-direction support is for form B (--sgg-form b); form A's d is the momentum");
         OneOf("sgg-direction", SggDirection, "momentum", "support");
         AtLeast("sgg-support-blocks", SggSupportBlocks, 1);
         if (Source is { Length: 0 }) errors.Add("--source must name a file (or be left out for the main data's train split)");

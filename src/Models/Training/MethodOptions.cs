@@ -27,6 +27,15 @@ internal static class MethodOptions
         SourcePrecision = c.SggSourcePrecision == "bf16" ? DType.BFloat16 : DType.Float32,
     };
 
+    public static SggFormAOptions SggFormA(TrainConfig c) => new()
+    {
+        Alpha = Trainer.Decimal(c.SggAAlpha),
+        Beta = Trainer.Decimal(c.SggABeta),
+        Gamma = Trainer.Decimal(c.SggAGamma),
+        ClipFactor = Trainer.Decimal(c.SggACTau),
+        NormEmaDecay = Trainer.Decimal(c.SggNormEma),
+    };
+
     public static SpectralOptions Spectral(TrainConfig c) => new()
     {
         Source = c.SpectralGraph == "gradients" ? GraphSource.GradientCosine : GraphSource.Weights,

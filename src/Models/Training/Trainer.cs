@@ -28,6 +28,8 @@ public sealed class Trainer : IDisposable
     private readonly BlockSampler _valSampler;
     private readonly BlockSampler? _sourceSampler;
     private readonly SupportSet? _supportSet;
+    /// <summary>SGG form A (--sgg-form a), run around a plain base chain; null otherwise.</summary>
+    private readonly SggFormA? _formA;
     private readonly int[] _inputs;
     private readonly int[] _targets;
     private readonly CheckpointStore _checkpoints;
@@ -77,7 +79,8 @@ public sealed class Trainer : IDisposable
             Optimizer = CreateOptimizer(config, Model.Parameters.Store);
             _trainSampler = Data.Dataset.CreateSampler(DataSplit.Train, config.BlockSize, config.BatchSize, config.Seed);
             _valSampler = Data.Dataset.CreateSampler(DataSplit.Val, config.BlockSize, config.BatchSize, config.Seed + 1);
-            if (Optimizer.UsesSourceGradient) _sourceSampler = CreateSourceSampler(config, Data);
+            if (config.Optim == "sgg" && config.SggForm == "a") _formA = new SggFormA(MethodOptions.SggFormA(config));
+            if (Optimizer.UsesSourceGradient || _formA is not null) _sourceSampler = CreateSourceSampler(config, Data);
             if (Optimizer.UsesReferenceDirection)
                 _supportSet = new SupportSet(Data.Dataset.Train, config.SggSupportBlocks, config.BlockSize, config.BatchSize);
             if (checkpoint is not null) Restore(checkpoint);
@@ -174,7 +177,7 @@ public sealed class Trainer : IDisposable
                 double seconds = (double)ticksSinceReport / Stopwatch.Frequency;
                 progress?.Report(new TrainProgress(step, Config.MaxIters, loss, measured, learningRate, gradNorm,
                     stepsSinceReport * _inputs.Length / seconds, 1000 * seconds / stepsSinceReport, wall.Elapsed,
-                    Optimizer.ReadMethodMetrics(), Device.GetMemoryInfo()));
+                    MethodMetrics(), Device.GetMemoryInfo()));
                 stepsSinceReport = ticksSinceReport = 0;
             }
             if (divergence is null && save) divergence = SaveUnlessDamaged(trainLoss, valLoss, ref checkpoint);
@@ -206,6 +209,7 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public double TrainStep(bool readLoss = true)
     {
+        if (_formA is not null) return FormAStep(_formA, readLoss);
         if (_sourceSampler is not null && Step % Config.SggEvery == 0) ComputeSourceGradient(_sourceSampler);
         if (_supportSet is not null && Step % Config.SggEvery == 0) ComputeSupportDirection(_supportSet);
         _trainSampler.Next(_inputs, _targets);
@@ -260,6 +264,62 @@ public sealed class Trainer : IDisposable
         Model.Parameters.ZeroGrads();
         using (var tape = new GradientTape()) tape.Backward(Model.Loss(tokens, targets));
         Optimizer.CaptureSourceGradient();
+    }
+
+    /// <summary>
+    /// A step of SGG form A: the target batch's gradient g, a source batch's g_s, d = the base optimizer's first moment, then
+    /// the form's gradient with its two Hessian products (each one more forward/backward of the same batch at shifted
+    /// weights), written over the gradient for the base optimizer's step. The weights are restored bit for bit first.
+    /// </summary>
+    private double FormAStep(SggFormA form, bool readLoss)
+    {
+        var store = Model.Parameters.Store;
+        _trainSampler.Next(_inputs, _targets);
+        (int[] Inputs, int[] Targets) target = ((int[])_inputs.Clone(), (int[])_targets.Clone());
+        _sourceSampler!.Next(_inputs, _targets);
+        (int[] Inputs, int[] Targets) source = ((int[])_inputs.Clone(), (int[])_targets.Clone());
+        var weights = store.ExportValues();
+        double[] GradientAt(double[]? shifted, (int[] Inputs, int[] Targets) batch, out double loss)
+        {
+            if (shifted is not null) store.ImportValues(Array.ConvertAll(shifted, x => (float)x));
+            batch.Inputs.CopyTo(_inputs, 0);
+            batch.Targets.CopyTo(_targets, 0);
+            using var scope = new TensorScope();
+            var (tokens, targets) = Batch();
+            Model.Parameters.ZeroGrads();
+            using var tape = new GradientTape();
+            var value = Model.Loss(tokens, targets);
+            tape.Backward(value);
+            loss = readLoss && shifted is null ? value.Value.Item() : double.NaN;
+            return Array.ConvertAll(store.ExportGrads(), x => (double)x);
+        }
+        var g = GradientAt(null, target, out double targetLoss);
+        var gs = GradientAt(null, source, out _);
+        var gradient = form.Gradient(Array.ConvertAll(weights, x => (double)x), g, gs, FirstMoment(),
+                                     w => GradientAt(w, target, out _), w => GradientAt(w, source, out _));
+        store.ImportValues(weights);
+        store.ImportGrads(Array.ConvertAll(gradient, x => (float)x));
+        Optimizer.Step();
+        return readLoss ? targetLoss : double.NaN;
+    }
+
+    /// <summary>The base optimizer's first moment m_{t−1} (Adam's m or SGD's momentum buffer; zeros without one), on the host.</summary>
+    private double[] FirstMoment()
+    {
+        var slot = Optimizer.ExportState().Slots.FirstOrDefault(s => s.Name.EndsWith("scale_by_adam.m", StringComparison.Ordinal)
+                                                                    || s.Name.EndsWith("momentum.buffer", StringComparison.Ordinal));
+        return slot is null ? new double[Model.Parameters.Store.Count] : Array.ConvertAll(slot.Values, x => (double)x);
+    }
+
+    /// <summary>The optimizer's method scalars, and form A's (cos(g, g_s), the rate of steps with R_mag active).</summary>
+    private IReadOnlyDictionary<string, double> MethodMetrics()
+    {
+        if (_formA is not { } form) return Optimizer.ReadMethodMetrics();
+        return new Dictionary<string, double>
+        {
+            ["sgg.cos_g_gs"] = form.CosineGradSource,
+            ["sgg.clip_rate"] = form.Steps == 0 ? 0 : (double)form.MagnitudeSteps / form.Steps,
+        };
     }
 
     /// <summary>
@@ -334,6 +394,8 @@ public sealed class Trainer : IDisposable
         var extra = new JsonObject();
         if (double.IsFinite(trainLoss)) extra["train_loss"] = trainLoss;
         if (double.IsFinite(valLoss)) extra["val_loss"] = valLoss;
+        if (_formA is { } form)
+            extra[FormAStateKey] = new JsonObject { ["norm_ema"] = form.NormEma, ["steps"] = form.Steps, ["magnitude_steps"] = form.MagnitudeSteps };
         var rng = new Dictionary<string, RngState>
         {
             [TrainingCheckpoint.TrainSamplerRng] = _trainSampler.State,
@@ -347,6 +409,8 @@ public sealed class Trainer : IDisposable
         LastCheckpoint = name;
         return name;
     }
+
+    private const string FormAStateKey = "sgg_form_a";
 
     private (Tensor Tokens, Tensor Targets) Batch() =>
         (Tensor.FromArray(Device, _inputs, Config.BatchSize, Config.BlockSize),
@@ -365,6 +429,14 @@ public sealed class Trainer : IDisposable
         if (checkpoint.Manifest.RngStates.TryGetValue(TrainingCheckpoint.ValSamplerRng, out var val)) _valSampler.State = val;
         if (_sourceSampler is not null && checkpoint.Manifest.RngStates.TryGetValue(TrainingCheckpoint.SourceSamplerRng, out var source))
             _sourceSampler.State = source;
+        if (_formA is { } form)
+        {
+            var state = checkpoint.Manifest.Extra[FormAStateKey] as JsonObject
+                        ?? throw new CheckpointException($"checkpoint '{checkpoint.Name}' lacks the SGG form A state ('{FormAStateKey}')");
+            form.NormEma = state["norm_ema"]!.GetValue<double>();
+            form.Steps = state["steps"]!.GetValue<long>();
+            form.MagnitudeSteps = state["magnitude_steps"]!.GetValue<long>();
+        }
         _savedStep = checkpoint.Manifest.Step;
         ResumedFrom = LastCheckpoint = checkpoint.Name;
     }
@@ -404,6 +476,7 @@ public sealed class Trainer : IDisposable
         {
             "adamw" or "sgd" => Base(config.Optim),
             "cgfm" => Optimizers.Over(new CgfmTransform(MethodOptions.Cgfm(config)), Base(config.BaseOptim)),
+            "sgg" when config.SggForm == "a" => Base(config.BaseOptim),   // form A works on the gradient before the step: FormAStep
             "sgg" => Optimizers.Over(new SggTransform(MethodOptions.Sgg(config)), Base(config.BaseOptim)),
             "spectral" when config.SpectralPlacement == "update" =>
                 Optimizers.OnUpdate(new SpectralTransform(MethodOptions.Spectral(config)), Base(config.BaseOptim)),

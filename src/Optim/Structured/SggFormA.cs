@@ -47,7 +47,7 @@ public sealed class SggFormA(SggFormAOptions? options = null)
     public double CosineGradSource { get; private set; }
 
     /// <summary>Steps so far in which ||g|| > τ (R_mag active).</summary>
-    public long MagnitudeSteps { get; private set; }
+    public long MagnitudeSteps { get; set; }
 
     /// <summary>
     /// The gradient of the regularized loss at <paramref name="theta"/>: <paramref name="g"/> and <paramref name="gs"/> are the

@@ -17,12 +17,13 @@ public class MethodTrainingTests
     [InlineData("sgg", "sgg.cos_g_gs")]
     [InlineData("spectral", "spectral.high_freq_fraction")]
     [InlineData("muon", null)]
-    public void EachMethodReducesTheLoss(string method, string? metric)
+    [InlineData("sgg", "sgg.cos_g_gs", "a")]
+    public void EachMethodReducesTheLoss(string method, string? metric, string sggForm = "b")
     {
         using var dir = ModelTestFiles.CreateTempDirectory();
         var config = TinyRuns.Config(dir.Path, maxIters: 40) with
         {
-            Optim = method, Lr = 3e-3f, EvalIters = 4, SggEvery = 4, SpectralRebuild = 20, CgfmRefresh = 10,
+            Optim = method, Lr = 3e-3f, EvalIters = 4, SggEvery = 4, SpectralRebuild = 20, CgfmRefresh = 10, SggForm = sggForm,
         };
         using var trainer = new Trainer(config, device: Cpu);
         double before = trainer.EstimateValLoss();
@@ -30,6 +31,42 @@ public class MethodTrainingTests
         var result = trainer.Run(new InlineProgress<TrainProgress>(reports.Add));
         Assert.True(result.ValLoss < before - 0.3, $"{method}: val loss {before:F3} → {result.ValLoss:F3} after 40 steps");
         if (metric is not null) Assert.True(double.IsFinite(reports[^1].MethodMetrics![metric]), $"{method}: {metric} not logged");
+    }
+
+    /// <summary>
+    /// SGG form A in training: the base optimizer (AdamW) steps from the weights as they were before the Hessian products'
+    /// shifted evaluations, with the form's gradient (left in the store's gradient buffer) — an AdamW optimizer given that
+    /// gradient from the same state lands on the same weights, bit for bit — and the regularizers change the gradient.
+    /// </summary>
+    [Fact]
+    public void SggFormAStepsTheBaseOptimizerWithItsGradientFromTheUnshiftedWeights()
+    {
+        using var dir = ModelTestFiles.CreateTempDirectory();
+        var config = TinyRuns.Config(dir.Path, maxIters: 3) with { Optim = "sgg", SggForm = "a", SggAAlpha = 0.5f, SggABeta = 0.5f, SggAGamma = 0.5f };
+        using var trainer = new Trainer(config, device: Cpu);
+        Assert.Equal(Trainer.CreateChain(config with { Optim = "adamw" }).ToString(), trainer.Optimizer.Chain.ToString());
+        var store = trainer.Model.Parameters.Store;
+        for (int step = 0; step < 3; step++)
+        {
+            var before = store.ExportValues();
+            var state = trainer.Optimizer.ExportState();
+            trainer.TrainStep(readLoss: false);
+            var gradient = store.ExportGrads();
+            using var replayStore = new Engine.Optim.ParameterStore(Cpu);
+            foreach (var p in store.Parameters) replayStore.Register(p.Name, p.Shape.ToArray(), p.Decay, p.Kind, Math.Max(1, p.MatrixBlocks));
+            replayStore.Allocate();
+            replayStore.ImportValues(before);
+            using var replay = Trainer.CreateOptimizer(config with { Optim = "adamw" }, replayStore);
+            replay.ImportState(state);
+            replayStore.ImportGrads(gradient);
+            replay.Step();
+            Assert.Equal(store.ExportValues(), replayStore.ExportValues());
+        }
+        Assert.True(trainer.Optimizer.StepCount == 3);
+        using var plainDir = ModelTestFiles.CreateTempDirectory();
+        using var plain = new Trainer(config with { Optim = "adamw", OutDir = plainDir.Path }, device: Cpu);
+        for (int step = 0; step < 3; step++) plain.TrainStep(readLoss: false);   // the same batches: only the gradient differs
+        Assert.NotEqual(plain.Model.Parameters.Store.ExportValues(), store.ExportValues());
     }
 
     /// <summary>
@@ -90,9 +127,11 @@ public class MethodTrainingTests
     [InlineData("spectral", "fp32", "exact", "weights", "gradient", "start")]
     [InlineData("adamw", "fp32", "exact", "weights", "gradient", "auto", 1e-3f)]
     [InlineData("sgg", "fp32", "exact", "weights", "gradient", "auto", 0f, "support")]
+    [InlineData("sgg", "fp32", "exact", "weights", "gradient", "auto", 0f, "momentum", "a")]
     public void ResumingContinuesBitExactly(string method, string sggSourcePrecision = "fp32", string cgfmBasis = "exact",
                                             string spectralGraph = "weights", string spectralPlacement = "gradient",
-                                            string spectralReference = "auto", float l2ToInit = 0, string sggDirection = "momentum")
+                                            string spectralReference = "auto", float l2ToInit = 0, string sggDirection = "momentum",
+                                            string sggForm = "b")
     {
         // Refresh, rebuild and source recomputation periods that do not divide the resume step, so restored state is used.
         TrainConfig Config(string path, int iters) => TinyRuns.Config(path, iters) with
@@ -100,7 +139,7 @@ public class MethodTrainingTests
             Optim = method, CgfmRefresh = 4, SggEvery = 4, SpectralRebuild = 4, CheckpointInterval = 6,
             SggSourcePrecision = sggSourcePrecision, CgfmBasis = cgfmBasis, SpectralGraph = spectralGraph, SpectralWarmup = 2,
             SpectralPlacement = spectralPlacement, SpectralReference = spectralReference, L2ToInit = l2ToInit,
-            SggDirection = sggDirection, SggSupportBlocks = 5,
+            SggDirection = sggDirection, SggSupportBlocks = 5, SggForm = sggForm,
         };
         using var split = ModelTestFiles.CreateTempDirectory();
         using var whole = ModelTestFiles.CreateTempDirectory();
