@@ -226,6 +226,16 @@ public sealed class Optimizer : IDisposable
         link.CaptureSourceGradient(_store.Grads);
     }
 
+    /// <summary>
+    /// The first moment of the (first) chain's base optimizer — Adam's m or SGD's momentum buffer — on the host, store-sized;
+    /// null when the chain keeps none. Waits for pending steps.
+    /// </summary>
+    public float[]? ExportFirstMoment()
+    {
+        var group = _groups[0];
+        return group.Chain.FirstMomentAfter(-1) is { } moment ? group.Slots[moment.Slot].ToArray() : null;
+    }
+
     /// <summary>The step count, every state slot and the structured links' extra state on the host (waits for pending steps).</summary>
     public OptimizerState ExportState()
     {

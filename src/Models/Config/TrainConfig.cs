@@ -164,7 +164,23 @@ public sealed record TrainConfig
         foreach (var (flag, value) in new[] { ("sgg-a-alpha", SggAAlpha), ("sgg-a-beta", SggABeta), ("sgg-a-gamma", SggAGamma) })
             if (!(value >= 0)) errors.Add($"--{flag} must be >= 0 (got {value})");
         if (!(SggACTau > 0)) errors.Add($"--sgg-a-c-tau must be > 0 (got {SggACTau})");
-        if (SggForm == "a" && SggDirection == "support") errors.Add("--sgg-direction support is for form B (--sgg-form b); form A's d is the momentum");
+        if (Optim == "sgg" && SggForm == "a")
+        {
+            // Form B's settings would be ignored under form A: refuse them rather than run something else than asked.
+            var formB = new TrainConfig();
+            if (SggDirection != formB.SggDirection) errors.Add("--sgg-direction support is for form B (--sgg-form b); form A's d is the momentum");
+            foreach (var (flag, given, fallback) in new (string, object, object)[]
+                     {
+                         ("sgg-alpha", SggAlpha, formB.SggAlpha), ("sgg-c-tau", SggCTau, formB.SggCTau),
+                         ("sgg-source-weight", SggSourceWeight, formB.SggSourceWeight), ("sgg-every", SggEvery, formB.SggEvery),
+                         ("sgg-source-precision", SggSourcePrecision, formB.SggSourcePrecision),
+                     })
+                if (!given.Equals(fallback))
+                    errors.Add($"--{flag} is a setting of SGG form B; with --sgg-form a it does nothing (form A: --sgg-a-alpha, --sgg-a-beta, " +
+                               "--sgg-a-gamma, --sgg-a-c-tau; a source batch every step)");
+            if (BaseOptim == "sgd" && Momentum == 0 && SggAAlpha > 0)
+                errors.Add("--sgg-form a --base-optim sgd needs --momentum > 0 for its direction term (or --sgg-a-alpha 0)");
+        }
         OneOf("sgg-direction", SggDirection, "momentum", "support");
         AtLeast("sgg-support-blocks", SggSupportBlocks, 1);
         if (Source is { Length: 0 }) errors.Add("--source must name a file (or be left out for the main data's train split)");

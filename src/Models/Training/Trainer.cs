@@ -177,7 +177,7 @@ public sealed class Trainer : IDisposable
                 double seconds = (double)ticksSinceReport / Stopwatch.Frequency;
                 progress?.Report(new TrainProgress(step, Config.MaxIters, loss, measured, learningRate, gradNorm,
                     stepsSinceReport * _inputs.Length / seconds, 1000 * seconds / stepsSinceReport, wall.Elapsed,
-                    MethodMetrics(), Device.GetMemoryInfo()));
+                    ReadMethodMetrics(), Device.GetMemoryInfo()));
                 stepsSinceReport = ticksSinceReport = 0;
             }
             if (divergence is null && save) divergence = SaveUnlessDamaged(trainLoss, valLoss, ref checkpoint);
@@ -304,15 +304,11 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>The base optimizer's first moment m_{t−1} (Adam's m or SGD's momentum buffer; zeros without one), on the host.</summary>
-    private double[] FirstMoment()
-    {
-        var slot = Optimizer.ExportState().Slots.FirstOrDefault(s => s.Name.EndsWith("scale_by_adam.m", StringComparison.Ordinal)
-                                                                    || s.Name.EndsWith("momentum.buffer", StringComparison.Ordinal));
-        return slot is null ? new double[Model.Parameters.Store.Count] : Array.ConvertAll(slot.Values, x => (double)x);
-    }
+    private double[] FirstMoment() =>
+        Optimizer.ExportFirstMoment() is { } m ? Array.ConvertAll(m, x => (double)x) : new double[Model.Parameters.Store.Count];
 
-    /// <summary>The optimizer's method scalars, and form A's (cos(g, g_s), the rate of steps with R_mag active).</summary>
-    private IReadOnlyDictionary<string, double> MethodMetrics()
+    /// <summary>The optimizer's method scalars, and form A's (cos(g, g_s), the rate of steps with R_mag active); reads the device.</summary>
+    internal IReadOnlyDictionary<string, double> ReadMethodMetrics()
     {
         if (_formA is not { } form) return Optimizer.ReadMethodMetrics();
         return new Dictionary<string, double>

@@ -23,7 +23,7 @@ public class MethodTrainingTests
         using var dir = ModelTestFiles.CreateTempDirectory();
         var config = TinyRuns.Config(dir.Path, maxIters: 40) with
         {
-            Optim = method, Lr = 3e-3f, EvalIters = 4, SggEvery = 4, SpectralRebuild = 20, CgfmRefresh = 10, SggForm = sggForm,
+            Optim = method, Lr = 3e-3f, EvalIters = 4, SggEvery = sggForm == "a" ? 1 : 4, SpectralRebuild = 20, CgfmRefresh = 10, SggForm = sggForm,
         };
         using var trainer = new Trainer(config, device: Cpu);
         double before = trainer.EstimateValLoss();
@@ -67,6 +67,17 @@ public class MethodTrainingTests
         using var plain = new Trainer(config with { Optim = "adamw", OutDir = plainDir.Path }, device: Cpu);
         for (int step = 0; step < 3; step++) plain.TrainStep(readLoss: false);   // the same batches: only the gradient differs
         Assert.NotEqual(plain.Model.Parameters.Store.ExportValues(), store.ExportValues());
+        // R_dir alone: d = Adam's m, zero at the first step (so that step is AdamW's), then it bends the gradient.
+        using var directionDir = ModelTestFiles.CreateTempDirectory();
+        using var direction = new Trainer(config with { SggABeta = 0, SggAGamma = 0, OutDir = directionDir.Path }, device: Cpu);
+        using var plainAgainDir = ModelTestFiles.CreateTempDirectory();
+        using var plainAgain = new Trainer(config with { Optim = "adamw", OutDir = plainAgainDir.Path }, device: Cpu);
+        direction.TrainStep(readLoss: false);
+        plainAgain.TrainStep(readLoss: false);
+        Assert.Equal(plainAgain.Model.Parameters.Store.ExportValues(), direction.Model.Parameters.Store.ExportValues());
+        direction.TrainStep(readLoss: false);
+        plainAgain.TrainStep(readLoss: false);
+        Assert.NotEqual(plainAgain.Model.Parameters.Store.ExportValues(), direction.Model.Parameters.Store.ExportValues());
     }
 
     /// <summary>
@@ -136,22 +147,24 @@ public class MethodTrainingTests
         // Refresh, rebuild and source recomputation periods that do not divide the resume step, so restored state is used.
         TrainConfig Config(string path, int iters) => TinyRuns.Config(path, iters) with
         {
-            Optim = method, CgfmRefresh = 4, SggEvery = 4, SpectralRebuild = 4, CheckpointInterval = 6,
+            Optim = method, CgfmRefresh = 4, SggEvery = sggForm == "a" ? 1 : 4, SpectralRebuild = 4, CheckpointInterval = 6,
             SggSourcePrecision = sggSourcePrecision, CgfmBasis = cgfmBasis, SpectralGraph = spectralGraph, SpectralWarmup = 2,
             SpectralPlacement = spectralPlacement, SpectralReference = spectralReference, L2ToInit = l2ToInit,
-            SggDirection = sggDirection, SggSupportBlocks = 5, SggForm = sggForm,
+            SggDirection = sggDirection, SggSupportBlocks = 5, SggForm = sggForm, SggACTau = 0.9f,   // form A's R_mag active at times
         };
         using var split = ModelTestFiles.CreateTempDirectory();
         using var whole = ModelTestFiles.CreateTempDirectory();
         using (var first = new Trainer(Config(split.Path, 6), device: Cpu)) first.Run();
         float[] resumed;
         Engine.Optim.OptimizerState resumedState;
+        IReadOnlyDictionary<string, double> resumedMetrics;
         using (var second = new Trainer(Config(split.Path, 11), resume: true, device: Cpu))
         {
             Assert.Equal(6, second.Step);
             second.Run();
             resumed = second.Model.Parameters.Store.ExportValues();
             resumedState = second.Optimizer.ExportState();
+            resumedMetrics = second.ReadMethodMetrics();
         }
         using var straight = new Trainer(Config(whole.Path, 11), device: Cpu);
         straight.Run();
@@ -160,5 +173,6 @@ public class MethodTrainingTests
         for (int s = 0; s < state.Slots.Count; s++) Assert.Equal(state.Slots[s].Values, resumedState.Slots[s].Values);
         Assert.Equal(state.Extras.Select(e => e.Name), resumedState.Extras.Select(e => e.Name));
         for (int e = 0; e < state.Extras.Count; e++) Assert.Equal(state.Extras[e].Values, resumedState.Extras[e].Values);
+        Assert.Equal(straight.ReadMethodMetrics(), resumedMetrics);   // the logged scalars (clip rates, EMAs) continue too
     }
 }

@@ -44,6 +44,31 @@ public class MethodVariantTests
         Assert.Equal(chain, Trainer.CreateChain(config).ToString());
     }
 
+    /// <summary>The first moment an optimizer exports (SGG form A's d) is its base link's: Adam's m, SGD's buffer, none for plain SGD.</summary>
+    [Fact]
+    public void ExportFirstMomentIsTheBaseLinksMoment()
+    {
+        var device = Support.Backends.Get("cpu");
+        foreach (var (chain, slot) in new (TransformChain, string?)[]
+                 {
+                     (Optimizers.AdamW(Lr, clip: 1), "scale_by_adam.m"), (Optimizers.Sgd(Lr, momentum: 0.9), "momentum.buffer"), (Optimizers.Sgd(Lr), null),
+                 })
+        {
+            using var store = MethodStores.Create(device, seed: 2);
+            using var optimizer = new Optimizer(store, chain);
+            var rng = new Random(3);
+            for (int step = 0; step < 2; step++)
+            {
+                store.ImportGrads(MethodStores.Gradient(rng, store, 1.0));
+                optimizer.Step();
+            }
+            var moment = optimizer.ExportFirstMoment();
+            if (slot is null) Assert.Null(moment);
+            else Assert.Equal(optimizer.ExportState().Slots.Single(s => s.Name.EndsWith(slot, StringComparison.Ordinal)).Values, moment);
+            if (moment is not null) Assert.Contains(moment, x => x != 0);
+        }
+    }
+
     [Fact]
     public void FaithfulCgfmIsPlainSgdAndNesterovReachesTheMomentum()
     {

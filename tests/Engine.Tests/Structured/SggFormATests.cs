@@ -33,7 +33,15 @@ public class SggFormATests
             var form = new SggFormA(options);
             var g = Gradient(a, b, theta);
             var gs = Gradient(aS, bS, theta);
-            var result = form.Gradient(theta, g, gs, d, t => Gradient(a, b, t), t => Gradient(aS, bS, t));
+            var shifts = new List<double>();
+            double[] Shifted(double[,] m, double[] v, double[] t)
+            {
+                shifts.Add(HostData.Norm(t.Select((x, i) => x - theta[i]).ToArray()));
+                return Gradient(m, v, t);
+            }
+            var result = form.Gradient(theta, g, gs, d, t => Shifted(a, b, t), t => Shifted(aS, bS, t));
+            // METHODS: the finite difference steps ε = 1e-3 ||θ|| along v̂ (exact on these quadratics at any ε, so checked here).
+            Assert.All(shifts, s => Assert.Equal(1e-3 * HostData.Norm(theta), s, 1e-9));
             double tau = form.Tau;
             double Loss(double[] t)
             {
