@@ -37,6 +37,8 @@ internal sealed class OptimizerGroup : IDisposable
             if (chain.Transforms[i] is StructuredTransform structured)
                 Links[i] = structured.Bind(new LinkBinding(store.Device, store, matrices, Slots, chain.FirstSlot[i],
                                                            chain.FirstMomentAfter(i)?.Slot));
+        EarlyLinks = Links.Select((l, i) => (i, l)).Where(x => x.l is not null && chain.IsEarlyLink(x.i)).Select(x => (x.i, x.l!)).ToArray();
+        ClipNorm = chain.Transforms[0] is ClipGlobalNorm clip && EarlyLinks.Length > 0 ? clip.MaxNorm : null;
     }
 
     public int Index { get; }
@@ -58,12 +60,11 @@ internal sealed class OptimizerGroup : IDisposable
     /// <summary>The clip coefficient for phase S (rank-0, device), when the chain clips and has a structured link.</summary>
     public Tensor? ClipScale { get; set; }
 
-    /// <summary>The clip's max norm when phase S needs the clip coefficient (the chain clips and has a structured link).</summary>
-    public double? ClipNorm => Chain.Transforms[0] is ClipGlobalNorm clip && EarlyLinks.Any() ? clip.MaxNorm : null;
+    /// <summary>The clip's max norm when phase S needs the clip coefficient (the chain clips and has an early structured link).</summary>
+    public double? ClipNorm { get; }
 
     /// <summary>The links whose phase S works on the raw gradient, before the update (all but the late ones).</summary>
-    public IEnumerable<(int Index, StructuredLink Link)> EarlyLinks =>
-        Links.Select((l, i) => (i, l)).Where(x => x.l is not null && Chain.IsEarlyLink(x.i)).Select(x => (x.i, x.l!));
+    public (int Index, StructuredLink Link)[] EarlyLinks { get; }
 
     /// <param name="splitHidden">For every parameter: launch the hidden matrices apart from the others.</param>
     private static IEnumerable<(long Start, long Length, bool Decayed, bool Hidden)> SegmentsOf(ParameterSelection selection, ParameterStore store,

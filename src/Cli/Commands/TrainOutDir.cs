@@ -18,7 +18,7 @@ internal static class TrainOutDir
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UsageException($"--out-dir '{outDir}' cannot be written: {e.Message}");
+            throw CannotWrite(outDir, e);
         }
     }
 
@@ -37,7 +37,7 @@ internal static class TrainOutDir
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UsageException($"--out-dir '{outDir}' cannot be written: {e.Message}");
+            throw CannotWrite(outDir, e);
         }
         if (held is null)
             throw new UsageException(
@@ -51,10 +51,12 @@ internal static class TrainOutDir
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             held.Dispose();
-            throw new UsageException($"--out-dir '{outDir}' cannot be written: {e.Message}");
+            throw CannotWrite(outDir, e);
         }
         return held;
     }
+
+    private static UsageException CannotWrite(string outDir, Exception e) => new($"--out-dir '{outDir}' cannot be written: {e.Message}");
 
     /// <summary>A fresh run must not overwrite another run's checkpoints.</summary>
     public static void RequireNoCheckpoints(string outDir)

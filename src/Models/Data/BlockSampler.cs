@@ -57,12 +57,14 @@ public sealed class BlockSampler
                 $"Batch buffers must hold BatchSize × BlockSize = {BatchSize} × {BlockSize} = {size} ids; got {inputs.Length} inputs and {targets.Length} targets.");
         var tokens = _tokens.Span;
         ulong starts = (ulong)(tokens.Length - BlockSize);
-        for (int b = 0; b < BatchSize; b++)
-        {
-            int start = (int)_rng.NextBelow(starts);
-            tokens.Slice(start, BlockSize).CopyTo(inputs.Slice(b * BlockSize, BlockSize));
-            tokens.Slice(start + 1, BlockSize).CopyTo(targets.Slice(b * BlockSize, BlockSize));
-        }
+        for (int b = 0; b < BatchSize; b++) CopyBlock(tokens, (int)_rng.NextBelow(starts), BlockSize, inputs, targets, b);
+    }
+
+    /// <summary>Row <paramref name="row"/> of a batch: the block at <paramref name="start"/> and its targets, one token on.</summary>
+    internal static void CopyBlock(ReadOnlySpan<int> tokens, int start, int blockSize, Span<int> inputs, Span<int> targets, int row)
+    {
+        tokens.Slice(start, blockSize).CopyTo(inputs.Slice(row * blockSize, blockSize));
+        tokens.Slice(start + 1, blockSize).CopyTo(targets.Slice(row * blockSize, blockSize));
     }
 
     internal static void RequireLength(int length, DataSplit split, int blockSize)

@@ -1,3 +1,5 @@
+using Engine.Models.Data;
+
 namespace Engine.Models.Training;
 
 /// <summary>
@@ -14,9 +16,9 @@ internal sealed class SupportSet
     /// <param name="blocks">At least this many blocks (rounded up to whole batches of <paramref name="batchSize"/>).</param>
     public SupportSet(ReadOnlyMemory<int> trainTokens, int blocks, int blockSize, int batchSize)
     {
+        BlockSampler.RequireLength(trainTokens.Length, DataSplit.Train, blockSize);
         int count = (blocks + batchSize - 1) / batchSize * batchSize;
         int last = trainTokens.Length - blockSize - 1;   // a block needs its next token as the last target
-        if (last < 0) throw new ArgumentException($"the train split ({trainTokens.Length} tokens) is shorter than a block ({blockSize} + 1)");
         _tokens = trainTokens;
         _blockSize = blockSize;
         _starts = Enumerable.Range(0, count).Select(i => count == 1 ? 0 : (int)((long)i * last / (count - 1))).ToArray();
@@ -31,12 +33,6 @@ internal sealed class SupportSet
     /// <summary>Batch <paramref name="batch"/> into caller buffers of BatchSize × BlockSize ids each (row-major).</summary>
     public void Fill(int batch, Span<int> inputs, Span<int> targets)
     {
-        var tokens = _tokens.Span;
-        for (int b = 0; b < BatchSize; b++)
-        {
-            int start = _starts[batch * BatchSize + b];
-            tokens.Slice(start, _blockSize).CopyTo(inputs.Slice(b * _blockSize, _blockSize));
-            tokens.Slice(start + 1, _blockSize).CopyTo(targets.Slice(b * _blockSize, _blockSize));
-        }
+        for (int b = 0; b < BatchSize; b++) BlockSampler.CopyBlock(_tokens.Span, _starts[batch * BatchSize + b], _blockSize, inputs, targets, b);
     }
 }

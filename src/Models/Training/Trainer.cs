@@ -259,11 +259,23 @@ public sealed class Trainer : IDisposable
     private void ComputeSourceGradient(BlockSampler sampler)
     {
         sampler.Next(_inputs, _targets);
+        Model.Parameters.ZeroGrads();
+        Backward(readLoss: false);
+        Optimizer.CaptureSourceGradient();
+    }
+
+    /// <summary>
+    /// Forward and backward of the batch in the input buffers, the loss times <paramref name="weight"/> added into the
+    /// gradients (zero them first for the batch's own); the loss when <paramref name="readLoss"/>, read at once.
+    /// </summary>
+    private double Backward(bool readLoss, float weight = 1)
+    {
         using var scope = new TensorScope();
         var (tokens, targets) = Batch();
-        Model.Parameters.ZeroGrads();
-        using (var tape = new GradientTape()) tape.Backward(Model.Loss(tokens, targets));
-        Optimizer.CaptureSourceGradient();
+        using var tape = new GradientTape();
+        var loss = Model.Loss(tokens, targets);
+        tape.Backward(weight == 1 ? loss : loss * weight);
+        return readLoss ? loss.Value.Item() : double.NaN;
     }
 
     /// <summary>
@@ -284,13 +296,8 @@ public sealed class Trainer : IDisposable
             if (shifted is not null) store.ImportValues(Array.ConvertAll(shifted, x => (float)x));
             batch.Inputs.CopyTo(_inputs, 0);
             batch.Targets.CopyTo(_targets, 0);
-            using var scope = new TensorScope();
-            var (tokens, targets) = Batch();
             Model.Parameters.ZeroGrads();
-            using var tape = new GradientTape();
-            var value = Model.Loss(tokens, targets);
-            tape.Backward(value);
-            loss = readLoss && shifted is null ? value.Value.Item() : double.NaN;
+            loss = Backward(readLoss && shifted is null);
             return Array.ConvertAll(store.ExportGrads(), x => (double)x);
         }
         var g = GradientAt(null, target, out double targetLoss);
@@ -328,10 +335,7 @@ public sealed class Trainer : IDisposable
         for (int b = 0; b < support.Batches; b++)
         {
             support.Fill(b, _inputs, _targets);
-            using var scope = new TensorScope();
-            var (tokens, targets) = Batch();
-            using var tape = new GradientTape();
-            tape.Backward(Model.Loss(tokens, targets) * (1f / support.Batches));
+            Backward(readLoss: false, 1f / support.Batches);
         }
         Optimizer.CaptureReferenceDirection();
     }
