@@ -6,6 +6,9 @@ internal enum OperandKind
     /// <summary>Flat buffers of the store or the optimizer, bound at the segment the pass runs over.</summary>
     Param, Grad, Update, State,
 
+    /// <summary>The update a step applies, p_new − p, kept for the update alignment (<see cref="StepStatistics"/>).</summary>
+    AppliedUpdate,
+
     /// <summary>||g||², the first result of phase R (broadcast).</summary>
     GradNormSquared,
 
@@ -26,6 +29,7 @@ internal readonly record struct Operand(OperandKind Kind, int Slot = -1, string?
     public static readonly Operand Param = new(OperandKind.Param);
     public static readonly Operand Grad = new(OperandKind.Grad);
     public static readonly Operand Update = new(OperandKind.Update);
+    public static readonly Operand AppliedUpdate = new(OperandKind.AppliedUpdate);
     public static readonly Operand GradNormSquared = new(OperandKind.GradNormSquared);
     public static Operand State(int slot, int group = 0) => new(OperandKind.State, slot, Group: group);
     public static Operand LinkScalar(int link, string name, int group = 0) => new(OperandKind.LinkScalar, link, name, group);

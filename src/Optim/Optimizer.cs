@@ -38,8 +38,9 @@ public sealed class Optimizer : IDisposable
     /// <param name="trackGradNorm">
     /// Run phase R even when the chain does not clip, so <see cref="ReadGradNorm"/> works (4 more bytes per parameter).
     /// </param>
-    public Optimizer(ParameterStore store, TransformChain chain, bool trackGradNorm = false)
-        : this(store, [(chain, ParameterSelection.All)], trackGradNorm)
+    /// <param name="statistics">Record every step's ||g|| and update alignment on the device (<see cref="Statistics"/>); implies <paramref name="trackGradNorm"/>.</param>
+    public Optimizer(ParameterStore store, TransformChain chain, bool trackGradNorm = false, StepStatisticsOptions? statistics = null)
+        : this(store, [(chain, ParameterSelection.All)], trackGradNorm, statistics)
     {
     }
 
@@ -47,23 +48,26 @@ public sealed class Optimizer : IDisposable
     /// Two chains: <paramref name="hiddenMatrices"/> for the 2-D hidden matrices (e.g. <see cref="Optimizers.Muon"/>) and
     /// <paramref name="others"/> for every other parameter (e.g. AdamW). A clip in either uses the global norm over all.
     /// </summary>
-    public Optimizer(ParameterStore store, TransformChain hiddenMatrices, TransformChain others, bool trackGradNorm = false)
-        : this(store, [(hiddenMatrices, ParameterSelection.HiddenMatrices), (others, ParameterSelection.Others)], trackGradNorm)
+    public Optimizer(ParameterStore store, TransformChain hiddenMatrices, TransformChain others, bool trackGradNorm = false,
+                     StepStatisticsOptions? statistics = null)
+        : this(store, [(hiddenMatrices, ParameterSelection.HiddenMatrices), (others, ParameterSelection.Others)], trackGradNorm, statistics)
     {
     }
 
-    private Optimizer(ParameterStore store, (TransformChain Chain, ParameterSelection Selection)[] groups, bool trackGradNorm)
+    private Optimizer(ParameterStore store, (TransformChain Chain, ParameterSelection Selection)[] groups, bool trackGradNorm,
+                      StepStatisticsOptions? statistics)
     {
         ArgumentNullException.ThrowIfNull(store);
         foreach (var (chain, _) in groups) ArgumentNullException.ThrowIfNull(chain);
         if (!store.IsAllocated)
             throw new InvalidOperationException("the parameter store is not allocated yet: call Allocate() before creating its optimizer");
         _store = store;
-        _reducesGradNorm = trackGradNorm || groups.Any(g => g.Chain.ReducesGradNorm);
+        _reducesGradNorm = trackGradNorm || statistics is not null || groups.Any(g => g.Chain.ReducesGradNorm);
         var built = new List<OptimizerGroup>();
         try
         {
-            for (int i = 0; i < groups.Length; i++) built.Add(new OptimizerGroup(i, groups[i].Chain, groups[i].Selection, store));
+            bool recordApplied = statistics is { UpdateAlignment: true };
+            for (int i = 0; i < groups.Length; i++) built.Add(new OptimizerGroup(i, groups[i].Chain, groups[i].Selection, store, recordApplied));
             _groups = built.ToArray();
             (_reduce, var results) = StepPrograms.Reduce(groups.Select(g => g.Chain).ToArray(), _reducesGradNorm);
             int count = _reduce?.Program.ReductionCount ?? 0;
@@ -77,12 +81,14 @@ public sealed class Optimizer : IDisposable
                 if (group.ClipNorm is not null) group.ClipScale = Tensor.Zeros(Device);
             // Allocated here, outside the caller's step scopes, which would dispose it after the first step.
             if (_groups.Any(g => g.Fused.Length > 1)) _update = Tensor.Zeros(Device, checked((int)store.Count));
+            if (statistics is not null) Statistics = new StepStatistics(Device, store.Count, statistics);
         }
         catch
         {
             foreach (var group in built) group.Dispose();
             foreach (var view in _results) view.Dispose();
             _reduced?.Dispose();
+            _update?.Dispose();
             throw;
         }
     }
@@ -97,6 +103,9 @@ public sealed class Optimizer : IDisposable
     public IReadOnlyList<string> SlotNames => _groups.SelectMany(g => g.Chain.SlotNames.Select(n => g.Prefix + n)).ToArray();
 
     public ComputeDevice Device => _store.Device;
+
+    /// <summary>Every step's ||g|| and update alignment, kept on the device until read; null unless asked for at construction.</summary>
+    public StepStatistics? Statistics { get; }
 
     /// <summary>Steps taken so far; the next step is number StepCount + 1 (iteration StepCount).</summary>
     public long StepCount { get; private set; }
@@ -137,7 +146,13 @@ public sealed class Optimizer : IDisposable
                 foreach (var (start, length, decayed, hidden) in group.Segments)
                     Run(group.Fused[p], group, start, length, context with { Decayed = decayed, Hidden = hidden });
             }
+        EndStep();
+    }
+
+    private void EndStep()
+    {
         StepCount++;
+        Statistics?.Record(StepCount, _gradNormSquared!);
     }
 
     /// <summary>
@@ -188,7 +203,7 @@ public sealed class Optimizer : IDisposable
                     Run(passes[i], group, start, length, context with { Decayed = decayed, Hidden = hidden });
             }
         }
-        StepCount++;
+        EndStep();
     }
 
     /// <summary>||g|| of the gradients the last step used. Reads device memory: it waits for the step to finish.</summary>
@@ -250,6 +265,7 @@ public sealed class Optimizer : IDisposable
                     foreach (var (key, values) in link.ExportExtras())
                         extras.Add(new OptimizerSlot(ExtraName(group, i, key), values));
         }
+        if (Statistics?.ExportPreviousUpdate() is { } previous) extras.Add(new OptimizerSlot(PreviousUpdateExtra, previous));
         return new OptimizerState(StepCount, slots) { Extras = extras };
     }
 
@@ -282,8 +298,12 @@ public sealed class Optimizer : IDisposable
                                             .ToDictionary(e => e.Key[prefix.Length..], e => e.Value), state.Step);
                 }
         }
+        Statistics?.ImportPreviousUpdate(extras.GetValueOrDefault(PreviousUpdateExtra));
         StepCount = state.Step;
     }
+
+    /// <summary>The extra state holding u_{t−1} when update alignment is recorded (<see cref="StepStatistics"/>).</summary>
+    private const string PreviousUpdateExtra = "statistics.previous_update";
 
     /// <summary>
     /// The update buffer of split fused updates (allocated with the optimizer) and of the transform-by-transform step
@@ -354,6 +374,7 @@ public sealed class Optimizer : IDisposable
         OperandKind.Param => _store.Values,
         OperandKind.Grad => _store.Grads,
         OperandKind.Update => Update,
+        OperandKind.AppliedUpdate => Statistics!.AppliedUpdate,
         OperandKind.State => _groups[operand.Group].Slots[operand.Slot],
         OperandKind.LinkFlat => LinkOf(operand).Flat(operand.Name!),
         _ => throw new InvalidOperationException($"operand {operand} is not a flat buffer (group {group.Index})"),
@@ -372,5 +393,6 @@ public sealed class Optimizer : IDisposable
         foreach (var view in _results) view.Dispose();
         _reduced?.Dispose();
         _update?.Dispose();
+        Statistics?.Dispose();
     }
 }

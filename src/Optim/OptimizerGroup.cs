@@ -13,8 +13,10 @@ internal sealed class OptimizerGroup : IDisposable
 {
     private UpdatePass[]? _staged;
 
-    public OptimizerGroup(int index, TransformChain chain, ParameterSelection selection, ParameterStore store)
+    /// <param name="recordApplied">The passes that write p also write the update applied (<see cref="Operand.AppliedUpdate"/>).</param>
+    public OptimizerGroup(int index, TransformChain chain, ParameterSelection selection, ParameterStore store, bool recordApplied)
     {
+        RecordApplied = recordApplied;
         Index = index;
         Chain = chain;
         Selection = selection;
@@ -28,7 +30,7 @@ internal sealed class OptimizerGroup : IDisposable
                     $"'{structured.Name}' updates only the 2-D hidden matrices: give it its own chain, " +
                     "new Optimizer(store, hiddenMatrices: <its chain>, others: <e.g. AdamW>)");
         }
-        Fused = StepPrograms.Fused(chain, index);
+        Fused = StepPrograms.Fused(chain, index, recordApplied);
         Slots = chain.SlotNames.Select(_ => Tensor.Zeros(store.Device, checked((int)store.Count))).ToArray();
         Links = new StructuredLink?[chain.Transforms.Count];
         Segments = SegmentsOf(selection, store, chain.Transforms.Any(t => t.UsesHiddenFlag)).Where(s => s.Length > 0).ToArray();
@@ -50,7 +52,9 @@ internal sealed class OptimizerGroup : IDisposable
 
     /// <summary>The fused update: one pass, or one more per late structured link (<see cref="TransformChain.LateLinks"/>).</summary>
     public UpdatePass[] Fused { get; }
-    public UpdatePass[] Staged => _staged ??= StepPrograms.Staged(Chain, Index);
+    public UpdatePass[] Staged => _staged ??= StepPrograms.Staged(Chain, Index, RecordApplied);
+
+    public bool RecordApplied { get; }
     public Tensor[] Slots { get; }
     public StructuredLink?[] Links { get; }
 

@@ -40,7 +40,7 @@ internal static class StepPrograms
     /// structured links (<see cref="TransformChain.LateLinks"/>) gives one pass more per late link: each pass but the last
     /// writes the update buffer, the next starts from it (the late link's phase S runs between them).
     /// </summary>
-    public static UpdatePass[] Fused(TransformChain chain, int group = 0)
+    public static UpdatePass[] Fused(TransformChain chain, int group = 0, bool recordApplied = false)
     {
         int[] starts = [0, .. chain.LateLinks];
         var passes = new UpdatePass[starts.Length];
@@ -59,7 +59,7 @@ internal static class StepPrograms
                 context.Enter(chain, i, group);
                 update = chain.Transforms[i].Apply(update, context);
             }
-            if (end == chain.Transforms.Count) context.Output(Operand.Param, "p", context.Param + update);
+            if (end == chain.Transforms.Count) Apply(context, update, recordApplied);
             else context.Output(Operand.Update, "u", update);
             passes[p] = context.Build();
         }
@@ -70,7 +70,7 @@ internal static class StepPrograms
     /// The same chain transform by transform: pass i reads the update (the gradient for i = 0) and writes it to
     /// the update buffer; a last pass adds it to the parameters.
     /// </summary>
-    public static UpdatePass[] Staged(TransformChain chain, int group = 0)
+    public static UpdatePass[] Staged(TransformChain chain, int group = 0, bool recordApplied = false)
     {
         var passes = new List<UpdatePass>();
         for (int i = 0; i < chain.Transforms.Count; i++)
@@ -84,9 +84,16 @@ internal static class StepPrograms
             passes.Add(context.Build());
         }
         var apply = new UpdateContext("optim_apply_updates");
-        apply.Output(Operand.Param, "p", apply.Param + apply.Input(Operand.Update, "u"));
+        Apply(apply, apply.Input(Operand.Update, "u"), recordApplied);
         passes.Add(apply.Build());
         return passes.ToArray();
+    }
+
+    /// <summary>p += update, and with <paramref name="recordApplied"/> the update written for the step statistics (4 B/param).</summary>
+    private static void Apply(UpdateContext context, Expr update, bool recordApplied)
+    {
+        context.Output(Operand.Param, "p", context.Param + update);
+        if (recordApplied) context.Output(Operand.AppliedUpdate, "u_applied", update);
     }
 
     /// <summary>c = min(1, maxNorm / (sqrt(||g||²) + 1e-6)), ClipGlobalNorm's coefficient, as a device scalar for phase S.</summary>

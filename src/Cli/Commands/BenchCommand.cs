@@ -85,8 +85,12 @@ internal static class BenchCommand
         string presetName = request.Preset ?? "tiny";
         var preset = presetName == "small" ? TrainConfig.Small : TrainConfig.Tiny;
         int warmup = request.Warmup ?? (request.Quick ? 10 : 20), steps = request.Steps ?? (request.Quick ? 50 : 200);
-        // Steps only, never a checkpoint: the out dir is never written.
-        var config = preset with { Device = request.Device, OutDir = Path.Combine(Path.GetTempPath(), "engine-bench-unused") };
+        // Steps only, never a checkpoint: the out dir is never written. The anchors (PyTorch, earlier records) compute no
+        // update alignment, so neither does the step timed here.
+        var config = preset with
+        {
+            Device = request.Device, OutDir = Path.Combine(Path.GetTempPath(), "engine-bench-unused"), UpdateAlignment = false,
+        };
         using var trainer = new Trainer(config);
         for (int i = 0; i < warmup; i++)
         {

@@ -10,8 +10,11 @@ namespace Engine.Cli.Output;
 /// so a crash or Ctrl-C loses nothing already reported and a resumed run continues the same file. Keys:
 /// step, train_loss, val_loss (evaluation steps only), lr, grad_norm, the structured method's scalars (cgfm_step_multiplier,
 /// cgfm_global_fraction, sgg_cos_g_gs, sgg_clip_rate, spectral_high_freq_fraction: the optimizer's metric names with '_'
-/// for '.'), tokens_per_s, ms_per_iter, elapsed_s, mem_mb, peak_mem_mb and pooled_mb (the device's live buffer memory, its
-/// peak so far, and what the cpu pool keeps for reuse besides, MB). A non-finite value is written as null (JSON has no NaN).
+/// for '.'), METHODS §0's gv_window, gv_run (std/mean of ||g||), da_window, da_run (mean cos(u_t, u_t-1) of the updates
+/// applied; without --update-alignment false) and on evaluation steps val_loss_ema (steps-to-target reads it), perturbation
+/// (||θ − θ_0|| / ||θ_0||) and perturbation_by_tensor (an object by parameter name), tokens_per_s, ms_per_iter, elapsed_s,
+/// mem_mb, peak_mem_mb and pooled_mb (the device's live buffer memory, its peak so far, and what the cpu pool keeps for
+/// reuse besides, MB). A non-finite value is written as null (JSON has no NaN).
 /// </summary>
 public sealed class MetricsWriter : IDisposable
 {
@@ -68,6 +71,7 @@ public sealed class MetricsWriter : IDisposable
             JsonNumbers.Write(json, "grad_norm", metrics.GradNorm);
             foreach (var (key, value) in metrics.MethodMetrics ?? new Dictionary<string, double>())
                 JsonNumbers.Write(json, key.Replace('.', '_'), value);
+            if (metrics.Stability is { } stability) WriteStability(json, stability);
             JsonNumbers.Write(json, "tokens_per_s", metrics.TokensPerSecond);
             JsonNumbers.Write(json, "ms_per_iter", metrics.MsPerIter);
             JsonNumbers.Write(json, "elapsed_s", metrics.Elapsed.TotalSeconds);
@@ -81,6 +85,20 @@ public sealed class MetricsWriter : IDisposable
         }
         buffer.Write("\n"u8);
         return buffer.ToArray();
+    }
+
+    private static void WriteStability(Utf8JsonWriter json, StabilityReport stability)
+    {
+        JsonNumbers.Write(json, "gv_window", stability.GvWindow);
+        JsonNumbers.Write(json, "gv_run", stability.GvRun);
+        if (stability.DaWindow is { } daWindow) JsonNumbers.Write(json, "da_window", daWindow);
+        if (stability.DaRun is { } daRun) JsonNumbers.Write(json, "da_run", daRun);
+        if (stability.ValLossEma is { } ema) JsonNumbers.Write(json, "val_loss_ema", ema);
+        if (stability.Perturbation is { } perturbation) JsonNumbers.Write(json, "perturbation", perturbation);
+        if (stability.PerturbationByTensor is not { } byTensor) return;
+        json.WriteStartObject("perturbation_by_tensor");
+        foreach (var (name, value) in byTensor) JsonNumbers.Write(json, name, value);
+        json.WriteEndObject();
     }
 
     public void Dispose() => _file.Dispose();

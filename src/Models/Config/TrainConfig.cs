@@ -84,6 +84,8 @@ public sealed record TrainConfig
     public int EvalInterval { get; init; } = 250;
     public int EvalIters { get; init; } = 20;
     public int LogInterval { get; init; } = 10;
+    public bool UpdateAlignment { get; init; } = true;  // record DA = cos(u_t, u_{t-1}) every step (METHODS §0)
+    public int StabilityWindow { get; init; } = 200;    // steps of the sliding GV and DA windows
     public int CheckpointInterval { get; init; } = 500;
     public string OutDir { get; init; } = "out";
     public ulong Seed { get; init; } = 1337;
@@ -115,7 +117,7 @@ public sealed record TrainConfig
         Positive("batch-size", BatchSize); NonNegative("max-iters", MaxIters); Positive("lr", Lr); NonNegative("min-lr", MinLr);
         NonNegative("warmup-iters", WarmupIters); Positive("lr-decay-iters", LrDecayIters); Positive("eps", Eps);
         NonNegative("weight-decay", WeightDecay); NonNegative("grad-clip", GradClip); Positive("eval-interval", EvalInterval);
-        Positive("eval-iters", EvalIters); Positive("log-interval", LogInterval); Positive("checkpoint-interval", CheckpointInterval);
+        Positive("eval-iters", EvalIters); Positive("log-interval", LogInterval); Positive("stability-window", StabilityWindow); Positive("checkpoint-interval", CheckpointInterval);
         if (Heads > 0 && Width % Heads != 0) errors.Add($"--width {Width} must be divisible by --heads {Heads}");
         if (MinLr > Lr) errors.Add($"--min-lr {MinLr} must not exceed --lr {Lr}");
         if (WarmupIters > LrDecayIters) errors.Add($"--warmup-iters {WarmupIters} must not exceed --lr-decay-iters {LrDecayIters}");

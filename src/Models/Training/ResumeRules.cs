@@ -14,7 +14,7 @@ public static class ResumeRules
     public static IReadOnlyList<string> MayChange { get; } =
     [
         "max_iters", "lr", "min_lr", "warmup_iters", "lr_decay_iters", "muon_lr",
-        "eval_interval", "eval_iters", "log_interval", "checkpoint_interval", "out_dir", "device",
+        "eval_interval", "eval_iters", "log_interval", "update_alignment", "stability_window", "checkpoint_interval", "out_dir", "device",
     ];
 
     /// <summary>Keys naming files: equal when they name the same file (a relative path read from the current directory).</summary>

@@ -20,6 +20,7 @@ namespace Engine.Models.Training;
 /// sgg.clip_rate, spectral.high_freq_fraction); null or empty for plain optimizers.
 /// </param>
 /// <param name="Memory">The training device's buffer memory when the report was made (live, and peak since it opened).</param>
+/// <param name="Stability">METHODS §0's GV and DA so far, and on evaluation steps the val-loss EMA and the perturbation.</param>
 public sealed record TrainProgress(
     long Step,
     long MaxIters,
@@ -31,4 +32,5 @@ public sealed record TrainProgress(
     double MsPerIter,
     TimeSpan Elapsed,
     IReadOnlyDictionary<string, double>? MethodMetrics = null,
-    DeviceMemoryInfo? Memory = null);
+    DeviceMemoryInfo? Memory = null,
+    StabilityReport? Stability = null);

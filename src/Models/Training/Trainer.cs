@@ -34,6 +34,9 @@ public sealed class Trainer : IDisposable
     private readonly int[] _targets;
     private readonly CheckpointStore _checkpoints;
     private readonly List<string> _warnings = [];
+    private readonly StabilityMetrics _stability;
+    /// <summary>θ_0, the weights the run started from, for the perturbation; null when they cannot be had on a resume.</summary>
+    private readonly float[]? _start;
     private long _savedStep = -1;
 
     /// <param name="config">The run's settings; invalid ones throw <see cref="ArgumentException"/> naming every flag at fault.</param>
@@ -76,18 +79,27 @@ public sealed class Trainer : IDisposable
         Model = new GptModel(GptConfig.From(config, Data.Tokenizer.VocabSize), Device, InitSchemes.Parse(config.Init), config.Seed);
         try
         {
-            Optimizer = CreateOptimizer(config, Model.Parameters.Store);
+            Optimizer = CreateOptimizer(config, Model.Parameters.Store, new StepStatisticsOptions(config.LogInterval, config.UpdateAlignment));
+            _stability = new StabilityMetrics(config.StabilityWindow);
             _trainSampler = Data.Dataset.CreateSampler(DataSplit.Train, config.BlockSize, config.BatchSize, config.Seed);
             _valSampler = Data.Dataset.CreateSampler(DataSplit.Val, config.BlockSize, config.BatchSize, config.Seed + 1);
             if (config.Optim == "sgg" && config.SggForm == "a") _formA = new SggFormA(MethodOptions.SggFormA(config));
             if (Optimizer.UsesSourceGradient || _formA is not null) _sourceSampler = CreateSourceSampler(config, Data);
             if (Optimizer.UsesReferenceDirection)
                 _supportSet = new SupportSet(Data.Dataset.Train, config.SggSupportBlocks, config.BlockSize, config.BatchSize);
-            if (checkpoint is not null) Restore(checkpoint);
-            else if (initial is not null)
+            if (checkpoint is not null)
             {
-                TrainingCheckpoint.LoadWeights(initial, Model);
-                InitializedFrom = initial.Name;
+                Restore(checkpoint);
+                _start = StartingWeights();
+            }
+            else
+            {
+                if (initial is not null)
+                {
+                    TrainingCheckpoint.LoadWeights(initial, Model);
+                    InitializedFrom = initial.Name;
+                }
+                _start = Model.Parameters.Store.ExportValues();
             }
         }
         catch
@@ -169,15 +181,18 @@ public sealed class Trainer : IDisposable
             {
                 trainLoss = loss;
                 double? measured = null;
+                bool onInterval = step % Config.EvalInterval == 0;
                 if (eval && divergence is null)
                 {
-                    measured = valLoss = EstimateValLoss(advance: step % Config.EvalInterval == 0);
+                    measured = valLoss = EstimateValLoss(advance: onInterval);
                     divergence = NotFinite("val loss", valLoss);
+                    // Only the interval's evaluations: a closing one off the interval is not in a longer run's EMA.
+                    if (onInterval) _stability.AddValLoss(valLoss);
                 }
                 double seconds = (double)ticksSinceReport / Stopwatch.Frequency;
                 progress?.Report(new TrainProgress(step, Config.MaxIters, loss, measured, learningRate, gradNorm,
                     stepsSinceReport * _inputs.Length / seconds, 1000 * seconds / stepsSinceReport, wall.Elapsed,
-                    ReadMethodMetrics(), Device.GetMemoryInfo()));
+                    ReadMethodMetrics(), Device.GetMemoryInfo(), ReadStability(evaluation: measured is not null)));
                 stepsSinceReport = ticksSinceReport = 0;
             }
             if (divergence is null && save) divergence = SaveUnlessDamaged(trainLoss, valLoss, ref checkpoint);
@@ -391,7 +406,8 @@ public sealed class Trainer : IDisposable
 
     private string SaveCheckpoint(double trainLoss, double valLoss, float[]? values)
     {
-        var extra = new JsonObject();
+        _stability.Add(Optimizer.Statistics!.ReadNew());
+        var extra = new JsonObject { [StabilityStateKey] = _stability.ToJson() };
         if (double.IsFinite(trainLoss)) extra["train_loss"] = trainLoss;
         if (double.IsFinite(valLoss)) extra["val_loss"] = valLoss;
         if (_formA is { } form)
@@ -411,6 +427,44 @@ public sealed class Trainer : IDisposable
     }
 
     private const string FormAStateKey = "sgg_form_a";
+    private const string StabilityStateKey = "stability";
+
+    /// <summary>
+    /// The stability figures after the steps recorded since the last read (which waits for the device); on an evaluation
+    /// step also the val-loss EMA and the perturbation from θ_0 (the weights read to the host).
+    /// </summary>
+    internal StabilityReport ReadStability(bool evaluation)
+    {
+        _stability.Add(Optimizer.Statistics!.ReadNew());
+        var report = _stability.Report();
+        if (!evaluation) return report;
+        report = report with { ValLossEma = _stability.ValLossEma };
+        if (_start is null) return report;
+        var (overall, byTensor) = StabilityMetrics.Perturbation(Model.Parameters.Store, Model.Parameters.Store.ExportValues(), _start);
+        return report with { Perturbation = overall, PerturbationByTensor = byTensor };
+    }
+
+    /// <summary>
+    /// θ_0 of a resumed run, rebuilt rather than stored: the seeded init, or the --init-from checkpoint's weights. Null,
+    /// with a warning, when that checkpoint can no longer be read.
+    /// </summary>
+    private float[]? StartingWeights()
+    {
+        using var start = new GptModel(Model.Config, Device, InitSchemes.Parse(Config.Init), Config.Seed);
+        if (Config.InitFrom is { } path)
+        {
+            try
+            {
+                TrainingCheckpoint.LoadWeights(CheckpointStore.Locate(path, _warnings.Add), start);
+            }
+            catch (Exception e) when (e is CheckpointException or IOException or UnauthorizedAccessException)
+            {
+                _warnings.Add($"the perturbation is not logged: the run's starting weights (--init-from {path}) cannot be read: {e.Message}");
+                return null;
+            }
+        }
+        return start.Parameters.Store.ExportValues();
+    }
 
     private (Tensor Tokens, Tensor Targets) Batch() =>
         (Tensor.FromArray(Device, _inputs, Config.BatchSize, Config.BlockSize),
@@ -429,6 +483,7 @@ public sealed class Trainer : IDisposable
         if (checkpoint.Manifest.RngStates.TryGetValue(TrainingCheckpoint.ValSamplerRng, out var val)) _valSampler.State = val;
         if (_sourceSampler is not null && checkpoint.Manifest.RngStates.TryGetValue(TrainingCheckpoint.SourceSamplerRng, out var source))
             _sourceSampler.State = source;
+        if (checkpoint.Manifest.Extra[StabilityStateKey] is JsonObject stability) _stability.Restore(stability);
         if (_formA is { } form)
         {
             var state = checkpoint.Manifest.Extra[FormAStateKey] as JsonObject
@@ -444,19 +499,20 @@ public sealed class Trainer : IDisposable
     /// <summary>
     /// The optimizer of <paramref name="config"/> over <paramref name="store"/>: <see cref="CreateChain"/> for every
     /// parameter, after <see cref="AddL2ToInit"/> on the hidden matrices with --l2-to-init; or for muon, Muon on the hidden matrices (--muon-lr on the same warm-up and decay shape) beside the
-    /// AdamW chain for the rest. Tracks the gradient norm for the progress reports.
+    /// AdamW chain for the rest. Tracks the gradient norm for the progress reports, and with <paramref name="statistics"/>
+    /// every step's (<see cref="Optimizer.Statistics"/>).
     /// </summary>
-    public static Optimizer CreateOptimizer(TrainConfig config, ParameterStore store)
+    public static Optimizer CreateOptimizer(TrainConfig config, ParameterStore store, StepStatisticsOptions? statistics = null)
     {
         if (config.L2ToInit > 0)
             return new Optimizer(store, Optimizers.Over(new AddL2ToInit(Decimal(config.L2ToInit), hiddenOnly: true), CreateChain(config)),
-                                 trackGradNorm: true);
-        if (config.Optim != "muon") return new Optimizer(store, CreateChain(config), trackGradNorm: true);
+                                 trackGradNorm: true, statistics);
+        if (config.Optim != "muon") return new Optimizer(store, CreateChain(config), trackGradNorm: true, statistics);
         double? clip = config.GradClip > 0 ? Decimal(config.GradClip) : null;
         var options = MethodOptions.Muon(config);
         double ratio = Decimal(config.MuonLr) / Decimal(config.Lr);
         var hidden = Optimizers.Muon(Schedule(config, ratio), options, Decimal(config.MuonWeightDecay), clip);
-        return new Optimizer(store, hidden, CreateChain(config with { Optim = "adamw" }), trackGradNorm: true);
+        return new Optimizer(store, hidden, CreateChain(config with { Optim = "adamw" }), trackGradNorm: true, statistics);
     }
 
     /// <summary>

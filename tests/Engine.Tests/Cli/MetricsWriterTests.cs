@@ -42,6 +42,31 @@ public sealed class MetricsWriterTests
     }
 
     [Fact]
+    public void StabilityMetricsAreWrittenWhenMeasured()
+    {
+        var logStep = new StabilityReport(0.25, 0.3, DaWindow: null, DaRun: null);
+        var evalStep = new StabilityReport(0.25, 0.3, 0.9, 0.8, ValLossEma: 2.1, Perturbation: 0.05,
+                                           PerturbationByTensor: new Dictionary<string, double> { ["wte.weight"] = 0.5, ["h.0.bias"] = double.NaN });
+        using var log = JsonDocument.Parse(MetricsWriter.Serialize(Progress(logStep)));
+        Assert.Equal(0.25, log.RootElement.GetProperty("gv_window").GetDouble());
+        Assert.Equal(0.3, log.RootElement.GetProperty("gv_run").GetDouble());
+        foreach (var absent in new[] { "da_window", "da_run", "val_loss_ema", "perturbation", "perturbation_by_tensor" })
+            Assert.False(log.RootElement.TryGetProperty(absent, out _), absent);
+
+        using var eval = JsonDocument.Parse(MetricsWriter.Serialize(Progress(evalStep)));
+        Assert.Equal(0.9, eval.RootElement.GetProperty("da_window").GetDouble());
+        Assert.Equal(0.8, eval.RootElement.GetProperty("da_run").GetDouble());
+        Assert.Equal(2.1, eval.RootElement.GetProperty("val_loss_ema").GetDouble());
+        Assert.Equal(0.05, eval.RootElement.GetProperty("perturbation").GetDouble());
+        var byTensor = eval.RootElement.GetProperty("perturbation_by_tensor");
+        Assert.Equal(0.5, byTensor.GetProperty("wte.weight").GetDouble());
+        Assert.Equal(JsonValueKind.Null, byTensor.GetProperty("h.0.bias").ValueKind);
+
+        static TrainProgress Progress(StabilityReport stability) =>
+            new(10, 20, 2.5, null, 1e-3, 0.75, 1234.5, 8.2, TimeSpan.FromSeconds(3), Stability: stability);
+    }
+
+    [Fact]
     public void AResumedRunDropsWhatWasLoggedAfterItsCheckpointAndAFreshRunStartsOver()
     {
         using var dir = new TempDirectory();

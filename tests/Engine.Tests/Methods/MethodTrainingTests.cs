@@ -147,7 +147,7 @@ public class MethodTrainingTests
         // Refresh, rebuild and source recomputation periods that do not divide the resume step, so restored state is used.
         TrainConfig Config(string path, int iters) => TinyRuns.Config(path, iters) with
         {
-            Optim = method, CgfmRefresh = 4, SggEvery = sggForm == "a" ? 1 : 4, SpectralRebuild = 4, CheckpointInterval = 6,
+            Optim = method, CgfmRefresh = 4, SggEvery = sggForm == "a" ? 1 : 4, SpectralRebuild = 4, CheckpointInterval = 6, EvalInterval = 4,
             SggSourcePrecision = sggSourcePrecision, CgfmBasis = cgfmBasis, SpectralGraph = spectralGraph, SpectralWarmup = 2,
             SpectralPlacement = spectralPlacement, SpectralReference = spectralReference, L2ToInit = l2ToInit,
             SggDirection = sggDirection, SggSupportBlocks = 5, SggForm = sggForm, SggACTau = 0.9f,   // form A's R_mag active at times
@@ -158,6 +158,7 @@ public class MethodTrainingTests
         float[] resumed;
         Engine.Optim.OptimizerState resumedState;
         IReadOnlyDictionary<string, double> resumedMetrics;
+        StabilityReport resumedStability;
         using (var second = new Trainer(Config(split.Path, 11), resume: true, device: Cpu))
         {
             Assert.Equal(6, second.Step);
@@ -165,6 +166,7 @@ public class MethodTrainingTests
             resumed = second.Model.Parameters.Store.ExportValues();
             resumedState = second.Optimizer.ExportState();
             resumedMetrics = second.ReadMethodMetrics();
+            resumedStability = second.ReadStability(evaluation: true);
         }
         using var straight = new Trainer(Config(whole.Path, 11), device: Cpu);
         straight.Run();
@@ -174,5 +176,15 @@ public class MethodTrainingTests
         Assert.Equal(state.Extras.Select(e => e.Name), resumedState.Extras.Select(e => e.Name));
         for (int e = 0; e < state.Extras.Count; e++) Assert.Equal(state.Extras[e].Values, resumedState.Extras[e].Values);
         Assert.Equal(straight.ReadMethodMetrics(), resumedMetrics);   // the logged scalars (clip rates, EMAs) continue too
+        AssertSameStability(straight.ReadStability(evaluation: true), resumedStability);
+    }
+
+    /// <summary>GV, DA, the val-loss EMA and the perturbation (θ_0 rebuilt on the resume) of a resumed run equal a straight run's.</summary>
+    internal static void AssertSameStability(StabilityReport expected, StabilityReport actual)
+    {
+        Assert.True(double.IsFinite(expected.GvRun) && expected.DaRun is not null && expected.Perturbation is > 0 && expected.ValLossEma is not null,
+                    $"the straight run measured {expected}");
+        Assert.Equal(expected with { PerturbationByTensor = null }, actual with { PerturbationByTensor = null });
+        Assert.Equal(expected.PerturbationByTensor, actual.PerturbationByTensor);
     }
 }

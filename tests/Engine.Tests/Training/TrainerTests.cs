@@ -122,6 +122,55 @@ public class TrainerTests
         Assert.Contains("--init-from", mismatch.Message);
     }
 
+    /// <summary>
+    /// The perturbation of a fine-tuning run is ||θ − θ_0|| / ||θ_0|| with θ_0 the --init-from weights, also after a resume
+    /// (which reloads them); when that checkpoint is gone by the resume, the run goes on without it and says so.
+    /// </summary>
+    [Fact]
+    public void PerturbationIsMeasuredFromTheInitFromWeightsAcrossAResume()
+    {
+        using var source = ModelTestFiles.CreateTempDirectory();
+        using var target = ModelTestFiles.CreateTempDirectory();
+        float[] start;
+        using (var first = new Trainer(TinyRuns.Config(source.Path, maxIters: 4), device: Cpu))
+        {
+            first.Run();
+            start = first.Model.Parameters.Store.ExportValues();
+        }
+        var config = TinyRuns.Config(target.Path, maxIters: 3) with { InitFrom = source.Path, Lr = 3e-3f };
+        using (var tuned = new Trainer(config, device: Cpu)) tuned.Run();
+        using (var resumed = new Trainer(config with { MaxIters = 6, InitFrom = null }, resume: true, device: Cpu))
+        {
+            resumed.Run();
+            var report = resumed.ReadStability(evaluation: true);
+            var store = resumed.Model.Parameters.Store;
+            var now = store.ExportValues();
+            double moved = 0, size = 0;
+            for (int i = 0; i < now.Length; i++)
+            {
+                moved += ((double)now[i] - start[i]) * ((double)now[i] - start[i]);
+                size += (double)start[i] * start[i];
+            }
+            Assert.True(report.Perturbation > 0);
+            Assert.Equal(Math.Sqrt(moved / size), report.Perturbation!.Value, 12);
+            var wte = store["wte.weight"];
+            double tensorMoved = 0, tensorSize = 0;
+            for (long i = wte.Offset; i < wte.Offset + wte.Count; i++)
+            {
+                tensorMoved += ((double)now[i] - start[i]) * ((double)now[i] - start[i]);
+                tensorSize += (double)start[i] * start[i];
+            }
+            Assert.Equal(Math.Sqrt(tensorMoved / tensorSize), report.PerturbationByTensor!["wte.weight"], 12);
+        }
+        foreach (var entry in Directory.GetFileSystemEntries(source.Path))
+            if (Directory.Exists(entry)) Directory.Delete(entry, recursive: true);
+            else File.Delete(entry);
+        using var orphan = new Trainer(config with { MaxIters = 7, InitFrom = null }, resume: true, device: Cpu);
+        Assert.Contains(orphan.Warnings, w => w.Contains("perturbation is not logged") && w.Contains(Path.GetFullPath(source.Path)));
+        orphan.Run();
+        Assert.Null(orphan.ReadStability(evaluation: true).Perturbation);
+    }
+
     /// <summary>Sets one weight to NaN: from the next forward pass on, everything is NaN.</summary>
     private static void Poison(Trainer trainer)
     {
