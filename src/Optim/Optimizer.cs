@@ -242,14 +242,10 @@ public sealed class Optimizer : IDisposable
     }
 
     /// <summary>
-    /// The first moment of the (first) chain's base optimizer — Adam's m or SGD's momentum buffer — on the host, store-sized;
-    /// null when the chain keeps none. Waits for pending steps.
+    /// The first moment of the (first) chain's base optimizer — Adam's m or SGD's momentum buffer — as the device state
+    /// tensor itself, store-sized (read it, do not write it); null when the chain keeps none.
     /// </summary>
-    public float[]? ExportFirstMoment()
-    {
-        var group = _groups[0];
-        return group.Chain.FirstMomentAfter(-1) is { } moment ? group.Slots[moment.Slot].ToArray() : null;
-    }
+    public Tensor? FirstMoment => _groups[0].Chain.FirstMomentAfter(-1) is { } moment ? _groups[0].Slots[moment.Slot] : null;
 
     /// <summary>The step count, every state slot and the structured links' extra state on the host (waits for pending steps).</summary>
     public OptimizerState ExportState()

@@ -296,38 +296,29 @@ public sealed class Trainer : IDisposable
     /// <summary>
     /// A step of SGG form A: the target batch's gradient g, a source batch's g_s, d = the base optimizer's first moment, then
     /// the form's gradient with its two Hessian products (each one more forward/backward of the same batch at shifted
-    /// weights), written over the gradient for the base optimizer's step. The weights are restored bit for bit first.
+    /// weights), all on the device; the form leaves the weights restored bit for bit and its gradient for the base step.
     /// </summary>
     private double FormAStep(SggFormA form, bool readLoss)
     {
-        var store = Model.Parameters.Store;
         _trainSampler.Next(_inputs, _targets);
         (int[] Inputs, int[] Targets) target = ((int[])_inputs.Clone(), (int[])_targets.Clone());
         _sourceSampler!.Next(_inputs, _targets);
         (int[] Inputs, int[] Targets) source = ((int[])_inputs.Clone(), (int[])_targets.Clone());
-        var weights = store.ExportValues();
-        double[] GradientAt(double[]? shifted, (int[] Inputs, int[] Targets) batch, out double loss)
+        double targetLoss = double.NaN;
+        bool atStart = true;
+        form.Gradient(Model.Parameters.Store, Optimizer.FirstMoment!, isTarget =>
         {
-            if (shifted is not null) store.ImportValues(Array.ConvertAll(shifted, x => (float)x));
+            var batch = isTarget ? target : source;
             batch.Inputs.CopyTo(_inputs, 0);
             batch.Targets.CopyTo(_targets, 0);
             Model.Parameters.ZeroGrads();
-            loss = Backward(readLoss && shifted is null);
-            return Array.ConvertAll(store.ExportGrads(), x => (double)x);
-        }
-        var g = GradientAt(null, target, out double targetLoss);
-        var gs = GradientAt(null, source, out _);
-        var gradient = form.Gradient(Array.ConvertAll(weights, x => (double)x), g, gs, FirstMoment(),
-                                     w => GradientAt(w, target, out _), w => GradientAt(w, source, out _));
-        store.ImportValues(weights);
-        store.ImportGrads(Array.ConvertAll(gradient, x => (float)x));
+            // The first target pass is at the unshifted weights: its loss is the step's.
+            double loss = Backward(readLoss && isTarget && atStart);
+            if (isTarget && atStart) (targetLoss, atStart) = (loss, false);
+        });
         Optimizer.Step();
         return readLoss ? targetLoss : double.NaN;
     }
-
-    /// <summary>The base optimizer's first moment m_{t−1} (Adam's m or SGD's momentum buffer; zeros without one), on the host.</summary>
-    private double[] FirstMoment() =>
-        Optimizer.ExportFirstMoment() is { } m ? Array.ConvertAll(m, x => (double)x) : new double[Model.Parameters.Store.Count];
 
     /// <summary>The optimizer's method scalars, and form A's (cos(g, g_s), the rate of steps with R_mag active); reads the device.</summary>
     internal IReadOnlyDictionary<string, double> ReadMethodMetrics()
@@ -556,6 +547,7 @@ public sealed class Trainer : IDisposable
 
     public void Dispose()
     {
+        _formA?.Dispose();
         Optimizer.Dispose();
         Model.Dispose();
     }

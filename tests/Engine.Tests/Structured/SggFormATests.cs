@@ -87,6 +87,62 @@ public class SggFormATests
         Assert.Equal(1.5 * HostData.Norm(g), form.Tau, 10);   // bias-corrected: the first step's τ is c_τ ||g||
     }
 
+    public static TheoryData<string> Backends => Support.Backends.Names;
+
+    /// <summary>
+    /// The device form (what training runs) equals the double reference on the same quadratics, within the rounding of
+    /// fp32 finite differences, over two steps (so the EMA carries), and restores the store's weights bit for bit.
+    /// </summary>
+    [Theory, MemberData(nameof(Backends))]
+    public void DeviceFormEqualsTheDoubleReference(string backend)
+    {
+        var device = Support.Backends.Get(backend);
+        var cases = from n in Gen.Choose(1, 40)
+                    from weights in Gen.Elements((0.1, 0.1, 0.1), (0.7, 0.0, 0.0), (0.0, 0.9, 0.0), (0.0, 0.0, 0.8), (0.3, 0.5, 0.4))
+                    from cTau in Gen.Elements(0.5, 1.5)
+                    from seed in Gen.Choose(0, int.MaxValue)
+                    select (n, weights, cTau, seed);
+        Prop.ForAll(cases.ToArbitrary(), c =>
+        {
+            var rng = new Random(c.seed);
+            var (a, b) = Quadratic(rng, c.n);
+            var (aS, bS) = Quadratic(rng, c.n);
+            var options = new SggFormAOptions { Alpha = c.weights.Item1, Beta = c.weights.Item2, Gamma = c.weights.Item3, ClipFactor = c.cTau };
+            var reference = new SggFormA(options);
+            using var form = new SggFormA(options);
+            using var store = new Engine.Optim.ParameterStore(device);
+            store.Register("w", [c.n]);
+            store.Allocate();
+            for (int step = 0; step < 2; step++)
+            {
+                var thetaF = Array.ConvertAll(HostData.Normal(rng, c.n), x => (float)x);
+                var dF = Array.ConvertAll(HostData.Normal(rng, c.n), x => (float)x);
+                var theta = Array.ConvertAll(thetaF, x => (double)x);
+                var d = Array.ConvertAll(dF, x => (double)x);
+                // The reference sees the gradients the device sees: computed in double, stored in fp32.
+                double[] Rounded(double[] x) => Array.ConvertAll(x, v => (double)(float)v);
+                var expected = reference.Gradient(theta, Rounded(Gradient(a, b, theta)), Rounded(Gradient(aS, bS, theta)), d,
+                                                  t => Rounded(Gradient(a, b, t)), t => Rounded(Gradient(aS, bS, t)));
+                store.ImportValues(thetaF);
+                using var direction = Engine.Tensors.Tensor.FromArray(device, dF, c.n);
+                form.Gradient(store, direction, isTarget =>
+                {
+                    var at = Array.ConvertAll(store.ExportValues(), x => (double)x);
+                    store.ImportGrads(Array.ConvertAll(isTarget ? Gradient(a, b, at) : Gradient(aS, bS, at), x => (float)x));
+                });
+                Assert.Equal(thetaF, store.ExportValues());
+                var actual = store.ExportGrads();
+                double scale = HostData.Norm(expected);
+                for (int i = 0; i < c.n; i++)
+                    HostData.Near(expected[i], actual[i], 1e-3, $"{backend} {c} step {step} [{i}]", 2e-4 * scale);
+                HostData.Near(reference.Tau, form.Tau, 1e-6, $"{c} τ");
+                HostData.Near(reference.CosineGradSource, form.CosineGradSource, 1e-5, $"{c} cos(g, g_s)", 1e-6);
+                Assert.Equal(reference.MagnitudeSteps, form.MagnitudeSteps);
+            }
+            return true;
+        }).Check(TestSeeds.Quick(30));
+    }
+
     private static (double[,] A, double[] B) Quadratic(Random rng, int n)
     {
         var m = new double[n, n];
