@@ -6,14 +6,22 @@ using Engine.Tensors;
 namespace Engine.Optim;
 
 /// <summary>What an <see cref="Optimizer"/> records of every step for METHODS §0's stability metrics.</summary>
-/// <param name="Capacity">Steps kept on the device between two <see cref="StepStatistics.ReadNew"/> calls; older ones are dropped.</param>
-/// <param name="UpdateAlignment">
+/// <param name="capacity">Steps kept on the device between two <see cref="StepStatistics.ReadNew"/> calls; older ones are dropped.</param>
+/// <param name="updateAlignment">
 /// Also record cos(u_t, u_{t−1}) of the updates applied (DA): the fused update writes u_t to one of two store-sized
 /// buffers and one more pass reduces it against the other, 12 bytes per parameter more per step.
 /// </param>
-public sealed record StepStatisticsOptions(int Capacity, bool UpdateAlignment = true)
+public sealed record StepStatisticsOptions
 {
-    public int Capacity { get; init; } = Capacity > 0 ? Capacity : throw new ArgumentOutOfRangeException(nameof(Capacity), Capacity, "must be positive");
+    public StepStatisticsOptions(int capacity, bool updateAlignment = true)
+    {
+        Capacity = capacity;
+        UpdateAlignment = updateAlignment;
+    }
+
+    public int Capacity { get; init => field = value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(Capacity), value, "must be positive"); }
+
+    public bool UpdateAlignment { get; init; }
 }
 
 /// <summary>One step's record: its number, ||g|| before clipping, and cos(u_t, u_{t−1}) (null on the first step or when not recorded).</summary>

@@ -33,8 +33,7 @@ public sealed record SggFormAOptions
 /// v = −α (d̂ − c ĝ)/||g|| + (β/τ) max(0, ||g||/τ − 1) ĝ − γ (ĝ_s − c_s ĝ)/||g||, v_s = −γ (ĝ − c_s ĝ_s)/||g_s||;
 /// each product is a forward finite difference of the gradient along the vector, H v ≈ ||v|| (∇L(θ + ε v̂) − ∇L(θ))/ε with
 /// ε = 1e-3 ||θ||, on the same batch. So a step costs two more forward/backward passes than form B's. Not a fused chain
-/// link: it runs around the base optimizer's step, on the device (<see cref="Gradient(ParameterStore, Tensor, Action{bool})"/>,
-/// what training uses) or on host vectors in double (the reference the tests check it against).
+/// link: it runs around the base optimizer's step, on the device.
 /// </summary>
 public sealed class SggFormA(SggFormAOptions? options = null) : IDisposable
 {
@@ -61,45 +60,7 @@ public sealed class SggFormA(SggFormAOptions? options = null) : IDisposable
     public long MagnitudeSteps { get; set; }
 
     /// <summary>
-    /// The gradient of the regularized loss at <paramref name="theta"/>, on the host in double: <paramref name="g"/> and
-    /// <paramref name="gs"/> are the target and source gradients there, <paramref name="d"/> the reference direction;
-    /// <paramref name="targetGradientAt"/> and <paramref name="sourceGradientAt"/> give each loss's gradient at other
-    /// weights (same batches).
-    /// </summary>
-    public double[] Gradient(double[] theta, double[] g, double[] gs, double[] d,
-                             Func<double[], double[]> targetGradientAt, Func<double[], double[]> sourceGradientAt)
-    {
-        int n = theta.Length;
-        if (g.Length != n || gs.Length != n || d.Length != n)
-            throw new ArgumentException($"SGG form A: θ has {n} values, g {g.Length}, g_s {gs.Length}, d {d.Length}");
-        double gNorm = Norm(g), sNorm = Norm(gs), dNorm = Norm(d);
-        Advance(gNorm, sNorm, Dot(g, gs));
-        var result = (double[])g.Clone();
-        if (gNorm == 0) return result;
-
-        var v = new double[n];
-        double cDir = dNorm > 0 ? Dot(g, d) / (gNorm * dNorm) : 0;
-        double excess = Math.Max(0, gNorm / Tau - 1);
-        for (int i = 0; i < n; i++)
-        {
-            double gHat = g[i] / gNorm;
-            double direction = dNorm > 0 ? -Options.Alpha * (d[i] / dNorm - cDir * gHat) / gNorm : 0;
-            double magnitude = Options.Beta / Tau * excess * gHat;
-            double align = sNorm > 0 ? -Options.Gamma * (gs[i] / sNorm - CosineGradSource * gHat) / gNorm : 0;
-            v[i] = direction + magnitude + align;
-        }
-        AddHessianProduct(result, theta, g, v, targetGradientAt);
-        if (sNorm > 0 && Options.Gamma > 0)
-        {
-            var vs = new double[n];
-            for (int i = 0; i < n; i++) vs[i] = -Options.Gamma * (g[i] / gNorm - CosineGradSource * gs[i] / sNorm) / sNorm;
-            AddHessianProduct(result, theta, gs, vs, sourceGradientAt);
-        }
-        return result;
-    }
-
-    /// <summary>
-    /// The same on the device, over <paramref name="store"/>: <paramref name="gradientAt"/>(true) runs the target batch's
+    /// The gradient of the regularized loss at the weights in <paramref name="store"/>: <paramref name="gradientAt"/>(true) runs the target batch's
     /// backward at the weights now in the store, leaving its gradient in the store's gradients, (false) the source batch's.
     /// It is called for g and g_s at the store's weights, then at the shifted weights of each Hessian product. On return
     /// the store holds its weights as on entry (bit for bit) and the form's gradient for the base optimizer's step.
@@ -133,7 +94,7 @@ public sealed class SggFormA(SggFormAOptions? options = null) : IDisposable
         DeviceMath.CopyInto(w.G, w.Result);
         if (gNorm > 0)
         {
-            // v = a d + b g + c g_s, the host form's terms gathered by vector.
+            // v's three terms gathered by vector: v = a d + b g + c g_s.
             double cDir = dNorm > 0 ? gd / (gNorm * dNorm) : 0;
             double excess = Math.Max(0, gNorm / Tau - 1);
             double a = dNorm > 0 ? -Options.Alpha / (dNorm * gNorm) : 0;
@@ -161,19 +122,7 @@ public sealed class SggFormA(SggFormAOptions? options = null) : IDisposable
         if (gNorm > Tau) MagnitudeSteps++;
     }
 
-    /// <summary>result += H v ≈ ||v|| (∇(θ + ε v̂) − ∇(θ)) / ε.</summary>
-    private void AddHessianProduct(double[] result, double[] theta, double[] gradient, double[] v, Func<double[], double[]> gradientAt)
-    {
-        double vNorm = Norm(v);
-        if (vNorm == 0) return;
-        double eps = Options.Epsilon * Math.Max(Norm(theta), 1e-12);
-        var shifted = new double[theta.Length];
-        for (int i = 0; i < theta.Length; i++) shifted[i] = theta[i] + eps * v[i] / vNorm;
-        var at = gradientAt(shifted);
-        for (int i = 0; i < theta.Length; i++) result[i] += vNorm * (at[i] - gradient[i]) / eps;
-    }
-
-    /// <summary>The device form of the same, v = Σ coefficient·vector, ∇(θ) = <paramref name="baseline"/>.</summary>
+    /// <summary>result += H v ≈ ||v|| (∇(θ + ε v̂) − ∇(θ)) / ε, v = Σ coefficient·vector, ∇(θ) = <paramref name="baseline"/>.</summary>
     private static void AddHessianProduct(ParameterStore store, Workspace w, (double, Tensor) x, (double, Tensor) y, (double, Tensor) z,
                                           Tensor baseline, double eps, Action gradientAtStore)
     {
@@ -226,15 +175,6 @@ public sealed class SggFormA(SggFormAOptions? options = null) : IDisposable
         f.Reduction("vv", Fx.SumSquares(f.Input("v")));
         return f.Build();
     }
-
-    private static double Dot(double[] a, double[] b)
-    {
-        double sum = 0;
-        for (int i = 0; i < a.Length; i++) sum += a[i] * b[i];
-        return sum;
-    }
-
-    private static double Norm(double[] a) => Math.Sqrt(Dot(a, a));
 
     public void Dispose() => _workspace?.Dispose();
 

@@ -34,7 +34,7 @@ public class StepStatisticsTests
     {
         var device = Backends.Get(backend);
         using var store = MethodStores.Create(device, seed: 3);
-        using var optimizer = Create(chain, store, new StepStatisticsOptions(Capacity: 4));
+        using var optimizer = Create(chain, store, new StepStatisticsOptions(4));
         var rng = new Random(17);
         var weights = new List<double[]> { ToDouble(store.ExportValues()) };
         var norms = new List<double>();
@@ -119,8 +119,11 @@ public class StepStatisticsTests
     }
 
     [Fact]
-    public void CapacityMustBePositive() =>
+    public void CapacityMustBePositive()
+    {
         Assert.Throws<ArgumentOutOfRangeException>(() => new StepStatisticsOptions(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new StepStatisticsOptions(3) with { Capacity = -1 });
+    }
 
     private static Optimizer Create(string chain, ParameterStore store, StepStatisticsOptions statistics)
     {
