@@ -16,7 +16,10 @@ public enum LaplacianKind
     /// <summary>L_sym = I − D^-1/2 A D^-1/2 (default), spectrum in [0, 2]; isolated nodes keep L_aa = 1.</summary>
     Symmetric,
 
-    /// <summary>L_comb = D − A (the paper's), λ_max estimated by 20 power iterations × 1.01.</summary>
+    /// <summary>
+    /// L_comb = D − A (the paper's); the Chebyshev filter's λ_max is an upper bound of its spectrum (20 Lanczos steps plus
+    /// their residual, capped by a degree bound), not METHODS' 20 power iterations × 1.01, which can fall short.
+    /// </summary>
     Combinatorial,
 }
 
