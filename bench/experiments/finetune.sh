@@ -6,7 +6,8 @@
 # seeds 1 and 2 at the best lr. See README.md.
 #
 # Usage: bench/experiments/finetune.sh        Environment: OUT (/tmp/engine-finetune), DATA (tinyshakespeare),
-#        PRE_STEPS (1500), STEPS (300), METHODS, LRS ("1e-4 3e-4 1e-3"), NICE (19). Finished runs in OUT are reused; OUT remembers the
+#        PRE_STEPS (1500), STEPS (300), METHODS, LRS ("1e-4 3e-4 1e-3"), NICE (19), SVG (finetune_val_loss.svg: the
+#        curves of METHODS' best-lr runs, in this folder). Finished runs in OUT are reused; OUT remembers the
 #        DATA, PRE_STEPS and STEPS it was made with and refuses others (choose another OUT).
 set -euo pipefail
 
@@ -17,6 +18,7 @@ DATA="${DATA:-/work/shared/data/tinyshakespeare.txt}"
 PRE_STEPS="${PRE_STEPS:-1500}"
 STEPS="${STEPS:-300}"
 NICE="${NICE:-19}"
+SVG="${SVG:-finetune_val_loss.svg}"
 METHODS="${METHODS:-adamw_clip sgg sgg_alpha0 spectral}"
 read -ra LRS <<< "${LRS:-1e-4 3e-4 1e-3}"
 MAX_WIDEN=4
@@ -61,6 +63,11 @@ flags_of() {
     sgg) flags=(--optim sgg --source "$OUT/source.txt") ;;
     sgg_alpha0) flags=(--optim sgg --source "$OUT/source.txt" --sgg-alpha 0) ;;
     sgg_bf16) flags=(--optim sgg --source "$OUT/source.txt" --sgg-source-precision bf16) ;;   # g_s kept in bfloat16
+    # METHODS §5.3's baselines: A-GEM alone (the conflict projection only) and PCGrad (both tasks' gradients, each
+    # projected off the other in a conflict), and SGG's loss form A.
+    agem) flags=(--optim sgg --source "$OUT/source.txt" --sgg-alpha 0 --sgg-c-tau 0) ;;
+    pcgrad) flags=(--optim sgg --source "$OUT/source.txt" --sgg-alpha 0 --sgg-c-tau 0 --sgg-source-weight 1) ;;
+    sgg_a) flags=(--optim sgg --sgg-form a --source "$OUT/source.txt") ;;
     spectral) flags=(--optim spectral) ;;   # SPEC-GF is also meant for fine-tuning from a pre-trained model (§5.4)
     spectral_update) flags=(--optim spectral --spectral-placement update) ;;   # METHODS §3b's variant: filter the AdamW update
     spectral_zero) flags=(--optim spectral --spectral-reference zero) ;;   # exact filter, W_ref = 0: isolates W_ref
@@ -134,4 +141,4 @@ for method in $METHODS; do
       printf "| %s | %s | %.4f ± %.4f | %.4f ± %.4f |\n", m, lr, mt, sqrt(vt / (NR - 1)), ms, sqrt(vs / (NR - 1))
     }'
 done
-engine compare "${groups[@]}" --format markdown --svg "$here/finetune_val_loss.svg"
+engine compare "${groups[@]}" --format markdown --svg "$here/$SVG"

@@ -45,6 +45,7 @@ internal static class TrainSettings
         [nameof(TrainConfig.SggAlpha)] = "sgg: weight of the momentum direction in the blend, in [0, 1]",
         [nameof(TrainConfig.SggCTau)] = "sgg: adaptive clip at c_tau * EMA(||g||) (0: off)",
         [nameof(TrainConfig.SggNormEma)] = "sgg: decay of the EMA of ||g|| behind the clip threshold",
+        [nameof(TrainConfig.SggProjection)] = "sgg: step 1, the conflict projection (true | false: its ablation; with --sgg-alpha 0 --sgg-c-tau 0 --sgg-source-weight 1, plain joint training on g + g_s)",
         [nameof(TrainConfig.SggSourceWeight)] = "sgg: gamma_s, weight of the source gradient (projected against g in a conflict) added for joint source training (0: protect the source only)",
         [nameof(TrainConfig.SggSourcePrecision)] = "sgg: how the source gradient is kept between recomputations: fp32 | bf16 (half the memory, 2 B/param less per pass that reads it, rounded to 8 significant bits)",
         [nameof(TrainConfig.InitFrom)] = "fine-tune: start from this checkpoint's weights and tokenizer (a run's --out-dir or NAME.json; the model flags must match it), with a fresh optimizer at step 0",

@@ -48,6 +48,7 @@ public sealed record TrainConfig
     public float SggCTau { get; init; } = 2.0f;        // 0 disables the adaptive clip
     public float SggNormEma { get; init; } = 0.98f;
     public float SggSourceWeight { get; init; }       // γ_s: joint source training (0: protect the source only)
+    public bool SggProjection { get; init; } = true;  // step 1, the conflict projection (false: its ablation)
     public string SggSourcePrecision { get; init; } = "fp32";   // fp32 | bf16: how g_s is kept between captures
     public string? Source { get; init; }            // null: the train split of the main data
     public int SggEvery { get; init; } = 1;
@@ -175,7 +176,7 @@ public sealed record TrainConfig
                      {
                          ("sgg-alpha", SggAlpha, formB.SggAlpha), ("sgg-c-tau", SggCTau, formB.SggCTau),
                          ("sgg-source-weight", SggSourceWeight, formB.SggSourceWeight), ("sgg-every", SggEvery, formB.SggEvery),
-                         ("sgg-source-precision", SggSourcePrecision, formB.SggSourcePrecision),
+                         ("sgg-source-precision", SggSourcePrecision, formB.SggSourcePrecision), ("sgg-projection", SggProjection, formB.SggProjection),
                      })
                 if (!given.Equals(fallback))
                     errors.Add($"--{flag} is a setting of SGG form B; with --sgg-form a it does nothing (form A: --sgg-a-alpha, --sgg-a-beta, " +

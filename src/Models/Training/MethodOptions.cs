@@ -23,6 +23,7 @@ internal static class MethodOptions
         ClipFactor = c.SggCTau == 0 ? null : Trainer.Decimal(c.SggCTau),
         NormEmaDecay = Trainer.Decimal(c.SggNormEma),
         SourceWeight = Trainer.Decimal(c.SggSourceWeight),
+        ConflictProjection = c.SggProjection,
         ReferenceDirection = c.SggDirection == "support" ? SggReferenceDirection.Captured : SggReferenceDirection.Momentum,
         SourcePrecision = c.SggSourcePrecision == "bf16" ? DType.BFloat16 : DType.Float32,
     };

@@ -51,6 +51,12 @@ public sealed record SggOptions
     /// </summary>
     public double SourceWeight { get; init => field = Hyperparameter.NonNegative(value, nameof(SourceWeight)); }
 
+    /// <summary>
+    /// Step 1, the conflict projection (default on). Off is its ablation: g_s then only enters through γ_s, unprojected, so
+    /// with α = 0, no adaptive clip and γ_s = 1 the step is plain joint training on g + g_s, the control for PCGrad.
+    /// </summary>
+    public bool ConflictProjection { get; init; } = true;
+
     public SggReferenceDirection ReferenceDirection
     {
         get;

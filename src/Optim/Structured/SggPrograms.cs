@@ -35,6 +35,7 @@ internal static class SggPrograms
         [
             (float)options.Alpha, (float)decay, (float)(1 / (1 - Math.Pow(decay, step))),
             (float)(options.ClipFactor ?? 0), options.ClipFactor is null ? 0f : 1f, (float)options.SourceWeight,
+            options.ConflictProjection ? 1f : 0f,
         ];
     }
 
@@ -84,10 +85,11 @@ internal static class SggPrograms
         var clipFactor = f.Scalar("clip_factor");
         var clipEnabled = f.Scalar("clip_enabled");
         var gamma = f.Scalar("source_weight");
+        var projectionEnabled = f.Scalar("projection_enabled");
 
         // 1. Conflict removal: g' = g + p g_s, p = -<g,g_s>/||g_s||² when <g,g_s> < 0; with joint source training also
         //    + γ_s g_s', g_s' = g_s + q g, q = -<g,g_s>/||g||² (PCGrad's symmetric projection), so g' = e g + p g_s.
-        var conflict = Fx.Less(gs, 0f) * Fx.Greater(ss, 0f);
+        var conflict = projectionEnabled * Fx.Less(gs, 0f) * Fx.Greater(ss, 0f);
         var projection = Fx.Where(conflict, -gs / Fx.Max(ss, tiny), 0f);
         var q = Fx.Where(conflict, -gs / Fx.Max(gg, tiny), 0f);
         var e = 1f + gamma * q;

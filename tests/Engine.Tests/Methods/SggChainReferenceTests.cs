@@ -53,18 +53,20 @@ public class SggChainReferenceTests
                     from sourceEvery in Gen.Elements(1, 2)
                     from baseOptim in Gen.Elements("adamw", "sgd")
                     from gamma in Gen.Elements(0.0, 0.0, 0.5)
+                    from project in Gen.Elements(true, true, false)
                     from seed in Seed
-                    select (layout, alpha, cTau, sourceEvery, baseOptim, gamma, seed);
+                    select (layout, alpha, cTau, sourceEvery, baseOptim, gamma, project, seed);
         var seen = new Dictionary<string, int>
         {
             ["conflict"] = 0, ["no conflict"] = 0, ["blend"] = 0, ["clip, global clip on"] = 0, ["clip, global clip off"] = 0,
             ["‖g''‖ in (τ, 1.01τ)"] = 0, ["‖g''‖ in (0.99τ, τ)"] = 0, ["sgd base"] = 0, ["γ_s > 0 and a conflict"] = 0,
+            ["projection off, ⟨g, g_s⟩ < 0"] = 0,
         };
         Prop.ForAll(cases.ToArbitrary(), c =>
         {
             foreach (var clip in new double?[] { null, 2.0 })
                 Run(device, $"{backend} {c} clip {clip?.ToString() ?? "off"}", c.layout, c.alpha, clip, c.cTau, c.sourceEvery, c.baseOptim,
-                    c.gamma, c.seed, seen);
+                    c.gamma, c.project, c.seed, seen);
             return true;
         }).Check(TestSeeds.Quick(8));
         // Every branch of form B ran somewhere in the property.
@@ -72,21 +74,21 @@ public class SggChainReferenceTests
     }
 
     private static void Run(ComputeDevice device, string name, StoreLayout layout, double alpha, double? clip, double? cTau, int sourceEvery,
-                            string baseOptim, double gamma, int seed, Dictionary<string, int> seen)
+                            string baseOptim, double gamma, bool project, int seed, Dictionary<string, int> seen)
     {
         var config = new TrainConfig
         {
             Optim = "sgg", Lr = (float)Lr, MinLr = (float)MinLr, WarmupIters = Warmup, LrDecayIters = DecayIters,
             Beta1 = (float)B1, Beta2 = (float)B2, Eps = (float)Eps, WeightDecay = (float)Wd, GradClip = (float)(clip ?? 0),
             SggAlpha = (float)alpha, SggCTau = (float)(cTau ?? 0), SggNormEma = (float)EmaDecay,
-            BaseOptim = baseOptim, Momentum = (float)Mu, SggSourceWeight = (float)gamma,
+            BaseOptim = baseOptim, Momentum = (float)Mu, SggSourceWeight = (float)gamma, SggProjection = project,
         };
         using var store = layout.Create(device, seed);
         using var optimizer = Trainer.CreateOptimizer(config, store);
         Assert.Matches(baseOptim == "sgd"
             ? "^(clip_global_norm > )?sgg > add_decayed_weights > momentum > scale_by_learning_rate$"
             : "^(clip_global_norm > )?sgg > scale_by_adam > add_decayed_weights > scale_by_learning_rate$", optimizer.Chain.ToString());
-        var reference = new Reference(store.ExportValues(), DecayMask(store), alpha, clip, cTau, baseOptim == "sgd", gamma);
+        var reference = new Reference(store.ExportValues(), DecayMask(store), alpha, clip, cTau, baseOptim == "sgd", gamma, project);
         var schedule = LearningRateSchedule.WarmupCosine(Lr, Warmup, DecayIters, MinLr);
         var rng = new Random(seed);
         int n = (int)store.Count;
@@ -114,6 +116,7 @@ public class SggChainReferenceTests
             seen[step.Conflict ? "conflict" : "no conflict"]++;
             if (baseOptim == "sgd") seen["sgd base"]++;
             if (gamma > 0 && step.Conflict) seen["γ_s > 0 and a conflict"]++;
+            if (!project && Conflicts[t - 1]) seen["projection off, ⟨g, g_s⟩ < 0"]++;
             if (step.Blended) seen["blend"]++;
             if (step.Clipped) seen[clip is null ? "clip, global clip off" : "clip, global clip on"]++;
             if (step.NormOverTau is > 1 and < 1.01) seen["‖g''‖ in (τ, 1.01τ)"]++;
@@ -135,7 +138,7 @@ public class SggChainReferenceTests
             var metrics = optimizer.ReadMethodMetrics();
             Ops.Close.Check(step.Cosine, metrics["sgg.cos_g_gs"], 1, () => $"{where} cos(g, g_s)", 1e-5, 1e-6);
             Ops.Close.Check((double)reference.Clips / t, metrics["sgg.clip_rate"], 1, () => $"{where} clip rate (a float ratio)", 1e-6, 0);
-            Assert.Equal(Conflicts[t - 1], step.Conflict);
+            Assert.Equal(project && Conflicts[t - 1], step.Conflict);
             if (alpha > 0 && t > 1) Assert.True(step.Blended, $"{where}: the direction blend did not run");
         }
     }
@@ -172,7 +175,7 @@ public class SggChainReferenceTests
     /// METHODS §2b form B (with γ_s g_s' for joint source training), then AdamW — or torch SGD with momentum and L2 decay,
     /// d being its momentum buffer — in double, over the whole flat store (one vector, as the chain's Gram sums it).
     /// </summary>
-    private sealed class Reference(float[] initial, bool[] decay, double alpha, double? clip, double? cTau, bool sgd, double gamma)
+    private sealed class Reference(float[] initial, bool[] decay, double alpha, double? clip, double? cTau, bool sgd, double gamma, bool project)
     {
         private double _ema;
         private long _t;
@@ -219,7 +222,7 @@ public class SggChainReferenceTests
             double cosine = gs / (gNorm * Math.Sqrt(ss) + 1e-12);
             // 1. Conflict removal (A-GEM): g' = g − (⟨g, g_s⟩/‖g_s‖²) g_s when ⟨g, g_s⟩ < 0; plus γ_s g_s', g_s' = g_s − (⟨g, g_s⟩/‖g‖²) g
             //    in a conflict and g_s otherwise (PCGrad's projection of the source gradient).
-            bool conflict = gs < 0 && ss > 0;
+            bool conflict = project && gs < 0 && ss > 0;
             double gg = gNorm * gNorm;
             var projected = conflict
                 ? g.Select((x, i) => x - gs / ss * s[i] + gamma * (s[i] - gs / gg * x)).ToArray()
