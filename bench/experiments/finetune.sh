@@ -64,9 +64,11 @@ flags_of() {
     sgg_alpha0) flags=(--optim sgg --source "$OUT/source.txt" --sgg-alpha 0) ;;
     sgg_bf16) flags=(--optim sgg --source "$OUT/source.txt" --sgg-source-precision bf16) ;;   # g_s kept in bfloat16
     # METHODS §5.3's baselines: A-GEM alone (the conflict projection only) and PCGrad (both tasks' gradients, each
-    # projected off the other in a conflict), and SGG's loss form A.
+    # projected off the other in a conflict), plain joint training on g + g_s (PCGrad without its projection: its
+    # control), and SGG's loss form A.
     agem) flags=(--optim sgg --source "$OUT/source.txt" --sgg-alpha 0 --sgg-c-tau 0) ;;
     pcgrad) flags=(--optim sgg --source "$OUT/source.txt" --sgg-alpha 0 --sgg-c-tau 0 --sgg-source-weight 1) ;;
+    joint) flags=(--optim sgg --source "$OUT/source.txt" --sgg-alpha 0 --sgg-c-tau 0 --sgg-source-weight 1 --sgg-projection false) ;;   # PCGrad's control
     sgg_a) flags=(--optim sgg --sgg-form a --source "$OUT/source.txt") ;;
     spectral) flags=(--optim spectral) ;;   # SPEC-GF is also meant for fine-tuning from a pre-trained model (§5.4)
     spectral_update) flags=(--optim spectral --spectral-placement update) ;;   # METHODS §3b's variant: filter the AdamW update

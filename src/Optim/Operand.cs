@@ -6,7 +6,7 @@ internal enum OperandKind
     /// <summary>Flat buffers of the store or the optimizer, bound at the segment the pass runs over.</summary>
     Param, Grad, Update, State,
 
-    /// <summary>The update a step applies, p_new − p, kept for the update alignment (<see cref="StepStatistics"/>).</summary>
+    /// <summary>The update a step adds to p (before p + u is rounded), kept for the update alignment (<see cref="StepStatistics"/>).</summary>
     AppliedUpdate,
 
     /// <summary>||g||², the first result of phase R (broadcast).</summary>

@@ -24,7 +24,10 @@ public sealed record StepStatisticsOptions
     public bool UpdateAlignment { get; init; }
 }
 
-/// <summary>One step's record: its number, ||g|| before clipping, and cos(u_t, u_{t−1}) (null on the first step or when not recorded).</summary>
+/// <summary>
+/// One step's record: its number, ||g|| of the gradients in the store when the step began (the raw minibatch gradient,
+/// before clipping and before any method's transform), and cos(u_t, u_{t−1}) (null on the first step or when not recorded).
+/// </summary>
 public readonly record struct StepRecord(long Step, double GradNorm, double? UpdateCosine);
 
 /// <summary>
@@ -54,7 +57,7 @@ public sealed class StepStatistics : IDisposable
         if (!options.UpdateAlignment) return;
         _cosines = Tensor.Zeros(device, options.Capacity);
         _alignment = Tensor.Zeros(device, 3);
-        _alignmentResults = Enumerable.Range(0, 3).Select(k => Element(_alignment, k)).ToArray();
+        _alignmentResults = Enumerable.Range(0, 3).Select(k => DeviceMath.Element(_alignment, k)).ToArray();
         _applied = [Tensor.Zeros(device, checked((int)storeCount)), Tensor.Zeros(device, checked((int)storeCount))];
     }
 
@@ -104,18 +107,13 @@ public sealed class StepStatistics : IDisposable
     /// <summary>Restores <see cref="ExportPreviousUpdate"/>'s values (null: the next step has no previous update to compare with).</summary>
     internal void ImportPreviousUpdate(float[]? values)
     {
+        // The records not read yet belong to the steps the imported state replaces.
+        _unread.Clear();
         if (_applied.Length == 0) return;
-        _hasPrevious = values is not null;
-        if (values is null || values.Length == 0) return;
-        if (values.Length != _applied[1].Count)
+        if (values is not null && values.Length != _applied[1].Count)
             throw new ArgumentException($"the previous update holds {values.Length} values, the parameter store {_applied[1].Count}");
-        _applied[1].Device.Write(_applied[1].DataSlice, values.AsSpan());
-    }
-
-    private static Tensor Element(Tensor vector, int k)
-    {
-        using var slice = vector.Slice(0, k, 1);
-        return slice.Reshape();
+        _hasPrevious = values is not null;
+        if (values is { Length: > 0 }) _applied[1].Device.Write(_applied[1].DataSlice, values.AsSpan());
     }
 
     private static FusedProgram BuildAlignmentReductions()

@@ -37,6 +37,8 @@ public sealed class Trainer : IDisposable
     private readonly StabilityMetrics _stability;
     /// <summary>θ_0, the weights the run started from, for the perturbation; null when they cannot be had on a resume.</summary>
     private readonly float[]? _start;
+    /// <summary>SHA-256 of θ_0 as the run began, kept in its checkpoints: a rebuilt θ_0 must match it.</summary>
+    private readonly string? _startHash;
     private long _savedStep = -1;
 
     /// <param name="config">The run's settings; invalid ones throw <see cref="ArgumentException"/> naming every flag at fault.</param>
@@ -90,7 +92,9 @@ public sealed class Trainer : IDisposable
             if (checkpoint is not null)
             {
                 Restore(checkpoint);
-                _start = StartingWeights();
+                var expected = checkpoint.Manifest.Extra[StartHashKey]?.GetValue<string>();
+                _start = StartingWeights(expected);
+                _startHash = expected ?? (_start is { } rebuilt ? HashOf(rebuilt) : null);   // older checkpoints have none
             }
             else
             {
@@ -100,6 +104,7 @@ public sealed class Trainer : IDisposable
                     InitializedFrom = initial.Name;
                 }
                 _start = Model.Parameters.Store.ExportValues();
+                _startHash = HashOf(_start);
             }
         }
         catch
@@ -176,7 +181,12 @@ public sealed class Trainer : IDisposable
             double gradNorm = read ? Optimizer.ReadGradNorm() : double.NaN;
             ticksSinceReport += Stopwatch.GetTimestamp() - start;
             stepsSinceReport++;
-            if (read) divergence = NotFinite("train loss", loss) ?? NotFinite("gradient norm", gradNorm);
+            if (read)
+            {
+                divergence = NotFinite("train loss", loss) ?? NotFinite("gradient norm", gradNorm);
+                // Every read step empties the device's ring of step records, reporter or not: it holds LogInterval steps.
+                _stability.Add(Optimizer.Statistics!.ReadNew());
+            }
             if (log || eval || divergence is not null)
             {
                 trainLoss = loss;
@@ -306,7 +316,7 @@ public sealed class Trainer : IDisposable
         (int[] Inputs, int[] Targets) source = ((int[])_inputs.Clone(), (int[])_targets.Clone());
         double targetLoss = double.NaN;
         bool atStart = true;
-        form.Gradient(Model.Parameters.Store, Optimizer.FirstMoment!, isTarget =>
+        form.Gradient(Model.Parameters.Store, Optimizer.FirstMoment, isTarget =>
         {
             var batch = isTarget ? target : source;
             batch.Inputs.CopyTo(_inputs, 0);
@@ -398,7 +408,7 @@ public sealed class Trainer : IDisposable
     private string SaveCheckpoint(double trainLoss, double valLoss, float[]? values)
     {
         _stability.Add(Optimizer.Statistics!.ReadNew());
-        var extra = new JsonObject { [StabilityStateKey] = _stability.ToJson() };
+        var extra = new JsonObject { [StabilityStateKey] = _stability.ToJson(), [StartHashKey] = _startHash };
         if (double.IsFinite(trainLoss)) extra["train_loss"] = trainLoss;
         if (double.IsFinite(valLoss)) extra["val_loss"] = valLoss;
         if (_formA is { } form)
@@ -419,6 +429,7 @@ public sealed class Trainer : IDisposable
 
     private const string FormAStateKey = "sgg_form_a";
     private const string StabilityStateKey = "stability";
+    private const string StartHashKey = "start_weights_sha256";
 
     /// <summary>
     /// The stability figures after the steps recorded since the last read (which waits for the device); on an evaluation
@@ -428,6 +439,8 @@ public sealed class Trainer : IDisposable
     {
         _stability.Add(Optimizer.Statistics!.ReadNew());
         var report = _stability.Report();
+        // A run resumed with the alignment off would otherwise repeat the checkpoint's DA, frozen.
+        if (!Config.UpdateAlignment) report = report with { DaWindow = null, DaRun = null };
         if (!evaluation) return report;
         report = report with { ValLossEma = _stability.ValLossEma };
         if (_start is null) return report;
@@ -437,9 +450,10 @@ public sealed class Trainer : IDisposable
 
     /// <summary>
     /// θ_0 of a resumed run, rebuilt rather than stored: the seeded init, or the --init-from checkpoint's weights. Null,
-    /// with a warning, when that checkpoint can no longer be read.
+    /// with a warning, when that checkpoint can no longer be read or no longer holds the weights the run started from
+    /// (<paramref name="expectedHash"/>; e.g. --init-from named a run folder whose latest checkpoint has moved on).
     /// </summary>
-    private float[]? StartingWeights()
+    private float[]? StartingWeights(string? expectedHash)
     {
         using var start = new GptModel(Model.Config, Device, InitSchemes.Parse(Config.Init), Config.Seed);
         if (Config.InitFrom is { } path)
@@ -454,8 +468,16 @@ public sealed class Trainer : IDisposable
                 return null;
             }
         }
-        return start.Parameters.Store.ExportValues();
+        var values = start.Parameters.Store.ExportValues();
+        if (expectedHash is null || HashOf(values) == expectedHash) return values;
+        _warnings.Add("the perturbation is not logged: the run's starting weights " +
+                      (Config.InitFrom is { } from ? $"(--init-from {from}) have changed since it began (its latest checkpoint has moved on?)"
+                                                   : "no longer match the seeded init"));
+        return null;
     }
+
+    private static string HashOf(float[] values) =>
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan())));
 
     private (Tensor Tokens, Tensor Targets) Batch() =>
         (Tensor.FromArray(Device, _inputs, Config.BatchSize, Config.BlockSize),

@@ -70,6 +70,13 @@ internal static class DeviceMath
         else Run(ElementwiseOps.Convert(source.DType, target.DType), [], [target], [source]);
     }
 
+    /// <summary>Element <paramref name="k"/> of a vector as a rank-0 view (a device scalar other programs can read).</summary>
+    public static Tensor Element(Tensor vector, int k)
+    {
+        using var slice = vector.Slice(0, k, 1);
+        return slice.Reshape();
+    }
+
     /// <summary>Writes host values into a dense tensor (row-major); a BFloat16 one stores them rounded.</summary>
     public static void Write(Tensor target, ReadOnlySpan<float> values)
     {

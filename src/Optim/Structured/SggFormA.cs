@@ -64,19 +64,20 @@ public sealed class SggFormA(SggFormAOptions? options = null) : IDisposable
     /// backward at the weights now in the store, leaving its gradient in the store's gradients, (false) the source batch's.
     /// It is called for g and g_s at the store's weights, then at the shifted weights of each Hessian product. On return
     /// the store holds its weights as on entry (bit for bit) and the form's gradient for the base optimizer's step.
-    /// <paramref name="d"/> is the reference direction (the base optimizer's first moment). Only eight scalars (the Gram
+    /// <paramref name="d"/> is the reference direction (the base optimizer's first moment; null: d = 0, so no direction
+    /// term, as for SGD without momentum). Only eight scalars (the Gram
     /// entries of g, g_s, d, ||θ||² and the two ||v||) are read to the host, never a vector.
     /// </summary>
-    public void Gradient(ParameterStore store, Tensor d, Action<bool> gradientAt)
+    public void Gradient(ParameterStore store, Tensor? d, Action<bool> gradientAt)
     {
         ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(d);
         ArgumentNullException.ThrowIfNull(gradientAt);
-        if (d.Count != store.Count)
+        if (d is not null && d.Count != store.Count)
             throw new ArgumentException($"SGG form A: the direction d has {d.Count} values, the parameter store {store.Count}", nameof(d));
         var w = _workspace ??= new Workspace(store.Device, store.Count);
         if (w.Theta.Count != store.Count || w.Theta.Device != store.Device)
             throw new InvalidOperationException("SGG form A: this form's workspace belongs to another parameter store");
+        d ??= w.Zeros;
         DeviceMath.CopyInto(store.Values, w.Theta);
         gradientAt(true);
         DeviceMath.CopyInto(store.Grads, w.G);
@@ -188,9 +189,16 @@ public sealed class SggFormA(SggFormAOptions? options = null) : IDisposable
         public Tensor Result { get; } = Tensor.Zeros(device, checked((int)count));
         public Tensor Scalars { get; } = Tensor.Zeros(device, 6);
 
+        private readonly ComputeDevice _device = device;
+        private readonly int _count = checked((int)count);
+        private Tensor? _zeros;
+
+        /// <summary>d = 0 for a base optimizer without a first moment; allocated on first use.</summary>
+        public Tensor Zeros => _zeros ??= Tensor.Zeros(_device, _count);
+
         public void Dispose()
         {
-            foreach (var t in new[] { Theta, G, S, V, Result, Scalars }) t.Dispose();
+            foreach (var t in new[] { Theta, G, S, V, Result, Scalars, _zeros }) t?.Dispose();
         }
     }
 }

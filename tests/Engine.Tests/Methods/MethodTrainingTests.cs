@@ -126,6 +126,24 @@ public class MethodTrainingTests
         }
     }
 
+    /// <summary>Form A over SGD without momentum (allowed with --sgg-a-alpha 0): d = 0, and the step still runs.</summary>
+    [Fact]
+    public void SggFormAOverPlainSgdHasNoDirectionAndRuns()
+    {
+        using var dir = ModelTestFiles.CreateTempDirectory();
+        var config = TinyRuns.Config(dir.Path, maxIters: 3) with
+        {
+            Optim = "sgg", SggForm = "a", BaseOptim = "sgd", Momentum = 0, SggAAlpha = 0, SggABeta = 0.5f, SggAGamma = 0.5f, Lr = 0.05f,
+        };
+        Assert.Empty(config.Validate());
+        using var trainer = new Trainer(config, device: Cpu);
+        Assert.Null(trainer.Optimizer.FirstMoment);
+        var before = trainer.Model.Parameters.Store.ExportValues();
+        var result = trainer.Run();
+        Assert.Null(result.Divergence);
+        Assert.NotEqual(before, trainer.Model.Parameters.Store.ExportValues());
+    }
+
     [Theory]
     [InlineData("cgfm")]
     [InlineData("cgfm", "fp32", "randomized")]

@@ -16,7 +16,7 @@ namespace Engine.Tests.Methods;
 [Collection("Structured")]
 public class StepStatisticsTests
 {
-    private static readonly string[] Chains = ["adamw", "sgd", "muon", "spectral-update", "cgfm", "adamw-staged"];
+    private static readonly string[] Chains = ["adamw", "sgd", "muon", "spectral-update", "cgfm", "adamw-staged", "l2init", "sgg"];
 
     public static TheoryData<string, string> Cases
     {
@@ -41,6 +41,11 @@ public class StepStatisticsTests
         var records = new List<StepRecord>();
         for (int t = 1; t <= 9; t++)
         {
+            if (optimizer.UsesSourceGradient)
+            {
+                store.ImportGrads(MethodStores.Gradient(rng, store, 1.0));
+                optimizer.CaptureSourceGradient();
+            }
             var g = MethodStores.Gradient(rng, store, t % 3 == 0 ? 3.0 : 0.4 + 0.1 * t);
             norms.Add(Math.Sqrt(g.Sum(x => (double)x * x)));
             store.ImportGrads(g);
@@ -137,6 +142,10 @@ public class StepStatisticsTests
             "spectral-update" => new(store, Optimizers.OnUpdate(new SpectralTransform(new SpectralOptions { Neighbors = 3, Penalty = 0 }),
                                                                 Optimizers.AdamW(lr, weightDecay: 0.1, clip: 1.0)), statistics: statistics),
             "cgfm" => new(store, Optimizers.Cgfm(lr, new CgfmOptions { Rank = 2 }, weightDecay: 0.1), statistics: statistics),
+            // Launched over four segments (hidden matrices apart), and SGG's update reading g_s.
+            "l2init" => new(store, Optimizers.Over(new AddL2ToInit(0.1, hiddenOnly: true), Optimizers.AdamW(lr, weightDecay: 0.1, clip: 1.0)),
+                            statistics: statistics),
+            "sgg" => new(store, Optimizers.Sgg(lr, new SggOptions { Alpha = 0.3, SourceWeight = 0.5 }, weightDecay: 0.1, clip: 1.0), statistics: statistics),
             _ => throw new ArgumentException($"unknown chain '{chain}'"),
         };
     }

@@ -111,13 +111,16 @@ public class SggFormATests
         var cases = from n in Gen.Choose(1, 40)
                     from weights in Gen.Elements((0.1, 0.1, 0.1), (0.7, 0.0, 0.0), (0.0, 0.9, 0.0), (0.0, 0.0, 0.8), (0.3, 0.5, 0.4))
                     from cTau in Gen.Elements(0.5, 1.5)
+                    from noDirection in Gen.Elements(false, false, true)   // d = null: a base optimizer without a first moment
+                    from noSource in Gen.Elements(false, false, true)      // g_s = 0
                     from seed in Gen.Choose(0, int.MaxValue)
-                    select (n, weights, cTau, seed);
+                    select (n, weights, cTau, noDirection, noSource, seed);
         Prop.ForAll(cases.ToArbitrary(), c =>
         {
             var rng = new Random(c.seed);
             var (a, b) = Quadratic(rng, c.n);
             var (aS, bS) = Quadratic(rng, c.n);
+            if (c.noSource) (aS, bS) = (new double[c.n, c.n], new double[c.n]);
             var options = new SggFormAOptions { Alpha = c.weights.Item1, Beta = c.weights.Item2, Gamma = c.weights.Item3, ClipFactor = c.cTau };
             var reference = new SggFormAReference(options);
             using var form = new SggFormA(options);
@@ -127,7 +130,7 @@ public class SggFormATests
             for (int step = 0; step < 2; step++)
             {
                 var thetaF = Array.ConvertAll(HostData.Normal(rng, c.n), x => (float)x);
-                var dF = Array.ConvertAll(HostData.Normal(rng, c.n), x => (float)x);
+                var dF = c.noDirection ? new float[c.n] : Array.ConvertAll(HostData.Normal(rng, c.n), x => (float)x);
                 var theta = Array.ConvertAll(thetaF, x => (double)x);
                 var d = Array.ConvertAll(dF, x => (double)x);
                 // The reference sees the gradients the device sees: computed in double, stored in fp32.
@@ -135,7 +138,7 @@ public class SggFormATests
                 var expected = reference.Gradient(theta, Rounded(Gradient(a, b, theta)), Rounded(Gradient(aS, bS, theta)), d,
                                                   t => Rounded(Gradient(a, b, t)), t => Rounded(Gradient(aS, bS, t)));
                 store.ImportValues(thetaF);
-                using var direction = Engine.Tensors.Tensor.FromArray(device, dF, c.n);
+                using var direction = c.noDirection ? null : Engine.Tensors.Tensor.FromArray(device, dF, c.n);
                 form.Gradient(store, direction, isTarget =>
                 {
                     var at = Array.ConvertAll(store.ExportValues(), x => (double)x);

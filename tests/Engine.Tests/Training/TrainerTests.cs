@@ -1,5 +1,6 @@
 using Engine.Kernels.Cpu;
 using Engine.Models.Checkpoints;
+using Engine.Models.Config;
 using Engine.Models.Training;
 using Engine.Tests.Models;
 using Xunit;
@@ -169,6 +170,71 @@ public class TrainerTests
         Assert.Contains(orphan.Warnings, w => w.Contains("perturbation is not logged") && w.Contains(Path.GetFullPath(source.Path)));
         orphan.Run();
         Assert.Null(orphan.ReadStability(evaluation: true).Perturbation);
+    }
+
+    /// <summary>
+    /// The stability figures take every step, whether or not Run has a reporter (the device's ring holds only LogInterval
+    /// steps, so each read step must empty it).
+    /// </summary>
+    [Fact]
+    public void StabilityCountsEveryStepWithOrWithoutAReporter()
+    {
+        using var quiet = ModelTestFiles.CreateTempDirectory();
+        using var watched = ModelTestFiles.CreateTempDirectory();
+        TrainConfig Config(string path) => TinyRuns.Config(path, maxIters: 30) with { LogInterval = 2, CheckpointInterval = 7 };
+        StabilityReport withoutReporter, withReporter;
+        using (var trainer = new Trainer(Config(quiet.Path), device: Cpu))
+        {
+            trainer.Run();
+            withoutReporter = trainer.ReadStability(evaluation: false);
+        }
+        var reports = new List<TrainProgress>();
+        using (var trainer = new Trainer(Config(watched.Path), device: Cpu))
+        {
+            trainer.Run(new InlineProgress<TrainProgress>(reports.Add));
+            withReporter = trainer.ReadStability(evaluation: false);
+        }
+        Assert.Equal(withReporter, withoutReporter);
+        Assert.Equal(withReporter.GvRun, reports[^1].Stability!.GvRun);
+        // GV over the whole run from the reported steps' norms would differ: the figure holds all 30 steps.
+        Assert.True(double.IsFinite(withReporter.GvRun) && withReporter.DaRun is not null);
+    }
+
+    /// <summary>A run resumed with --update-alignment false logs no DA (not the checkpoint's, frozen).</summary>
+    [Fact]
+    public void ResumingWithoutTheAlignmentLogsNoDa()
+    {
+        using var dir = ModelTestFiles.CreateTempDirectory();
+        using (var first = new Trainer(TinyRuns.Config(dir.Path, maxIters: 6), device: Cpu))
+        {
+            first.Run();
+            Assert.NotNull(first.ReadStability(evaluation: false).DaRun);
+        }
+        using var resumed = new Trainer(TinyRuns.Config(dir.Path, maxIters: 9) with { UpdateAlignment = false }, resume: true, device: Cpu);
+        resumed.Run();
+        var report = resumed.ReadStability(evaluation: false);
+        Assert.Null(report.DaRun);
+        Assert.Null(report.DaWindow);
+        Assert.True(double.IsFinite(report.GvRun));
+    }
+
+    /// <summary>
+    /// --init-from names a run folder; when its latest checkpoint moves on before the fine-tuning run resumes, the rebuilt
+    /// θ_0 would be other weights: the run says so and logs no perturbation rather than a wrong one.
+    /// </summary>
+    [Fact]
+    public void AnInitFromFolderThatMovedOnGivesNoPerturbation()
+    {
+        using var source = ModelTestFiles.CreateTempDirectory();
+        using var target = ModelTestFiles.CreateTempDirectory();
+        using (var first = new Trainer(TinyRuns.Config(source.Path, maxIters: 4), device: Cpu)) first.Run();
+        var config = TinyRuns.Config(target.Path, maxIters: 3) with { InitFrom = source.Path };
+        using (var tuned = new Trainer(config, device: Cpu)) tuned.Run();
+        using (var more = new Trainer(TinyRuns.Config(source.Path, maxIters: 8), resume: true, device: Cpu)) more.Run();
+        using var resumed = new Trainer(config with { MaxIters = 5, InitFrom = null }, resume: true, device: Cpu);
+        Assert.Contains(resumed.Warnings, w => w.Contains("perturbation is not logged") && w.Contains("changed since it began"));
+        resumed.Run();
+        Assert.Null(resumed.ReadStability(evaluation: true).Perturbation);
     }
 
     /// <summary>Sets one weight to NaN: from the next forward pass on, everything is NaN.</summary>
