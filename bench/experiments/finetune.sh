@@ -6,7 +6,7 @@
 # seeds 1 and 2 at the best lr. See README.md.
 #
 # Usage: bench/experiments/finetune.sh        Environment: OUT (/tmp/engine-finetune), DATA (tinyshakespeare),
-#        PRE_STEPS (1500), STEPS (300), METHODS, LRS ("1e-4 3e-4 1e-3"), NICE (19), SVG (finetune_val_loss.svg: the
+#        PRE_STEPS (1500), STEPS (300), METHODS, LRS ("1e-4 3e-4 1e-3"), NICE (19), ENGINE_DLL (the build's engine.dll), SVG (finetune_val_loss.svg: the
 #        curves of METHODS' best-lr runs, in this folder). Finished runs in OUT are reused; OUT remembers the
 #        DATA, PRE_STEPS and STEPS it was made with and refuses others (choose another OUT).
 set -euo pipefail
@@ -22,7 +22,8 @@ SVG="${SVG:-finetune_val_loss.svg}"
 METHODS="${METHODS:-adamw_clip sgg sgg_alpha0 spectral}"
 read -ra LRS <<< "${LRS:-1e-4 3e-4 1e-3}"
 MAX_WIDEN=4
-engine_dll="$repo/src/Cli/bin/Release/net10.0/engine.dll"
+# ENGINE_DLL: a copy of the build to run (building the solution during a study would swap the binary under it).
+engine_dll="${ENGINE_DLL:-$repo/src/Cli/bin/Release/net10.0/engine.dll}"
 [[ -f "$engine_dll" ]] || (cd "$repo" && dotnet build Engine.sln -c Release)
 [[ -f "$DATA" ]] || { echo "finetune.sh: data file $DATA not found" >&2; exit 1; }
 engine() { nice -n "$NICE" dotnet "$engine_dll" "$@"; }
@@ -71,6 +72,14 @@ flags_of() {
     joint) flags=(--optim sgg --source "$OUT/source.txt" --sgg-alpha 0 --sgg-c-tau 0 --sgg-source-weight 1 --sgg-projection false) ;;   # PCGrad's control
     sgg_a) flags=(--optim sgg --sgg-form a --source "$OUT/source.txt") ;;
     spectral) flags=(--optim spectral) ;;   # SPEC-GF is also meant for fine-tuning from a pre-trained model (§5.4)
+    # METHODS §5.4's 2x2 ablation (the regularizer L_spec, the filter) x {L_sym, L_comb}, with today's defaults (exact
+    # filter up to 512 rows, W_ref = the starting weights): regularizer only (rho 0), filter only (lambda 0), both.
+    spec_both_sym) flags=(--optim spectral --spectral-laplacian sym) ;;
+    spec_reg_sym) flags=(--optim spectral --spectral-laplacian sym --spectral-rho 0) ;;
+    spec_filter_sym) flags=(--optim spectral --spectral-laplacian sym --spectral-lambda 0) ;;
+    spec_both_comb) flags=(--optim spectral --spectral-laplacian comb) ;;
+    spec_reg_comb) flags=(--optim spectral --spectral-laplacian comb --spectral-rho 0) ;;
+    spec_filter_comb) flags=(--optim spectral --spectral-laplacian comb --spectral-lambda 0) ;;
     spectral_update) flags=(--optim spectral --spectral-placement update) ;;   # METHODS §3b's variant: filter the AdamW update
     spectral_zero) flags=(--optim spectral --spectral-reference zero) ;;   # exact filter, W_ref = 0: isolates W_ref
     spectral_cheb_zero) flags=(--optim spectral --spectral-mode chebyshev --spectral-reference zero) ;;   # the defaults before the ninth session

@@ -69,22 +69,25 @@ public sealed class StabilityMetrics(int window)
         Gv(_norms), _normCount == 0 || _normMean == 0 ? double.NaN : Math.Sqrt(_normM2 / _normCount) / _normMean,
         _cosines.Count == 0 ? null : _cosines.Average(), _cosineCount == 0 ? null : _cosineSum / _cosineCount);
 
-    /// <summary>||θ − θ_0|| / ||θ_0|| over all of <paramref name="current"/> and per parameter of <paramref name="store"/>.</summary>
+    /// <summary>||θ − θ_0|| / ||θ_0|| over every parameter of <paramref name="store"/> and per parameter (NaN for one that starts at 0).</summary>
     public static (double Overall, Dictionary<string, double> ByTensor) Perturbation(ParameterStore store, float[] current, float[] start)
     {
-        double Ratio(long offset, long count)
+        var byTensor = new Dictionary<string, double>(StringComparer.Ordinal);
+        double movedAll = 0, sizeAll = 0;
+        foreach (var p in store.Parameters)
         {
             double moved = 0, size = 0;
-            for (long i = offset; i < offset + count; i++)
+            for (long i = p.Offset; i < p.Offset + p.Count; i++)
             {
                 double d = (double)current[i] - start[i];
                 moved += d * d;
                 size += (double)start[i] * start[i];
             }
-            return size > 0 ? Math.Sqrt(moved / size) : double.NaN;   // undefined for a tensor that starts at 0
+            byTensor[p.Name] = size > 0 ? Math.Sqrt(moved / size) : double.NaN;
+            movedAll += moved;
+            sizeAll += size;
         }
-        var byTensor = store.Parameters.ToDictionary(p => p.Name, p => Ratio(p.Offset, p.Count), StringComparer.Ordinal);
-        return (Ratio(0, current.Length), byTensor);
+        return (sizeAll > 0 ? Math.Sqrt(movedAll / sizeAll) : double.NaN, byTensor);
     }
 
     public JsonObject ToJson() => new()
