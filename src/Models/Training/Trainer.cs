@@ -35,10 +35,7 @@ public sealed class Trainer : IDisposable
     private readonly CheckpointStore _checkpoints;
     private readonly List<string> _warnings = [];
     private readonly StabilityMetrics _stability;
-    /// <summary>θ_0, the weights the run started from, for the perturbation; null when they cannot be had on a resume.</summary>
-    private readonly float[]? _start;
-    /// <summary>SHA-256 of θ_0 as the run began, kept in its checkpoints: a rebuilt θ_0 must match it.</summary>
-    private readonly string? _startHash;
+    private readonly StartingWeights _start;
     private long _savedStep = -1;
 
     /// <param name="config">The run's settings; invalid ones throw <see cref="ArgumentException"/> naming every flag at fault.</param>
@@ -92,9 +89,8 @@ public sealed class Trainer : IDisposable
             if (checkpoint is not null)
             {
                 Restore(checkpoint);
-                var expected = checkpoint.Manifest.Extra[StartHashKey]?.GetValue<string>();
-                _start = StartingWeights(expected);
-                _startHash = expected ?? (_start is { } rebuilt ? HashOf(rebuilt) : null);   // older checkpoints have none
+                _start = StartingWeights.Rebuild(config, Model.Config, Device, checkpoint.Manifest.Extra[StartHashKey]?.GetValue<string>(),
+                                                 _warnings.Add);
             }
             else
             {
@@ -103,8 +99,7 @@ public sealed class Trainer : IDisposable
                     TrainingCheckpoint.LoadWeights(initial, Model);
                     InitializedFrom = initial.Name;
                 }
-                _start = Model.Parameters.Store.ExportValues();
-                _startHash = HashOf(_start);
+                _start = StartingWeights.Of(Model.Parameters.Store.ExportValues());
             }
         }
         catch
@@ -408,7 +403,7 @@ public sealed class Trainer : IDisposable
     private string SaveCheckpoint(double trainLoss, double valLoss, float[]? values)
     {
         _stability.Add(Optimizer.Statistics!.ReadNew());
-        var extra = new JsonObject { [StabilityStateKey] = _stability.ToJson(), [StartHashKey] = _startHash };
+        var extra = new JsonObject { [StabilityStateKey] = _stability.ToJson(), [StartHashKey] = _start.Hash };
         if (double.IsFinite(trainLoss)) extra["train_loss"] = trainLoss;
         if (double.IsFinite(valLoss)) extra["val_loss"] = valLoss;
         if (_formA is { } form)
@@ -443,41 +438,10 @@ public sealed class Trainer : IDisposable
         if (!Config.UpdateAlignment) report = report with { DaWindow = null, DaRun = null };
         if (!evaluation) return report;
         report = report with { ValLossEma = _stability.ValLossEma };
-        if (_start is null) return report;
-        var (overall, byTensor) = StabilityMetrics.Perturbation(Model.Parameters.Store, Model.Parameters.Store.ExportValues(), _start);
+        if (_start.Values is not { } start) return report;
+        var (overall, byTensor) = StabilityMetrics.Perturbation(Model.Parameters.Store, Model.Parameters.Store.ExportValues(), start);
         return report with { Perturbation = overall, PerturbationByTensor = byTensor };
     }
-
-    /// <summary>
-    /// θ_0 of a resumed run, rebuilt rather than stored: the seeded init, or the --init-from checkpoint's weights. Null,
-    /// with a warning, when that checkpoint can no longer be read or no longer holds the weights the run started from
-    /// (<paramref name="expectedHash"/>; e.g. --init-from named a run folder whose latest checkpoint has moved on).
-    /// </summary>
-    private float[]? StartingWeights(string? expectedHash)
-    {
-        using var start = new GptModel(Model.Config, Device, InitSchemes.Parse(Config.Init), Config.Seed);
-        if (Config.InitFrom is { } path)
-        {
-            try
-            {
-                TrainingCheckpoint.LoadWeights(CheckpointStore.Locate(path, _warnings.Add), start);
-            }
-            catch (Exception e) when (e is CheckpointException or IOException or UnauthorizedAccessException)
-            {
-                _warnings.Add($"the perturbation is not logged: the run's starting weights (--init-from {path}) cannot be read: {e.Message}");
-                return null;
-            }
-        }
-        var values = start.Parameters.Store.ExportValues();
-        if (expectedHash is null || HashOf(values) == expectedHash) return values;
-        _warnings.Add("the perturbation is not logged: the run's starting weights " +
-                      (Config.InitFrom is { } from ? $"(--init-from {from}) have changed since it began (its latest checkpoint has moved on?)"
-                                                   : "no longer match the seeded init"));
-        return null;
-    }
-
-    private static string HashOf(float[] values) =>
-        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan())));
 
     private (Tensor Tokens, Tensor Targets) Batch() =>
         (Tensor.FromArray(Device, _inputs, Config.BatchSize, Config.BlockSize),
