@@ -51,7 +51,7 @@ internal static class TrainSettings
         [nameof(TrainConfig.InitFrom)] = "fine-tune: start from this checkpoint's weights and tokenizer (a run's --out-dir or NAME.json; the model flags must match it), with a fresh optimizer at step 0",
         [nameof(TrainConfig.Source)] = "sgg: UTF-8 text whose train split (first 90%) gives the source gradient (default: the main data's train split)",
         [nameof(TrainConfig.SggEvery)] = "sgg: steps between source-gradient recomputations (one extra forward/backward each)",
-        [nameof(TrainConfig.SggForm)] = "sgg: b (first-order guidance, one fused step) | a (METHODS' loss form: its gradient through two finite-difference Hessian products and a source batch every step, on host vectors between the passes; ~2.6x form B's step on cpu, config T)",
+        [nameof(TrainConfig.SggForm)] = "sgg: b (first-order guidance, one fused step) | a (METHODS' loss form: its gradient through two finite-difference Hessian products and a source batch every step, on the device; ~2x form B's step on cpu, config T)",
         [nameof(TrainConfig.SggAAlpha)] = "sgg form a: weight alpha of R_dir = 1 - cos(g, d)",
         [nameof(TrainConfig.SggABeta)] = "sgg form a: weight beta of R_mag = 0.5 max(0, ||g||/tau - 1)^2",
         [nameof(TrainConfig.SggAGamma)] = "sgg form a: weight gamma of R_align = 1 - cos(g, g_s)",
