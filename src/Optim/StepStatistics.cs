@@ -63,6 +63,9 @@ public sealed class StepStatistics : IDisposable
 
     public StepStatisticsOptions Options { get; }
 
+    /// <summary>Steps recorded and not read yet; past <see cref="StepStatisticsOptions.Capacity"/> the oldest are dropped.</summary>
+    public int Unread => _unread.Count;
+
     /// <summary>The buffer the step being taken writes its applied update u_t to (the other holds u_{t−1}).</summary>
     internal Tensor AppliedUpdate => _applied.Length > 0 ? _applied[0] : throw new InvalidOperationException("update alignment is not recorded");
 

@@ -229,6 +229,14 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public double TrainStep(bool readLoss = true)
     {
+        double loss = StepOnNextBatch(readLoss);
+        // The ring holds LogInterval steps; a caller that steps without Run's read steps must not lose any.
+        if (Optimizer.Statistics is { } statistics && statistics.Unread >= statistics.Options.Capacity) _stability.Add(statistics.ReadNew());
+        return loss;
+    }
+
+    private double StepOnNextBatch(bool readLoss)
+    {
         if (_formA is not null) return FormAStep(_formA, readLoss);
         if (_sourceSampler is not null && Step % Config.SggEvery == 0) ComputeSourceGradient(_sourceSampler);
         if (_supportSet is not null && Step % Config.SggEvery == 0) ComputeSupportDirection(_supportSet);

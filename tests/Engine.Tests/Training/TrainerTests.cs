@@ -196,6 +196,13 @@ public class TrainerTests
         }
         Assert.Equal(withReporter, withoutReporter);
         Assert.Equal(withReporter.GvRun, reports[^1].Stability!.GvRun);
+        // Library use without Run: TrainStep alone empties the ring before it would drop a step.
+        using var stepped = ModelTestFiles.CreateTempDirectory();
+        using (var trainer = new Trainer(Config(stepped.Path), device: Cpu))
+        {
+            for (int t = 0; t < 30; t++) trainer.TrainStep(readLoss: false);
+            Assert.Equal(withReporter, trainer.ReadStability(evaluation: false));
+        }
         // GV over the whole run from the reported steps' norms would differ: the figure holds all 30 steps.
         Assert.True(double.IsFinite(withReporter.GvRun) && withReporter.DaRun is not null);
     }
