@@ -59,6 +59,14 @@ public sealed class StabilityMetrics(int window)
         }
     }
 
+    /// <summary>Drops the DA figures (a run that goes on without recording the alignment).</summary>
+    public void ForgetAlignment()
+    {
+        _cosines.Clear();
+        _cosineCount = 0;
+        _cosineSum = 0;
+    }
+
     public void AddValLoss(double loss)
     {
         if (double.IsFinite(loss)) ValLossEma = ValLossEma is { } ema ? ValLossDecay * ema + (1 - ValLossDecay) * loss : loss;

@@ -176,12 +176,7 @@ public sealed class Trainer : IDisposable
             double gradNorm = read ? Optimizer.ReadGradNorm() : double.NaN;
             ticksSinceReport += Stopwatch.GetTimestamp() - start;
             stepsSinceReport++;
-            if (read)
-            {
-                divergence = NotFinite("train loss", loss) ?? NotFinite("gradient norm", gradNorm);
-                // Every read step empties the device's ring of step records, reporter or not: it holds LogInterval steps.
-                _stability.Add(Optimizer.Statistics!.ReadNew());
-            }
+            if (read) divergence = NotFinite("train loss", loss) ?? NotFinite("gradient norm", gradNorm);
             if (log || eval || divergence is not null)
             {
                 trainLoss = loss;
@@ -442,8 +437,6 @@ public sealed class Trainer : IDisposable
     {
         _stability.Add(Optimizer.Statistics!.ReadNew());
         var report = _stability.Report();
-        // A run resumed with the alignment off would otherwise repeat the checkpoint's DA, frozen.
-        if (!Config.UpdateAlignment) report = report with { DaWindow = null, DaRun = null };
         if (!evaluation) return report;
         report = report with { ValLossEma = _stability.ValLossEma };
         if (_start.Values is not { } start) return report;
@@ -469,6 +462,8 @@ public sealed class Trainer : IDisposable
         if (_sourceSampler is not null && checkpoint.Manifest.RngStates.TryGetValue(TrainingCheckpoint.SourceSamplerRng, out var source))
             _sourceSampler.State = source;
         if (checkpoint.Manifest.Extra[StabilityStateKey] is JsonObject stability) _stability.Restore(stability);
+        // Resumed without the alignment, DA would repeat the checkpoint's, frozen; a later resume with it counts afresh.
+        if (!Config.UpdateAlignment) _stability.ForgetAlignment();
         if (_formA is { } form)
         {
             var state = checkpoint.Manifest.Extra[FormAStateKey] as JsonObject

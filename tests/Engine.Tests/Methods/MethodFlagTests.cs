@@ -28,6 +28,7 @@ public sealed class MethodFlagTests
     [InlineData(new[] { "--sgg-a-beta", "-1" }, "--sgg-a-beta must be >= 0")]
     [InlineData(new[] { "--optim", "sgg", "--sgg-form", "a", "--sgg-direction", "support" }, "--sgg-direction support is for form B")]
     [InlineData(new[] { "--optim", "sgg", "--sgg-form", "a", "--sgg-every", "50" }, "--sgg-every is a setting of SGG form B; with --sgg-form a it does nothing")]
+    [InlineData(new[] { "--optim", "sgg", "--sgg-form", "a", "--sgg-projection", "false" }, "--sgg-projection is a setting of SGG form B; with --sgg-form a it does nothing")]
     [InlineData(new[] { "--optim", "sgg", "--sgg-form", "a", "--sgg-alpha", "0.9" }, "--sgg-alpha is a setting of SGG form B")]
     [InlineData(new[] { "--optim", "sgg", "--sgg-form", "a", "--base-optim", "sgd", "--momentum", "0" }, "--sgg-form a --base-optim sgd needs --momentum > 0")]
     [InlineData(new[] { "--sgg-direction", "source" }, "--sgg-direction must be momentum or support (got 'source')")]

@@ -207,7 +207,10 @@ public class TrainerTests
         Assert.True(double.IsFinite(withReporter.GvRun) && withReporter.DaRun is not null);
     }
 
-    /// <summary>A run resumed with --update-alignment false logs no DA (not the checkpoint's, frozen).</summary>
+    /// <summary>
+    /// A run resumed with --update-alignment false logs no DA (not the checkpoint's, frozen); resumed once more with it on,
+    /// DA counts from that resume only: its first step has no previous update, so a 3-step stretch gives 2 cosines.
+    /// </summary>
     [Fact]
     public void ResumingWithoutTheAlignmentLogsNoDa()
     {
@@ -223,6 +226,12 @@ public class TrainerTests
         Assert.Null(report.DaRun);
         Assert.Null(report.DaWindow);
         Assert.True(double.IsFinite(report.GvRun));
+        resumed.Dispose();
+        using var again = new Trainer(TinyRuns.Config(dir.Path, maxIters: 12), resume: true, device: Cpu);
+        again.Run();
+        Assert.NotNull(again.ReadStability(evaluation: false).DaRun);
+        var saved = new CheckpointStore(dir.Path).LoadLatest()!;
+        Assert.Equal(2, saved.Manifest.Extra["stability"]!["cosine_count"]!.GetValue<long>());
     }
 
     /// <summary>
