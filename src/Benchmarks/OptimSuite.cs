@@ -99,6 +99,10 @@ public static class OptimSuite
         // matrices, one chain (+8 B/param).
         new("adamw_l2init", s => new Optimizer(s, Optimizers.Over(new AddL2ToInit(1e-3, hiddenOnly: true),
                                                                   Optimizers.AdamW(3e-4, weightDecay: 0.1, clip: 1.0))), 40, null),
+        // What `engine train` adds to every step for METHODS §0's metrics: ||g|| into the ring, and for DA the applied update
+        // written by the fused pass (in bfloat16) and reduced against the previous one (+6 B/param).
+        new("adamw_statistics", s => new Optimizer(s, Optimizers.AdamW(3e-4, weightDecay: 0.1, clip: 1.0), statistics: new StepStatisticsOptions(64)),
+            38, null),
         new("muon", s => new Optimizer(s, Optimizers.Muon(0.02, new MuonOptions { NewtonSchulzSteps = NewtonSchulzSteps }, 0.1, clip: 1.0),
                                        Optimizers.AdamW(3e-4, weightDecay: 0.1, clip: 1.0)),
             MuonDirectBytes, (m, n) =>

@@ -89,11 +89,14 @@ internal static class StepPrograms
         return passes.ToArray();
     }
 
-    /// <summary>p += update, and with <paramref name="recordApplied"/> the update written for the step statistics (4 B/param).</summary>
+    /// <summary>
+    /// p += update, and with <paramref name="recordApplied"/> the update written for the step statistics, in bfloat16
+    /// (2 B/param): it only feeds a cosine, whose rounding error then averages out over the parameters.
+    /// </summary>
     private static void Apply(UpdateContext context, Expr update, bool recordApplied)
     {
         context.Output(Operand.Param, "p", context.Param + update);
-        if (recordApplied) context.Output(Operand.AppliedUpdate, "u_applied", update);
+        if (recordApplied) context.Output(Operand.AppliedUpdate, "u_applied", update, StepStatistics.AppliedUpdateStorage);
     }
 
     /// <summary>c = min(1, maxNorm / (sqrt(||g||²) + 1e-6)), ClipGlobalNorm's coefficient, as a device scalar for phase S.</summary>

@@ -8,8 +8,8 @@ namespace Engine.Optim;
 /// <summary>What an <see cref="Optimizer"/> records of every step for METHODS §0's stability metrics.</summary>
 /// <param name="capacity">Steps kept on the device between two <see cref="StepStatistics.ReadNew"/> calls; older ones are dropped.</param>
 /// <param name="updateAlignment">
-/// Also record cos(u_t, u_{t−1}) of the updates applied (DA): the fused update writes u_t to one of two store-sized
-/// buffers and one more pass reduces it against the other, 12 bytes per parameter more per step.
+/// Also record cos(u_t, u_{t−1}) of the updates applied (DA): the fused update writes u_t (in bfloat16) to one of two
+/// store-sized buffers and one more pass reduces it against the other, 6 bytes per parameter more per step.
 /// </param>
 public sealed record StepStatisticsOptions
 {
@@ -37,6 +37,9 @@ public readonly record struct StepRecord(long Step, double GradNorm, double? Upd
 /// </summary>
 public sealed class StepStatistics : IDisposable
 {
+    /// <summary>How the applied updates are kept: bfloat16, as only their cosine is wanted.</summary>
+    internal const DType AppliedUpdateStorage = DType.BFloat16;
+
     private static readonly FusedProgram AlignmentReductions = BuildAlignmentReductions();
     private static readonly FusedProgram RecordWithCosine = BuildRecord(cosine: true);
     private static readonly FusedProgram RecordNormOnly = BuildRecord(cosine: false);
@@ -58,7 +61,7 @@ public sealed class StepStatistics : IDisposable
         _cosines = Tensor.Zeros(device, options.Capacity);
         _alignment = Tensor.Zeros(device, 3);
         _alignmentResults = Enumerable.Range(0, 3).Select(k => DeviceMath.Element(_alignment, k)).ToArray();
-        _applied = [Tensor.Zeros(device, checked((int)storeCount)), Tensor.Zeros(device, checked((int)storeCount))];
+        _applied = [Tensor.Zeros(device, AppliedUpdateStorage, checked((int)storeCount)), Tensor.Zeros(device, AppliedUpdateStorage, checked((int)storeCount))];
     }
 
     public StepStatisticsOptions Options { get; }
@@ -116,14 +119,14 @@ public sealed class StepStatistics : IDisposable
         if (values is not null && values.Length != _applied[1].Count)
             throw new ArgumentException($"the previous update holds {values.Length} values, the parameter store {_applied[1].Count}");
         _hasPrevious = values is not null;
-        if (values is { Length: > 0 }) _applied[1].Device.Write(_applied[1].DataSlice, values.AsSpan());
+        if (values is { Length: > 0 }) DeviceMath.Write(_applied[1], values);
     }
 
     private static FusedProgram BuildAlignmentReductions()
     {
         var f = new FusionBuilder("optim_update_alignment");
-        var current = f.Input("u");
-        var previous = f.Input("u_prev");
+        var current = f.Input("u", AppliedUpdateStorage);
+        var previous = f.Input("u_prev", AppliedUpdateStorage);
         f.Reduction("dot", Fx.Sum(current * previous));
         f.Reduction("u_sq", Fx.SumSquares(current));
         f.Reduction("u_prev_sq", Fx.SumSquares(previous));

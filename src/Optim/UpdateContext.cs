@@ -140,12 +140,12 @@ public sealed class UpdateContext
         return e;
     }
 
-    internal void Output(Operand operand, string name, Expr value)
+    internal void Output(Operand operand, string name, Expr value, DType storage = DType.Float32)
     {
         if (_outputs.Contains(operand))
             throw new InvalidOperationException($"pass '{_builder.Name}' writes {name} twice");
         _outputs.Add(operand);
-        _builder.Output(name, value);
+        _builder.Output(name, value, storage);
     }
 
     internal UpdatePass Build() => new(_builder.Build(), _inputs.ToArray(), _outputs.ToArray(), _scalars.ToArray());

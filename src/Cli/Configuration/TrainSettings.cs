@@ -82,7 +82,7 @@ internal static class TrainSettings
         [nameof(TrainConfig.EvalInterval)] = "steps between validation-loss evaluations",
         [nameof(TrainConfig.EvalIters)] = "batches averaged per evaluation",
         [nameof(TrainConfig.LogInterval)] = "steps between progress lines and metrics records",
-        [nameof(TrainConfig.UpdateAlignment)] = "log DA, the mean cos(u_t, u_t-1) of the updates applied (true | false; 12 more bytes per parameter a step)",
+        [nameof(TrainConfig.UpdateAlignment)] = "log DA, the mean cos(u_t, u_t-1) of the updates applied (true | false; 6 more bytes per parameter a step)",
         [nameof(TrainConfig.StabilityWindow)] = "steps of the sliding window of the logged GV (std/mean of ||g||) and DA",
         [nameof(TrainConfig.CheckpointInterval)] = "steps between checkpoints",
         [nameof(TrainConfig.OutDir)] = "directory of checkpoints and metrics.jsonl",
