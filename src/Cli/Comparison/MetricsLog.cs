@@ -91,6 +91,19 @@ internal sealed class MetricsLog
         }
     }
 
+    /// <summary>A number (null: NaN) under its key; an object's numbers under "key.child" (perturbation_by_tensor.wte.weight).</summary>
+    private static void Collect(string key, JsonElement value, Dictionary<string, double> values)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Number: values[key] = value.GetDouble(); break;
+            case JsonValueKind.Null: values[key] = double.NaN; break;
+            case JsonValueKind.Object:
+                foreach (var child in value.EnumerateObject()) Collect($"{key}.{child.Name}", child.Value, values);
+                break;
+        }
+    }
+
     private static MetricsRecord Parse(string line, string where)
     {
         JsonDocument document;
@@ -110,11 +123,7 @@ internal sealed class MetricsLog
                 throw new DataException($"{where}: the record has no step (a non-negative integer 'step' key)");
             var values = new Dictionary<string, double>();
             foreach (var property in root.EnumerateObject())
-            {
-                if (property.Name == "step") continue;
-                if (property.Value.ValueKind == JsonValueKind.Number) values[property.Name] = property.Value.GetDouble();
-                else if (property.Value.ValueKind == JsonValueKind.Null) values[property.Name] = double.NaN;
-            }
+                if (property.Name != "step") Collect(property.Name, property.Value, values);
             return new MetricsRecord(step, values);
         }
     }

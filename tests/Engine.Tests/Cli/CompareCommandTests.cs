@@ -25,6 +25,29 @@ public sealed class CompareCommandTests
     private static JsonElement Group(JsonDocument json, string label) =>
         json.RootElement.GetProperty("groups").EnumerateArray().Single(g => g.GetProperty("label").GetString() == label);
 
+    /// <summary>A nested object's numbers (perturbation_by_tensor) are metrics named "key.child"; a null child is NaN.</summary>
+    [Fact]
+    public void NestedValuesAreComparedUnderDottedNames()
+    {
+        using var dir = new TempDirectory();
+        string Folder(string name, double wte)
+        {
+            var folder = Path.Combine(dir.Path, name);
+            Directory.CreateDirectory(folder);
+            File.WriteAllText(Path.Combine(folder, "metrics.jsonl"), string.Create(CultureInfo.InvariantCulture,
+                $$$"""{"step":10,"perturbation":0.1,"perturbation_by_tensor":{"wte.weight":{{{wte}}},"h.0.bias":null}}""") + "\n");
+            return folder;
+        }
+        var log = MetricsLog.Load(Folder("a", 0.25));
+        Assert.Equal(0.25, log.Final("perturbation_by_tensor.wte.weight")!.Value.Value);
+        Assert.True(double.IsNaN(log.Final("perturbation_by_tensor.h.0.bias")!.Value.Value));
+        var run = CliRun.Of("compare", $"x={Folder("b", 0.5)}", $"y={Folder("c", 0.75)}", "--metric", "perturbation_by_tensor.wte.weight",
+                            "--format", "json");
+        Assert.True(run.ExitCode == 0, run.Error);
+        using var json = JsonDocument.Parse(run.Out);
+        Assert.Equal(0.75, Group(json, "y").GetProperty("final_mean").GetDouble(), 12);
+    }
+
     [Fact]
     public void GroupsAreSummarizedAndTestedAgainstTheBaseline()
     {
