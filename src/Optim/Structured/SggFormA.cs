@@ -38,35 +38,59 @@ public sealed record SggFormAOptions
 public sealed class SggFormA(SggFormAOptions? options = null) : IDisposable
 {
     private static readonly FusedProgram GramProgram = BuildGram();
+    private static readonly FusedProgram CoefficientsProgram = BuildCoefficients();
     private static readonly FusedProgram CombineProgram = BuildCombine();
     private static readonly FusedProgram SquaredNormProgram = BuildSquaredNorm();
+    private static readonly FusedProgram ShiftProgram = BuildShift();
+    private static readonly FusedProgram AccumulateProgram = BuildAccumulate();
+
+    /// <summary>The state as set before the first step (a resumed run's); the workspace takes it over on the device.</summary>
+    private (double NormEma, long MagnitudeSteps) _initial;
 
     private Workspace? _workspace;
 
     public SggFormAOptions Options { get; } = options ?? new SggFormAOptions();
 
-    /// <summary>The EMA of ||g|| (before bias correction) and the steps taken: the state a checkpoint carries.</summary>
-    public double NormEma { get; set; }
+    /// <summary>The EMA of ||g|| (before bias correction): state a checkpoint carries. Reading it waits for the device.</summary>
+    public double NormEma
+    {
+        get => _workspace?.Read(Workspace.NormEmaIndex) ?? _initial.NormEma;
+        set
+        {
+            if (_workspace is null) _initial.NormEma = value;
+            else _workspace.Write(Workspace.NormEmaIndex, value);
+        }
+    }
 
+    /// <summary>Steps taken.</summary>
     public long Steps { get; set; }
 
-    /// <summary>τ of the last step.</summary>
-    public double Tau { get; private set; }
+    /// <summary>τ of the last step (0 before any). Reading it waits for the device.</summary>
+    public double Tau => _workspace?.Read(Workspace.TauIndex) ?? 0;
 
-    /// <summary>cos(g, g_s) of the last step.</summary>
-    public double CosineGradSource { get; private set; }
+    /// <summary>cos(g, g_s) of the last step (0 before any). Reading it waits for the device.</summary>
+    public double CosineGradSource => _workspace?.Read(Workspace.CosineIndex) ?? 0;
 
-    /// <summary>Steps so far in which ||g|| > τ (R_mag active).</summary>
-    public long MagnitudeSteps { get; set; }
+    /// <summary>Steps so far in which ||g|| > τ (R_mag active): state a checkpoint carries. Reading it waits for the device.</summary>
+    public long MagnitudeSteps
+    {
+        get => _workspace is { } w ? (long)w.Read(Workspace.MagnitudeStepsIndex) : _initial.MagnitudeSteps;
+        set
+        {
+            if (_workspace is null) _initial.MagnitudeSteps = value;
+            else _workspace.Write(Workspace.MagnitudeStepsIndex, value);
+        }
+    }
 
     /// <summary>
-    /// The gradient of the regularized loss at the weights in <paramref name="store"/>: <paramref name="gradientAt"/>(true) runs the target batch's
-    /// backward at the weights now in the store, leaving its gradient in the store's gradients, (false) the source batch's.
-    /// It is called for g and g_s at the store's weights, then at the shifted weights of each Hessian product. On return
-    /// the store holds its weights as on entry (bit for bit) and the form's gradient for the base optimizer's step.
-    /// <paramref name="d"/> is the reference direction (the base optimizer's first moment; null: d = 0, so no direction
-    /// term, as for SGD without momentum). Only eight scalars (the Gram
-    /// entries of g, g_s, d, ||θ||² and the two ||v||) are read to the host, never a vector.
+    /// The gradient of the regularized loss at the weights in <paramref name="store"/>: <paramref name="gradientAt"/>(true)
+    /// runs the target batch's backward at the weights now in the store, leaving its gradient in the store's gradients,
+    /// (false) the source batch's. It is called for g and g_s at the store's weights, then at the shifted weights of each
+    /// Hessian product (the source's only when γ > 0; neither when α = β = γ = 0). On return the store holds its weights
+    /// as on entry (bit for bit) and the form's gradient for the base optimizer's step. <paramref name="d"/> is the
+    /// reference direction (the base optimizer's first moment; null: d = 0, so no direction term, as for SGD without
+    /// momentum). Everything stays on the device: the coefficients and the EMA come from a one-element program over the
+    /// Gram entries, so a step never waits for the device.
     /// </summary>
     public void Gradient(ParameterStore store, Tensor? d, Action<bool> gradientAt)
     {
@@ -74,7 +98,7 @@ public sealed class SggFormA(SggFormAOptions? options = null) : IDisposable
         ArgumentNullException.ThrowIfNull(gradientAt);
         if (d is not null && d.Count != store.Count)
             throw new ArgumentException($"SGG form A: the direction d has {d.Count} values, the parameter store {store.Count}", nameof(d));
-        var w = _workspace ??= new Workspace(store.Device, store.Count);
+        var w = _workspace ??= new Workspace(store.Device, store.Count, _initial.NormEma, _initial.MagnitudeSteps);
         if (w.Theta.Count != store.Count || w.Theta.Device != store.Device)
             throw new InvalidOperationException("SGG form A: this form's workspace belongs to another parameter store");
         d ??= w.Zeros;
@@ -83,66 +107,34 @@ public sealed class SggFormA(SggFormAOptions? options = null) : IDisposable
         DeviceMath.CopyInto(store.Grads, w.G);
         gradientAt(false);
         DeviceMath.CopyInto(store.Grads, w.S);
-        var gram = new float[6];
-        if (store.Count > 0)
-        {
-            DeviceMath.Run(GramProgram, [], [], [w.G, w.S, d, w.Theta], w.Scalars);
-            w.Scalars.Device.Read(w.Scalars.DataSlice, gram.AsSpan());
-        }
-        double gg = gram[0], gs = gram[1], ss = gram[2], gd = gram[3], dd = gram[4], tt = gram[5];
-        double gNorm = Math.Sqrt(gg), sNorm = Math.Sqrt(ss), dNorm = Math.Sqrt(dd);
-        Advance(gNorm, sNorm, gs);
+        Steps++;
+        if (store.Count > 0) DeviceMath.Run(GramProgram, [], [], [w.G, w.S, d, w.Theta], w.Gram);
+        double decay = Options.NormEmaDecay;
+        DeviceMath.Run(CoefficientsProgram,
+            [(float)Options.Alpha, (float)Options.Beta, (float)Options.Gamma, (float)decay, (float)(1 / (1 - Math.Pow(decay, Steps))),
+             (float)Options.ClipFactor, (float)Options.Epsilon],
+            w.CoefficientOutputs, [.. w.GramEntries, w.State[Workspace.NormEmaIndex], w.State[Workspace.MagnitudeStepsIndex]]);
         DeviceMath.CopyInto(w.G, w.Result);
-        if (gNorm > 0)
-        {
-            // v's three terms gathered by vector: v = a d + b g + c g_s.
-            double cDir = dNorm > 0 ? gd / (gNorm * dNorm) : 0;
-            double excess = Math.Max(0, gNorm / Tau - 1);
-            double a = dNorm > 0 ? -Options.Alpha / (dNorm * gNorm) : 0;
-            double b = (dNorm > 0 ? Options.Alpha * cDir / gg : 0) + Options.Beta / Tau * excess / gNorm
-                       + (sNorm > 0 ? Options.Gamma * CosineGradSource / gg : 0);
-            double c = sNorm > 0 ? -Options.Gamma / (sNorm * gNorm) : 0;
-            double eps = Options.Epsilon * Math.Max(Math.Sqrt(tt), 1e-12);
-            AddHessianProduct(store, w, (a, d), (b, w.G), (c, w.S), baseline: w.G, eps, () => gradientAt(true));
-            if (sNorm > 0 && Options.Gamma > 0)
-                AddHessianProduct(store, w, (0, d), (-Options.Gamma / (gNorm * sNorm), w.G), (Options.Gamma * CosineGradSource / ss, w.S),
-                                  baseline: w.S, eps, () => gradientAt(false));
-        }
+        if (Options.Alpha > 0 || Options.Beta > 0 || Options.Gamma > 0)
+            AddHessianProduct(store, w, w.Coefficient(0), d, w.Coefficient(1), w.Coefficient(2), baseline: w.G, () => gradientAt(true));
+        if (Options.Gamma > 0)
+            AddHessianProduct(store, w, w.Zero, d, w.Coefficient(3), w.Coefficient(4), baseline: w.S, () => gradientAt(false));
         DeviceMath.CopyInto(w.Theta, store.Values);
         DeviceMath.CopyInto(w.Result, store.Grads);
     }
 
-    /// <summary>The EMA of ||g||, τ, cos(g, g_s) and the step counters, from this step's norms.</summary>
-    private void Advance(double gNorm, double sNorm, double gDotS)
+    /// <summary>result += H v ≈ ||v|| (∇(θ + ε v̂) − ∇(θ)) / ε, v = a d + b g + c g_s (device scalars), ∇(θ) = <paramref name="baseline"/>.</summary>
+    private static void AddHessianProduct(ParameterStore store, Workspace w, Tensor a, Tensor d, Tensor b, Tensor c, Tensor baseline,
+                                          Action gradientAtStore)
     {
-        Steps++;
-        double decay = Options.NormEmaDecay;
-        NormEma = decay * NormEma + (1 - decay) * gNorm;
-        Tau = Options.ClipFactor * NormEma / (1 - Math.Pow(decay, Steps));
-        CosineGradSource = gNorm > 0 && sNorm > 0 ? gDotS / (gNorm * sNorm) : 0;
-        if (gNorm > Tau) MagnitudeSteps++;
-    }
-
-    /// <summary>result += H v ≈ ||v|| (∇(θ + ε v̂) − ∇(θ)) / ε, v = Σ coefficient·vector, ∇(θ) = <paramref name="baseline"/>.</summary>
-    private static void AddHessianProduct(ParameterStore store, Workspace w, (double, Tensor) x, (double, Tensor) y, (double, Tensor) z,
-                                          Tensor baseline, double eps, Action gradientAtStore)
-    {
-        Combine(w.V, x, y, z);
-        var squared = new float[1];
-        if (store.Count > 0)
-        {
-            DeviceMath.Run(SquaredNormProgram, [], [], [w.V], w.Scalars);
-            w.Scalars.Device.Read(w.Scalars.DataSlice, squared.AsSpan(0, 1));
-        }
-        double vNorm = Math.Sqrt(squared[0]);
-        if (vNorm == 0) return;
-        Combine(store.Values, (1, w.Theta), (eps / vNorm, w.V), (0, w.V));
+        if (store.Count == 0) return;
+        DeviceMath.Run(CombineProgram, [], [w.V], [a, d, b, w.G, c, w.S]);
+        DeviceMath.Run(SquaredNormProgram, [], [], [w.V], w.SquaredNorm);
+        var eps = w.Coefficient(5);
+        DeviceMath.Run(ShiftProgram, [], [store.Values], [w.Theta, w.V, w.SquaredNormValue, eps]);
         gradientAtStore();
-        Combine(w.Result, (1, w.Result), (vNorm / eps, store.Grads), (-vNorm / eps, baseline));
+        DeviceMath.Run(AccumulateProgram, [], [w.Result], [w.Result, store.Grads, baseline, w.SquaredNormValue, eps]);
     }
-
-    private static void Combine(Tensor target, (double A, Tensor X) x, (double B, Tensor Y) y, (double C, Tensor Z) z) =>
-        DeviceMath.Run(CombineProgram, [(float)x.A, (float)y.B, (float)z.C], [target], [x.X, y.Y, z.Z]);
 
     private static FusedProgram BuildGram()
     {
@@ -160,13 +152,66 @@ public sealed class SggFormA(SggFormAOptions? options = null) : IDisposable
         return f.Build();
     }
 
+    /// <summary>
+    /// From the Gram entries and the state: v = a d + b g + c g_s, v_s = b_s g + c_s g_s (METHODS §2b's terms gathered by
+    /// vector, each 0 where its norm is), ε = Epsilon·||θ||, and the new EMA, τ, cos(g, g_s) and R_mag count.
+    /// </summary>
+    private static FusedProgram BuildCoefficients()
+    {
+        const float tiny = 1e-30f;
+        var f = new FusionBuilder("sgg_form_a_coefficients");
+        var gg = f.Input("gg");
+        var gs = f.Input("gs");
+        var ss = f.Input("ss");
+        var gd = f.Input("gd");
+        var dd = f.Input("dd");
+        var tt = f.Input("tt");
+        var ema = f.Input("norm_ema");
+        var count = f.Input("magnitude_steps");
+        var alpha = f.Scalar("alpha");
+        var beta = f.Scalar("beta");
+        var gamma = f.Scalar("gamma");
+        var decay = f.Scalar("ema_decay");
+        var invBias = f.Scalar("inv_bias_correction");
+        var clipFactor = f.Scalar("c_tau");
+        var epsilon = f.Scalar("epsilon");
+
+        var gNorm = Fx.Sqrt(gg);
+        var sNorm = Fx.Sqrt(ss);
+        var dNorm = Fx.Sqrt(dd);
+        var hasG = Fx.Greater(gNorm, 0f);
+        var hasS = hasG * Fx.Greater(sNorm, 0f);
+        var hasD = hasG * Fx.Greater(dNorm, 0f);
+        var newEma = decay * ema + (1f - decay) * gNorm;
+        var tau = clipFactor * newEma * invBias;
+        var cos = Fx.Where(hasS, gs / Fx.Max(gNorm * sNorm, tiny), 0f);
+        var cDir = Fx.Where(hasD, gd / Fx.Max(gNorm * dNorm, tiny), 0f);
+        var excess = Fx.Where(hasG, Fx.Max(gNorm / Fx.Max(tau, tiny) - 1f, 0f), 0f);
+        var safeGg = Fx.Max(gg, tiny);
+        f.Output("a", Fx.Where(hasD, -alpha / Fx.Max(dNorm * gNorm, tiny), 0f));
+        f.Output("b", Fx.Where(hasD, alpha * cDir / safeGg, 0f) + Fx.Where(hasG, beta / Fx.Max(tau, tiny) * excess / Fx.Max(gNorm, tiny), 0f)
+                      + Fx.Where(hasS, gamma * cos / safeGg, 0f));
+        f.Output("c", Fx.Where(hasS, -gamma / Fx.Max(sNorm * gNorm, tiny), 0f));
+        f.Output("b_s", Fx.Where(hasS, -gamma / Fx.Max(gNorm * sNorm, tiny), 0f));
+        f.Output("c_s", Fx.Where(hasS, gamma * cos / Fx.Max(ss, tiny), 0f));
+        f.Output("eps", epsilon * Fx.Max(Fx.Sqrt(tt), 1e-12f));
+        f.Output("norm_ema_out", newEma);
+        f.Output("tau", tau);
+        f.Output("cos_g_gs", cos);
+        f.Output("magnitude_steps_out", count + Fx.Greater(gNorm, tau));
+        return f.Build();
+    }
+
     private static FusedProgram BuildCombine()
     {
         var f = new FusionBuilder("sgg_form_a_combine");
-        var a = f.Scalar("a");
-        var b = f.Scalar("b");
-        var c = f.Scalar("c");
-        f.Output("out", a * f.Input("x") + b * f.Input("y") + c * f.Input("z"));
+        var a = f.Input("a");
+        var d = f.Input("d");
+        var b = f.Input("b");
+        var g = f.Input("g");
+        var c = f.Input("c");
+        var s = f.Input("g_s");
+        f.Output("v", a * d + b * g + c * s);
         return f.Build();
     }
 
@@ -177,28 +222,102 @@ public sealed class SggFormA(SggFormAOptions? options = null) : IDisposable
         return f.Build();
     }
 
+    /// <summary>θ + ε v̂ (θ itself where v = 0).</summary>
+    private static FusedProgram BuildShift()
+    {
+        var f = new FusionBuilder("sgg_form_a_shift");
+        var theta = f.Input("theta");
+        var v = f.Input("v");
+        var vv = f.Input("vv");
+        var eps = f.Input("eps");
+        f.Output("shifted", theta + eps / Fx.Sqrt(Fx.Max(vv, 1e-30f)) * v);
+        return f.Build();
+    }
+
+    /// <summary>result + ||v|| (∇(θ + ε v̂) − ∇(θ)) / ε.</summary>
+    private static FusedProgram BuildAccumulate()
+    {
+        var f = new FusionBuilder("sgg_form_a_accumulate");
+        var result = f.Input("result");
+        var shifted = f.Input("grad_shifted");
+        var baseline = f.Input("grad");
+        var vv = f.Input("vv");
+        var eps = f.Input("eps");
+        f.Output("result_out", result + Fx.Sqrt(vv) / eps * (shifted - baseline));
+        return f.Build();
+    }
+
     public void Dispose() => _workspace?.Dispose();
 
-    /// <summary>θ, g, g_s, v and the result on the device (store-sized), and the reductions read back.</summary>
-    private sealed class Workspace(ComputeDevice device, long count) : IDisposable
+    /// <summary>θ, g, g_s, v and the result on the device (store-sized); the reductions, coefficients and state.</summary>
+    private sealed class Workspace : IDisposable
     {
-        public Tensor Theta { get; } = Tensor.Zeros(device, checked((int)count));
-        public Tensor G { get; } = Tensor.Zeros(device, checked((int)count));
-        public Tensor S { get; } = Tensor.Zeros(device, checked((int)count));
-        public Tensor V { get; } = Tensor.Zeros(device, checked((int)count));
-        public Tensor Result { get; } = Tensor.Zeros(device, checked((int)count));
-        public Tensor Scalars { get; } = Tensor.Zeros(device, 6);
+        public const int NormEmaIndex = 0, TauIndex = 1, CosineIndex = 2, MagnitudeStepsIndex = 3;
 
-        private readonly ComputeDevice _device = device;
-        private readonly int _count = checked((int)count);
+        private readonly ComputeDevice _device;
+        private readonly int _count;
+        private readonly Tensor _coefficients;
+        private readonly Tensor[] _coefficientViews;
+        private readonly Tensor _state;
+        private readonly Tensor _squaredNorm;
         private Tensor? _zeros;
+
+        public Workspace(ComputeDevice device, long count, double normEma, long magnitudeSteps)
+        {
+            _device = device;
+            _count = checked((int)count);
+            Theta = Tensor.Zeros(device, _count);
+            G = Tensor.Zeros(device, _count);
+            S = Tensor.Zeros(device, _count);
+            V = Tensor.Zeros(device, _count);
+            Result = Tensor.Zeros(device, _count);
+            Gram = Tensor.Zeros(device, 6);
+            GramEntries = Enumerable.Range(0, 6).Select(k => DeviceMath.Element(Gram, k)).ToArray();
+            _coefficients = Tensor.Zeros(device, 6);
+            _coefficientViews = Enumerable.Range(0, 6).Select(k => DeviceMath.Element(_coefficients, k)).ToArray();
+            _state = Tensor.Zeros(device, 4);
+            State = Enumerable.Range(0, 4).Select(k => DeviceMath.Element(_state, k)).ToArray();
+            _squaredNorm = Tensor.Zeros(device, 1);
+            SquaredNormValue = DeviceMath.Element(_squaredNorm, 0);
+            Zero = Tensor.Zeros(device);
+            Write(NormEmaIndex, normEma);
+            Write(MagnitudeStepsIndex, magnitudeSteps);
+        }
+
+        public Tensor Theta { get; }
+        public Tensor G { get; }
+        public Tensor S { get; }
+        public Tensor V { get; }
+        public Tensor Result { get; }
+        public Tensor Gram { get; }
+        public Tensor[] GramEntries { get; }
+
+        /// <summary>The norm EMA, τ, cos(g, g_s) and the R_mag count, as rank-0 device scalars.</summary>
+        public Tensor[] State { get; }
+
+        public Tensor SquaredNorm => _squaredNorm;
+        public Tensor SquaredNormValue { get; }
+
+        /// <summary>A device scalar 0 (v_s has no d term).</summary>
+        public Tensor Zero { get; }
+
+        /// <summary>a, b, c, b_s, c_s, ε.</summary>
+        public Tensor Coefficient(int k) => _coefficientViews[k];
+
+        /// <summary>The coefficient program's outputs: the six coefficients, then the new norm EMA, τ, cos and R_mag count.</summary>
+        public Tensor[] CoefficientOutputs => [.. _coefficientViews, State[NormEmaIndex], State[TauIndex], State[CosineIndex], State[MagnitudeStepsIndex]];
 
         /// <summary>d = 0 for a base optimizer without a first moment; allocated on first use.</summary>
         public Tensor Zeros => _zeros ??= Tensor.Zeros(_device, _count);
 
+        public double Read(int index) => State[index].ToArray()[0];
+
+        public void Write(int index, double value) => DeviceMath.Write(State[index], [(float)value]);
+
         public void Dispose()
         {
-            foreach (var t in new[] { Theta, G, S, V, Result, Scalars, _zeros }) t?.Dispose();
+            foreach (var view in GramEntries.Concat(_coefficientViews).Concat(State).Append(SquaredNormValue)) view.Dispose();
+            foreach (var t in new[] { Theta, G, S, V, Result, Gram, _coefficients, _state, _squaredNorm, Zero, _zeros }) t?.Dispose();
         }
     }
 }

@@ -149,7 +149,7 @@ public class SggFormATests
                 double scale = HostData.Norm(expected);
                 for (int i = 0; i < c.n; i++)
                     HostData.Near(expected[i], actual[i], 1e-3, $"{backend} {c} step {step} [{i}]", 2e-4 * scale);
-                HostData.Near(reference.Tau, form.Tau, 1e-6, $"{c} τ");
+                HostData.Near(reference.Tau, form.Tau, 1e-5, $"{c} τ (the device keeps it in fp32)");
                 HostData.Near(reference.CosineGradSource, form.CosineGradSource, 1e-5, $"{c} cos(g, g_s)", 1e-6);
                 Assert.Equal(reference.MagnitudeSteps, form.MagnitudeSteps);
             }
