@@ -25,23 +25,31 @@ internal static class EvalCommand
         };
         split.AcceptOnlyFromAmong("val", "all");
         var batchSize = new Option<int>("--batch-size") { Description = "windows per forward pass", DefaultValueFactory = _ => 16 };
-        var command = new Command("eval", "Mean loss of a checkpoint on a text file.") { checkpoint, device, data, split, batchSize };
+        var context = new Option<int?>("--context")
+        {
+            Description = "tokens per window, at most the model's block size (default: the block size); a shorter context gives the perplexity at that context length",
+        };
+        var command = new Command("eval", "Mean loss of a checkpoint on a text file.") { checkpoint, device, data, split, batchSize, context };
         command.SetAction(result => Run(session, result.GetRequiredValue(checkpoint), result.GetRequiredValue(device), result.GetValue(data),
-            result.GetRequiredValue(split) == "all" ? EvalSplit.All : EvalSplit.Val, result.GetValue(batchSize)));
+            result.GetRequiredValue(split) == "all" ? EvalSplit.All : EvalSplit.Val, result.GetValue(batchSize), result.GetValue(context)));
         return command;
     }
 
-    private static int Run(CliSession session, string checkpoint, string device, string? data, EvalSplit split, int batchSize)
+    private static int Run(CliSession session, string checkpoint, string device, string? data, EvalSplit split, int batchSize, int? context)
     {
         if (batchSize < 1) throw new UsageException($"--batch-size must be > 0 (got {batchSize})");
+        if (context < 1) throw new UsageException($"--context must be > 0 (got {context})");
         using var trained = CheckpointLocator.LoadModel(checkpoint, device, session);
+        int blockSize = trained.Model.Config.BlockSize;
+        if (context > blockSize)
+            throw new UsageException($"--context {context} exceeds the model's block size {blockSize} (checkpoint {CheckpointStore.Describe(checkpoint, trained.Checkpoint)})");
         var corpus = data is { } path ? TextCorpus.Load(path) : TrainingCorpus.Load(CheckpointLocator.TrainConfigOf(trained.Checkpoint));
         var tokens = EncodeOrExplain(trained.Tokenizer, corpus);
         var scored = split == EvalSplit.Val ? TokenDataset.FromTokens(tokens).Val : tokens;
-        var result = TrainingCorpus.Naming(corpus, () => Evaluator.Evaluate(trained.Model, scored, batchSize));
+        var result = TrainingCorpus.Naming(corpus, () => Evaluator.Evaluate(trained.Model, scored, batchSize, context));
         session.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{(split == EvalSplit.Val ? "val" : "all")} loss {result.Loss:F4} (perplexity {result.Perplexity:F2}) over {result.Tokens:N0} tokens " +
-            $"of {corpus.Source}; checkpoint {CheckpointStore.Describe(checkpoint, trained.Checkpoint)} (step {trained.Checkpoint.Manifest.Step})"));
+            $"of {corpus.Source} (context {context ?? blockSize}); checkpoint {CheckpointStore.Describe(checkpoint, trained.Checkpoint)} (step {trained.Checkpoint.Manifest.Step})"));
         return ExitCodes.Success;
     }
 

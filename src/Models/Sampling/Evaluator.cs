@@ -23,31 +23,40 @@ public sealed record EvalResult(double Loss, long Tokens)
 }
 
 /// <summary>
-/// Scores a model on a text file: the split's tokens are cut into consecutive windows of block size (the tail as a
-/// shorter window), every position predicts its next token, and the loss is the mean over all predictions. Unlike a
-/// training run's sampled estimate, this covers every token exactly once, so it is deterministic.
+/// Scores a model on a text file: the split's tokens are cut into consecutive windows of the context length (block
+/// size by default; the tail as a shorter window), every position predicts its next token, and the loss is the mean
+/// over all predictions. Unlike a training run's sampled estimate, this covers every token exactly once, so it is
+/// deterministic. A context shorter than the block size gives METHODS §5.2's perplexity at that context length: a
+/// window's first prediction sees one token, its last <c>context</c>.
 /// </summary>
 public static class Evaluator
 {
     /// <exception cref="DataException">The file is missing, unreadable or not UTF-8, or the split has fewer than 2 tokens.</exception>
     /// <exception cref="TokenizerException">The text holds something the model's tokenizer cannot encode.</exception>
-    public static EvalResult Evaluate(TrainedModel trained, string dataPath, EvalSplit split = EvalSplit.Val, int batchSize = 16)
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="context"/> is not in [1, block size].</exception>
+    public static EvalResult Evaluate(TrainedModel trained, string dataPath, EvalSplit split = EvalSplit.Val, int batchSize = 16, int? context = null)
     {
         ArgumentNullException.ThrowIfNull(trained);
         var tokens = trained.Tokenizer.Encode(TextCorpus.Load(dataPath).Text);
         var dataset = TokenDataset.FromTokens(tokens);
         var scored = split == EvalSplit.Val ? dataset.Val : tokens.AsMemory();
-        return Evaluate(trained.Model, scored, batchSize);
+        return Evaluate(trained.Model, scored, batchSize, context);
     }
 
-    /// <summary>Mean loss of predicting tokens[i + 1] from tokens[..i] over the whole sequence.</summary>
-    public static EvalResult Evaluate(GptModel model, ReadOnlyMemory<int> tokens, int batchSize = 16)
+    /// <summary>
+    /// Mean loss of predicting tokens[i + 1] from the tokens before it in its window of <paramref name="context"/>
+    /// tokens (default: the model's block size), over the whole sequence.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="context"/> is not in [1, block size].</exception>
+    public static EvalResult Evaluate(GptModel model, ReadOnlyMemory<int> tokens, int batchSize = 16, int? context = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        int block = context ?? model.Config.BlockSize;
+        ArgumentOutOfRangeException.ThrowIfLessThan(block, 1, nameof(context));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(block, model.Config.BlockSize, nameof(context));
         if (tokens.Length < 2)
             throw new DataException($"evaluation needs at least 2 tokens (one prediction); got {tokens.Length}");
-        int block = model.Config.BlockSize;
         long predictions = tokens.Length - 1;
         long fullWindows = predictions / block;
         int tail = (int)(predictions % block);

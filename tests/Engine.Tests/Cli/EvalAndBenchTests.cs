@@ -35,6 +35,15 @@ public sealed class EvalAndBenchTests
         var exact = CliRun.Of("eval", "--checkpoint", outDir, "--data", small, "--split", "all");
         Assert.True(exact.ExitCode == 0, exact.Error);
         Assert.Contains("over 24 tokens of " + small, exact.Out); // 25 characters, 24 predictions
+
+        // A shorter context scores the same tokens in shorter windows: each prediction sees less text.
+        const int block = TinyRun.BlockSize;
+        Assert.Contains($"(context {block})", all.Out);
+        var shortContext = CliRun.Of("eval", "--checkpoint", outDir, "--data", excerpt, "--split", "all", "--context", "2");
+        Assert.True(shortContext.ExitCode == 0, shortContext.Error);
+        Assert.Contains("(context 2)", shortContext.Out);
+        Assert.Equal(3999, Tokens(shortContext.Out));
+        Assert.NotEqual(all.Out.Split(' ')[2], shortContext.Out.Split(' ')[2]);
     }
 
     private static long Tokens(string line) =>
@@ -47,6 +56,9 @@ public sealed class EvalAndBenchTests
         var outDir = Path.Combine(dir.Path, "run");
         Assert.Equal(0, CliRun.Of(TinyRun.Args(outDir, 5)).ExitCode);
         CliRun.Of("eval", "--checkpoint", outDir, "--batch-size", "0").SingleErrorLine("--batch-size must be > 0");
+        CliRun.Of("eval", "--checkpoint", outDir, "--context", "0").SingleErrorLine("--context must be > 0");
+        const int block = TinyRun.BlockSize;
+        CliRun.Of("eval", "--checkpoint", outDir, "--context", $"{block + 1}").SingleErrorLine($"--context {block + 1} exceeds the model's block size {block}", "step-0000005");
         CliRun.Of("eval", "--checkpoint", outDir, "--device", "nope").SingleErrorLine("no device 'nope'");
         Assert.Equal(2, CliRun.Of("eval", "--checkpoint", outDir, "--split", "test").ExitCode);
     }

@@ -3,10 +3,12 @@ namespace Engine.Tests.Cli;
 /// <summary>Flags of a training run small enough for unit tests (~14k parameters, a second or so on cpu).</summary>
 internal static class TinyRun
 {
+    public const int BlockSize = 16;
+
     public static string[] Args(string outDir, int maxIters, params string[] extra) =>
     [
         "train", "--out-dir", outDir, "--max-iters", maxIters.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        "--layers", "1", "--heads", "2", "--width", "32", "--block-size", "16", "--batch-size", "4",
+        "--layers", "1", "--heads", "2", "--width", "32", "--block-size", $"{BlockSize}", "--batch-size", "4",
         "--eval-interval", "10", "--eval-iters", "2", "--log-interval", "5", "--checkpoint-interval", "10",
         "--warmup-iters", "2", "--lr-decay-iters", "100", .. extra,
     ];

@@ -56,6 +56,22 @@ public class SamplingTests
         double expected = (4 * WindowLoss(model, tokens, 0, 4) + 4 * WindowLoss(model, tokens, 4, 4) + 2 * WindowLoss(model, tokens, 8, 2)) / 10;
         Assert.Equal(expected, result.Loss, 5);
         Assert.Equal(result.Loss, Evaluator.Evaluate(model, tokens, batchSize: 3).Loss, 5);
+        Assert.Equal(result.Loss, Evaluator.Evaluate(model, tokens, batchSize: 2, context: 4).Loss, 5);
+    }
+
+    [Fact]
+    public void EvaluationAtAShorterContextCutsWindowsOfThatLength()
+    {
+        using var model = new GptModel(new GptConfig(VocabSize: 7, BlockSize: 4, Layers: 1, Heads: 1, Width: 8), Cpu, InitScheme.Normal, seed: 2);
+        int[] tokens = [1, 2, 3, 4, 5, 6, 0, 1, 2, 3, 4];   // 10 predictions: windows of 3, 3, 3 and a tail of 1
+        var result = Evaluator.Evaluate(model, tokens, batchSize: 2, context: 3);
+        Assert.Equal(10, result.Tokens);
+        double expected = (3 * WindowLoss(model, tokens, 0, 3) + 3 * WindowLoss(model, tokens, 3, 3) + 3 * WindowLoss(model, tokens, 6, 3)
+            + WindowLoss(model, tokens, 9, 1)) / 10;
+        Assert.Equal(expected, result.Loss, 5);
+        Assert.NotEqual(Evaluator.Evaluate(model, tokens).Loss, result.Loss, 5);
+        Assert.Throws<ArgumentOutOfRangeException>(() => Evaluator.Evaluate(model, tokens, context: 5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Evaluator.Evaluate(model, tokens, context: 0));
     }
 
     [Fact]
