@@ -11,7 +11,9 @@
 # Usage: bench/experiments/run.sh            (from the repository root or anywhere)
 # Environment: STEPS (600), OUT (/tmp/engine-experiments), METHODS (space-separated subset),
 #              DATA (tinyshakespeare), NICE (19), RESUME (1: keep results.csv and skip every run
-#              it already holds with status ok; 0: start a fresh results.csv), MAX_EXTEND (4).
+#              it already holds with status ok; 0: start a fresh results.csv), MAX_EXTEND (4),
+#              SVG (the comparison's curves; val_loss_$STEPS.svg), ENGINE_DLL (a copy of the build to run: building
+#              while a study runs from src/Cli/bin would swap the binary under it).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -25,7 +27,8 @@ MAX_EXTEND="${MAX_EXTEND:-4}"
 METHODS="${METHODS:-adamw adamw_clip cgfm_r cgfm_one sgg spectral muon adamw_b1_095 sgg_alpha0}"
 SEEDS_EXTRA=(1 2)
 CSV="$here/results.csv"
-engine_dll="$repo/src/Cli/bin/Release/net10.0/engine.dll"
+engine_dll="${ENGINE_DLL:-$repo/src/Cli/bin/Release/net10.0/engine.dll}"
+SVG="${SVG:-val_loss_$STEPS.svg}"
 
 if [[ ! -f "$engine_dll" ]]; then
   (cd "$repo" && dotnet build Engine.sln -c Release)
@@ -60,6 +63,18 @@ declare -A spec=(
   # and alpha 0 keeps only the conflict projection and the adaptive clip.
   [adamw_b1_095]="--lr|1e-3|--optim adamw --grad-clip 1 --beta1 0.95"
   [sgg_alpha0]="--lr|1e-3|--optim sgg --source $source_txt --sgg-alpha 0"
+  # METHODS §5.2's grid {SGD, AdamW} x {baseline, CGFM s = 1, CGFM-R, CGFM-L + clip} (twelfth session): the SGD arms
+  # run SGD with momentum 0.9 (the preset's), CGFM-L is the paper's literal step multiplier (denominator frozen at step 0).
+  [cgfm_l]="--lr|1e-3|--optim cgfm --cgfm-step l"
+  [sgd]="--lr|0.1|--optim sgd --grad-clip 0"
+  [sgd_clip]="--lr|0.1|--optim sgd --grad-clip 1"
+  [cgfm_sgd_one]="--lr|0.1|--optim cgfm --base-optim sgd --cgfm-step one"
+  [cgfm_sgd_r]="--lr|0.1|--optim cgfm --base-optim sgd --cgfm-step r"
+  [cgfm_sgd_l]="--lr|0.1|--optim cgfm --base-optim sgd --cgfm-step l"
+  # The control that explains CGFM-R's lead over SGD: s_t ~ 2 multiplies the lr but lr*wd is kept, so the decay per unit
+  # of step halves. SGD + clip and CGFM with s = 1 at half the weight decay.
+  [sgd_clip_wd05]="--lr|0.1|--optim sgd --grad-clip 1 --weight-decay 0.05"
+  [cgfm_sgd_one_wd05]="--lr|0.1|--optim cgfm --base-optim sgd --cgfm-step one --weight-decay 0.05"
 )
 
 engine() { nice -n "$NICE" dotnet "$engine_dll" "$@"; }
@@ -149,6 +164,6 @@ for method in $METHODS; do
   groups+=("$method=$(IFS=,; echo "${runs[*]}")")
 done
 if (( ${#groups[@]} > 0 )); then
-  engine compare "${groups[@]}" --format markdown --svg "$here/val_loss_$STEPS.svg" || echo "run.sh: engine compare failed" >&2
+  engine compare "${groups[@]}" --format markdown --svg "$here/$SVG" || echo "run.sh: engine compare failed" >&2
 fi
 echo "total wall time: $(( $(date +%s) - started )) s (STEPS=$STEPS, outputs under $OUT)"
