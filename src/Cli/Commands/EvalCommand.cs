@@ -9,7 +9,8 @@ namespace Engine.Cli.Commands;
 
 /// <summary>
 /// <c>engine eval</c>: the mean next-token loss of a checkpoint's model over every token of a text's validation split
-/// (its last 10%, what training held out) or of the whole text, tokenized with the checkpoint's tokenizer.
+/// (its last 10%, what training held out) or of the whole text, tokenized with the checkpoint's tokenizer. Without
+/// --data it scores what the run validated on: the last 10% of its training text, or all of its --val-data file.
 /// </summary>
 internal static class EvalCommand
 {
@@ -20,7 +21,7 @@ internal static class EvalCommand
         var data = new Option<string>("--data") { Description = "UTF-8 text to evaluate on (default: the checkpoint's training data)" }.RejectingEmpty();
         var split = new Option<string>("--split")
         {
-            Description = "val: the last 10% (held out in training) | all: the whole text",
+            Description = "val: the last 10% (held out in training; without --data, all of the run's --val-data file if it had one) | all: the whole text",
             DefaultValueFactory = _ => "val",
         };
         split.AcceptOnlyFromAmong("val", "all");
@@ -43,9 +44,14 @@ internal static class EvalCommand
         int blockSize = trained.Model.Config.BlockSize;
         if (context > blockSize)
             throw new UsageException($"--context {context} exceeds the model's block size {blockSize} (checkpoint {CheckpointStore.Describe(checkpoint, trained.Checkpoint)})");
-        var corpus = data is { } path ? TextCorpus.Load(path) : TrainingCorpus.Load(CheckpointLocator.TrainConfigOf(trained.Checkpoint));
+        var config = data is null ? CheckpointLocator.TrainConfigOf(trained.Checkpoint) : null;
+        // A run that validated on a file of its own held none of its training text out: its val split is that file.
+        bool wholeFile = split == EvalSplit.All || config?.ValData is not null;
+        var corpus = data is { } path ? TextCorpus.Load(path)
+            : config!.ValData is { } valData && split == EvalSplit.Val ? TextCorpus.Load(valData)
+            : TrainingCorpus.Load(config);
         var tokens = EncodeOrExplain(trained.Tokenizer, corpus);
-        var scored = split == EvalSplit.Val ? TokenDataset.FromTokens(tokens).Val : tokens;
+        var scored = wholeFile ? tokens : TokenDataset.FromTokens(tokens).Val;
         var result = TrainingCorpus.Naming(corpus, () => Evaluator.Evaluate(trained.Model, scored, batchSize, context));
         session.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{(split == EvalSplit.Val ? "val" : "all")} loss {result.Loss:F4} (perplexity {result.Perplexity:F2}) over {result.Tokens:N0} tokens " +

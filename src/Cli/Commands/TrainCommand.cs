@@ -120,9 +120,10 @@ internal static class TrainCommand
         var start = trainer.ResumedFrom is { } name ? $"resuming from checkpoint '{name}' at step {trainer.Step}"
             : trainer.InitializedFrom is { } initial ? $"starting a new run from the weights of '{initial}' (--init-from {trainer.Config.InitFrom})"
             : "starting a new run";
+        var validation = trainer.Config.ValData is not null ? $", validation: {trainer.Data.ValSource}" : "";
         return string.Create(CultureInfo.InvariantCulture,
             $"{start}: {model.ParameterCount:N0} parameters (layers {model.Layers}, heads {model.Heads}, width {model.Width}, " +
-            $"block {model.BlockSize}, vocab {model.VocabSize}) on {trainer.Device}; data: {trainer.Data.Corpus.Source}");
+            $"block {model.BlockSize}, vocab {model.VocabSize}) on {trainer.Device}; data: {trainer.Data.Corpus.Source}{validation}");
     }
 
     /// <summary>"peak buffer memory 63.4 MB (+1.2 MB kept by the cpu pool)": the device's buffers at their peak.</summary>

@@ -13,6 +13,7 @@ internal static class TrainSettings
     private static readonly Dictionary<string, string> Descriptions = new()
     {
         [nameof(TrainConfig.Data)] = "UTF-8 text file to train on (default: a generated corpus)",
+        [nameof(TrainConfig.ValData)] = "UTF-8 text file to validate on; then all of --data is trained on (default: the last 10% of --data is held out)",
         [nameof(TrainConfig.Tokenizer)] = "char | bpe",
         [nameof(TrainConfig.BpeVocab)] = "vocabulary size of the bpe tokenizer",
         [nameof(TrainConfig.Layers)] = "transformer blocks",

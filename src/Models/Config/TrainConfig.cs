@@ -8,6 +8,7 @@ public sealed record TrainConfig
 {
     // data
     public string? Data { get; init; }                 // null: the built-in generated corpus
+    public string? ValData { get; init; }              // null: validate on the last 10% of Data; else train on all of Data
     public string Tokenizer { get; init; } = "char";   // char | bpe
     public int BpeVocab { get; init; } = 512;
 
@@ -188,6 +189,7 @@ public sealed record TrainConfig
         AtLeast("sgg-support-blocks", SggSupportBlocks, 1);
         if (Source is { Length: 0 }) errors.Add("--source must name a file (or be left out for the main data's train split)");
         if (Data is { Length: 0 }) errors.Add("--data must name a file (or be left out for the generated corpus)");
+        if (ValData is { Length: 0 }) errors.Add("--val-data must name a file (or be left out to validate on the last 10% of --data)");
         if (OutDir.Length == 0) errors.Add("--out-dir must name a directory");
         if (Device.Length == 0) errors.Add("--device must name a device: cpu, opencl[:i] or cuda[:i]");
         if (InitFrom is { Length: 0 }) errors.Add("--init-from must name a checkpoint (a run's --out-dir or NAME.json)");

@@ -1,20 +1,21 @@
 namespace Engine.Models.Data;
 
 /// <summary>
-/// Token ids of a corpus split as nanoGPT does: the first 90% (rounded down) for training, the rest for validation.
+/// Token ids of a corpus split as nanoGPT does: the first 90% (rounded down) for training, the rest for validation;
+/// or a training text and a validation text of their own (<see cref="FromSplits"/>).
 /// </summary>
 public sealed class TokenDataset
 {
-    private TokenDataset(int[] tokens, int trainCount)
+    private TokenDataset(ReadOnlyMemory<int> train, ReadOnlyMemory<int> val)
     {
-        Train = tokens.AsMemory(0, trainCount);
-        Val = tokens.AsMemory(trainCount);
+        Train = train;
+        Val = val;
     }
 
-    /// <summary>Training tokens: the first 90% of the corpus.</summary>
+    /// <summary>Training tokens: the first 90% of the corpus, or all of the training text.</summary>
     public ReadOnlyMemory<int> Train { get; }
 
-    /// <summary>Validation tokens: the last 10% of the corpus.</summary>
+    /// <summary>Validation tokens: the last 10% of the corpus, or all of the validation text.</summary>
     public ReadOnlyMemory<int> Val { get; }
 
     /// <summary>The tokens of <paramref name="split"/>.</summary>
@@ -24,7 +25,16 @@ public sealed class TokenDataset
     public static TokenDataset FromTokens(int[] tokens)
     {
         ArgumentNullException.ThrowIfNull(tokens);
-        return new TokenDataset(tokens, (int)(tokens.LongLength * 9 / 10));
+        int trainCount = (int)(tokens.LongLength * 9 / 10);
+        return new TokenDataset(tokens.AsMemory(0, trainCount), tokens.AsMemory(trainCount));
+    }
+
+    /// <summary>Training and validation tokens from separate texts (not copied).</summary>
+    public static TokenDataset FromSplits(int[] train, int[] val)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(val);
+        return new TokenDataset(train, val);
     }
 
     /// <summary>Checks both splits hold at least one block plus its shifted target, before a run starts.</summary>

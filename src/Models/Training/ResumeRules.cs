@@ -4,7 +4,7 @@ namespace Engine.Models.Training;
 
 /// <summary>
 /// Which settings a resumed run may change. A resume continues one run as if it had never stopped, so what defines the
-/// run — the model and its init, the data, source and tokenizer, the seed and the batch, the optimizer and every
+/// run — the model and its init, the data (training and validation), source and tokenizer, the seed and the batch, the optimizer and every
 /// hyperparameter its state depends on — keeps the checkpoint's value. What may change is how long the run goes, its
 /// learning-rate schedule (lowering the rate is the way on after a divergence), how it is watched, and where it runs.
 /// </summary>
@@ -18,7 +18,7 @@ public static class ResumeRules
     ];
 
     /// <summary>Keys naming files: equal when they name the same file (a relative path read from the current directory).</summary>
-    private static readonly string[] PathKeys = ["data", "source", "init_from", "out_dir"];
+    private static readonly string[] PathKeys = ["data", "val_data", "source", "init_from", "out_dir"];
 
     /// <summary>Whether a resumed run may give <paramref name="key"/> another value than its checkpoint's.</summary>
     public static bool MayChangeKey(string key) => MayChange.Contains(key);

@@ -44,7 +44,7 @@ public static class TrainingCheckpoint
     public static JsonObject ConfigToJson(GptConfig model, TrainConfig train) => new()
     {
         ["model"] = model.ToJson(),
-        ["train"] = JsonSerializer.SerializeToNode(train with { Data = FullPath(train.Data), Source = FullPath(train.Source) }, ConfigJson),
+        ["train"] = JsonSerializer.SerializeToNode(train with { Data = FullPath(train.Data), ValData = FullPath(train.ValData), Source = FullPath(train.Source) }, ConfigJson),
     };
 
     private static string? FullPath(string? path) => path is null ? null : Path.GetFullPath(path);

@@ -44,6 +44,26 @@ public sealed class BadInputTests
         Assert.True(run.ExitCode == 0, run.Error);
     }
 
+    [Fact]
+    public void ValidationFileErrorsNameTheFlagAndTheFile()
+    {
+        using var dir = new TempDirectory();
+        var data = dir.File("data.txt", string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog. ", 60)));
+        var missing = Path.Combine(dir.Path, "nope.txt");
+        var line = CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "a"), 5, "--data", data, "--val-data", missing))
+            .SingleErrorLine($"--val-data {missing}: ", "not found");
+        Assert.DoesNotContain($"{data}:", line);
+        var tiny = dir.File("tiny.txt", "the lazy dog");
+        CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "b"), 5, "--data", data, "--val-data", tiny))
+            .SingleErrorLine($"--val-data {tiny}: The val split has 12 tokens", "fewer than blockSize + 1 = 17");
+        CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "c"), 5, "--data", data, "--val-data", "")).SingleErrorLine("--val-data");
+        // All of --data is trained on: 20 characters are a train split for a 16-token block, with no 10% held out.
+        var shortData = dir.File("short.txt", "the quick brown fox.");
+        var run = CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "d"), 5, "--data", shortData, "--val-data", data));
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "a")), "a refused run must not create its out dir");
+    }
+
     [Theory]
     [InlineData("gpu", "no device 'gpu'")]
     [InlineData("opencl:9", "no device 'opencl:9'")]

@@ -46,6 +46,26 @@ public sealed class EvalAndBenchTests
         Assert.NotEqual(all.Out.Split(' ')[2], shortContext.Out.Split(' ')[2]);
     }
 
+    [Fact]
+    public void EvalOfARunWithAValidationFileScoresAllOfThatFile()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "run");
+        var text = GeneratedCorpus.Create().Text;
+        var train = dir.File("train.txt", text[..3000]);
+        var val = dir.File("val.txt", text[3000..3500]);
+        var run = CliRun.Of(TinyRun.Args(outDir, 10, "--data", train, "--val-data", val));
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Contains($"data: {train}, validation: {val}", run.Out);
+
+        var eval = CliRun.Of("eval", "--checkpoint", outDir);
+        Assert.True(eval.ExitCode == 0, eval.Error);
+        Assert.StartsWith("val loss ", eval.Out);
+        Assert.Contains($"over 499 tokens of {val} (", eval.Out);
+        // --split all without --data scores the whole training text, as before.
+        Assert.Contains($"over 2,999 tokens of {train} (", CliRun.Of("eval", "--checkpoint", outDir, "--split", "all").Out);
+    }
+
     private static long Tokens(string line) =>
         long.Parse(line.Split(" over ")[1].Split(' ')[0], NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
 

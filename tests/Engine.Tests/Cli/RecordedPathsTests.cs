@@ -14,12 +14,14 @@ public sealed class RecordedPathsTests
         var data = dir.File("data.txt", string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog. ", 60)));
         var relative = Path.GetRelativePath(Environment.CurrentDirectory, data);
         Assert.False(Path.IsPathRooted(relative));
-        Assert.Equal(0, CliRun.Of(TinyRun.Args(outDir, 5, "--data", relative, "--optim", "sgg", "--source", relative)).ExitCode);
+        Assert.Equal(0, CliRun.Of(TinyRun.Args(outDir, 5, "--data", relative, "--optim", "sgg", "--source", relative, "--val-data", relative)).ExitCode);
 
         var sidecar = Path.Combine(outDir, "step-0000005.json");
         var train = JsonNode.Parse(File.ReadAllText(sidecar))!["config"]!["train"]!;
         Assert.Equal(data, (string?)train["data"]);
         Assert.Equal(data, (string?)train["source"]);
+        Assert.Equal(data, (string?)train["val_data"]);
+        train["val_data"] = null;
 
         // A checkpoint from before holds the path as it was typed: read from the current directory, as then.
         train["data"] = relative;
@@ -28,6 +30,6 @@ public sealed class RecordedPathsTests
         File.WriteAllText(sidecar, root.ToJsonString());
         var eval = CliRun.Of("eval", "--checkpoint", outDir);
         Assert.True(eval.ExitCode == 0, eval.Error);
-        Assert.Contains($"tokens of {relative};", eval.Out);
+        Assert.Contains($"tokens of {relative} (context {TinyRun.BlockSize});", eval.Out);
     }
 }

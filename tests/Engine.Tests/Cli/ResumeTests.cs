@@ -33,6 +33,22 @@ public sealed class ResumeTests
     }
 
     [Fact]
+    public void TheValidationFileIsTheCheckpointsUnlessAnotherIsGiven()
+    {
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "run");
+        var data = Corpus(dir, "data.txt", "the quick brown fox jumps over the lazy dog. ");
+        var val = Corpus(dir, "val.txt", "a lazy dog sleeps over the quick brown fox. ");
+        Assert.Equal(0, CliRun.Of(TinyRun.Args(outDir, 10, "--data", data, "--val-data", val)).ExitCode);
+        var other = Corpus(dir, "other.txt", "the brown dog jumps over the quick lazy fox. ");
+        CliRun.Of(TinyRun.Args(outDir, 20, "--resume", "--val-data", other))
+            .SingleErrorLine("in val_data", $"val_data: checkpoint '{val}', --val-data '{other}'");
+        var resumed = CliRun.Of(TinyRun.Args(outDir, 20, "--resume"));
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+        Assert.Contains($"validation: {val}", resumed.Out);
+    }
+
+    [Fact]
     public void GivenSettingsThatDifferAreEachNamedWithWhereTheyCameFrom()
     {
         using var dir = new TempDirectory();

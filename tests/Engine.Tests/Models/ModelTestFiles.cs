@@ -13,7 +13,7 @@ internal static class ModelTestFiles
     public static string Shakespeare => ShakespeareText.Value;
 
     /// <summary>A fresh empty directory, removed when the returned handle is disposed.</summary>
-    public static TempDirectory CreateTempDirectory() => new();
+    public static Cli.TempDirectory CreateTempDirectory() => new();
 
     private static string FindShakespeare()
     {
@@ -25,20 +25,5 @@ internal static class ModelTestFiles
         throw new FileNotFoundException(
             $"tinyshakespeare.txt not found in a shared/data folder above {AppContext.BaseDirectory}; " +
             "clone the repository with shared/ beside it.");
-    }
-
-    public sealed class TempDirectory : IDisposable
-    {
-        public TempDirectory()
-        {
-            Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "engine-tests-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(Path);
-        }
-
-        public string Path { get; }
-
-        public string File(string name) => System.IO.Path.Combine(Path, name);
-
-        public void Dispose() => Directory.Delete(Path, recursive: true);
     }
 }
