@@ -8,7 +8,11 @@
 # Usage: bench/experiments/finetune.sh        Environment: OUT (/tmp/engine-finetune), DATA (tinyshakespeare),
 #        PRE_STEPS (1500), STEPS (300), METHODS, LRS ("1e-4 3e-4 1e-3"), NICE (19), ENGINE_DLL (the build's engine.dll), SVG (finetune_val_loss.svg: the
 #        curves of METHODS' best-lr runs, in this folder). Finished runs in OUT are reused; OUT remembers the
-#        DATA, PRE_STEPS and STEPS it was made with and refuses others (choose another OUT).
+#        DATA, PRE_STEPS, STEPS and SHOTS it was made with and refuses others (choose another OUT).
+#        SHOTS=K: METHODS §5.3's K-shot fine-tuning: the target's training text is cut to its first K blocks (K x 64
+#        tokens, the block plus its shifted target for K = 1), and every run validates on the target's last 10% as a file
+#        of its own (--val-data), the same for every K. PRE_DIR: a pre-trained run to start from (default OUT/pre,
+#        trained when absent), so that several K share one pre-training.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -20,6 +24,8 @@ STEPS="${STEPS:-300}"
 NICE="${NICE:-19}"
 SVG="${SVG:-finetune_val_loss.svg}"
 METHODS="${METHODS:-adamw_clip sgg sgg_alpha0 spectral}"
+SHOTS="${SHOTS:-}"
+PRE_DIR="${PRE_DIR:-$OUT/pre}"
 read -ra LRS <<< "${LRS:-1e-4 3e-4 1e-3}"
 MAX_WIDEN=4
 # ENGINE_DLL: a copy of the build to run (building the solution during a study would swap the binary under it).
@@ -30,7 +36,7 @@ engine() { nice -n "$NICE" dotnet "$engine_dll" "$@"; }
 # calc EXPR [FORMAT]: arithmetic for lrs; the formats keep run names short and stable (3e-05, 1.73e-04).
 calc() { awk "BEGIN { printf \"${2:-%.3g}\", $1 }"; }
 mkdir -p "$OUT"
-stamp="data=$DATA pre_steps=$PRE_STEPS steps=$STEPS"
+stamp="data=$DATA pre_steps=$PRE_STEPS steps=$STEPS${SHOTS:+ shots=$SHOTS}"
 if [[ -f "$OUT/stamp" && "$(cat "$OUT/stamp")" != "$stamp" ]]; then
   echo "finetune.sh: $OUT holds runs made with $(cat "$OUT/stamp"); use another OUT for $stamp" >&2
   exit 1
@@ -43,19 +49,41 @@ size=$(wc -c < "$DATA")
 head -c $(( size / 2 )) "$DATA" > "$OUT/source.txt"
 tail -c 40000 "$DATA" > "$OUT/target.txt"
 
-# val_loss CHECKPOINT FILE: the checkpoint's loss over FILE's val split ("inf" when eval fails).
+# val_loss CHECKPOINT FILE [SPLIT]: the checkpoint's loss over FILE's val split, or SPLIT ("inf" when eval fails).
 val_loss() {
-  engine eval --checkpoint "$1" --data "$2" 2>/dev/null | awk '/^val loss/ { print $3; found = 1 } END { if (!found) print "inf" }'
+  engine eval --checkpoint "$1" --data "$2" --split "${3:-val}" 2>/dev/null | awk '/^(val|all) loss/ { print $3; found = 1 } END { if (!found) print "inf" }'
 }
 
 # Byte-level BPE, so the target's text is always encodable with the source's tokenizer.
-if [[ ! -f "$OUT/pre/latest.json" ]]; then
-  rm -rf "$OUT/pre"
+if [[ ! -f "$PRE_DIR/latest.json" ]]; then
+  rm -rf "$PRE_DIR"
   engine train --preset tiny --tokenizer bpe --data "$OUT/source.txt" --max-iters "$PRE_STEPS" --lr-decay-iters "$PRE_STEPS" \
     --warmup-iters $(( PRE_STEPS / 15 )) --lr 4e-3 --min-lr 4e-4 --eval-interval "$PRE_STEPS" --checkpoint-interval "$PRE_STEPS" \
-    --out-dir "$OUT/pre" > "$OUT/pre.log" 2>&1 || { echo "finetune.sh: pre-training failed, see $OUT/pre.log" >&2; exit 1; }
+    --out-dir "$PRE_DIR" > "$PRE_DIR.log" 2>&1 || { echo "finetune.sh: pre-training failed, see $PRE_DIR.log" >&2; exit 1; }
 fi
-echo "pre-trained: source val loss $(val_loss "$OUT/pre" "$OUT/source.txt"), target val loss $(val_loss "$OUT/pre" "$OUT/target.txt") (before fine-tuning)"
+
+# tokens FILE: how many tokens the pre-trained tokenizer makes of FILE (its predictions + 1).
+tokens() { engine eval --checkpoint "$PRE_DIR" --data "$1" --split all | awk '/^all loss/ { gsub(",", "", $7); print $7 + 1 }'; }
+if [[ -n "$SHOTS" ]]; then
+  # The target's last 10% (bytes) is the validation file of every K; the K-shot text is the shortest prefix of the rest
+  # that makes K x 64 + 1 tokens. A byte adds at most one token, so growing the prefix by the tokens still missing
+  # never passes the count by more than a merge across the cut.
+  tsize=$(wc -c < "$OUT/target.txt")
+  tail -c $(( tsize / 10 )) "$OUT/target.txt" > "$OUT/target_val.txt"
+  head -c $(( tsize - tsize / 10 )) "$OUT/target.txt" > "$OUT/target_rest.txt"
+  need=$(( SHOTS * 64 + 1 ))
+  bytes=$need
+  while head -c "$bytes" "$OUT/target_rest.txt" > "$OUT/target_k.txt" && have=$(tokens "$OUT/target_k.txt") && (( have < need )); do
+    bytes=$(( bytes + need - have ))
+  done
+  echo "K = $SHOTS: the first $bytes bytes of the target's training part ($(tokens "$OUT/target_k.txt") tokens); validation: $(wc -c < "$OUT/target_val.txt") bytes"
+  target_flags=(--data "$OUT/target_k.txt" --val-data "$OUT/target_val.txt")
+  target_loss() { val_loss "$1" "$OUT/target_val.txt" all; }
+else
+  target_flags=(--data "$OUT/target.txt")
+  target_loss() { val_loss "$1" "$OUT/target.txt"; }
+fi
+echo "pre-trained: source val loss $(val_loss "$PRE_DIR" "$OUT/source.txt"), target val loss $(target_loss "$PRE_DIR") (before fine-tuning)"
 
 flags_of() {
   case "$1" in
@@ -71,6 +99,8 @@ flags_of() {
     pcgrad) flags=(--optim sgg --source "$OUT/source.txt" --sgg-alpha 0 --sgg-c-tau 0 --sgg-source-weight 1) ;;
     joint) flags=(--optim sgg --source "$OUT/source.txt" --sgg-alpha 0 --sgg-c-tau 0 --sgg-source-weight 1 --sgg-projection false) ;;   # PCGrad's control
     sgg_a) flags=(--optim sgg --sgg-form a --source "$OUT/source.txt") ;;
+    # METHODS §2b's direction for support sets of <= 32 examples: d = the mean gradient of the whole K-shot set.
+    sgg_support) flags=(--optim sgg --source "$OUT/source.txt" --sgg-direction support --sgg-support-blocks "${SHOTS:-32}") ;;
     spectral) flags=(--optim spectral) ;;   # SPEC-GF is also meant for fine-tuning from a pre-trained model (§5.4)
     # METHODS §5.4's 2x2 ablation (the regularizer L_spec, the filter) x {L_sym, L_comb}, with today's defaults (exact
     # filter up to 512 rows, W_ref = the starting weights): regularizer only (rho 0), filter only (lambda 0), both.
@@ -94,10 +124,10 @@ run() {
   if [[ ! -f "$dir/result" ]]; then
     rm -rf "$dir"
     flags_of "$1"
-    if engine train --preset tiny --tokenizer bpe --init-from "$OUT/pre" --data "$OUT/target.txt" --seed "$3" \
+    if engine train --preset tiny --tokenizer bpe --init-from "$PRE_DIR" "${target_flags[@]}" --seed "$3" \
          --max-iters "$STEPS" --lr-decay-iters "$STEPS" --warmup-iters $(( STEPS / 10 )) --lr "$2" --min-lr "$(calc "$2 / 10")" \
          --eval-interval $(( STEPS / 6 )) --checkpoint-interval "$STEPS" --out-dir "$dir" "${flags[@]}" > "$dir.log" 2>&1; then
-      echo "$1 $2 $3 $(val_loss "$dir" "$OUT/target.txt") $(val_loss "$dir" "$OUT/source.txt")" > "$dir.result"
+      echo "$1 $2 $3 $(target_loss "$dir") $(val_loss "$dir" "$OUT/source.txt")" > "$dir.result"
       rm -f "$dir"/step-*.safetensors
     else
       mkdir -p "$dir"
