@@ -30,6 +30,7 @@ CSV="$here/results.csv"
 engine_dll="${ENGINE_DLL:-$repo/src/Cli/bin/Release/net10.0/engine.dll}"
 SVG="${SVG:-val_loss_$STEPS.svg}"
 
+if [[ -n "${ENGINE_DLL:-}" && ! -f "$ENGINE_DLL" ]]; then echo "run.sh: ENGINE_DLL $ENGINE_DLL not found" >&2; exit 1; fi
 if [[ ! -f "$engine_dll" ]]; then
   (cd "$repo" && dotnet build Engine.sln -c Release)
 fi

@@ -27,6 +27,7 @@ EVAL_INTERVAL="${EVAL_INTERVAL:-$((STEPS / 4))}"
 EVAL_ITERS="${EVAL_ITERS:-20}"
 read -ra targets <<< "${TARGETS:-}"
 read -ra contexts <<< "${CONTEXTS:-}"
+if [[ -n "${ENGINE_DLL:-}" && ! -f "$ENGINE_DLL" ]]; then echo "stability.sh: ENGINE_DLL $ENGINE_DLL not found" >&2; exit 1; fi
 [[ -f "$engine_dll" ]] || (cd "$repo" && dotnet build Engine.sln -c Release)
 mkdir -p "$OUT"
 source_txt="$OUT/sgg-source.txt"
@@ -65,15 +66,18 @@ for method in "${order[@]}"; do
     dir="$OUT/$method-s$seed"
     [[ "$init" == normal ]] || dir="$OUT/$method-$init-s$seed"
     dirs+=("$dir")
+    # A finished run is kept when it holds the val loss of exactly the CONTEXTS asked for (its checkpoint is gone, so
+    # other contexts mean training it again).
     if [[ -f "$dir/metrics.jsonl" ]] && grep -q "\"step\":$STEPS," "$dir/metrics.jsonl" \
-       && { (( ${#contexts[@]} == 0 )) || [[ -f "$dir.contexts" ]]; }; then continue; fi
-    rm -rf "$dir" "$dir.contexts"
+       && { (( ${#contexts[@]} == 0 )) || [[ "$(cut -d' ' -f1 "$dir.contexts" 2>/dev/null | xargs)" == "${contexts[*]}" ]]; }; then continue; fi
+    rm -rf "$dir" "$dir.contexts" "$dir.contexts.tmp"
     # shellcheck disable=SC2086
     nice -n "$NICE" dotnet "$engine_dll" train --preset tiny --data "$DATA" --seed "$seed" --max-iters "$STEPS" \
       --warmup-iters $((STEPS / 10)) --lr-decay-iters "$STEPS" --eval-interval "$EVAL_INTERVAL" --eval-iters "$EVAL_ITERS" \
       --log-interval 10 --checkpoint-interval "$STEPS" --init "$init" --out-dir "$dir" "${lr_flags[@]}" $extra > "$dir.log" 2>&1
     for context in "${contexts[@]}"; do
-      loss=$(nice -n "$NICE" dotnet "$engine_dll" eval --checkpoint "$dir" --data "$DATA" --context "$context" | awk '/^val loss/ { print $3 }')
+      loss=$(nice -n "$NICE" dotnet "$engine_dll" eval --checkpoint "$dir" --data "$DATA" --context "$context" 2>> "$dir.log" \
+             | awk '/^val loss/ { print $3 }') || loss=nan
       echo "$context ${loss:-nan}" >> "$dir.contexts.tmp"
     done
     [[ ! -f "$dir.contexts.tmp" ]] || mv "$dir.contexts.tmp" "$dir.contexts"

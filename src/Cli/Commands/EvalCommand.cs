@@ -21,14 +21,14 @@ internal static class EvalCommand
         var data = new Option<string>("--data") { Description = "UTF-8 text to evaluate on (default: the checkpoint's training data)" }.RejectingEmpty();
         var split = new Option<string>("--split")
         {
-            Description = "val: the last 10% (held out in training; without --data, all of the run's --val-data file if it had one) | all: the whole text",
+            Description = "val: the last 10% (held out in training; without --data, all of the run's --val-data file if it had one) | all: the whole text (use it to score a --val-data file named with --data)",
             DefaultValueFactory = _ => "val",
         };
         split.AcceptOnlyFromAmong("val", "all");
         var batchSize = new Option<int>("--batch-size") { Description = "windows per forward pass", DefaultValueFactory = _ => 16 };
         var context = new Option<int?>("--context")
         {
-            Description = "tokens per window, at most the model's block size (default: the block size); a shorter context gives the perplexity at that context length",
+            Description = "tokens per window, at most the model's block size (default: the block size); the windows do not overlap, so the loss is the mean over predictions that see 1 to N tokens",
         };
         var command = new Command("eval", "Mean loss of a checkpoint on a text file.") { checkpoint, device, data, split, batchSize, context };
         command.SetAction(result => Run(session, result.GetRequiredValue(checkpoint), result.GetRequiredValue(device), result.GetValue(data),

@@ -57,8 +57,9 @@ public sealed class BadInputTests
         CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "b"), 5, "--data", data, "--val-data", tiny))
             .SingleErrorLine($"--val-data {tiny}: The val split has 12 tokens", "fewer than blockSize + 1 = 17");
         CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "c"), 5, "--data", data, "--val-data", "")).SingleErrorLine("--val-data");
-        // All of --data is trained on: 20 characters are a train split for a 16-token block, with no 10% held out.
-        var shortData = dir.File("short.txt", "the quick brown fox.");
+        // All of --data is trained on: 17 characters hold a 16-token block and its target; their first 90% would not.
+        var shortData = dir.File("short.txt", "the quick brown f");
+        CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "e"), 5, "--data", shortData)).SingleErrorLine(shortData, "fewer than blockSize + 1");
         var run = CliRun.Of(TinyRun.Args(Path.Combine(dir.Path, "d"), 5, "--data", shortData, "--val-data", data));
         Assert.True(run.ExitCode == 0, run.Error);
         Assert.False(Directory.Exists(Path.Combine(dir.Path, "a")), "a refused run must not create its out dir");

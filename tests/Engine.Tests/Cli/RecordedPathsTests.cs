@@ -21,7 +21,7 @@ public sealed class RecordedPathsTests
         Assert.Equal(data, (string?)train["data"]);
         Assert.Equal(data, (string?)train["source"]);
         Assert.Equal(data, (string?)train["val_data"]);
-        train["val_data"] = null;
+        train.AsObject().Remove("val_data");   // as in a checkpoint written before --val-data existed
 
         // A checkpoint from before holds the path as it was typed: read from the current directory, as then.
         train["data"] = relative;
