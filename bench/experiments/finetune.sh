@@ -30,6 +30,7 @@ read -ra LRS <<< "${LRS:-1e-4 3e-4 1e-3}"
 MAX_WIDEN=4
 # ENGINE_DLL: a copy of the build to run (building the solution during a study would swap the binary under it).
 engine_dll="${ENGINE_DLL:-$repo/src/Cli/bin/Release/net10.0/engine.dll}"
+if [[ -n "${ENGINE_DLL:-}" && ! -f "$ENGINE_DLL" ]]; then echo "finetune.sh: ENGINE_DLL $ENGINE_DLL not found" >&2; exit 1; fi
 [[ -f "$engine_dll" ]] || (cd "$repo" && dotnet build Engine.sln -c Release)
 [[ -f "$DATA" ]] || { echo "finetune.sh: data file $DATA not found" >&2; exit 1; }
 engine() { nice -n "$NICE" dotnet "$engine_dll" "$@"; }
@@ -55,8 +56,20 @@ val_loss() {
 }
 
 # Byte-level BPE, so the target's text is always encodable with the source's tokenizer.
+# PRE_DIR.stamp says what the pre-training was made of; a PRE_DIR made of something else, or holding anything but a
+# finished pre-training, is refused rather than reused or deleted.
+pre_stamp="data=$DATA pre_steps=$PRE_STEPS"
+if [[ -f "$PRE_DIR.stamp" && "$(cat "$PRE_DIR.stamp")" != "$pre_stamp" ]]; then
+  echo "finetune.sh: PRE_DIR $PRE_DIR was pre-trained with $(cat "$PRE_DIR.stamp"), not $pre_stamp" >&2
+  exit 1
+fi
 if [[ ! -f "$PRE_DIR/latest.json" ]]; then
+  if [[ -e "$PRE_DIR" && ! -f "$PRE_DIR.stamp" ]]; then
+    echo "finetune.sh: PRE_DIR $PRE_DIR exists but holds no finished pre-training; name an empty or absent folder" >&2
+    exit 1
+  fi
   rm -rf "$PRE_DIR"
+  echo "$pre_stamp" > "$PRE_DIR.stamp"
   engine train --preset tiny --tokenizer bpe --data "$OUT/source.txt" --max-iters "$PRE_STEPS" --lr-decay-iters "$PRE_STEPS" \
     --warmup-iters $(( PRE_STEPS / 15 )) --lr 4e-3 --min-lr 4e-4 --eval-interval "$PRE_STEPS" --checkpoint-interval "$PRE_STEPS" \
     --out-dir "$PRE_DIR" > "$PRE_DIR.log" 2>&1 || { echo "finetune.sh: pre-training failed, see $PRE_DIR.log" >&2; exit 1; }
@@ -73,10 +86,17 @@ if [[ -n "$SHOTS" ]]; then
   head -c $(( tsize - tsize / 10 )) "$OUT/target.txt" > "$OUT/target_rest.txt"
   need=$(( SHOTS * 64 + 1 ))
   bytes=$need
-  while head -c "$bytes" "$OUT/target_rest.txt" > "$OUT/target_k.txt" && have=$(tokens "$OUT/target_k.txt") && (( have < need )); do
+  while true; do
+    if (( bytes > $(wc -c < "$OUT/target_rest.txt") )); then
+      echo "finetune.sh: SHOTS=$SHOTS needs $need tokens, more than the target's training part holds" >&2
+      exit 1
+    fi
+    head -c "$bytes" "$OUT/target_rest.txt" > "$OUT/target_k.txt"
+    have=$(tokens "$OUT/target_k.txt") || { echo "finetune.sh: engine eval failed on $OUT/target_k.txt" >&2; exit 1; }
+    (( have < need )) || break
     bytes=$(( bytes + need - have ))
   done
-  echo "K = $SHOTS: the first $bytes bytes of the target's training part ($(tokens "$OUT/target_k.txt") tokens); validation: $(wc -c < "$OUT/target_val.txt") bytes"
+  echo "K = $SHOTS: the first $bytes bytes of the target's training part ($have tokens); validation: $(wc -c < "$OUT/target_val.txt") bytes"
   target_flags=(--data "$OUT/target_k.txt" --val-data "$OUT/target_val.txt")
   target_loss() { val_loss "$1" "$OUT/target_val.txt" all; }
 else
@@ -89,6 +109,7 @@ flags_of() {
   case "$1" in
     adamw_clip) flags=(--optim adamw --grad-clip 1) ;;
     adamw_l2init) flags=(--optim adamw --grad-clip 1 --l2-to-init 1e-3) ;;   # METHODS §3(c)'s control for SPEC-GF's regularizer
+    adamw_b1_095) flags=(--optim adamw --grad-clip 1 --beta1 0.95) ;;   # METHODS §2b's control: SGG's blend ~ heavier momentum?
     sgg) flags=(--optim sgg --source "$OUT/source.txt") ;;
     sgg_alpha0) flags=(--optim sgg --source "$OUT/source.txt" --sgg-alpha 0) ;;
     sgg_bf16) flags=(--optim sgg --source "$OUT/source.txt" --sgg-source-precision bf16) ;;   # g_s kept in bfloat16
