@@ -7,7 +7,8 @@
 #
 # METHODS §5.2 also asks for steps-to-target and the val perplexity at several context lengths: EVAL_INTERVAL (STEPS/4)
 # and EVAL_ITERS (20) set how often and how many batches the val loss is estimated in training (its EMA gives the
-# steps to each value of TARGETS, when set), and CONTEXTS (e.g. "16 32 64", at most the block size 64) scores each final checkpoint
+# steps to each value of TARGETS, when set), and CONTEXTS (e.g. "16 32 64", at most the block size: 64, or 256 for the
+# *_b256 methods) scores each final checkpoint
 # over the whole val split with `engine eval --context` (contexts.py prints the table).
 #
 # Usage: bench/experiments/stability.sh      Environment: STEPS (600), OUT (/tmp/engine-stability), DATA, NICE (19),
@@ -51,6 +52,10 @@ declare -A spec=(
   [cgfm_sgd_l]="--lr|0.05|--optim cgfm --base-optim sgd --cgfm-step l"
   [sgd_clip_wd05]="--lr|0.1|--optim sgd --grad-clip 1 --weight-decay 0.05"
   [cgfm_sgd_one_wd05]="--lr|0.1|--optim cgfm --base-optim sgd --cgfm-step one --weight-decay 0.05"
+  # Trained on blocks of 256 (run.sh's lr search at that block size), for the val loss at contexts 64-256
+  [adamw_clip_b256]="--lr|0.004|--optim adamw --grad-clip 1 --block-size 256"
+  [cgfm_r_b256]="--lr|0.002|--optim cgfm --cgfm-step r --block-size 256"
+  [muon_b256]="--muon-lr|0.02|--optim muon --block-size 256"
 )
 read -ra order <<< "${METHODS:-adamw_clip adamw cgfm_r cgfm_one sgg spectral muon}"
 
