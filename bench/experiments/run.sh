@@ -76,6 +76,10 @@ declare -A spec=(
   # of step halves. SGD + clip and CGFM with s = 1 at half the weight decay.
   [sgd_clip_wd05]="--lr|0.1|--optim sgd --grad-clip 1 --weight-decay 0.05"
   [cgfm_sgd_one_wd05]="--lr|0.1|--optim cgfm --base-optim sgd --cgfm-step one --weight-decay 0.05"
+  # CGFM's faithful form, theta <- theta - eta s_t G_adj: plain SGD (no momentum), its base and the decay control.
+  [sgd0_clip]="--lr|0.5|--optim sgd --momentum 0 --grad-clip 1"
+  [cgfm_sgd0_r]="--lr|0.5|--optim cgfm --base-optim sgd --momentum 0 --cgfm-step r"
+  [sgd0_clip_wd05]="--lr|0.5|--optim sgd --momentum 0 --grad-clip 1 --weight-decay 0.05"
   # METHODS §5.2's context lengths up to 256: config T trained on blocks of 256 tokens (4x the tokens per step).
   [adamw_clip_b256]="--lr|0.004|--optim adamw --grad-clip 1 --block-size 256"
   [cgfm_r_b256]="--lr|0.004|--optim cgfm --cgfm-step r --block-size 256"
