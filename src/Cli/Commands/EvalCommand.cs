@@ -4,6 +4,7 @@ using Engine.Models.Checkpoints;
 using Engine.Models.Data;
 using Engine.Models.Sampling;
 using Engine.Models.Text;
+using Engine.Models.Training;
 
 namespace Engine.Cli.Commands;
 
@@ -49,10 +50,10 @@ internal static class EvalCommand
         bool wholeFile = split == EvalSplit.All || config?.ValData is not null;
         var corpus = data is { } path ? TextCorpus.Load(path)
             : config!.ValData is { } valData && split == EvalSplit.Val ? TextCorpus.Load(valData)
-            : TrainingCorpus.Load(config);
+            : TrainingData.LoadCorpus(config);
         var tokens = EncodeOrExplain(trained.Tokenizer, corpus);
         var scored = wholeFile ? tokens : TokenDataset.FromTokens(tokens).Val;
-        var result = TrainingCorpus.Naming(corpus, () => Evaluator.Evaluate(trained.Model, scored, batchSize, context));
+        var result = DataException.Naming(corpus.Source, () => Evaluator.Evaluate(trained.Model, scored, batchSize, context));
         session.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{(split == EvalSplit.Val ? "val" : "all")} loss {result.Loss:F4} (perplexity {result.Perplexity:F2}) over {result.Tokens:N0} tokens " +
             $"of {corpus.Source} (context {context ?? blockSize}); checkpoint {CheckpointStore.Describe(checkpoint, trained.Checkpoint)} (step {trained.Checkpoint.Manifest.Step})"));

@@ -44,18 +44,18 @@ public sealed class TrainingData
         ArgumentNullException.ThrowIfNull(config);
         var corpus = LoadCorpus(config);
         var valPath = config.ValData;
-        var valText = valPath is null ? null : Naming($"--val-data {valPath}", () => TextCorpus.Load(valPath).Text);
+        var valText = valPath is null ? null : DataException.Naming($"--val-data {valPath}", () => TextCorpus.Load(valPath).Text);
         var tok = tokenizer is not null ? Text.Tokenizer.FromSpec(tokenizer) : Train(config, corpus.Text, valText);
         var tokens = tok.Encode(corpus.Text);
         if (valPath is null)
         {
             var dataset = TokenDataset.FromTokens(tokens);
-            Naming(corpus.Source, () => dataset.RequireBlockSize(config.BlockSize));
+            DataException.Naming(corpus.Source, () => dataset.RequireBlockSize(config.BlockSize));
             return new TrainingData(corpus, tok, dataset, $"the last 10% of {corpus.Source}");
         }
-        Naming(corpus.Source, () => BlockSampler.RequireLength(tokens.Length, DataSplit.Train, config.BlockSize));
-        var valTokens = Naming($"--val-data {valPath}", () => Encode(valText!, tok, config, corpus));
-        Naming($"--val-data {valPath}", () => BlockSampler.RequireLength(valTokens.Length, DataSplit.Val, config.BlockSize));
+        DataException.Naming(corpus.Source, () => BlockSampler.RequireLength(tokens.Length, DataSplit.Train, config.BlockSize));
+        var valTokens = DataException.Naming($"--val-data {valPath}", () => Encode(valText!, tok, config, corpus));
+        DataException.Naming($"--val-data {valPath}", () => BlockSampler.RequireLength(valTokens.Length, DataSplit.Val, config.BlockSize));
         return new TrainingData(corpus, tok, TokenDataset.FromSplits(tokens, valTokens), valPath);
     }
 
@@ -68,21 +68,6 @@ public sealed class TrainingData
         catch (TokenizerException e)
         {
             throw new DataException($"it cannot be encoded with the run's tokenizer (built from {config.InitFrom ?? corpus.Source}): {e.Message}");
-        }
-    }
-
-    /// <summary>Runs <paramref name="check"/>, prefixing its data error with the text it concerns.</summary>
-    private static void Naming(string text, Action check) => Naming(text, () => { check(); return 0; });
-
-    private static T Naming<T>(string text, Func<T> load)
-    {
-        try
-        {
-            return load();
-        }
-        catch (DataException e)
-        {
-            throw new DataException($"{text}: {e.Message}");
         }
     }
 

@@ -191,8 +191,10 @@ public sealed class SggFormA(SggFormAOptions? options = null) : IDisposable
         f.Output("a", Fx.Where(hasD, -alpha / Fx.Max(dNorm * gNorm, tiny), 0f));
         f.Output("b", Fx.Where(hasD, alpha * cDir / safeGg, 0f) + Fx.Where(hasG, beta / Fx.Max(tau, tiny) * excess / Fx.Max(gNorm, tiny), 0f)
                       + Fx.Where(hasS, gamma * cos / safeGg, 0f));
-        f.Output("c", Fx.Where(hasS, -gamma / Fx.Max(sNorm * gNorm, tiny), 0f));
-        f.Output("b_s", Fx.Where(hasS, -gamma / Fx.Max(gNorm * sNorm, tiny), 0f));
+        // R_align's Hessian terms are symmetric in (g, g_s): g_s's weight in v is g's weight in v_s.
+        var crossAlign = Fx.Where(hasS, -gamma / Fx.Max(gNorm * sNorm, tiny), 0f);
+        f.Output("c", crossAlign);
+        f.Output("b_s", crossAlign);
         f.Output("c_s", Fx.Where(hasS, gamma * cos / Fx.Max(ss, tiny), 0f));
         f.Output("eps", epsilon * Fx.Max(Fx.Sqrt(tt), 1e-12f));
         f.Output("norm_ema_out", newEma);
