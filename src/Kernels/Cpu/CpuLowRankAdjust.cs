@@ -9,8 +9,8 @@ namespace Engine.Kernels.Cpu;
 /// stored, and ||G||² is read on the way. Blocks run in parallel; each keeps its own ||coefficients||² and ||G||² in double,
 /// summed in block order, so the result does not depend on the thread count.
 /// <list type="bullet">
-/// <item>P side (m &lt; n): <see cref="LowRankStrips"/> — 32 columns at a time, the coefficients in registers — where
-///   512-bit vectors are native; otherwise (AVX2, arm64: emulated 512-bit vectors would spill the 26 accumulators) bands
+/// <item>P side (m &lt; n): <see cref="LowRankStrips{TOps, TVector}"/> — two vectors' columns at a time, the coefficients in
+///   registers — with AVX-512 or AVX2; otherwise (arm64: emulated wide vectors would spill the accumulators) bands
 ///   of 512 columns, each PᵀG_band (a few-rows GEMM) then G_band ← λ_l G_band + δ P·C (a GEMM with β = λ_l) while in L2.</item>
 /// <item>Q side (m ≥ n): bands of rows, each G_band·Q (a GEMM) then G_band ← λ_l G_band + δ C·Qᵀ (a GEMM with β = λ_l)
 ///   while the band is in L2.</item>
@@ -18,15 +18,20 @@ namespace Engine.Kernels.Cpu;
 /// </summary>
 internal static unsafe class CpuLowRankAdjust
 {
-    /// <summary>Columns (P side: 16 strips) or rows (Q side: a band of a 100-column G is ~200 KB, in L2) per parallel block.</summary>
+    /// <summary>Columns (P side: 16 or 32 strips) or rows (Q side: a band of a 100-column G is ~200 KB, in L2) per parallel block.</summary>
     private const int ColumnBand = 512, RowBand = 512;
+
+    /// <summary>The P-side path of this machine: strips of the widest native vectors, else the GEMMs.</summary>
+    public static LowRankPath NativePath { get; } = Vector512.IsHardwareAccelerated ? LowRankPath.Strips512
+                                                  : Vector256.IsHardwareAccelerated ? LowRankPath.Strips256
+                                                  : LowRankPath.Gemms;
 
     /// <summary>Returns ||coefficients||² (= ||G_glob||²) and ||G||² of the matrices before the adjust, over the batch.</summary>
     public static (double GlobalSq, double GradSq) Run(in LowRankAdjustSpec spec, float* grads, float* basis, float* coefficients) =>
-        Run(spec, grads, basis, coefficients, strips: Vector512.IsHardwareAccelerated);
+        Run(spec, grads, basis, coefficients, NativePath);
 
-    /// <param name="strips">P side: the strip kernel (else the two GEMMs per band); a parameter so tests run both on any machine.</param>
-    internal static (double GlobalSq, double GradSq) Run(in LowRankAdjustSpec spec, float* grads, float* basis, float* coefficients, bool strips)
+    /// <param name="path">The P side's path: a parameter so tests run every one on any machine.</param>
+    internal static (double GlobalSq, double GradSq) Run(in LowRankAdjustSpec spec, float* grads, float* basis, float* coefficients, LowRankPath path)
     {
         int band = spec.RightSide ? RowBand : ColumnBand;
         int bands = ((spec.RightSide ? spec.Rows : spec.Cols) + band - 1) / band;
@@ -38,9 +43,12 @@ internal static unsafe class CpuLowRankAdjust
             long item = block / bands;
             int first = (int)(block % bands) * band;
             float* g = grads + item * s.MatrixElements, b = basis + item * s.BasisElements, c = coefficients + item * s.CoefficientElements;
-            partials[block] = s.RightSide ? RowBlock(s, g, b, c, first)
-                            : strips ? ColumnStrips(s, g, b, c, first)
-                            : ColumnGemms(s, g, b, c, first);
+            partials[block] = s.RightSide ? RowBlock(s, g, b, c, first) : path switch
+            {
+                LowRankPath.Strips512 => ColumnStrips<StripVector512, Vector512<float>>(s, g, b, c, first),
+                LowRankPath.Strips256 => ColumnStrips<StripVector256, Vector256<float>>(s, g, b, c, first),
+                _ => ColumnGemms(s, g, b, c, first),
+            };
         });
         double globalSq = 0, gradSq = 0;
         foreach (var (global, grad) in partials) { globalSq += global; gradSq += grad; }
@@ -49,16 +57,19 @@ internal static unsafe class CpuLowRankAdjust
 
     /// <summary>Columns [j0, j0 + <see cref="ColumnBand"/>) of G, strip by strip.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (double, double) ColumnStrips(in LowRankAdjustSpec s, float* g, float* p, float* c, int j0)
+    private static (double, double) ColumnStrips<TOps, TVector>(in LowRankAdjustSpec s, float* g, float* p, float* c, int j0)
+        where TOps : struct, IStripVector<TVector>
+        where TVector : struct
     {
         int m = s.Rows, n = s.Cols, r = s.Rank, cols = Math.Min(ColumnBand, n - j0);
-        var strips = new LowRankStrips(m, r);
+        var strips = new LowRankStrips<TOps, TVector>(m, r);
         try
         {
             double globalSq = 0, gradSq = 0;
-            for (int j = j0; j < j0 + cols; j += LowRankStrips.Width)
+            int width = LowRankStrips<TOps, TVector>.Width;
+            for (int j = j0; j < j0 + cols; j += width)
             {
-                var (global, grad) = strips.Adjust(p, g + j, c + j, n, Math.Min(LowRankStrips.Width, j0 + cols - j), s.LambdaLocal, s.LambdaDelta);
+                var (global, grad) = strips.Adjust(p, g + j, c + j, n, Math.Min(width, j0 + cols - j), s.LambdaLocal, s.LambdaDelta);
                 globalSq += global;
                 gradSq += grad;
             }
@@ -106,4 +117,15 @@ internal static unsafe class CpuLowRankAdjust
         for (; i < n; i++) sum += (double)p[i] * p[i];
         return sum;
     }
+}
+
+/// <summary>How <see cref="CpuLowRankAdjust"/> runs a P-side matrix.</summary>
+internal enum LowRankPath
+{
+    /// <summary>The strip kernel on 512-bit vectors, 32 columns a strip.</summary>
+    Strips512,
+    /// <summary>The strip kernel on 256-bit vectors, 16 columns a strip.</summary>
+    Strips256,
+    /// <summary>Two GEMMs per band of 512 columns.</summary>
+    Gemms,
 }

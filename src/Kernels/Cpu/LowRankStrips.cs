@@ -1,36 +1,36 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
 namespace Engine.Kernels.Cpu;
 
 /// <summary>
-/// G ← λ_l G + δ·P(PᵀG) on a strip of 32 columns (two vectors) of an m×n matrix G (P: m×r, orthonormal), in two sweeps
-/// down the strip: the strip's coefficients PᵀG (up to <see cref="MaxPass"/> of the r coefficients per pass, two vectors
-/// each, in registers) with ||G||² beside them, then each row rewritten from the same registers while the strip
-/// (m × 128 B) is still in cache (L1 up to m ≈ 350, L2 up to m ≈ 8K here; taller P-side matrices — m &lt; n, so also
-/// wider — reread the strip from L3).
+/// G ← λ_l G + δ·P(PᵀG) on a strip of two vectors' columns (32 with AVX-512, 16 with AVX2) of an m×n matrix G (P: m×r,
+/// orthonormal), in two sweeps down the strip: the strip's coefficients PᵀG (up to <see cref="IStripVector{TVector}.MaxPass"/>
+/// of the r coefficients per pass, two vectors each, in registers) with ||G||² beside them, then each row rewritten from
+/// the same registers while the strip (m × 128 or 64 B) is still in cache (L1 up to m ≈ 350, L2 up to m ≈ 8K here;
+/// taller P-side matrices — m &lt; n, so also wider — reread the strip from L3).
 /// <para>
 /// Why not two GEMMs: each of the r = m/8 coefficients costs one multiply-add per element twice, and with the coefficients
 /// in registers and P broadcast from L1 every broadcast feeds two multiply-adds (one per vector of the strip; one-vector
 /// strips, one each: 2.66–2.95 ms a step on one [100, 100000] matrix against 2.42–2.76, six runs each; the rest of the
 /// time is the strided rows' memory traffic). A GEMM with K = r and M or N = r spends its time in packing and edge tiles
-/// instead. Rows are 4·n bytes apart, too many streams for the
-/// hardware prefetcher, so the first sweep prefetches each row eight strips (1 KB) ahead (4 strips: 2.65–3.56 ms a step on
-/// one [100, 100000] matrix, 8: 2.42–2.67, 16: 2.38–3.00, four runs each).
+/// instead (3× the strips' time with AVX2). Rows are 4·n bytes apart, too many streams for the hardware prefetcher, so the
+/// first sweep prefetches each row 1 KB ahead (8 AVX-512 strips; 4: 2.65–3.56 ms a step on one [100, 100000] matrix,
+/// 8: 2.42–2.67, 16: 2.38–3.00, four runs each).
 /// </para>
-/// A strip narrower than 32 columns (the matrix's last) runs on a zero-padded copy. Sums of squares run in fp32 lanes down
-/// one strip (m terms per lane) and in double across strips.
+/// A strip narrower than <see cref="Width"/> columns (the matrix's last) runs on a zero-padded copy. Sums of squares run in
+/// fp32 lanes down one strip (m terms per lane) and in double across strips.
 /// </summary>
-internal unsafe struct LowRankStrips : IDisposable
+internal unsafe struct LowRankStrips<TOps, TVector> : IDisposable
+    where TOps : struct, IStripVector<TVector>
+    where TVector : struct
 {
-    public const int Width = 32;
-    private const int Half = 16;
-    private const int PrefetchAhead = 8 * Width;
-
-    /// <summary>Coefficients per pass: 2 × 13 accumulators, two rows of G and a broadcast fill 31 of the 32 vector registers.</summary>
-    private const int MaxPass = 13;
+    public static int Width => 2 * TOps.Lanes;
+    private static int Half => TOps.Lanes;
+    private static int PrefetchAhead => 8 * Width;
+    /// <summary>Floats per cache line: the prefetches of one row of the strip.</summary>
+    private const int LineFloats = 16;
 
     private readonly int _rows, _rank;
     /// <summary>The coefficients of one strip, [rank, Width]; a narrow strip's zero-padded copy, [rows, Width].</summary>
@@ -65,8 +65,8 @@ internal unsafe struct LowRankStrips : IDisposable
             strip = _narrow;
             step = Width;
         }
-        // Passes of equal size (r = 16: 8 + 8, not 13 + 3), each a kernel compiled for its count.
-        int passes = (_rank + MaxPass - 1) / MaxPass;
+        // Passes of equal size (r = 16 with AVX-512: 8 + 8, not 13 + 3), each a kernel compiled for its count.
+        int passes = (_rank + TOps.MaxPass - 1) / TOps.MaxPass;
         double gradSq = 0, globalSq = 0;
         for (int pass = 0, k0 = 0; pass < passes; k0 += PassSize(pass++, passes))
         {
@@ -76,15 +76,7 @@ internal unsafe struct LowRankStrips : IDisposable
             globalSq += coefficientSq;
         }
         for (int k = 0; k < _rank; k++)
-        {
-            float* source = _coefficients + (long)k * Width;
-            if (width == Width)
-            {
-                Vector512.Load(source).Store(c + k * stride);
-                Vector512.Load(source + Half).Store(c + k * stride + Half);
-            }
-            else new ReadOnlySpan<float>(source, width).CopyTo(new Span<float>(c + k * stride, width));
-        }
+            new ReadOnlySpan<float>(_coefficients + (long)k * Width, width).CopyTo(new Span<float>(c + k * stride, width));
         for (int pass = 0, k0 = 0; pass < passes; k0 += PassSize(pass++, passes))
             ApplyKernels[PassSize(pass, passes) - 1](strip, step, p + k0, _rank, _rows, _coefficients + (long)k0 * Width,
                                                      pass == 0 ? lambdaLocal : 1f, lambdaDelta);
@@ -117,6 +109,7 @@ internal unsafe struct LowRankStrips : IDisposable
     private struct W12 : IPassWidth { public static int Count => 12; }
     private struct W13 : IPassWidth { public static int Count => 13; }
 
+    // Entry k - 1 compiles for k coefficients; those beyond TOps.MaxPass are never called, so never compiled.
     private static readonly delegate*<float*, long, float*, int, int, float*, bool, (double, double)>[] CoefficientKernels =
         [&Coefficients<W1>, &Coefficients<W2>, &Coefficients<W3>, &Coefficients<W4>, &Coefficients<W5>, &Coefficients<W6>, &Coefficients<W7>, &Coefficients<W8>, &Coefficients<W9>, &Coefficients<W10>, &Coefficients<W11>, &Coefficients<W12>, &Coefficients<W13>];
 
@@ -132,50 +125,50 @@ internal unsafe struct LowRankStrips : IDisposable
                                                                                float* coefficients, bool prefetch)
         where TWidth : struct, IPassWidth
     {
-        Vector512<float> a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default, a4 = default, b4 = default, a5 = default, b5 = default, a6 = default, b6 = default, a7 = default, b7 = default, a8 = default, b8 = default, a9 = default, b9 = default, a10 = default, b10 = default, a11 = default, b11 = default, a12 = default, b12 = default;
-        Vector512<float> squaresLow = default, squaresHigh = default;
+        TVector a0 = default, b0 = default, a1 = default, b1 = default, a2 = default, b2 = default, a3 = default, b3 = default, a4 = default, b4 = default, a5 = default, b5 = default, a6 = default, b6 = default, a7 = default, b7 = default, a8 = default, b8 = default, a9 = default, b9 = default, a10 = default, b10 = default, a11 = default, b11 = default, a12 = default, b12 = default;
+        TVector squaresLow = default, squaresHigh = default;
         for (int i = 0; i < rows; i++)
         {
             float* row = strip + i * stride;
             if (prefetch && Sse.IsSupported)
             {
                 Sse.Prefetch0(row + PrefetchAhead);
-                Sse.Prefetch0(row + PrefetchAhead + Half);
+                if (Width > LineFloats) Sse.Prefetch0(row + PrefetchAhead + LineFloats);
             }
-            var x = Vector512.Load(row);
-            var y = Vector512.Load(row + Half);
+            var x = TOps.Load(row);
+            var y = TOps.Load(row + Half);
             float* pk = basis + (long)i * basisStride;
-            squaresLow = Vector512.FusedMultiplyAdd(x, x, squaresLow);
-            squaresHigh = Vector512.FusedMultiplyAdd(y, y, squaresHigh);
-            if (TWidth.Count > 0) { var s = Vector512.Create(pk[0]); a0 = Vector512.FusedMultiplyAdd(s, x, a0); b0 = Vector512.FusedMultiplyAdd(s, y, b0); }
-            if (TWidth.Count > 1) { var s = Vector512.Create(pk[1]); a1 = Vector512.FusedMultiplyAdd(s, x, a1); b1 = Vector512.FusedMultiplyAdd(s, y, b1); }
-            if (TWidth.Count > 2) { var s = Vector512.Create(pk[2]); a2 = Vector512.FusedMultiplyAdd(s, x, a2); b2 = Vector512.FusedMultiplyAdd(s, y, b2); }
-            if (TWidth.Count > 3) { var s = Vector512.Create(pk[3]); a3 = Vector512.FusedMultiplyAdd(s, x, a3); b3 = Vector512.FusedMultiplyAdd(s, y, b3); }
-            if (TWidth.Count > 4) { var s = Vector512.Create(pk[4]); a4 = Vector512.FusedMultiplyAdd(s, x, a4); b4 = Vector512.FusedMultiplyAdd(s, y, b4); }
-            if (TWidth.Count > 5) { var s = Vector512.Create(pk[5]); a5 = Vector512.FusedMultiplyAdd(s, x, a5); b5 = Vector512.FusedMultiplyAdd(s, y, b5); }
-            if (TWidth.Count > 6) { var s = Vector512.Create(pk[6]); a6 = Vector512.FusedMultiplyAdd(s, x, a6); b6 = Vector512.FusedMultiplyAdd(s, y, b6); }
-            if (TWidth.Count > 7) { var s = Vector512.Create(pk[7]); a7 = Vector512.FusedMultiplyAdd(s, x, a7); b7 = Vector512.FusedMultiplyAdd(s, y, b7); }
-            if (TWidth.Count > 8) { var s = Vector512.Create(pk[8]); a8 = Vector512.FusedMultiplyAdd(s, x, a8); b8 = Vector512.FusedMultiplyAdd(s, y, b8); }
-            if (TWidth.Count > 9) { var s = Vector512.Create(pk[9]); a9 = Vector512.FusedMultiplyAdd(s, x, a9); b9 = Vector512.FusedMultiplyAdd(s, y, b9); }
-            if (TWidth.Count > 10) { var s = Vector512.Create(pk[10]); a10 = Vector512.FusedMultiplyAdd(s, x, a10); b10 = Vector512.FusedMultiplyAdd(s, y, b10); }
-            if (TWidth.Count > 11) { var s = Vector512.Create(pk[11]); a11 = Vector512.FusedMultiplyAdd(s, x, a11); b11 = Vector512.FusedMultiplyAdd(s, y, b11); }
-            if (TWidth.Count > 12) { var s = Vector512.Create(pk[12]); a12 = Vector512.FusedMultiplyAdd(s, x, a12); b12 = Vector512.FusedMultiplyAdd(s, y, b12); }
+            squaresLow = TOps.MultiplyAdd(x, x, squaresLow);
+            squaresHigh = TOps.MultiplyAdd(y, y, squaresHigh);
+            if (TWidth.Count > 0) { var s = TOps.Broadcast(pk[0]); a0 = TOps.MultiplyAdd(s, x, a0); b0 = TOps.MultiplyAdd(s, y, b0); }
+            if (TWidth.Count > 1) { var s = TOps.Broadcast(pk[1]); a1 = TOps.MultiplyAdd(s, x, a1); b1 = TOps.MultiplyAdd(s, y, b1); }
+            if (TWidth.Count > 2) { var s = TOps.Broadcast(pk[2]); a2 = TOps.MultiplyAdd(s, x, a2); b2 = TOps.MultiplyAdd(s, y, b2); }
+            if (TWidth.Count > 3) { var s = TOps.Broadcast(pk[3]); a3 = TOps.MultiplyAdd(s, x, a3); b3 = TOps.MultiplyAdd(s, y, b3); }
+            if (TWidth.Count > 4) { var s = TOps.Broadcast(pk[4]); a4 = TOps.MultiplyAdd(s, x, a4); b4 = TOps.MultiplyAdd(s, y, b4); }
+            if (TWidth.Count > 5) { var s = TOps.Broadcast(pk[5]); a5 = TOps.MultiplyAdd(s, x, a5); b5 = TOps.MultiplyAdd(s, y, b5); }
+            if (TWidth.Count > 6) { var s = TOps.Broadcast(pk[6]); a6 = TOps.MultiplyAdd(s, x, a6); b6 = TOps.MultiplyAdd(s, y, b6); }
+            if (TWidth.Count > 7) { var s = TOps.Broadcast(pk[7]); a7 = TOps.MultiplyAdd(s, x, a7); b7 = TOps.MultiplyAdd(s, y, b7); }
+            if (TWidth.Count > 8) { var s = TOps.Broadcast(pk[8]); a8 = TOps.MultiplyAdd(s, x, a8); b8 = TOps.MultiplyAdd(s, y, b8); }
+            if (TWidth.Count > 9) { var s = TOps.Broadcast(pk[9]); a9 = TOps.MultiplyAdd(s, x, a9); b9 = TOps.MultiplyAdd(s, y, b9); }
+            if (TWidth.Count > 10) { var s = TOps.Broadcast(pk[10]); a10 = TOps.MultiplyAdd(s, x, a10); b10 = TOps.MultiplyAdd(s, y, b10); }
+            if (TWidth.Count > 11) { var s = TOps.Broadcast(pk[11]); a11 = TOps.MultiplyAdd(s, x, a11); b11 = TOps.MultiplyAdd(s, y, b11); }
+            if (TWidth.Count > 12) { var s = TOps.Broadcast(pk[12]); a12 = TOps.MultiplyAdd(s, x, a12); b12 = TOps.MultiplyAdd(s, y, b12); }
         }
-        var coefficientSq = Vector512<float>.Zero;
-        if (TWidth.Count > 0) { a0.Store(coefficients + 0); b0.Store(coefficients + 16); coefficientSq = Vector512.FusedMultiplyAdd(a0, a0, Vector512.FusedMultiplyAdd(b0, b0, coefficientSq)); }
-        if (TWidth.Count > 1) { a1.Store(coefficients + 32); b1.Store(coefficients + 48); coefficientSq = Vector512.FusedMultiplyAdd(a1, a1, Vector512.FusedMultiplyAdd(b1, b1, coefficientSq)); }
-        if (TWidth.Count > 2) { a2.Store(coefficients + 64); b2.Store(coefficients + 80); coefficientSq = Vector512.FusedMultiplyAdd(a2, a2, Vector512.FusedMultiplyAdd(b2, b2, coefficientSq)); }
-        if (TWidth.Count > 3) { a3.Store(coefficients + 96); b3.Store(coefficients + 112); coefficientSq = Vector512.FusedMultiplyAdd(a3, a3, Vector512.FusedMultiplyAdd(b3, b3, coefficientSq)); }
-        if (TWidth.Count > 4) { a4.Store(coefficients + 128); b4.Store(coefficients + 144); coefficientSq = Vector512.FusedMultiplyAdd(a4, a4, Vector512.FusedMultiplyAdd(b4, b4, coefficientSq)); }
-        if (TWidth.Count > 5) { a5.Store(coefficients + 160); b5.Store(coefficients + 176); coefficientSq = Vector512.FusedMultiplyAdd(a5, a5, Vector512.FusedMultiplyAdd(b5, b5, coefficientSq)); }
-        if (TWidth.Count > 6) { a6.Store(coefficients + 192); b6.Store(coefficients + 208); coefficientSq = Vector512.FusedMultiplyAdd(a6, a6, Vector512.FusedMultiplyAdd(b6, b6, coefficientSq)); }
-        if (TWidth.Count > 7) { a7.Store(coefficients + 224); b7.Store(coefficients + 240); coefficientSq = Vector512.FusedMultiplyAdd(a7, a7, Vector512.FusedMultiplyAdd(b7, b7, coefficientSq)); }
-        if (TWidth.Count > 8) { a8.Store(coefficients + 256); b8.Store(coefficients + 272); coefficientSq = Vector512.FusedMultiplyAdd(a8, a8, Vector512.FusedMultiplyAdd(b8, b8, coefficientSq)); }
-        if (TWidth.Count > 9) { a9.Store(coefficients + 288); b9.Store(coefficients + 304); coefficientSq = Vector512.FusedMultiplyAdd(a9, a9, Vector512.FusedMultiplyAdd(b9, b9, coefficientSq)); }
-        if (TWidth.Count > 10) { a10.Store(coefficients + 320); b10.Store(coefficients + 336); coefficientSq = Vector512.FusedMultiplyAdd(a10, a10, Vector512.FusedMultiplyAdd(b10, b10, coefficientSq)); }
-        if (TWidth.Count > 11) { a11.Store(coefficients + 352); b11.Store(coefficients + 368); coefficientSq = Vector512.FusedMultiplyAdd(a11, a11, Vector512.FusedMultiplyAdd(b11, b11, coefficientSq)); }
-        if (TWidth.Count > 12) { a12.Store(coefficients + 384); b12.Store(coefficients + 400); coefficientSq = Vector512.FusedMultiplyAdd(a12, a12, Vector512.FusedMultiplyAdd(b12, b12, coefficientSq)); }
-        return (Vector512.Sum(squaresLow + squaresHigh), Vector512.Sum(coefficientSq));
+        TVector coefficientSq = default;
+        if (TWidth.Count > 0) { TOps.Store(a0, coefficients + 0 * Width); TOps.Store(b0, coefficients + 0 * Width + Half); coefficientSq = TOps.MultiplyAdd(a0, a0, TOps.MultiplyAdd(b0, b0, coefficientSq)); }
+        if (TWidth.Count > 1) { TOps.Store(a1, coefficients + 1 * Width); TOps.Store(b1, coefficients + 1 * Width + Half); coefficientSq = TOps.MultiplyAdd(a1, a1, TOps.MultiplyAdd(b1, b1, coefficientSq)); }
+        if (TWidth.Count > 2) { TOps.Store(a2, coefficients + 2 * Width); TOps.Store(b2, coefficients + 2 * Width + Half); coefficientSq = TOps.MultiplyAdd(a2, a2, TOps.MultiplyAdd(b2, b2, coefficientSq)); }
+        if (TWidth.Count > 3) { TOps.Store(a3, coefficients + 3 * Width); TOps.Store(b3, coefficients + 3 * Width + Half); coefficientSq = TOps.MultiplyAdd(a3, a3, TOps.MultiplyAdd(b3, b3, coefficientSq)); }
+        if (TWidth.Count > 4) { TOps.Store(a4, coefficients + 4 * Width); TOps.Store(b4, coefficients + 4 * Width + Half); coefficientSq = TOps.MultiplyAdd(a4, a4, TOps.MultiplyAdd(b4, b4, coefficientSq)); }
+        if (TWidth.Count > 5) { TOps.Store(a5, coefficients + 5 * Width); TOps.Store(b5, coefficients + 5 * Width + Half); coefficientSq = TOps.MultiplyAdd(a5, a5, TOps.MultiplyAdd(b5, b5, coefficientSq)); }
+        if (TWidth.Count > 6) { TOps.Store(a6, coefficients + 6 * Width); TOps.Store(b6, coefficients + 6 * Width + Half); coefficientSq = TOps.MultiplyAdd(a6, a6, TOps.MultiplyAdd(b6, b6, coefficientSq)); }
+        if (TWidth.Count > 7) { TOps.Store(a7, coefficients + 7 * Width); TOps.Store(b7, coefficients + 7 * Width + Half); coefficientSq = TOps.MultiplyAdd(a7, a7, TOps.MultiplyAdd(b7, b7, coefficientSq)); }
+        if (TWidth.Count > 8) { TOps.Store(a8, coefficients + 8 * Width); TOps.Store(b8, coefficients + 8 * Width + Half); coefficientSq = TOps.MultiplyAdd(a8, a8, TOps.MultiplyAdd(b8, b8, coefficientSq)); }
+        if (TWidth.Count > 9) { TOps.Store(a9, coefficients + 9 * Width); TOps.Store(b9, coefficients + 9 * Width + Half); coefficientSq = TOps.MultiplyAdd(a9, a9, TOps.MultiplyAdd(b9, b9, coefficientSq)); }
+        if (TWidth.Count > 10) { TOps.Store(a10, coefficients + 10 * Width); TOps.Store(b10, coefficients + 10 * Width + Half); coefficientSq = TOps.MultiplyAdd(a10, a10, TOps.MultiplyAdd(b10, b10, coefficientSq)); }
+        if (TWidth.Count > 11) { TOps.Store(a11, coefficients + 11 * Width); TOps.Store(b11, coefficients + 11 * Width + Half); coefficientSq = TOps.MultiplyAdd(a11, a11, TOps.MultiplyAdd(b11, b11, coefficientSq)); }
+        if (TWidth.Count > 12) { TOps.Store(a12, coefficients + 12 * Width); TOps.Store(b12, coefficients + 12 * Width + Half); coefficientSq = TOps.MultiplyAdd(a12, a12, TOps.MultiplyAdd(b12, b12, coefficientSq)); }
+        return (TOps.Sum(TOps.Add(squaresLow, squaresHigh)), TOps.Sum(coefficientSq));
     }
 
     /// <summary>strip[i] = scale·strip[i] + delta·Σ_k basis[i, k]·coefficients[k] over the <typeparamref name="TWidth"/> columns k of this pass.</summary>
@@ -184,57 +177,57 @@ internal unsafe struct LowRankStrips : IDisposable
                                       float deltaScalar)
         where TWidth : struct, IPassWidth
     {
-        var delta = Vector512.Create(deltaScalar);
-        var keep = Vector512.Create(scale);
-        var a0 = TWidth.Count > 0 ? delta * Vector512.Load(coefficients + 0) : default;
-        var b0 = TWidth.Count > 0 ? delta * Vector512.Load(coefficients + 16) : default;
-        var a1 = TWidth.Count > 1 ? delta * Vector512.Load(coefficients + 32) : default;
-        var b1 = TWidth.Count > 1 ? delta * Vector512.Load(coefficients + 48) : default;
-        var a2 = TWidth.Count > 2 ? delta * Vector512.Load(coefficients + 64) : default;
-        var b2 = TWidth.Count > 2 ? delta * Vector512.Load(coefficients + 80) : default;
-        var a3 = TWidth.Count > 3 ? delta * Vector512.Load(coefficients + 96) : default;
-        var b3 = TWidth.Count > 3 ? delta * Vector512.Load(coefficients + 112) : default;
-        var a4 = TWidth.Count > 4 ? delta * Vector512.Load(coefficients + 128) : default;
-        var b4 = TWidth.Count > 4 ? delta * Vector512.Load(coefficients + 144) : default;
-        var a5 = TWidth.Count > 5 ? delta * Vector512.Load(coefficients + 160) : default;
-        var b5 = TWidth.Count > 5 ? delta * Vector512.Load(coefficients + 176) : default;
-        var a6 = TWidth.Count > 6 ? delta * Vector512.Load(coefficients + 192) : default;
-        var b6 = TWidth.Count > 6 ? delta * Vector512.Load(coefficients + 208) : default;
-        var a7 = TWidth.Count > 7 ? delta * Vector512.Load(coefficients + 224) : default;
-        var b7 = TWidth.Count > 7 ? delta * Vector512.Load(coefficients + 240) : default;
-        var a8 = TWidth.Count > 8 ? delta * Vector512.Load(coefficients + 256) : default;
-        var b8 = TWidth.Count > 8 ? delta * Vector512.Load(coefficients + 272) : default;
-        var a9 = TWidth.Count > 9 ? delta * Vector512.Load(coefficients + 288) : default;
-        var b9 = TWidth.Count > 9 ? delta * Vector512.Load(coefficients + 304) : default;
-        var a10 = TWidth.Count > 10 ? delta * Vector512.Load(coefficients + 320) : default;
-        var b10 = TWidth.Count > 10 ? delta * Vector512.Load(coefficients + 336) : default;
-        var a11 = TWidth.Count > 11 ? delta * Vector512.Load(coefficients + 352) : default;
-        var b11 = TWidth.Count > 11 ? delta * Vector512.Load(coefficients + 368) : default;
-        var a12 = TWidth.Count > 12 ? delta * Vector512.Load(coefficients + 384) : default;
-        var b12 = TWidth.Count > 12 ? delta * Vector512.Load(coefficients + 400) : default;
+        var delta = TOps.Broadcast(deltaScalar);
+        var keep = TOps.Broadcast(scale);
+        var a0 = TWidth.Count > 0 ? TOps.Multiply(delta, TOps.Load(coefficients + 0 * Width)) : default;
+        var b0 = TWidth.Count > 0 ? TOps.Multiply(delta, TOps.Load(coefficients + 0 * Width + Half)) : default;
+        var a1 = TWidth.Count > 1 ? TOps.Multiply(delta, TOps.Load(coefficients + 1 * Width)) : default;
+        var b1 = TWidth.Count > 1 ? TOps.Multiply(delta, TOps.Load(coefficients + 1 * Width + Half)) : default;
+        var a2 = TWidth.Count > 2 ? TOps.Multiply(delta, TOps.Load(coefficients + 2 * Width)) : default;
+        var b2 = TWidth.Count > 2 ? TOps.Multiply(delta, TOps.Load(coefficients + 2 * Width + Half)) : default;
+        var a3 = TWidth.Count > 3 ? TOps.Multiply(delta, TOps.Load(coefficients + 3 * Width)) : default;
+        var b3 = TWidth.Count > 3 ? TOps.Multiply(delta, TOps.Load(coefficients + 3 * Width + Half)) : default;
+        var a4 = TWidth.Count > 4 ? TOps.Multiply(delta, TOps.Load(coefficients + 4 * Width)) : default;
+        var b4 = TWidth.Count > 4 ? TOps.Multiply(delta, TOps.Load(coefficients + 4 * Width + Half)) : default;
+        var a5 = TWidth.Count > 5 ? TOps.Multiply(delta, TOps.Load(coefficients + 5 * Width)) : default;
+        var b5 = TWidth.Count > 5 ? TOps.Multiply(delta, TOps.Load(coefficients + 5 * Width + Half)) : default;
+        var a6 = TWidth.Count > 6 ? TOps.Multiply(delta, TOps.Load(coefficients + 6 * Width)) : default;
+        var b6 = TWidth.Count > 6 ? TOps.Multiply(delta, TOps.Load(coefficients + 6 * Width + Half)) : default;
+        var a7 = TWidth.Count > 7 ? TOps.Multiply(delta, TOps.Load(coefficients + 7 * Width)) : default;
+        var b7 = TWidth.Count > 7 ? TOps.Multiply(delta, TOps.Load(coefficients + 7 * Width + Half)) : default;
+        var a8 = TWidth.Count > 8 ? TOps.Multiply(delta, TOps.Load(coefficients + 8 * Width)) : default;
+        var b8 = TWidth.Count > 8 ? TOps.Multiply(delta, TOps.Load(coefficients + 8 * Width + Half)) : default;
+        var a9 = TWidth.Count > 9 ? TOps.Multiply(delta, TOps.Load(coefficients + 9 * Width)) : default;
+        var b9 = TWidth.Count > 9 ? TOps.Multiply(delta, TOps.Load(coefficients + 9 * Width + Half)) : default;
+        var a10 = TWidth.Count > 10 ? TOps.Multiply(delta, TOps.Load(coefficients + 10 * Width)) : default;
+        var b10 = TWidth.Count > 10 ? TOps.Multiply(delta, TOps.Load(coefficients + 10 * Width + Half)) : default;
+        var a11 = TWidth.Count > 11 ? TOps.Multiply(delta, TOps.Load(coefficients + 11 * Width)) : default;
+        var b11 = TWidth.Count > 11 ? TOps.Multiply(delta, TOps.Load(coefficients + 11 * Width + Half)) : default;
+        var a12 = TWidth.Count > 12 ? TOps.Multiply(delta, TOps.Load(coefficients + 12 * Width)) : default;
+        var b12 = TWidth.Count > 12 ? TOps.Multiply(delta, TOps.Load(coefficients + 12 * Width + Half)) : default;
         for (int i = 0; i < rows; i++)
         {
             float* row = strip + i * stride;
             float* pk = basis + (long)i * basisStride;
             // Two independent sums per half: one chain of dependent multiply-adds per row would leave the FMA units waiting.
-            var low0 = keep * Vector512.Load(row);
-            var high0 = keep * Vector512.Load(row + Half);
-            Vector512<float> low1 = default, high1 = default;
-            if (TWidth.Count > 0) { var s = Vector512.Create(pk[0]); low0 = Vector512.FusedMultiplyAdd(s, a0, low0); high0 = Vector512.FusedMultiplyAdd(s, b0, high0); }
-            if (TWidth.Count > 1) { var s = Vector512.Create(pk[1]); low1 = Vector512.FusedMultiplyAdd(s, a1, low1); high1 = Vector512.FusedMultiplyAdd(s, b1, high1); }
-            if (TWidth.Count > 2) { var s = Vector512.Create(pk[2]); low0 = Vector512.FusedMultiplyAdd(s, a2, low0); high0 = Vector512.FusedMultiplyAdd(s, b2, high0); }
-            if (TWidth.Count > 3) { var s = Vector512.Create(pk[3]); low1 = Vector512.FusedMultiplyAdd(s, a3, low1); high1 = Vector512.FusedMultiplyAdd(s, b3, high1); }
-            if (TWidth.Count > 4) { var s = Vector512.Create(pk[4]); low0 = Vector512.FusedMultiplyAdd(s, a4, low0); high0 = Vector512.FusedMultiplyAdd(s, b4, high0); }
-            if (TWidth.Count > 5) { var s = Vector512.Create(pk[5]); low1 = Vector512.FusedMultiplyAdd(s, a5, low1); high1 = Vector512.FusedMultiplyAdd(s, b5, high1); }
-            if (TWidth.Count > 6) { var s = Vector512.Create(pk[6]); low0 = Vector512.FusedMultiplyAdd(s, a6, low0); high0 = Vector512.FusedMultiplyAdd(s, b6, high0); }
-            if (TWidth.Count > 7) { var s = Vector512.Create(pk[7]); low1 = Vector512.FusedMultiplyAdd(s, a7, low1); high1 = Vector512.FusedMultiplyAdd(s, b7, high1); }
-            if (TWidth.Count > 8) { var s = Vector512.Create(pk[8]); low0 = Vector512.FusedMultiplyAdd(s, a8, low0); high0 = Vector512.FusedMultiplyAdd(s, b8, high0); }
-            if (TWidth.Count > 9) { var s = Vector512.Create(pk[9]); low1 = Vector512.FusedMultiplyAdd(s, a9, low1); high1 = Vector512.FusedMultiplyAdd(s, b9, high1); }
-            if (TWidth.Count > 10) { var s = Vector512.Create(pk[10]); low0 = Vector512.FusedMultiplyAdd(s, a10, low0); high0 = Vector512.FusedMultiplyAdd(s, b10, high0); }
-            if (TWidth.Count > 11) { var s = Vector512.Create(pk[11]); low1 = Vector512.FusedMultiplyAdd(s, a11, low1); high1 = Vector512.FusedMultiplyAdd(s, b11, high1); }
-            if (TWidth.Count > 12) { var s = Vector512.Create(pk[12]); low0 = Vector512.FusedMultiplyAdd(s, a12, low0); high0 = Vector512.FusedMultiplyAdd(s, b12, high0); }
-            (low0 + low1).Store(row);
-            (high0 + high1).Store(row + Half);
+            var low0 = TOps.Multiply(keep, TOps.Load(row));
+            var high0 = TOps.Multiply(keep, TOps.Load(row + Half));
+            TVector low1 = default, high1 = default;
+            if (TWidth.Count > 0) { var s = TOps.Broadcast(pk[0]); low0 = TOps.MultiplyAdd(s, a0, low0); high0 = TOps.MultiplyAdd(s, b0, high0); }
+            if (TWidth.Count > 1) { var s = TOps.Broadcast(pk[1]); low1 = TOps.MultiplyAdd(s, a1, low1); high1 = TOps.MultiplyAdd(s, b1, high1); }
+            if (TWidth.Count > 2) { var s = TOps.Broadcast(pk[2]); low0 = TOps.MultiplyAdd(s, a2, low0); high0 = TOps.MultiplyAdd(s, b2, high0); }
+            if (TWidth.Count > 3) { var s = TOps.Broadcast(pk[3]); low1 = TOps.MultiplyAdd(s, a3, low1); high1 = TOps.MultiplyAdd(s, b3, high1); }
+            if (TWidth.Count > 4) { var s = TOps.Broadcast(pk[4]); low0 = TOps.MultiplyAdd(s, a4, low0); high0 = TOps.MultiplyAdd(s, b4, high0); }
+            if (TWidth.Count > 5) { var s = TOps.Broadcast(pk[5]); low1 = TOps.MultiplyAdd(s, a5, low1); high1 = TOps.MultiplyAdd(s, b5, high1); }
+            if (TWidth.Count > 6) { var s = TOps.Broadcast(pk[6]); low0 = TOps.MultiplyAdd(s, a6, low0); high0 = TOps.MultiplyAdd(s, b6, high0); }
+            if (TWidth.Count > 7) { var s = TOps.Broadcast(pk[7]); low1 = TOps.MultiplyAdd(s, a7, low1); high1 = TOps.MultiplyAdd(s, b7, high1); }
+            if (TWidth.Count > 8) { var s = TOps.Broadcast(pk[8]); low0 = TOps.MultiplyAdd(s, a8, low0); high0 = TOps.MultiplyAdd(s, b8, high0); }
+            if (TWidth.Count > 9) { var s = TOps.Broadcast(pk[9]); low1 = TOps.MultiplyAdd(s, a9, low1); high1 = TOps.MultiplyAdd(s, b9, high1); }
+            if (TWidth.Count > 10) { var s = TOps.Broadcast(pk[10]); low0 = TOps.MultiplyAdd(s, a10, low0); high0 = TOps.MultiplyAdd(s, b10, high0); }
+            if (TWidth.Count > 11) { var s = TOps.Broadcast(pk[11]); low1 = TOps.MultiplyAdd(s, a11, low1); high1 = TOps.MultiplyAdd(s, b11, high1); }
+            if (TWidth.Count > 12) { var s = TOps.Broadcast(pk[12]); low0 = TOps.MultiplyAdd(s, a12, low0); high0 = TOps.MultiplyAdd(s, b12, high0); }
+            TOps.Store(TOps.Add(low0, low1), row);
+            TOps.Store(TOps.Add(high0, high1), row + Half);
         }
     }
 

@@ -11,9 +11,10 @@ namespace Engine.Tests.Ops;
 /// <summary>
 /// <see cref="ComputeDevice.LowRankAdjust"/> (the cpu's blocked kernel, the portable GEMM + fused pass elsewhere) against
 /// a double reference (G_adj, the coefficients, ||G_glob||² and ||G||²): orthonormal bases from a QR of random data, both orientations (P for m &lt; n, Qᵀ for m ≥ n),
-/// batches, widths across the cpu's 32-column strips and 512-column blocks (and a last, narrower strip), ranks above 13 (the
-/// cpu kernel holds up to 13 coefficients per pass, the rank shared out evenly over the passes), λ_l = 0 and λ_l = λ_g (δ = 0); and the cpu's two P-side paths (the strip
-/// kernel, and the GEMMs it falls back to without native 512-bit vectors) on the edge shapes, whatever this machine has.
+/// batches, widths across the cpu's 32- or 16-column strips and 512-column blocks (and a last, narrower strip), ranks above 13
+/// (the cpu kernel holds up to 13 coefficients per pass with AVX-512, 5 with AVX2, the rank shared out evenly over the
+/// passes), λ_l = 0 and λ_l = λ_g (δ = 0); and each of the cpu's three P-side paths (the strip kernel on 512- and on 256-bit
+/// vectors, and the GEMMs it falls back to without either) on the edge shapes, whatever this machine has.
 /// </summary>
 public class LowRankAdjustTests
 {
@@ -37,20 +38,25 @@ public class LowRankAdjustTests
     /// <summary>
     /// P-side shapes the generated cases may miss: one row, a matrix narrower than one strip or than its first vector,
     /// one full pass (r = 13), two even ones (r = 16, 26), uneven ones (r = 17: 9 + 8), many (r = 100: 4 of 13 and 4 of 12),
-    /// two coefficients, a last strip of one column, of 17 (one vector and a bit); for GPU backends' kernel (ranks up to 16)
-    /// more rows than it stages at once (64): the bench's [100, 1000] with r = 13, and 16 coefficients over 130 rows.
+    /// two coefficients, a last strip of one column, of 17 (one vector and a bit); on 256-bit vectors one full pass (r = 5),
+    /// two (r = 6: 3 + 3) and three uneven ones (r = 11: 4 + 4 + 3) with a last strip of 9 columns; for GPU backends' kernel
+    /// (ranks up to 16) more rows than it stages at once (64): the bench's [100, 1000] with r = 13, and 16 coefficients over
+    /// 130 rows.
     /// </summary>
     private static readonly (int M, int N, int Batch, int Rank)[] EdgeShapes =
         [(1, 2, 1, 1), (1, 7, 3, 1), (5, 13, 1, 2), (13, 40, 1, 13), (16, 17, 1, 16), (26, 49, 1, 26), (32, 513, 1, 32),
-         (3, 528, 1, 2), (40, 1000, 2, 17), (100, 2000, 1, 100), (100, 1000, 2, 13), (130, 300, 1, 16)];
+         (3, 528, 1, 2), (40, 1000, 2, 17), (100, 2000, 1, 100), (100, 1000, 2, 13), (130, 300, 1, 16),
+         (5, 25, 1, 5), (6, 41, 2, 6), (11, 57, 1, 11)];
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void BothCpuPathsMatchTheReference(bool strips)
+    [InlineData(nameof(LowRankPath.Strips512))]
+    [InlineData(nameof(LowRankPath.Strips256))]
+    [InlineData(nameof(LowRankPath.Gemms))]
+    public void EveryCpuPathMatchesTheReference(string pathName)
     {
         var device = Backends.Get("cpu");
-        Adjust adjust = (spec, g, basis, coefficients, sum) => CpuPath(spec, g, basis, coefficients, sum, strips);
+        var path = Enum.Parse<LowRankPath>(pathName);
+        Adjust adjust = (spec, g, basis, coefficients, sum) => CpuPath(spec, g, basis, coefficients, sum, path);
         foreach (var (m, n, batch, rank) in EdgeShapes)
             foreach (var lambdas in new[] { (0.5f, 1.5f), (0f, 2f), (1f, 1f) })
                 Check(device, m, n, batch, rank, lambdas, m + n + rank, adjust);
@@ -59,9 +65,9 @@ public class LowRankAdjustTests
     private delegate void Adjust(LowRankAdjustSpec spec, DeviceBuffer g, DeviceBuffer basis, DeviceBuffer coefficients, DeviceBuffer sum);
 
     private static unsafe void CpuPath(LowRankAdjustSpec spec, DeviceBuffer g, DeviceBuffer basis, DeviceBuffer coefficients, DeviceBuffer sum,
-                                       bool strips)
+                                       LowRankPath path)
     {
-        var (globalSq, gradSq) = CpuLowRankAdjust.Run(spec, ((CpuBuffer)g).Pointer, ((CpuBuffer)basis).Pointer, ((CpuBuffer)coefficients).Pointer, strips);
+        var (globalSq, gradSq) = CpuLowRankAdjust.Run(spec, ((CpuBuffer)g).Pointer, ((CpuBuffer)basis).Pointer, ((CpuBuffer)coefficients).Pointer, path);
         ((CpuBuffer)sum).Pointer[0] = (float)globalSq;
         ((CpuBuffer)sum).Pointer[1] = (float)gradSq;
     }
