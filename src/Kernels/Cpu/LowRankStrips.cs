@@ -16,8 +16,8 @@ namespace Engine.Kernels.Cpu;
 /// strips, one each: 2.66–2.95 ms a step on one [100, 100000] matrix against 2.42–2.76, six runs each; the rest of the
 /// time is the strided rows' memory traffic). A GEMM with K = r and M or N = r spends its time in packing and edge tiles
 /// instead (3× the strips' time with AVX2). Rows are 4·n bytes apart, too many streams for the hardware prefetcher, so the
-/// first sweep prefetches each row 1 KB ahead (8 AVX-512 strips; 4: 2.65–3.56 ms a step on one [100, 100000] matrix,
-/// 8: 2.42–2.67, 16: 2.38–3.00, four runs each).
+/// first sweep prefetches each row eight strips ahead (AVX-512, 1 KB: 4 strips 2.65–3.56 ms a step on one [100, 100000]
+/// matrix, 8: 2.42–2.67, 16: 2.38–3.00, four runs each; AVX2, 512 B: 5.3–5.9 ms, 16 strips 8.2–8.5).
 /// </para>
 /// A strip narrower than <see cref="Width"/> columns (the matrix's last) runs on a zero-padded copy. Sums of squares run in
 /// fp32 lanes down one strip (m terms per lane) and in double across strips.
