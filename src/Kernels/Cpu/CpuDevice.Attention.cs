@@ -156,7 +156,7 @@ public sealed unsafe partial class CpuDevice
     /// <summary>dst[c, r] = src[r·srcStride + c] for r &lt; rows, c &lt; cols; dst's rows are dstStride apart, zero from rows on.</summary>
     private static void Transpose(float* src, long srcStride, int rows, int cols, float* dst, int dstStride)
     {
-        Transpose16.Matrix(src, srcStride, rows, cols, dst, dstStride);
+        RegisterTranspose.Matrix(src, srcStride, rows, cols, dst, dstStride);
         for (int c = 0; c < cols; c++) new Span<float>(dst + (long)c * dstStride + rows, dstStride - rows).Clear();
     }
 }

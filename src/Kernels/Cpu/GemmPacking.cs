@@ -81,7 +81,7 @@ internal static unsafe class GemmPacking
         if (p.TransB)
         {
             // op(B) columns are stored as rows: a transpose.
-            Transpose16.Matrix(p.BAt(k0, j0), p.Ldb, columns, kc, dst, nr);
+            RegisterTranspose.Matrix(p.BAt(k0, j0), p.Ldb, columns, kc, dst, nr);
             return;
         }
         for (int k = 0; k < kc; k++) ShortRows.Copy(p.BAt(k0 + k, j0), dst + k * nr, columns);

@@ -54,14 +54,15 @@ internal sealed unsafe class StridedCopyPlan
 
     /// <summary>
     /// The last two dimensions swap which one is contiguous (src walks the second-to-last, dst the last): a matrix
-    /// transpose, done in 16 x 16 register blocks instead of element by element with a cache miss per read.
+    /// transpose, done in register blocks (16 x 16, or 8 x 8 without AVX-512) instead of element by element with a cache miss per
+    /// read.
     /// </summary>
     private bool IsTranspose
     {
         get
         {
             int r = _shape.Length;
-            return Transpose16.IsSupported && r >= 2 && _srcStrides[r - 2] == 1 && _dstStrides[r - 1] == 1
+            return RegisterTranspose.IsSupported && r >= 2 && _srcStrides[r - 2] == 1 && _dstStrides[r - 1] == 1
                    && _shape[r - 2] >= 16 && _shape[r - 1] >= 16;
         }
     }
@@ -81,7 +82,7 @@ internal sealed unsafe class StridedCopyPlan
                 OuterOffsets(matrix, r - 2, out long srcOffset, out long dstOffset);
                 float* src = source + srcOffset + c0;
                 float* dst = target + dstOffset + c0 * dstColumnStride;
-                Transpose16.Matrix(src, srcRowStride, rows, Math.Min(16, columns - c0), dst, dstColumnStride);
+                RegisterTranspose.Matrix(src, srcRowStride, rows, Math.Min(16, columns - c0), dst, dstColumnStride);
             }
         });
     }
