@@ -8,14 +8,14 @@ namespace Engine.Kernels.Cpu;
 /// G ← λ_l G + δ·P(PᵀG) on a strip of two vectors' columns (32 with AVX-512, 16 with AVX2) of an m×n matrix G (P: m×r,
 /// orthonormal), in two sweeps down the strip: the strip's coefficients PᵀG (up to <see cref="IStripVector{TVector}.MaxPass"/>
 /// of the r coefficients per pass, two vectors each, in registers) with ||G||² beside them, then each row rewritten from
-/// the same registers while the strip (m × 128 or 64 B) is still in cache (L1 up to m ≈ 350, L2 up to m ≈ 8K here;
-/// taller P-side matrices — m &lt; n, so also wider — reread the strip from L3).
+/// the same registers while the strip (m × 128 or 64 B) is still in cache (with 128-byte rows L1 up to m ≈ 350, L2 up to
+/// m ≈ 8K here, twice that with 64-byte ones; taller P-side matrices — m &lt; n, so also wider — reread the strip from L3).
 /// <para>
 /// Why not two GEMMs: each of the r = m/8 coefficients costs one multiply-add per element twice, and with the coefficients
 /// in registers and P broadcast from L1 every broadcast feeds two multiply-adds (one per vector of the strip; one-vector
 /// strips, one each: 2.66–2.95 ms a step on one [100, 100000] matrix against 2.42–2.76, six runs each; the rest of the
 /// time is the strided rows' memory traffic). A GEMM with K = r and M or N = r spends its time in packing and edge tiles
-/// instead (3× the strips' time with AVX2). Rows are 4·n bytes apart, too many streams for the hardware prefetcher, so the
+/// instead (on the AVX2 path 11.6–12.0 ms a step on one [100, 100000] matrix against the 256-bit strips' 5.3–8.6). Rows are 4·n bytes apart, too many streams for the hardware prefetcher, so the
 /// first sweep prefetches each row eight strips ahead (AVX-512, 1 KB: 4 strips 2.65–3.56 ms a step on one [100, 100000]
 /// matrix, 8: 2.42–2.67, 16: 2.38–3.00, four runs each; AVX2, 512 B: 5.3–5.9 ms, 16 strips 8.2–8.5).
 /// </para>
@@ -38,6 +38,8 @@ internal unsafe struct LowRankStrips<TOps, TVector> : IDisposable
 
     public LowRankStrips(int rows, int rank)
     {
+        if (TOps.MaxPass > CoefficientKernels.Length)
+            throw new InvalidOperationException($"{typeof(TOps).Name}: {TOps.MaxPass} coefficients a pass, the kernels go up to {CoefficientKernels.Length}");
         _rows = rows;
         _rank = rank;
         _coefficients = (float*)NativeMemory.AlignedAlloc((nuint)(((long)rank + rows) * Width * sizeof(float)), 64);

@@ -13,8 +13,9 @@ internal unsafe interface IStripVector<TVector> where TVector : struct
     static abstract int Lanes { get; }
 
     /// <summary>
-    /// Coefficients a pass holds in registers: two accumulators each, beside two rows of G, a broadcast and the sums of
-    /// squares, within the ISA's vector registers (32 with AVX-512, 16 with AVX2).
+    /// Coefficients a pass holds in registers, within the ISA's vector registers (32 with AVX-512, 16 with AVX2): two
+    /// each, beside two rows of G, a broadcast and two sums of squares in the first sweep (2k + 5), and beside four partial
+    /// sums, a broadcast and the scale in the second (2k + 6).
     /// </summary>
     static abstract int MaxPass { get; }
 
@@ -27,7 +28,7 @@ internal unsafe interface IStripVector<TVector> where TVector : struct
     static abstract float Sum(TVector value);
 }
 
-/// <summary>AVX-512: 16 lanes, 13 coefficients a pass (26 accumulators + 5 of the 32 registers).</summary>
+/// <summary>AVX-512: 16 lanes, 13 coefficients a pass (31 and 32 of the 32 registers).</summary>
 internal unsafe struct StripVector512 : IStripVector<Vector512<float>>
 {
     public static int Lanes => Vector512<float>.Count;
@@ -42,7 +43,7 @@ internal unsafe struct StripVector512 : IStripVector<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector512<float> value) => Vector512.Sum(value);
 }
 
-/// <summary>AVX2: 8 lanes, 5 coefficients a pass (10 accumulators + 5 of the 16 registers).</summary>
+/// <summary>AVX2: 8 lanes, 5 coefficients a pass (15 and 16 of the 16 registers).</summary>
 internal unsafe struct StripVector256 : IStripVector<Vector256<float>>
 {
     public static int Lanes => Vector256<float>.Count;

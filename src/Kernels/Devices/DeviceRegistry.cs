@@ -37,7 +37,7 @@ public static class DeviceRegistry
         var devices = new List<DeviceInfo>
         {
             new(cpu.Id, cpu.Kind, cpu.Name, cpu.MemoryBytes,
-                [new("cores", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture))]),
+                [new("cores", Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture)), new("vectors", CpuInfo.VectorWidth())]),
         };
         foreach (var d in OpenClPlatforms.Devices)
         {

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using Engine.Kernels.Devices;
 using Xunit;
 using Xunit.Abstractions;
@@ -14,6 +15,10 @@ public sealed class DeviceRegistryTests(ITestOutputHelper output)
         foreach (var d in devices) output.WriteLine(d.ToString());
         Assert.Equal("cpu", devices[0].Id);
         Assert.Equal(DeviceKind.Cpu, devices[0].Kind);
+        // The vectors the cpu kernels run on (CI checks this line to know its second pass ran without AVX-512).
+        string width = Vector512.IsHardwareAccelerated ? "512-bit" : Vector256.IsHardwareAccelerated ? "256-bit"
+                     : Vector128.IsHardwareAccelerated ? "128-bit" : "none";
+        Assert.Contains(new KeyValuePair<string, string>("vectors", width), devices[0].Details);
         Assert.Equal(DeviceRegistry.AvailableIds, devices.Select(d => d.Id).ToArray());
         if (!OpenClFixture.Available(output)) return;
         var openCl = Assert.Single(devices, d => d.Id == "opencl:0");
