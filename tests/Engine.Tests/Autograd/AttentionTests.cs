@@ -234,7 +234,7 @@ public class AttentionTests
         }
         var composed = Run(fused: false);
         var fusedRun = Run(fused: true);
-        Assert.Equal(composed.Loss, fusedRun.Loss, 4);
+        Assert.Equal(composed.Loss, fusedRun.Loss, 1e-4);
         for (int i = 0; i < composed.Grads.Length; i++)
         {
             double scale = composed.Grads[i].Max(Math.Abs) + 1e-6;

@@ -94,8 +94,8 @@ public class SggFormATests
         Assert.Equal(g, store.ExportGrads());
         Assert.Equal(1, form.Steps);
         double gNorm = HostData.Norm(Array.ConvertAll(g, x => (double)x));
-        Assert.Equal(0.02 * gNorm, form.NormEma, 6);
-        Assert.Equal(1.5 * gNorm, form.Tau, 5);   // bias-corrected: the first step's τ is c_τ ||g||
+        Assert.Equal(0.02 * gNorm, form.NormEma, 1e-6);
+        Assert.Equal(1.5 * gNorm, form.Tau, 1e-5);   // bias-corrected: the first step's τ is c_τ ||g||
     }
 
     public static TheoryData<string> Backends => Support.Backends.Names;

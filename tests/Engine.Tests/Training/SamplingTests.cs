@@ -54,9 +54,9 @@ public class SamplingTests
         var result = Evaluator.Evaluate(model, tokens, batchSize: 1);
         Assert.Equal(10, result.Tokens);
         double expected = (4 * WindowLoss(model, tokens, 0, 4) + 4 * WindowLoss(model, tokens, 4, 4) + 2 * WindowLoss(model, tokens, 8, 2)) / 10;
-        Assert.Equal(expected, result.Loss, 5);
-        Assert.Equal(result.Loss, Evaluator.Evaluate(model, tokens, batchSize: 3).Loss, 5);
-        Assert.Equal(result.Loss, Evaluator.Evaluate(model, tokens, batchSize: 2, context: 4).Loss, 5);
+        Assert.Equal(expected, result.Loss, 1e-5);
+        Assert.Equal(result.Loss, Evaluator.Evaluate(model, tokens, batchSize: 3).Loss, 1e-5);
+        Assert.Equal(result.Loss, Evaluator.Evaluate(model, tokens, batchSize: 2, context: 4).Loss, 1e-5);
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public class SamplingTests
         Assert.Equal(10, result.Tokens);
         double expected = (3 * WindowLoss(model, tokens, 0, 3) + 3 * WindowLoss(model, tokens, 3, 3) + 3 * WindowLoss(model, tokens, 6, 3)
             + WindowLoss(model, tokens, 9, 1)) / 10;
-        Assert.Equal(expected, result.Loss, 5);
+        Assert.Equal(expected, result.Loss, 1e-5);
         Assert.NotEqual(Evaluator.Evaluate(model, tokens).Loss, result.Loss, 5);
         Assert.Throws<ArgumentOutOfRangeException>(() => Evaluator.Evaluate(model, tokens, context: 5));
         Assert.Throws<ArgumentOutOfRangeException>(() => Evaluator.Evaluate(model, tokens, context: 0));
