@@ -26,7 +26,7 @@ internal static unsafe class RegisterTranspose
         long fullRows = b > 0 ? rows / b * b : 0, fullCols = b > 0 ? cols / b * b : 0;
         for (long c = 0; c < fullCols; c += b)
             for (long r = 0; r < fullRows; r += b)
-                if (b == 16) Block(src + r * lds + c, lds, dst + c * ldd + r, ldd);
+                if (b == 16) Block16(src + r * lds + c, lds, dst + c * ldd + r, ldd);
                 else Block8(src + r * lds + c, lds, dst + c * ldd + r, ldd);
         for (long c = 0; c < cols; c++)
         {
@@ -37,7 +37,7 @@ internal static unsafe class RegisterTranspose
 
     /// <summary>dst[c * ldd + r] = src[r * lds + c] for r, c in [0, 8), in AVX registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Block8(float* src, long lds, float* dst, long ldd)
+    private static void Block8(float* src, long lds, float* dst, long ldd)
     {
         // Per 128-bit lane: unpacking pairs rows, shuffling gathers a column's four rows; lane 0 holds columns 0-3,
         // lane 1 columns 4-7, and the lane permute joins rows 0-3 and 4-7 of one column.
@@ -74,7 +74,7 @@ internal static unsafe class RegisterTranspose
 
     /// <summary>dst[c * ldd + r] = src[r * lds + c] for r, c in [0, 16).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Block(float* src, long lds, float* dst, long ldd)
+    private static void Block16(float* src, long lds, float* dst, long ldd)
     {
         // Rows 4g..4g+3 become u[g][c]: lane l holds column c + 4l of those four rows. All 16 stay in registers.
         Interleave(src, lds, out var u00, out var u01, out var u02, out var u03);
