@@ -32,7 +32,7 @@ public sealed unsafe partial class CudaDevice
     {
         Span<uint> grid = [1, 1, 1];
         Span<uint> block = [1, 1, 1];
-        long[] gridLimit = [int.MaxValue, Info.MaxGridY, Info.MaxGridZ];
+        Span<long> gridLimit = [int.MaxValue, Info.MaxGridY, Info.MaxGridZ];
         for (int d = 0; d < globalSize.Length; d++)
         {
             long local = localSize.Length != 0 ? localSize[d] : d == 0 ? BlockFor(globalSize[0]) : 1;

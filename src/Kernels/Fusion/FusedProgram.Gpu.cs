@@ -14,6 +14,9 @@ public sealed partial class FusedProgram
 
     private readonly ConcurrentDictionary<(KernelDialect Dialect, int Rank, int Local, int Groups), string> _sources = new();
 
+    /// <summary>Per dialect and variant, its file name and kernel names, built once rather than on every launch.</summary>
+    private readonly ConcurrentDictionary<(KernelDialect Dialect, int Rank), (string File, string[] Names)> _variantNames = new();
+
     /// <summary>OpenCL C source of the dense variant (every kernel of the program), without the prelude.</summary>
     public string EmitOpenCl() => Source(KernelDialect.OpenCl, 0, DefaultLocalSize, DefaultReductionGroups);
 
@@ -55,11 +58,10 @@ public sealed partial class FusedProgram
                 $"program '{Name}': shape {LaunchLayout.Show(launch.Shape)} still has rank {layout.Rank} after merging dimensions; the GPU path supports {LaunchLayout.MaxRank}");
         int local = Math.Min(DefaultLocalSize, launcher.MaxWorkGroupSize);
         int rank = layout.IsDense ? 0 : layout.Rank;
-        var renderer = CStyleRenderer.For(launcher.Dialect);
         int groups = launcher.ReductionGroups;
         var source = Source(launcher.Dialect, rank, local, groups);
-        var file = KernelStem + CStyleRenderer.VariantSuffix(rank) + renderer.Extension;
-        var names = KernelNames(rank);
+        var (file, names) = _variantNames.GetOrAdd((launcher.Dialect, rank), key =>
+            (KernelStem + CStyleRenderer.VariantSuffix(key.Rank) + CStyleRenderer.For(key.Dialect).Extension, [.. KernelNames(key.Rank)]));
         // The reduction scratch buffers are the launcher's: hold them for the whole program.
         lock (launcher.ScratchLock)
         {

@@ -40,53 +40,56 @@ internal sealed class LaunchLayout
     {
         ArgumentNullException.ThrowIfNull(launch);
         var shape = launch.Shape ?? throw new ArgumentException($"program '{program.Name}': the launch has no shape");
-        string where = $"program '{program.Name}'";
+        // Messages are formatted only when a check fails: this runs on every fused launch, where formatting them
+        // eagerly was a measurable part of a GPU launch's host time.
         foreach (var d in shape)
-            if (d < 0) throw new ArgumentException($"{where}: launch shape {Show(shape)} has a negative dimension");
+            if (d < 0) throw new ArgumentException($"{Where(program)}: launch shape {Show(shape)} has a negative dimension");
         long count = launch.Count;
-        CheckCount(where, "inputs", program.InputCount, launch.Inputs?.Length, program.InputNames);
-        CheckCount(where, "outputs", program.OutputCount, launch.Outputs?.Length, program.OutputNames);
-        CheckCount(where, "scalars", program.ScalarCount, launch.Scalars?.Length, program.ScalarNames);
+        CheckCount(program, "inputs", program.InputCount, launch.Inputs?.Length, program.InputNames);
+        CheckCount(program, "outputs", program.OutputCount, launch.Outputs?.Length, program.OutputNames);
+        CheckCount(program, "scalars", program.ScalarCount, launch.Scalars?.Length, program.ScalarNames);
 
-        var contractions = CheckContractions(program, launch, where);
+        var contractions = CheckContractions(program, launch);
         var reach = new long[program.InputCount];
         foreach (var (node, c) in program.Graph.ContractionNodes.Zip(contractions))
         {
             var n = program.Graph.Nodes[node];
-            reach[program.Graph.Nodes[n.A].Index] = Reach(where, c.Length, c.StrideA);
-            reach[program.Graph.Nodes[n.B].Index] = Reach(where, c.Length, c.StrideB);
+            reach[program.Graph.Nodes[n.A].Index] = Reach(program, c.Length, c.StrideA);
+            reach[program.Graph.Nodes[n.B].Index] = Reach(program, c.Length, c.StrideB);
         }
         for (int i = 0; i < program.InputCount; i++)
-            CheckInput(where, i, program.InputNames[i], launch.Inputs![i], shape, count, reach[i], program.InputStorage[i]);
+            CheckInput(program, i, launch.Inputs![i], shape, count, reach[i]);
         for (int o = 0; o < program.OutputCount; o++)
-            CheckDense(where, $"output {o} ('{program.OutputNames[o]}')", launch.Outputs![o], count, program.OutputStorage[o]);
+            CheckDense(program, o, launch.Outputs![o], count, program.OutputStorage[o]);
         if (launch.Reductions is { } red && program.ReductionCount > 0)
-            CheckDense(where, "the reductions slice", red, program.ReductionCount, DType.Float32);
+            CheckDense(program, ReductionsSlice, red, program.ReductionCount, DType.Float32);
 
         var layout = Collapse(count, shape, launch.Inputs!.Select(s => s.Strides).ToArray());
         layout.Contractions = contractions;
         return layout;
     }
 
+    private static string Where(FusedProgram program) => $"program '{program.Name}'";
+
     /// <summary>How far past the element's position the last term is read: (K − 1)·σ, overflow refused.</summary>
-    private static long Reach(string where, long length, long stride)
+    private static long Reach(FusedProgram program, long length, long stride)
     {
         try { return checked((length - 1) * stride); }
         catch (OverflowException)
         {
-            throw new ArgumentException($"{where}: a contraction of {length} terms with stride {stride} reaches past any buffer");
+            throw new ArgumentException($"{Where(program)}: a contraction of {length} terms with stride {stride} reaches past any buffer");
         }
     }
 
-    private static Contraction[] CheckContractions(FusedProgram program, FusedLaunch launch, string where)
+    private static Contraction[] CheckContractions(FusedProgram program, FusedLaunch launch)
     {
         int expected = program.Graph.ContractionNodes.Length;
         var given = launch.Contractions ?? [];
         if (given.Length != expected)
-            throw new ArgumentException($"{where} has {expected} contractions, the launch describes {given.Length}");
+            throw new ArgumentException($"{Where(program)} has {expected} contractions, the launch describes {given.Length}");
         foreach (var c in given)
             if (c.Length < 1)
-                throw new ArgumentException($"{where}: a contraction needs at least one term, the launch gives {c.Length}");
+                throw new ArgumentException($"{Where(program)}: a contraction needs at least one term, the launch gives {c.Length}");
         return given;
     }
 
@@ -117,26 +120,25 @@ internal sealed class LaunchLayout
         return new LaunchLayout(count, dims.ToArray(), st.Select(s => s.ToArray()).ToArray());
     }
 
-    private static void CheckCount(string where, string what, int expected, int? actual, IReadOnlyList<string> names)
+    private static void CheckCount(FusedProgram program, string what, int expected, int? actual, IReadOnlyList<string> names)
     {
         if (actual is null)
-            throw new ArgumentException($"{where}: the launch has no {what} array; expected {expected} ({string.Join(", ", names)})");
+            throw new ArgumentException($"{Where(program)}: the launch has no {what} array; expected {expected} ({string.Join(", ", names)})");
         if (actual != expected)
             throw new ArgumentException(
-                $"{where} expects {expected} {what} ({string.Join(", ", names)}), the launch passes {actual}");
+                $"{Where(program)} expects {expected} {what} ({string.Join(", ", names)}), the launch passes {actual}");
     }
 
     /// <param name="reach">How far past the element's position a contraction reads this input (0: it does not).</param>
-    private static void CheckInput(string where, int i, string name, StridedSlice s, long[] shape, long count, long reach,
-                                   DType storage)
+    private static void CheckInput(FusedProgram program, int i, StridedSlice s, long[] shape, long count, long reach)
     {
-        string what = $"{where}: input {i} ('{name}')";
-        if (s.Buffer is null) throw new ArgumentException($"{what} has no buffer");
+        string What() => $"{Where(program)}: input {i} ('{program.InputNames[i]}')";
+        if (s.Buffer is null) throw new ArgumentException($"{What()} has no buffer");
         s.Buffer.ThrowIfDisposed();
-        if (s.Shape is null || !s.Shape.SequenceEqual(shape))
-            throw new ArgumentException($"{what} has shape {Show(s.Shape)}, expected the launch shape {Show(shape)}");
+        if (s.Shape is null || !s.Shape.AsSpan().SequenceEqual(shape))
+            throw new ArgumentException($"{What()} has shape {Show(s.Shape)}, expected the launch shape {Show(shape)}");
         if (s.Strides is null || s.Strides.Length != shape.Length)
-            throw new ArgumentException($"{what} has {s.Strides?.Length ?? 0} strides for rank {shape.Length}");
+            throw new ArgumentException($"{What()} has {s.Strides?.Length ?? 0} strides for rank {shape.Length}");
         if (count == 0) return;
         long lo = s.Offset, hi = s.Offset;
         for (int d = 0; d < shape.Length; d++)
@@ -145,20 +147,27 @@ internal sealed class LaunchLayout
             if (span < 0) lo += span; else hi += span;
         }
         if (reach < 0) lo += reach; else hi += reach;
+        var storage = program.InputStorage[i];
         long capacity = Capacity(s.Buffer, storage);
         if (lo < 0 || hi >= capacity)
             throw new ArgumentOutOfRangeException(nameof(s),
-                $"{what} reaches elements [{lo}, {hi}] but its buffer holds {capacity} {storage} elements");
+                $"{What()} reaches elements [{lo}, {hi}] but its buffer holds {capacity} {storage} elements");
     }
 
-    private static void CheckDense(string where, string what, BufferSlice s, long count, DType storage)
+    /// <summary><see cref="CheckDense"/>'s output index for the launch's reductions slice.</summary>
+    private const int ReductionsSlice = -1;
+
+    /// <param name="output">The output's index, or <see cref="ReductionsSlice"/>.</param>
+    private static void CheckDense(FusedProgram program, int output, BufferSlice s, long count, DType storage)
     {
-        if (s.Buffer is null) throw new ArgumentException($"{where}: {what} has no buffer");
+        string What() => $"{Where(program)}: " +
+                         (output == ReductionsSlice ? "the reductions slice" : $"output {output} ('{program.OutputNames[output]}')");
+        if (s.Buffer is null) throw new ArgumentException($"{What()} has no buffer");
         s.Buffer.ThrowIfDisposed();
         long capacity = Capacity(s.Buffer, storage);
         if (s.Offset < 0 || s.Offset + count > capacity)
             throw new ArgumentOutOfRangeException(nameof(s),
-                $"{where}: {what} needs elements [{s.Offset}, {s.Offset + count}) but its buffer holds {capacity} {storage} elements");
+                $"{What()} needs elements [{s.Offset}, {s.Offset + count}) but its buffer holds {capacity} {storage} elements");
     }
 
     /// <summary>Elements of <paramref name="storage"/> a buffer of 4-byte units holds.</summary>
