@@ -100,7 +100,15 @@ public sealed class OpenClKernelTests(OpenClFixture fixture, ITestOutputHelper o
         var builds = device.BuildsFromSource + device.BuildsFromBinary;
         Assert.Same(first, device.GetKernel(TestKernels.Source, TestKernels.SourceName, "axpy"));
         Assert.NotSame(first, device.GetKernel(TestKernels.Source, TestKernels.SourceName, "block_sum"));
+        // Found by the text, not only by the string instance the launch path remembers.
+        Assert.Same(first, device.GetKernel(new string(TestKernels.Source.AsSpan()), TestKernels.SourceName, "axpy"));
         Assert.Equal(builds, device.BuildsFromSource + device.BuildsFromBinary);
+        // Options and the source's name are part of what a kernel is (the name is in its #line directive).
+        var withOption = device.GetKernel(TestKernels.Source, TestKernels.SourceName, "axpy", "-DUNUSED_OPTION=1");
+        Assert.NotSame(first, withOption);
+        Assert.Same(withOption, device.GetKernel(TestKernels.Source, TestKernels.SourceName, "axpy", "-DUNUSED_OPTION=1"));
+        Assert.NotSame(first, device.GetKernel(TestKernels.Source, "renamed_" + TestKernels.SourceName, "axpy"));
+        Assert.Same(first, device.GetKernel(TestKernels.Source, TestKernels.SourceName, "axpy"));
     }
 
     [Fact]
