@@ -16,7 +16,29 @@ public sealed partial class FusedProgram
     private const long StreamingBytes = 32L << 20;
 
     /// <summary>Compiled CPU row kernels, per phase and input access pattern.</summary>
-    private readonly ConcurrentDictionary<string, CpuRowKernel> _cpuKernels = new();
+    private readonly ConcurrentDictionary<CpuKernelKey, CpuRowKernel> _cpuKernels = new();
+
+    /// <summary>A row kernel's phase, per-input access pattern and store kind, compared by value: a launch's lookup formats nothing.</summary>
+    private readonly struct CpuKernelKey(int level, CpuInputMode[] modes, bool streaming) : IEquatable<CpuKernelKey>
+    {
+        private readonly int _level = level;
+        private readonly CpuInputMode[] _modes = modes;
+        private readonly bool _streaming = streaming;
+
+        public bool Equals(CpuKernelKey other) =>
+            _level == other._level && _streaming == other._streaming && _modes.AsSpan().SequenceEqual(other._modes);
+
+        public override bool Equals(object? obj) => obj is CpuKernelKey other && Equals(other);
+
+        public override int GetHashCode()
+        {
+            var hash = new HashCode();
+            hash.Add(_level);
+            hash.Add(_streaming);
+            foreach (var mode in _modes) hash.Add(mode);
+            return hash.ToHashCode();
+        }
+    }
 
     /// <summary>
     /// Runs on the CPU backend: every buffer must be a <see cref="CpuBuffer"/>. Outputs may alias inputs
@@ -27,10 +49,10 @@ public sealed partial class FusedProgram
         var layout = LaunchLayout.Create(this, launch);
         var inputs = new nint[InputCount];
         for (int i = 0; i < InputCount; i++)
-            inputs[i] = Address(Host(launch.Inputs[i].Buffer, $"input {i} ('{_graph.InputNames[i]}')"), launch.Inputs[i].Offset, _graph.InputSizes[i]);
+            inputs[i] = Address(Host(launch.Inputs[i].Buffer, i, output: false), launch.Inputs[i].Offset, _graph.InputSizes[i]);
         var outputs = new nint[OutputCount];
         for (int o = 0; o < OutputCount; o++)
-            outputs[o] = Address(Host(launch.Outputs[o].Buffer, $"output {o} ('{_graph.Outputs[o].Name}')"), launch.Outputs[o].Offset, _graph.OutputSizes[o]);
+            outputs[o] = Address(Host(launch.Outputs[o].Buffer, o, output: true), launch.Outputs[o].Offset, _graph.OutputSizes[o]);
         var modes = layout.Strides.Select(s => s[^1] switch
         {
             1 => CpuInputMode.Contiguous,
@@ -97,10 +119,12 @@ public sealed partial class FusedProgram
 
     private CpuRowKernel CpuKernel(int level, int[] reductions, CpuInputMode[] modes, bool streaming)
     {
-        var key = $"{level}:{string.Concat(modes.Select(m => (char)('0' + (int)m)))}:{streaming}";
-        return _cpuKernels.GetOrAdd(key, _ => CpuKernelCompiler.Compile(_graph, CpuVectorIsa.Best,
+        return _cpuKernels.GetOrAdd(new CpuKernelKey(level, modes, streaming), _ => CpuKernelCompiler.Compile(_graph, CpuVectorIsa.Best,
             level == 0 ? _graph.OutputNodes : [], reductions, modes, streaming));
     }
+
+    private CpuBuffer Host(Devices.DeviceBuffer buffer, int index, bool output) => buffer as CpuBuffer
+        ?? Host(buffer, output ? $"output {index} ('{_graph.Outputs[index].Name}')" : $"input {index} ('{_graph.InputNames[index]}')");
 
     private CpuBuffer Host(Devices.DeviceBuffer buffer, string what) => buffer as CpuBuffer
         ?? throw new ArgumentException(
