@@ -26,6 +26,13 @@ DEVICE_FN void low_rank_stage(LOCAL_PTR float* tile, GLOBAL const float* RESTRIC
     }
 }
 
+// Column col of rows [i0, i0 + LR_BATCH) of G into x, all loads issued before any is used; zero from row i0 + count on.
+DEVICE_FN void low_rank_load(GLOBAL const float* RESTRICT g, int n, LONG col, int i0, int count, float* x)
+{
+#pragma unroll
+    for (int u = 0; u < LR_BATCH; ++u) x[u] = u < count ? g[(LONG)(i0 + u) * n + col] : 0.0f;
+}
+
 KERNEL void low_rank_coefficients(int m, int n, int r,
                                   GLOBAL const float* RESTRICT g, LONG g_off,
                                   GLOBAL const float* RESTRICT p, LONG p_off,
@@ -53,8 +60,7 @@ KERNEL void low_rank_coefficients(int m, int n, int r,
             for (int ib = 0; ib < rows; ib += LR_BATCH)
             {
                 float x[LR_BATCH];
-#pragma unroll
-                for (int u = 0; u < LR_BATCH; ++u) x[u] = ib + u < rows ? gb[(LONG)(i0 + ib + u) * n + col] : 0.0f;
+                low_rank_load(gb, n, col, i0 + ib, rows - ib, x);
 #pragma unroll
                 for (int u = 0; u < LR_BATCH; ++u)
                 {
@@ -127,8 +133,7 @@ KERNEL void low_rank_apply(int m, int n, int r,
             for (int ib = 0; ib < rows; ib += LR_BATCH)
             {
                 float x[LR_BATCH];
-#pragma unroll
-                for (int u = 0; u < LR_BATCH; ++u) x[u] = ib + u < rows ? gb[(LONG)(i0 + ib + u) * n + col] : 0.0f;
+                low_rank_load(gb, n, col, i0 + ib, rows - ib, x);
 #pragma unroll
                 for (int u = 0; u < LR_BATCH; ++u)
                 {
