@@ -5,9 +5,9 @@ namespace Engine.Kernels.Gpu;
 
 public abstract partial class GpuDevice
 {
-    // Must match GEMM_T in gemm.cl; GEMM_BM = GemmThreads * accumulators per thread and dimension.
-    private const int GemmThreads = 16, GemmPerThread = 4, GemmWidePerThread = 8;
-    private const int GemmBlock = GemmThreads * GemmPerThread;
+    // Must match gemm.cl: work-groups of 16 x GEMM_TY threads, GEMM_TY = 2 * GEMM_W, blocks of 16 * GEMM_W square.
+    private const int GemmThreadsX = 16, GemmPerThread = 4, GemmWidePerThread = 8;
+    private const int GemmBlock = GemmThreadsX * GemmPerThread;
 
     /// <summary>
     /// Split-K slices are a multiple of this deep: of both variants' GEMM_BK (no partial tile before the last slice),
@@ -29,7 +29,9 @@ public abstract partial class GpuDevice
     /// <summary>
     /// 128 x 128 blocks per compute unit below which a product runs on 64 x 64 blocks: with fewer, the last partial wave
     /// of big blocks idles most units. Measured on an H100 (132 units, TFLOP/s, 128 x 128 / 64 x 64): 288 blocks (2.2 a
-    /// unit) 21.0 / 26.7, 384 (2.9) 27.9 / 27.6, 1,024 (7.8, a 4096³ product) 36.8–38.2 / 29.9.
+    /// unit) 21.0 / 26.7, 384 (2.9) 27.9 / 27.6, 1,024 (7.8, a 4096³ product) 36.8–38.2 / 29.9. Those 64 x 64 figures
+    /// are from before its threads held 8 x 4 accumulators (now 31–36 TFLOP/s on the mid-size products): the crossover
+    /// may now lie higher, unmeasured.
     /// </summary>
     private const int WideBlocksPerUnit = 3;
 
@@ -43,9 +45,9 @@ public abstract partial class GpuDevice
         CheckSlice(b, extent.B, nameof(b));
         CheckSlice(c, extent.C, nameof(c));
         if (spec.Batch == 0 || spec.M == 0 || spec.N == 0) return;
-        if (MaxWorkGroupSize < GemmThreads * GemmThreads)
+        if (MaxWorkGroupSize < GemmThreadsX * 2 * GemmWidePerThread)
             throw new NotSupportedException(
-                $"gemm.cl runs {GemmThreads}x{GemmThreads} work-groups; device '{Id}' allows only {MaxWorkGroupSize} work-items per group");
+                $"gemm.cl runs work-groups of up to {GemmThreadsX}x{2 * GemmWidePerThread}; device '{Id}' allows only {MaxWorkGroupSize} work-items per group");
         if (FewRows(spec))
         {
             LaunchFewRows(spec, a, b, c);
@@ -123,15 +125,16 @@ public abstract partial class GpuDevice
     /// </summary>
     private void LaunchGemm(GemmSpec spec, BufferSlice a, BufferSlice b, BufferSlice c)
     {
-        int wide = GemmThreads * GemmWidePerThread;
+        int wide = GemmThreadsX * GemmWidePerThread;
         bool useWide = spec.M >= wide && spec.N >= wide
                        && (long)spec.Batch * ((spec.M + wide - 1) / wide) * ((spec.N + wide - 1) / wide) >= WideBlocksPerUnit * ComputeUnits;
         long block = useWide ? wide : GemmBlock;
+        long threadsY = 2 * (useWide ? GemmWidePerThread : GemmPerThread);
         long groupsX = (spec.N + block - 1) / block, groupsY = (spec.M + block - 1) / block;
         var kernel = OpKernel("gemm.cl", "gemm",
             GemmDefines[GemmVariant(useWide, spec.TransA, spec.TransB, GemmVectorizable(spec, a, b, c))]);
         Launch(kernel,
-            [groupsX * GemmThreads, groupsY * GemmThreads, spec.Batch], [GemmThreads, GemmThreads, 1],
+            [groupsX * GemmThreadsX, groupsY * threadsY, spec.Batch], [GemmThreadsX, threadsY, 1],
             GemmArguments(spec, a, b, c), GemmWork(spec));
     }
 
