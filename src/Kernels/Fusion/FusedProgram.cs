@@ -40,7 +40,7 @@ public sealed partial class FusedProgram
     /// <summary>How each output's buffer holds its values.</summary>
     public IReadOnlyList<Devices.DType> OutputStorage => _graph.OutputStorage;
     public IReadOnlyList<string> ScalarNames => _graph.ScalarNames;
-    public IReadOnlyList<string> OutputNames => _graph.Outputs.Select(o => o.Name).ToArray();
+    public IReadOnlyList<string> OutputNames => field ??= _graph.Outputs.Select(o => o.Name).ToArray();
 
     /// <summary>Reduction names in program order (the order of <see cref="FusedLaunch.Reductions"/>).</summary>
     public IReadOnlyList<string> ReductionNames => _graph.ReductionNames;

@@ -7,7 +7,7 @@ namespace Engine.Kernels.Gpu;
 /// <summary>
 /// The op kernels of every GPU backend: each op validates its operands on the host (same rules and messages as
 /// the cpu backend), then launches the portable kernels in Sources/*.cl, which OpenCL and CUDA compile alike. Launch
-/// shapes come from a small fixed set (1-D groups of <see cref="OpGroupSize"/>, 16 x 16 for GEMM) because PoCL
+/// shapes come from a small fixed set (1-D groups of <see cref="OpGroupSize"/>, 16 x 8 or 16 x 16 for GEMM) because PoCL
 /// recompiles a kernel for every new local size. Each launch reports its minimal memory traffic (every operand read
 /// or written once) and flops to the profiler.
 /// </summary>

@@ -19,7 +19,7 @@ public abstract partial class GpuDevice
     /// <summary>
     /// Kernels by the identity of their source string, then name and options. Callers hand the same instance for the
     /// same source on every launch (a fused program's rendered variant, a kernel file's text), so a launch finds its
-    /// kernel without joining the prelude and hashing the whole text, which cost ~14 µs a launch. A string not seen
+    /// kernel without joining the prelude and hashing the whole text, which cost 8–14 µs a launch. A string not seen
     /// before takes the hashed path once; entries go with their strings.
     /// </summary>
     private readonly ConditionalWeakTable<string, Dictionary<(string SourceName, string Kernel, string Options), CompiledKernel>> _kernelsBySource = new();
@@ -43,6 +43,8 @@ public abstract partial class GpuDevice
         ObjectDisposedException.ThrowIf(IsDisposed, this);
         lock (_programSync)
         {
+            // Checked again here: a backend's Dispose can fail before it releases the programs (and empties this table).
+            ObjectDisposedException.ThrowIf(IsDisposed, this);
             if (_kernelsBySource.TryGetValue(source, out var known) && known.TryGetValue((sourceName, kernelName, options), out var seen))
                 return seen;
         }

@@ -21,9 +21,9 @@ internal static class DeviceMath
     {
         var shape = outputs.Length > 0 ? outputs[0].ShapeArray : inputs[0].ShapeArray;
         for (int i = 0; i < inputs.Length && i < program.InputCount; i++)
-            RequireStorage(program, inputs[i], program.InputStorage[i], $"input '{program.InputNames[i]}'");
+            RequireStorage(program, inputs[i], program.InputStorage[i], i, output: false);
         for (int o = 0; o < outputs.Length && o < program.OutputCount; o++)
-            RequireStorage(program, outputs[o], program.OutputStorage[o], $"output '{program.OutputNames[o]}'");
+            RequireStorage(program, outputs[o], program.OutputStorage[o], o, output: true);
         foreach (var o in outputs)
         {
             o.ThrowIfDisposed();
@@ -92,10 +92,13 @@ internal static class DeviceMath
         CopyInto(wide, target);
     }
 
-    private static void RequireStorage(FusedProgram program, Tensor t, DType storage, string what)
+    /// <summary>The operand's storage type is the program's; the message is formatted only on failure (this runs every step).</summary>
+    private static void RequireStorage(FusedProgram program, Tensor t, DType storage, int index, bool output)
     {
         if (t.DType != storage)
-            throw new ArgumentException($"{program.Name}: {what} is stored as {storage}, got a {t.DType} tensor {t}");
+            throw new ArgumentException(
+                $"{program.Name}: {(output ? $"output '{program.OutputNames[index]}'" : $"input '{program.InputNames[index]}'")} " +
+                $"is stored as {storage}, got a {t.DType} tensor {t}");
     }
 
     public static void RequireMatrix(Tensor t, int rows, int cols, string what)
