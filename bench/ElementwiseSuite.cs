@@ -76,30 +76,6 @@ public static class ElementwiseSuite
         yield return new BenchRecord("chain_unfused", device.Id, $"{n}", tu * 1e3, "ms");
         yield return new BenchRecord("chain_fusion_speedup", device.Id, $"{n}", tu / tf, "x");
 
-        foreach (var r in LaunchHostTime(device, quick)) yield return r;
-    }
-
-    /// <summary>
-    /// What a launch costs the host: a fused add and a fill of 16 floats, issued back to back with no wait between them
-    /// (a GPU finishes each sooner than the host issues the next). Microseconds per launch, the median of several
-    /// batches; the anchor is the driver's own launch (an empty CUDA kernel: 3.4 µs on the H100 machines lent here).
-    /// </summary>
-    private static IEnumerable<BenchRecord> LaunchHostTime(ComputeDevice device, bool quick)
-    {
-        const long Elements = 16;
-        int launches = quick ? 20_000 : 200_000;
-        using var x = device.Allocate(Elements);
-        using var y = device.Allocate(Elements);
-        var add = new FusedLaunch([Elements], [Dense(x, Elements), Dense(y, Elements)], [x], []);
-        double fused = Timing.MedianSeconds(() =>
-        {
-            for (int i = 0; i < launches; i++) device.RunFused(ElementwiseOps.Add, add);
-        }, device.Synchronize, warmup: 2, reps: 5);
-        yield return new BenchRecord("launch_host", device.Id, "fused add of 16 floats", fused / launches * 1e6, "us");
-        double fill = Timing.MedianSeconds(() =>
-        {
-            for (int i = 0; i < launches; i++) device.Fill(x, Elements, 1f);
-        }, device.Synchronize, warmup: 2, reps: 5);
-        yield return new BenchRecord("launch_host", device.Id, "fill of 16 floats", fill / launches * 1e6, "us");
+        foreach (var r in LaunchSuite.Run(device, quick)) yield return r;
     }
 }

@@ -20,7 +20,7 @@ internal static class BenchCommand
     public static Command Create(CliSession session)
     {
         var quick = new Option<bool>("--quick") { Description = "the short suite: 10 warm-up steps, 50 timed (otherwise 20 and 200); fewer optimizer-step repetitions" };
-        var what = new Option<string>("--what") { Description = "train: training steps of --preset | optim: optimizer steps of every chain on --params parameters | all", DefaultValueFactory = _ => "all" };
+        var what = new Option<string>("--what") { Description = "train: training steps of --preset | optim: optimizer steps of every chain on --params parameters | launch: the host's microseconds per kernel launch | all", DefaultValueFactory = _ => "all" };
         var preset = new Option<string?>("--preset") { Description = "model and batch for the training steps: tiny (config T, the default) | small" };
         var device = CommonOptions.Device();
         var warmup = new Option<int?>("--warmup") { Description = "warm-up training steps (overrides the suite's)" };
@@ -47,6 +47,7 @@ internal static class BenchCommand
     {
         public bool Trains => What is "train" or "all";
         public bool StepsOptimizers => What is "optim" or "all";
+        public bool TimesLaunches => What is "launch" or "all";
     }
 
     private static int Run(CliSession session, BenchRequest request)
@@ -62,12 +63,19 @@ internal static class BenchCommand
                 Write(session, record);
             }
         }
+        if (request.TimesLaunches)
+            foreach (var record in LaunchSuite.Run(DeviceRegistry.Open(request.Device), request.Quick))
+            {
+                session.Cancellation.ThrowIfCancellationRequested();
+                Write(session, record);
+            }
         return ExitCodes.Success;
     }
 
     private static void Validate(BenchRequest request)
     {
-        if (request.What is not ("train" or "optim" or "all")) throw new UsageException($"--what must be train, optim or all (got '{request.What}')");
+        if (request.What is not ("train" or "optim" or "launch" or "all"))
+            throw new UsageException($"--what must be train, optim, launch or all (got '{request.What}')");
         if (request.Warmup < 0) throw new UsageException($"--warmup must be >= 0 (got {request.Warmup})");
         if (request.Steps < 1) throw new UsageException($"--steps must be > 0 (got {request.Steps})");
         if (request.Preset is not (null or "tiny" or "small")) throw new UsageException($"--preset must be tiny or small (got '{request.Preset}')");
@@ -75,9 +83,9 @@ internal static class BenchCommand
             throw new UsageException($"--params must be a positive multiple of {OptimSuite.ParameterStep:N0} (got {count}): " +
                                      "the suite splits the parameters into 100 matrices of 100 rows");
         if (!request.Trains && (request.Preset, request.Warmup, request.Steps) is not (null, null, null))
-            throw new UsageException("--preset, --warmup and --steps apply to the training steps; --what optim times optimizer steps on --params parameters");
+            throw new UsageException($"--preset, --warmup and --steps apply to the training steps; --what {request.What} does not take them");
         if (!request.StepsOptimizers && request.Parameters is not null)
-            throw new UsageException("--params applies to the optimizer steps; --what train takes its size from --preset");
+            throw new UsageException($"--params applies to the optimizer steps (--what optim or all); --what {request.What} does not take it");
     }
 
     private static void TrainSteps(CliSession session, BenchRequest request)

@@ -121,11 +121,28 @@ public sealed class EvalAndBenchTests
     }
 
     [Fact]
+    public void BenchTimesTheHostsLaunches()
+    {
+        var run = CliRun.Of("bench", "--quick", "--what", "launch");
+        Assert.True(run.ExitCode == 0, run.Error);
+        var records = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(["fused add of 16 floats", "fill of 16 floats"], records.Select(r => r.GetProperty("shape").GetString()));
+        Assert.All(records, r =>
+        {
+            Assert.Equal("launch_host", r.GetProperty("name").GetString());
+            Assert.Equal("us", r.GetProperty("unit").GetString());
+            Assert.True(r.GetProperty("value").GetDouble() > 0);
+        });
+    }
+
+    [Fact]
     public void BenchRefusesFlagsThatDoNotApply()
     {
         CliRun.Of("bench", "--what", "optim", "--params", "12345").SingleErrorLine("--params must be a positive multiple of 10,000 (got 12345)");
         CliRun.Of("bench", "--what", "optim", "--steps", "3").SingleErrorLine("--preset, --warmup and --steps apply to the training steps");
         CliRun.Of("bench", "--what", "train", "--params", "10000").SingleErrorLine("--params applies to the optimizer steps");
-        CliRun.Of("bench", "--what", "everything").SingleErrorLine("--what must be train, optim or all (got 'everything')");
+        CliRun.Of("bench", "--what", "everything").SingleErrorLine("--what must be train, optim, launch or all (got 'everything')");
+        CliRun.Of("bench", "--what", "launch", "--preset", "small").SingleErrorLine("--what launch does not take them");
+        CliRun.Of("bench", "--what", "launch", "--params", "10000").SingleErrorLine("--params applies to the optimizer steps");
     }
 }
