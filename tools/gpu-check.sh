@@ -4,7 +4,7 @@
 #   machine.txt  what the GPU, driver, NVRTC and OpenCL look like;
 #   devices.txt  `engine devices`;
 #   tests.log    the whole test suite with the cuda backend required (ENGINE_REQUIRE_CUDA=1), and opencl where an ICD is;
-#   bench.jsonl  `engine bench --quick` on cuda (optimizer steps on 10M parameters, training steps of config T);
+#   bench.jsonl  `engine bench --quick` on cuda (training steps of config T, optimizer steps on 10M parameters, the host's µs per launch);
 #   profile-*.txt `engine profile` of AdamW, SGG and CGFM steps on cuda (per kernel: time, GB/s);
 #   torch.jsonl  the PyTorch anchors of bench/anchors/torch_gpu.py on the same GPU, when python3 has torch.
 # DOTNET (default: dotnet on PATH) runs the built assemblies; VSTEST, when set, is the command that runs the test
