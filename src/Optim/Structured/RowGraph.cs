@@ -3,7 +3,8 @@ using MathNet.Numerics.LinearAlgebra;
 namespace Engine.Optim.Structured;
 
 /// <summary>
-/// The kNN graphs over the m rows of a matrix (METHODS §3b), built on the host in double at each rebuild.
+/// The kNN graphs over the m rows of a matrix (METHODS §3b), built on the host in double at each rebuild from the rows'
+/// Gram matrix R Rᵀ (<see cref="RowGram"/>): squared distances and cosines are functions of its entries.
 /// Neighbours exclude the node itself (ties go to the lower index); k is capped at m − 1; the result is
 /// symmetrized with a = max(a, aᵀ).
 /// </summary>
@@ -14,10 +15,9 @@ internal static class RowGraph
     /// distances. When that median is 0 (mostly duplicate rows) σ² falls back to the smallest positive kNN distance,
     /// and to 1 when there is none.
     /// </summary>
-    public static (Matrix<double> Adjacency, double SigmaSquared) Gaussian(Matrix<double> rows, int neighbors)
+    public static (Matrix<double> Adjacency, double SigmaSquared) Gaussian(Matrix<double> gram, int neighbors)
     {
-        int m = rows.RowCount, k = Math.Min(neighbors, m - 1);
-        var gram = rows * rows.Transpose();
+        int m = gram.RowCount, k = Math.Min(neighbors, m - 1);
         var distance = Matrix<double>.Build.Dense(m, m, (a, b) => Math.Max(0, gram[a, a] + gram[b, b] - 2 * gram[a, b]));
         var nearest = Nearest(m, k, (a, b) => distance[a, b]);
         var kept = nearest.SelectMany((list, a) => list.Select(b => distance[a, b])).OrderBy(d => d).ToArray();
@@ -31,10 +31,9 @@ internal static class RowGraph
     }
 
     /// <summary>a_ab = max(0, cos(ḡ_a, ḡ_b)) for b among the k rows most similar to a (cos with +1e-12 in the denominator).</summary>
-    public static Matrix<double> Cosine(Matrix<double> rows, int neighbors)
+    public static Matrix<double> Cosine(Matrix<double> gram, int neighbors)
     {
-        int m = rows.RowCount, k = Math.Min(neighbors, m - 1);
-        var gram = rows * rows.Transpose();
+        int m = gram.RowCount, k = Math.Min(neighbors, m - 1);
         var cosine = Matrix<double>.Build.Dense(m, m, (a, b) => gram[a, b] / (Math.Sqrt(gram[a, a] * gram[b, b]) + 1e-12));
         var nearest = Nearest(m, k, (a, b) => -cosine[a, b]);
         var adjacency = Matrix<double>.Build.Dense(m, m);

@@ -163,16 +163,16 @@ public sealed class SpectralGradientFilter : IDisposable
         if (rows.Length != (long)Rows * Cols)
             throw new ArgumentException($"SPEC-GF [{Rows}, {Cols}]: a graph source needs {(long)Rows * Cols} values, got {rows.Length}");
         _graphSource = rows;
-        var matrix = Matrix<double>.Build.Dense(Rows, Cols, (i, j) => rows[(long)i * Cols + j]);
+        var gram = RowGram.Of(rows, Rows, Cols);
         Matrix<double> adjacency;
         if (Options.Source == GraphSource.Weights)
         {
-            (adjacency, var sigmaSq) = RowGraph.Gaussian(matrix, Options.Neighbors);
+            (adjacency, var sigmaSq) = RowGraph.Gaussian(gram, Options.Neighbors);
             SigmaSquared = sigmaSq;
         }
         else
         {
-            adjacency = RowGraph.Cosine(matrix, Options.Neighbors);
+            adjacency = RowGraph.Cosine(gram, Options.Neighbors);
             SigmaSquared = null;
         }
         var laplacian = GraphLaplacian.Build(adjacency, Options.Laplacian);

@@ -204,7 +204,8 @@ public class SpectralTests
         {
             var rows = HostData.Matrix(new Random(c.seed), c.s.Rows, c.s.Cols);
             int m = c.s.Rows, keff = Math.Min(c.k, m - 1);
-            var (gaussian, sigmaSq) = RowGraph.Gaussian(rows, c.k);
+            var gram = rows * rows.Transpose();
+            var (gaussian, sigmaSq) = RowGraph.Gaussian(gram, c.k);
             var distances = new List<double>();
             for (int a = 0; a < m; a++)
             {
@@ -214,7 +215,7 @@ public class SpectralTests
             }
             distances.Sort();
             if (distances.Count > 0) HostData.Near(RowGraph.Median(distances), sigmaSq, 1e-9, $"{c} σ²");
-            foreach (var graph in new[] { gaussian, RowGraph.Cosine(rows, c.k) })
+            foreach (var graph in new[] { gaussian, RowGraph.Cosine(gram, c.k) })
             {
                 Assert.True(graph.Equals(graph.Transpose()), $"{c}: not symmetric");
                 for (int a = 0; a < m; a++)
@@ -370,7 +371,7 @@ public class SpectralTests
         cosine.Step(w, gt);
         Assert.True(cosine.HasGraph);
         // The EMA after three identical gradients is (1 - 0.9³) g, whose cosine graph is that of g.
-        HostData.Near(GraphLaplacian.Build(RowGraph.Cosine(g, 2), LaplacianKind.Symmetric), cosine.Laplacian, 1e-5, "cosine Laplacian");
+        HostData.Near(GraphLaplacian.Build(RowGraph.Cosine(g * g.Transpose(), 2), LaplacianKind.Symmetric), cosine.Laplacian, 1e-5, "cosine Laplacian");
 
         using var weights = new SpectralGradientFilter(device, 6, 4, new SpectralOptions { RebuildPeriod = 2, Neighbors = 2 });
         weights.Step(w, gt);
@@ -533,7 +534,8 @@ public class SpectralTests
             case Family.Knn or Family.Cosine:
                 var rows = HostData.Matrix(rng, m, rng.Next(1, 13));
                 int k = rng.Next(1, 13);
-                return family == Family.Knn ? RowGraph.Gaussian(rows, k).Adjacency : RowGraph.Cosine(rows, k);
+                var gram = rows * rows.Transpose();
+                return family == Family.Knn ? RowGraph.Gaussian(gram, k).Adjacency : RowGraph.Cosine(gram, k);
             case Family.Random:
                 double density = new[] { 0.02, 0.1, 0.5, 1 }[rng.Next(4)];
                 var scale = HostData.Normal(rng, m * m, 2);
