@@ -15,8 +15,13 @@ internal static class RowGram
     /// <summary>Columns widened at a time: a block of 100 rows is 800 kB of doubles.</summary>
     private const int BlockColumns = 1024;
 
-    /// <summary>Column partitions summed separately, then in order (a constant, for the same bits on every machine).</summary>
+    /// <summary>
+    /// Column partitions summed separately, then in order: at most 8, and fewer where their m × m sums would pass
+    /// <see cref="PartialBytes"/>; a function of the shape alone, so the bits do not depend on the machine's cores.
+    /// </summary>
     private const int Partitions = 8;
+
+    private const long PartialBytes = 64L << 20;
 
     public static Matrix<double> Of(float[] rows, int m, int n)
     {
@@ -24,7 +29,8 @@ internal static class RowGram
         if (m < 0 || n < 0 || rows.Length != (long)m * n)
             throw new ArgumentException($"RowGram: {rows.Length} values are not a [{m}, {n}] matrix", nameof(rows));
         int blocks = (n + BlockColumns - 1) / BlockColumns;
-        int partitions = Math.Max(1, Math.Min(Partitions, blocks));
+        long partialBytes = Math.Max(1L, (long)m * m * sizeof(double));
+        int partitions = (int)Math.Max(1, Math.Min(Math.Min(Partitions, blocks), PartialBytes / partialBytes));
         var partials = new double[partitions][];
         Parallel.For(0, partitions, p =>
         {
