@@ -20,15 +20,13 @@ public static class LaunchSuite
         using var x = device.Allocate(Elements);
         using var y = device.Allocate(Elements);
         var add = new FusedLaunch([Elements], [new StridedSlice(x, 0, [Elements], [1]), new StridedSlice(y, 0, [Elements], [1])], [x], []);
-        double fused = Timing.MedianSeconds(() =>
+        double MicrosecondsPerLaunch(Action launch) => Timing.MedianSeconds(() =>
         {
-            for (int i = 0; i < launches; i++) device.RunFused(ElementwiseOps.Add, add);
-        }, device.Synchronize, warmup: 2, reps: 5);
-        yield return new BenchRecord("launch_host", device.Id, "fused add of 16 floats", fused / launches * 1e6, "us");
-        double fill = Timing.MedianSeconds(() =>
-        {
-            for (int i = 0; i < launches; i++) device.Fill(x, Elements, 1f);
-        }, device.Synchronize, warmup: 2, reps: 5);
-        yield return new BenchRecord("launch_host", device.Id, "fill of 16 floats", fill / launches * 1e6, "us");
+            for (int i = 0; i < launches; i++) launch();
+        }, device.Synchronize, warmup: 2, reps: 5) / launches * 1e6;
+        yield return new BenchRecord("launch_host", device.Id, "fused add of 16 floats",
+                                     MicrosecondsPerLaunch(() => device.RunFused(ElementwiseOps.Add, add)), "us");
+        yield return new BenchRecord("launch_host", device.Id, "fill of 16 floats",
+                                     MicrosecondsPerLaunch(() => device.Fill(x, Elements, 1f)), "us");
     }
 }

@@ -54,22 +54,19 @@ internal static class BenchCommand
     {
         Validate(request);
         if (request.Trains) TrainSteps(session, request);
-        if (request.StepsOptimizers)
-        {
-            var device = DeviceRegistry.Open(request.Device);
-            foreach (var record in OptimSuite.Run(device, request.Quick, request.Parameters))
-            {
-                session.Cancellation.ThrowIfCancellationRequested();
-                Write(session, record);
-            }
-        }
-        if (request.TimesLaunches)
-            foreach (var record in LaunchSuite.Run(DeviceRegistry.Open(request.Device), request.Quick))
-            {
-                session.Cancellation.ThrowIfCancellationRequested();
-                Write(session, record);
-            }
+        if (request.StepsOptimizers) WriteAll(session, OptimSuite.Run(DeviceRegistry.Open(request.Device), request.Quick, request.Parameters));
+        if (request.TimesLaunches) WriteAll(session, LaunchSuite.Run(DeviceRegistry.Open(request.Device), request.Quick));
         return ExitCodes.Success;
+    }
+
+    /// <summary>Prints each record as the suite yields it, stopping between records on Ctrl+C.</summary>
+    private static void WriteAll(CliSession session, IEnumerable<BenchRecord> records)
+    {
+        foreach (var record in records)
+        {
+            session.Cancellation.ThrowIfCancellationRequested();
+            Write(session, record);
+        }
     }
 
     private static void Validate(BenchRequest request)
