@@ -28,6 +28,25 @@ public sealed class TensorScope : IDisposable
         return tensor;
     }
 
+    /// <summary>
+    /// Runs <paramref name="create"/> as if no scope were open on this thread: what it creates lives until it is disposed
+    /// by hand (a cache's tensors, made on first use from inside a step's scope).
+    /// </summary>
+    public static T Untracked<T>(Func<T> create)
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        var saved = _current;
+        _current = null;
+        try
+        {
+            return create();
+        }
+        finally
+        {
+            _current = saved;
+        }
+    }
+
     public void Dispose()
     {
         if (_disposed) return;

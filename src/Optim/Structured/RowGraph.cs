@@ -17,43 +17,69 @@ internal static class RowGraph
     /// </summary>
     public static (Matrix<double> Adjacency, double SigmaSquared) Gaussian(Matrix<double> gram, int neighbors)
     {
-        int m = gram.RowCount, k = Math.Min(neighbors, m - 1);
-        var distance = Matrix<double>.Build.Dense(m, m, (a, b) => Math.Max(0, gram[a, a] + gram[b, b] - 2 * gram[a, b]));
-        var nearest = Nearest(m, k, (a, b) => distance[a, b]);
-        var kept = nearest.SelectMany((list, a) => list.Select(b => distance[a, b])).OrderBy(d => d).ToArray();
-        double sigmaSq = kept.Length == 0 ? 1 : Median(kept);
-        if (sigmaSq <= 0) sigmaSq = kept.FirstOrDefault(d => d > 0) is var smallest && smallest > 0 ? smallest : 1;
-        var adjacency = Matrix<double>.Build.Dense(m, m);
-        for (int a = 0; a < m; a++)
-            foreach (int b in nearest[a])
-                adjacency[a, b] = Math.Exp(-distance[a, b] / sigmaSq);
-        return (Symmetrize(adjacency), sigmaSq);
+        int m = gram.RowCount, k = NeighborCount(m, neighbors);
+        var g = ColumnMajor.Of(gram);
+        var (nearest, distances) = NearestNeighbors.Of<SquaredDistance>(g, m, k);
+        var sorted = (double[])distances.Clone();
+        Array.Sort(sorted);
+        double sigmaSq = sorted.Length == 0 ? 1 : Median(sorted);
+        if (sigmaSq <= 0) sigmaSq = SmallestPositive(sorted) ?? 1;
+        var weights = Array.ConvertAll(distances, d => Math.Exp(-d / sigmaSq));
+        return (Symmetrized(m, k, nearest, weights), sigmaSq);
     }
 
     /// <summary>a_ab = max(0, cos(ḡ_a, ḡ_b)) for b among the k rows most similar to a (cos with +1e-12 in the denominator).</summary>
     public static Matrix<double> Cosine(Matrix<double> gram, int neighbors)
     {
-        int m = gram.RowCount, k = Math.Min(neighbors, m - 1);
-        var cosine = Matrix<double>.Build.Dense(m, m, (a, b) => gram[a, b] / (Math.Sqrt(gram[a, a] * gram[b, b]) + 1e-12));
-        var nearest = Nearest(m, k, (a, b) => -cosine[a, b]);
-        var adjacency = Matrix<double>.Build.Dense(m, m);
-        for (int a = 0; a < m; a++)
-            foreach (int b in nearest[a])
-                adjacency[a, b] = Math.Max(0, cosine[a, b]);
-        return Symmetrize(adjacency);
+        int m = gram.RowCount, k = NeighborCount(m, neighbors);
+        var g = ColumnMajor.Of(gram);
+        var (nearest, negated) = NearestNeighbors.Of<NegatedCosine>(g, m, k);
+        // Negation is exact, so −cost is the cosine bit for bit.
+        var weights = Array.ConvertAll(negated, cost => Math.Max(0, -cost));
+        return Symmetrized(m, k, nearest, weights);
     }
-
-    /// <summary>For each node, the k others with the smallest <paramref name="cost"/> (lower index first on ties).</summary>
-    private static int[][] Nearest(int m, int k, Func<int, int, double> cost) =>
-        Enumerable.Range(0, m)
-            .Select(a => Enumerable.Range(0, m).Where(b => b != a).OrderBy(b => cost(a, b)).ThenBy(b => b).Take(k).ToArray())
-            .ToArray();
-
-    private static Matrix<double> Symmetrize(Matrix<double> a) => a.PointwiseMaximum(a.Transpose());
 
     public static double Median(IReadOnlyList<double> sorted)
     {
         int n = sorted.Count;
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    private static int NeighborCount(int m, int neighbors) => Math.Max(0, Math.Min(neighbors, m - 1));
+
+    /// <summary>||w_a − w_b||² = g_aa + g_bb − 2 g_ab, at least 0 (rounding can take it below).</summary>
+    private readonly struct SquaredDistance : NearestNeighbors.ICost
+    {
+        public static double Of(double gramAA, double gramBB, double gramAB) => Math.Max(0, gramAA + gramBB - 2 * gramAB);
+    }
+
+    /// <summary>−cos(w_a, w_b): the most similar rows cost least.</summary>
+    private readonly struct NegatedCosine : NearestNeighbors.ICost
+    {
+        public static double Of(double gramAA, double gramBB, double gramAB) => -(gramAB / (Math.Sqrt(gramAA * gramBB) + 1e-12));
+    }
+
+    private static double? SmallestPositive(double[] sorted)
+    {
+        foreach (double d in sorted)
+            if (d > 0) return d;
+        return null;
+    }
+
+    /// <summary>
+    /// max(a, aᵀ) of the directed kNN graph (node a's edges at [a·k, (a+1)·k)), entries absent from it 0. Taking the max
+    /// edge by edge gives the same values: the weights are never negative, and max(0, w) = w for w ≥ 0 (also w = +0).
+    /// </summary>
+    private static Matrix<double> Symmetrized(int m, int k, int[] nearest, double[] weights)
+    {
+        var adjacency = new double[m * m];
+        for (int edge = 0; edge < nearest.Length; edge++)
+        {
+            int a = edge / k, b = nearest[edge];
+            double w = weights[edge];
+            adjacency[a * m + b] = Math.Max(adjacency[a * m + b], w);
+            adjacency[b * m + a] = Math.Max(adjacency[b * m + a], w);
+        }
+        return ColumnMajor.Wrap(m, m, adjacency);
     }
 }

@@ -1,7 +1,6 @@
 using Engine.Kernels.Devices;
 using Engine.Tensors;
 using MathNet.Numerics.LinearAlgebra;
-using MathNet.Numerics.LinearAlgebra.Factorization;
 
 namespace Engine.Optim.Structured;
 
@@ -29,7 +28,8 @@ public sealed class SpectralGradientFilter : IDisposable
     private readonly Tensor _one;
     private float[]? _graphSource;
     private Matrix<double>? _hostLaplacian;
-    private (double[] Values, Matrix<double> Vectors)? _eigen;
+    private SymmetricEigen? _eigen;
+    private Tensor? _highFrequencyRows;
     private double[] _chebyshev = [];
 
     /// <param name="reference">
@@ -177,18 +177,16 @@ public sealed class SpectralGradientFilter : IDisposable
         }
         var laplacian = GraphLaplacian.Build(adjacency, Options.Laplacian);
         _hostLaplacian = laplacian;
-        _eigen = null;
+        ForgetEigen();
         LambdaMax = GraphLaplacian.LambdaMax(laplacian, Options.Laplacian);
         if (_matrices.Laplacian is { } deviceLaplacian) HostMatrix.Write(laplacian, deviceLaplacian);
         if (_matrices.Filter is not { } deviceFilter) return;   // ρ = 0: nothing to filter with
         if (Exact)
         {
-            var (values, vectors) = Eigen();
             double rho = Options.Rho;
-            var response = Vector<double>.Build.Dense(values.Length, k => rho * Options.ResponseAt(values[k]));
-            var filter = vectors * Matrix<double>.Build.DenseOfDiagonalVector(response) * vectors.Transpose()
-                         + (1 - rho) * Matrix<double>.Build.DenseIdentity(Rows);
-            HostMatrix.Write(filter, deviceFilter);
+            var filter = Eigen().Function(lambda => rho * Options.ResponseAt(lambda));
+            for (int a = 0; a < Rows; a++) filter[a * Rows + a] += 1 - rho;
+            HostMatrix.Write(ColumnMajor.Wrap(Rows, Rows, filter), deviceFilter);   // symmetric: column-major is row-major
         }
         else
         {
@@ -252,40 +250,53 @@ public sealed class SpectralGradientFilter : IDisposable
     /// <summary>Σ_{λ_k > median λ} ||u_kᵀ ΔW||² and ||ΔW||² (the fraction's numerator and denominator).</summary>
     internal (double High, double Total) HighFrequencyEnergy(Tensor weight) => HighFrequencyEnergy(weight, _reference);
 
-    /// <summary>The same with ΔW = <paramref name="weight"/> − <paramref name="reference"/> (null: W_ref = 0).</summary>
+    /// <summary>
+    /// The same with ΔW = <paramref name="weight"/> − <paramref name="reference"/> (null: W_ref = 0). The projection onto
+    /// the high-frequency eigenvectors is a product on the device, with those eigenvectors uploaded once per graph.
+    /// </summary>
     internal (double High, double Total) HighFrequencyEnergy(Tensor weight, Tensor? reference)
     {
         DeviceMath.RequireMatrix(weight, Rows, Cols, "SPEC-GF weight");
         if (!HasGraph) throw NoGraph();
-        var delta = HostMatrix.Read(weight);
-        if (reference is not null) delta -= HostMatrix.Read(reference);
-        double total = delta.FrobeniusNorm();
+        using var scope = new TensorScope();
+        var delta = reference is null ? weight : weight - reference;
+        double total = SumOfSquares(delta);
         if (total == 0) return (0, 0);
-        var (values, vectors) = Eigen();
-        double median = RowGraph.Median(values);
-        var spectral = vectors.Transpose() * delta;
-        double high = 0;
-        for (int k = 0; k < values.Length; k++)
-            if (values[k] > median)
-                high += spectral.Row(k).DotProduct(spectral.Row(k));
-        return (high, total * total);
+        var high = HighFrequencyRows();
+        return (high is null ? 0 : SumOfSquares(Tensor.MatMul(high, delta)), total);
+    }
+
+    private static double SumOfSquares(Tensor t) => t.SumOfSquares().ToArray()[0];
+
+    /// <summary>
+    /// The eigenvectors u_k with λ_k above the median, as the rows of a device matrix (null when there are none), made at
+    /// the first use after a rebuild and kept outside any scope until the next.
+    /// </summary>
+    private Tensor? HighFrequencyRows()
+    {
+        if (_highFrequencyRows is not null) return _highFrequencyRows;
+        var eigen = Eigen();
+        double median = RowGraph.Median(eigen.Values);
+        int first = Array.FindIndex(eigen.Values, v => v > median);
+        if (first < 0) return null;
+        var rows = new float[(Rows - first) * Rows];
+        for (int i = 0; i < rows.Length; i++) rows[i] = (float)eigen.VectorRows[first * Rows + i];
+        _highFrequencyRows = TensorScope.Untracked(() => Tensor.FromArray(Device, rows, Rows - first, Rows));
+        return _highFrequencyRows;
     }
 
     private bool RebuildDue => Options.Source == GraphSource.Weights
         ? StepCount % Options.RebuildPeriod == 0
         : StepCount >= Options.GraphWarmupSteps && (StepCount - Options.GraphWarmupSteps) % Options.RebuildPeriod == 0;
 
-    /// <summary>Eigenvalues in ascending order with their eigenvectors as columns, cached per graph.</summary>
-    private (double[] Values, Matrix<double> Vectors) Eigen()
+    /// <summary>The Laplacian's eigendecomposition (eigenvalues ascending), cached per graph.</summary>
+    private SymmetricEigen Eigen() => _eigen ??= SymmetricEigen.Of(Laplacian);
+
+    private void ForgetEigen()
     {
-        if (_eigen is { } cached) return cached;
-        Evd<double> evd = Laplacian.Evd(Symmetricity.Symmetric);
-        var raw = evd.EigenValues.Select(c => c.Real).ToArray();
-        var order = Enumerable.Range(0, raw.Length).OrderBy(k => raw[k]).ToArray();
-        var vectors = Matrix<double>.Build.Dense(Rows, Rows, (i, k) => evd.EigenVectors[i, order[k]]);
-        var result = (order.Select(k => raw[k]).ToArray(), vectors);
-        _eigen = result;
-        return result;
+        _eigen = null;
+        _highFrequencyRows?.Dispose();
+        _highFrequencyRows = null;
     }
 
     private InvalidOperationException NoGraph() =>
@@ -295,6 +306,7 @@ public sealed class SpectralGradientFilter : IDisposable
     {
         _matrices.Dispose();
         _reference?.Dispose();
+        _highFrequencyRows?.Dispose();
         _one.Dispose();
     }
 }

@@ -13,11 +13,7 @@ internal static class TopEigenvectors
     public const int Oversampling = 4, PowerIterations = 2;
 
     /// <summary>Full symmetric eigendecomposition, the top <paramref name="rank"/> vectors kept.</summary>
-    public static Matrix<double> Exact(Matrix<double> gram, int rank)
-    {
-        var evd = gram.Evd(Symmetricity.Symmetric);
-        return Top(evd, rank);
-    }
+    public static Matrix<double> Exact(Matrix<double> gram, int rank) => Top(SymmetricEigen.Of(gram), rank);
 
     /// <summary>
     /// Randomized subspace iteration: a Gaussian start of width l = r + 4 (seeded by <paramref name="seed"/>, so a refresh
@@ -34,14 +30,16 @@ internal static class TopEigenvectors
         for (int i = 0; i < PowerIterations; i++) q = (gram * q).QR(QRMethod.Thin).Q;
         var projected = q.TransposeThisAndMultiply(gram * q);
         projected = (projected + projected.Transpose()) * 0.5;
-        return q * Top(projected.Evd(Symmetricity.Symmetric), rank);
+        return q * Top(SymmetricEigen.Of(projected), rank);
     }
 
-    private static Matrix<double> Top(Evd<double> evd, int rank)
+    /// <summary>The last <paramref name="rank"/> eigenvectors (the largest eigenvalues), largest first, as columns.</summary>
+    private static Matrix<double> Top(SymmetricEigen eigen, int rank)
     {
-        int s = evd.EigenValues.Count;
-        var order = Enumerable.Range(0, s).OrderByDescending(e => evd.EigenValues[e].Real).ThenBy(e => e).ToArray();
-        return Matrix<double>.Build.Dense(s, rank, (i, c) => evd.EigenVectors[i, order[c]]);
+        int s = eigen.Size;
+        var columns = new double[s * rank];
+        for (int c = 0; c < rank; c++) eigen.Row(s - 1 - c).CopyTo(columns.AsSpan(c * s, s));
+        return ColumnMajor.Wrap(s, rank, columns);
     }
 
     /// <summary>SplitMix64 with Box–Muller: the same Gaussian draws on every machine and .NET version.</summary>

@@ -1,0 +1,130 @@
+using System.Runtime.InteropServices;
+using Lanes = System.Numerics.Vector<double>;
+using SimdVector = System.Numerics.Vector;
+
+namespace Engine.Optim.Structured;
+
+/// <summary>
+/// The Givens rotations of QL sweeps (<see cref="SymmetricEigen"/>), recorded, then applied to the rows of an n×n matrix
+/// a narrow column block at a time. A sweep rotates rows m−1…l in turn, and applying it to all n columns at once streams
+/// the whole matrix through L3 once per sweep. The rotations' parameters never depend on the rows, so they can wait:
+/// a block of 64 columns of every row (768 kB at n = 1536) stays in L2 while every recorded sweep runs over it. Each
+/// element meets the same rotations in the same order either way, so the bits are the same.
+/// </summary>
+internal sealed class RotationBatch(double[] rows, int n)
+{
+    /// <summary>
+    /// Rotations held before they are applied: at most 2²⁰ (16 MB of parameters), and 2n² below that, more than a whole
+    /// decomposition records (about n²), so that a small one is applied once, at the end.
+    /// </summary>
+    private readonly int _capacity = (int)Math.Clamp(2L * n * n, 16, 1 << 20);
+
+    private readonly List<(int First, int Last)> _sweeps = [];
+    private double[] _cosines = [], _sines = [];
+    private int _count, _sweepStart;
+
+    /// <summary>The next rotation of the current sweep (rows i, i + 1, for i from the sweep's m − 1 down to its l).</summary>
+    public void Add(double c, double s)
+    {
+        if (_count == _cosines.Length)
+        {
+            if (_count == _capacity) throw new InvalidOperationException("RotationBatch: a sweep longer than its capacity");
+            int grown = Math.Min(_capacity, Math.Max(1024, 2 * _count));
+            Array.Resize(ref _cosines, grown);
+            Array.Resize(ref _sines, grown);
+        }
+        _cosines[_count] = c;
+        _sines[_count] = s;
+        _count++;
+    }
+
+    /// <summary>Closes a sweep over rows <paramref name="l"/>…<paramref name="m"/>; applies the batch when the next could overflow it.</summary>
+    public void EndSweep(int l, int m)
+    {
+        if (_count - _sweepStart != m - l)
+            throw new InvalidOperationException($"RotationBatch: a sweep over rows {l}..{m} recorded {_count - _sweepStart} rotations");
+        _sweeps.Add((l, m));
+        _sweepStart = _count;
+        if (_count + n > _capacity) Apply();
+    }
+
+    /// <summary>Applies every recorded sweep, in order, to the rows, and empties the batch.</summary>
+    public void Apply()
+    {
+        if (_sweeps.Count == 0) return;
+        int blocks = (n + ColumnPanel.BlockColumns - 1) / ColumnPanel.BlockColumns;
+        if (blocks == 1 || (long)_count * n < SymmetricEigen.ParallelWork) for (int b = 0; b < blocks; b++) ApplyToBlock(b);
+        else Parallel.For(0, blocks, ApplyToBlock);
+        _sweeps.Clear();
+        _count = _sweepStart = 0;
+    }
+
+    private void ApplyToBlock(int block)
+    {
+        int from = block * ColumnPanel.BlockColumns, width = Math.Min(ColumnPanel.BlockColumns, n - from);
+        using var panel = ColumnPanel.Pack(rows, n, from, width);
+        int j = 0;
+        if (SimdVector.IsHardwareAccelerated)
+            for (; j + ColumnPanel.Strip <= width; j += ColumnPanel.Strip) ApplyToStrip(panel.Values, width, j);
+        for (; j < width; j++) ApplyToColumn(panel.Values, width, j);
+    }
+
+    /// <summary>
+    /// Every sweep over one strip of columns. Rotation i turns rows i and i + 1, and the next, i − 1, turns rows i − 1 and
+    /// i: the new row i stays in registers as that rotation's lower row, so each rotation loads one row and stores one.
+    /// </summary>
+    private void ApplyToStrip(double[] panel, int stride, int column)
+    {
+        ref double origin = ref MemoryMarshal.GetArrayDataReference(panel);
+        nuint lanes = (nuint)Lanes.Count, rowStride = (nuint)stride;
+        int next = 0;
+        foreach (var (l, m) in _sweeps)
+        {
+            nuint at = (nuint)(m * stride + column);
+            var y0 = SimdVector.LoadUnsafe(ref origin, at);
+            var y1 = SimdVector.LoadUnsafe(ref origin, at + lanes);
+            var y2 = SimdVector.LoadUnsafe(ref origin, at + 2 * lanes);
+            var y3 = SimdVector.LoadUnsafe(ref origin, at + 3 * lanes);
+            for (int i = m - 1; i >= l; i--, next++)
+            {
+                var c = new Lanes(_cosines[next]);
+                var s = new Lanes(_sines[next]);
+                nuint upper = at - rowStride;
+                var x0 = SimdVector.LoadUnsafe(ref origin, upper);
+                var x1 = SimdVector.LoadUnsafe(ref origin, upper + lanes);
+                var x2 = SimdVector.LoadUnsafe(ref origin, upper + 2 * lanes);
+                var x3 = SimdVector.LoadUnsafe(ref origin, upper + 3 * lanes);
+                SimdVector.StoreUnsafe(SimdVector.FusedMultiplyAdd(s, x0, c * y0), ref origin, at);
+                SimdVector.StoreUnsafe(SimdVector.FusedMultiplyAdd(s, x1, c * y1), ref origin, at + lanes);
+                SimdVector.StoreUnsafe(SimdVector.FusedMultiplyAdd(s, x2, c * y2), ref origin, at + 2 * lanes);
+                SimdVector.StoreUnsafe(SimdVector.FusedMultiplyAdd(s, x3, c * y3), ref origin, at + 3 * lanes);
+                y0 = SimdVector.FusedMultiplyAdd(c, x0, -s * y0);
+                y1 = SimdVector.FusedMultiplyAdd(c, x1, -s * y1);
+                y2 = SimdVector.FusedMultiplyAdd(c, x2, -s * y2);
+                y3 = SimdVector.FusedMultiplyAdd(c, x3, -s * y3);
+                at = upper;
+            }
+            SimdVector.StoreUnsafe(y0, ref origin, at);
+            SimdVector.StoreUnsafe(y1, ref origin, at + lanes);
+            SimdVector.StoreUnsafe(y2, ref origin, at + 2 * lanes);
+            SimdVector.StoreUnsafe(y3, ref origin, at + 3 * lanes);
+        }
+    }
+
+    /// <summary>The same for one column, in scalars with the same fused operations (so the same bits).</summary>
+    private void ApplyToColumn(double[] panel, int stride, int column)
+    {
+        int next = 0;
+        foreach (var (l, m) in _sweeps)
+        {
+            double y = panel[m * stride + column];
+            for (int i = m - 1; i >= l; i--, next++)
+            {
+                double c = _cosines[next], s = _sines[next], x = panel[i * stride + column];
+                panel[(i + 1) * stride + column] = Math.FusedMultiplyAdd(s, x, c * y);
+                y = Math.FusedMultiplyAdd(c, x, -s * y);
+            }
+            panel[l * stride + column] = y;
+        }
+    }
+}
