@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using Engine.Tensors;
 using MathNet.Numerics.LinearAlgebra;
 
@@ -18,21 +19,8 @@ internal static class HostMatrix
     {
         if (t.Rank != 2) throw new ArgumentException($"HostMatrix.Read: expected a 2-D tensor, got {t}");
         int rows = t.Size(0), cols = t.Size(1);
-        var data = t.ToArray();
         var entries = GC.AllocateUninitializedArray<double>(rows * cols);   // every entry is written below
-        Parallel.For(0, (cols + Tile - 1) / Tile, tile =>
-        {
-            int j0 = tile * Tile, width = Math.Min(Tile, cols - j0);
-            for (int i0 = 0; i0 < rows; i0 += Tile)
-            {
-                int height = Math.Min(Tile, rows - i0);
-                for (int j = j0; j < j0 + width; j++)
-                {
-                    var column = entries.AsSpan(j * rows + i0, height);
-                    for (int i = 0; i < height; i++) column[i] = data[(i0 + i) * cols + j];
-                }
-            }
-        });
+        TransposeInto(t.ToArray(), rows, cols, entries);
         return ColumnMajor.Wrap(rows, cols, entries);
     }
 
@@ -41,25 +29,12 @@ internal static class HostMatrix
     {
         DeviceMath.RequireMatrix(target, m.RowCount, m.ColumnCount, "HostMatrix.Write");
         int rows = m.RowCount, cols = m.ColumnCount;
-        var entries = ColumnMajor.Of(m);
         // Rented: a fresh array per rebuild (9 MB at m = 1536) cost more in page faults than the transpose itself. The
         // pool keeps one between rebuilds, half the size of the host Laplacian the filter keeps anyway.
         var data = ArrayPool<float>.Shared.Rent(rows * cols);
         try
         {
-            Parallel.For(0, (rows + Tile - 1) / Tile, tile =>
-            {
-                int i0 = tile * Tile, height = Math.Min(Tile, rows - i0);
-                for (int j0 = 0; j0 < cols; j0 += Tile)
-                {
-                    int width = Math.Min(Tile, cols - j0);
-                    for (int i = i0; i < i0 + height; i++)
-                    {
-                        var row = data.AsSpan(i * cols + j0, width);
-                        for (int j = 0; j < width; j++) row[j] = (float)entries[(j0 + j) * rows + i];
-                    }
-                }
-            });
+            TransposeInto(ColumnMajor.Of(m), cols, rows, data);   // column-major [rows, cols] is row-major [cols, rows]
             DeviceMath.Write(target, data.AsSpan(0, rows * cols));
         }
         finally
@@ -67,4 +42,22 @@ internal static class HostMatrix
             ArrayPool<float>.Shared.Return(data);
         }
     }
+
+    /// <summary>
+    /// target = sourceᵀ, each entry converted (exactly to double; to the nearest float): source row-major [rows, cols],
+    /// target row-major [cols, rows], by tiles of rows in parallel.
+    /// </summary>
+    private static void TransposeInto<TSource, TTarget>(TSource[] source, int rows, int cols, TTarget[] target)
+        where TSource : INumberBase<TSource>
+        where TTarget : INumberBase<TTarget> =>
+        Parallel.For(0, (rows + Tile - 1) / Tile, tile =>
+        {
+            int i0 = tile * Tile, height = Math.Min(Tile, rows - i0);
+            for (int j0 = 0; j0 < cols; j0 += Tile)
+                for (int j = j0; j < Math.Min(j0 + Tile, cols); j++)
+                {
+                    var column = target.AsSpan(j * rows + i0, height);
+                    for (int i = 0; i < height; i++) column[i] = TTarget.CreateTruncating(source[(i0 + i) * cols + j]);
+                }
+        });
 }
