@@ -32,7 +32,7 @@ public sealed class TensorScope : IDisposable
     /// Runs <paramref name="create"/> as if no scope were open on this thread: what it creates lives until it is disposed
     /// by hand (a cache's tensors, made on first use from inside a step's scope).
     /// </summary>
-    public static T Untracked<T>(Func<T> create)
+    public static T CreateUntracked<T>(Func<T> create)
     {
         ArgumentNullException.ThrowIfNull(create);
         var saved = _current;

@@ -11,13 +11,22 @@ namespace Engine.Optim.Structured;
 /// a block of 64 columns of every row (768 kB at n = 1536) stays in L2 while every recorded sweep runs over it. Each
 /// element meets the same rotations in the same order either way, so the bits are the same.
 /// </summary>
-internal sealed class RotationBatch(double[] rows, int n)
+/// <param name="capacity">Rotations held before they are applied: at least n, a sweep's most.</param>
+internal sealed class RotationBatch(double[] rows, int n, int capacity)
 {
+    public RotationBatch(double[] rows, int n) : this(rows, n, DefaultCapacity(n))
+    {
+    }
+
     /// <summary>
-    /// Rotations held before they are applied: at most 2²⁰ (16 MB of parameters), and 2n² below that, more than a whole
-    /// decomposition records (about n²), so that a small one is applied once, at the end.
+    /// At most 2²⁰ (16 MB of parameters), and 2n² below that, more than a whole decomposition records (about n²), so that
+    /// a small one is applied once, at the end.
     /// </summary>
-    private readonly int _capacity = (int)Math.Clamp(2L * n * n, 16, 1 << 20);
+    private static int DefaultCapacity(int n) => (int)Math.Clamp(2L * n * n, 16, 1 << 20);
+
+    private readonly int _capacity = capacity >= n
+        ? capacity
+        : throw new ArgumentOutOfRangeException(nameof(capacity), $"RotationBatch: a capacity of {capacity} cannot hold a sweep over {n} rows");
 
     private readonly List<(int First, int Last)> _sweeps = [];
     private double[] _cosines = [], _sines = [];

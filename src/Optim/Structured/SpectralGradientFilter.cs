@@ -239,7 +239,8 @@ public sealed class SpectralGradientFilter : IDisposable
 
     /// <summary>
     /// Σ_{λ_k > median λ} ||u_kᵀ ΔW||² / ||ΔW||², the share of the update's energy at high graph frequencies
-    /// (0 when ΔW = 0). Host work on the last graph's eigendecomposition; reads the weights back.
+    /// (0 when ΔW = 0). The first call after a rebuild decomposes the Laplacian on the host (if the exact filter has not);
+    /// every call reads two sums back from the device.
     /// </summary>
     public double HighFrequencyEnergyFraction(Tensor weight)
     {
@@ -281,7 +282,7 @@ public sealed class SpectralGradientFilter : IDisposable
         if (first < 0) return null;
         var rows = new float[(Rows - first) * Rows];
         for (int i = 0; i < rows.Length; i++) rows[i] = (float)eigen.VectorRows[first * Rows + i];
-        _highFrequencyRows = TensorScope.Untracked(() => Tensor.FromArray(Device, rows, Rows - first, Rows));
+        _highFrequencyRows = TensorScope.CreateUntracked(() => Tensor.FromArray(Device, rows, Rows - first, Rows));
         return _highFrequencyRows;
     }
 

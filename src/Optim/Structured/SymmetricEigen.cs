@@ -1,8 +1,5 @@
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
 using MathNet.Numerics.LinearAlgebra;
-using Lanes = System.Numerics.Vector<double>;
-using SimdVector = System.Numerics.Vector;
 
 namespace Engine.Optim.Structured;
 
@@ -27,7 +24,7 @@ internal sealed class SymmetricEigen
     /// <summary>Multiply-adds below which a loop over blocks runs on one core.</summary>
     internal const long ParallelWork = 1L << 18;
 
-    /// <summary>QL iterations allowed per eigenvalue; tql2 takes one to three, so more means non-finite input.</summary>
+    /// <summary>QL iterations allowed per eigenvalue: tql2 needs about two on average (at most 6 seen; EISPACK allows 30).</summary>
     private const int MaxIterations = 64;
 
     private SymmetricEigen(int size, double[] values, double[] vectorRows)
@@ -87,16 +84,27 @@ internal sealed class SymmetricEigen
             throw new ArgumentException($"SymmetricEigen: a symmetric matrix is square, got [{matrix.RowCount}, {matrix.ColumnCount}]");
         int n = matrix.RowCount;
         var a = matrix.ToColumnMajorArray();
+        double largest = 0;
+        foreach (double x in a)
+        {
+            if (!double.IsFinite(x))
+                throw new ArgumentException($"SymmetricEigen: the [{n}, {n}] matrix has a non-finite entry ({x})");
+            largest = Math.Max(largest, Math.Abs(x));
+        }
+        // The reduction squares entries, which below 2^-511 lose bits or vanish and above 2^511 overflow; tred2 scales
+        // each row for this. A power of two is exact: the largest entry goes to [1, 2), and the bits are those at any scale.
+        int exponent = largest > 0 ? Math.ILogB(largest) : 0;
+        if (exponent != 0)
+            for (int i = 0; i < a.Length; i++) a[i] = Math.ScaleB(a[i], -exponent);
         for (int i = 0; i < n; i++)
             for (int j = 0; j < i; j++)
             {
                 double mean = (a[i * n + j] + a[j * n + i]) / 2;
                 a[i * n + j] = a[j * n + i] = mean;
             }
-        foreach (double x in a)
-            if (!double.IsFinite(x))
-                throw new ArgumentException($"SymmetricEigen: the [{n}, {n}] matrix has a non-finite entry ({x})");
-        return Decompose(a, n);
+        var eigen = Decompose(a, n);
+        for (int k = 0; k < n; k++) eigen.Values[k] = Math.ScaleB(eigen.Values[k], exponent);
+        return eigen;
     }
 
     private static SymmetricEigen Decompose(double[] a, int n)
@@ -104,103 +112,10 @@ internal sealed class SymmetricEigen
         var diagonal = new double[n];
         var offDiagonal = new double[n];
         if (n == 0) return new(0, diagonal, []);
-        var reflectors = Tridiagonalize(a, n, diagonal, offDiagonal);
-        var rows = AccumulateReflectors(a, reflectors, n);
+        var reflectors = HouseholderReduction.Tridiagonalize(a, n, diagonal, offDiagonal);
+        var rows = HouseholderReduction.AccumulateReflectors(a, reflectors, n);
         DiagonalizeTridiagonal(diagonal, offDiagonal, rows, n);
         return Sorted(diagonal, rows, n);
-    }
-
-    /// <summary>
-    /// Householder reduction: step k maps row k's entries right of the diagonal onto a multiple of e₁ with
-    /// H = I − β v vᵀ, applied to the trailing block from both sides as B ← B − v wᵀ − w vᵀ (w = p − (β/2)(pᵀv) v, p = β B v).
-    /// v overwrites row k's entries past the diagonal; the returned array holds each step's β (0: no reflection).
-    /// </summary>
-    private static double[] Tridiagonalize(double[] a, int n, double[] diagonal, double[] offDiagonal)
-    {
-        var betas = new double[n];
-        var p = new double[n];
-        for (int k = 0; k < n - 2; k++)
-        {
-            int start = k + 1, length = n - start;
-            diagonal[k] = a[k * n + k];
-            var v = a.AsSpan(k * n + start, length);
-            double tailSquared = TensorPrimitives.Dot(v[1..], v[1..]);
-            if (tailSquared == 0)
-            {
-                offDiagonal[k] = v[0];   // already tridiagonal in this row
-                continue;
-            }
-            double norm = Math.Sqrt(v[0] * v[0] + tailSquared);
-            double alpha = v[0] >= 0 ? -norm : norm;
-            v[0] -= alpha;
-            double beta = 2 / (v[0] * v[0] + tailSquared);
-            betas[k] = beta;
-            offDiagonal[k] = alpha;
-            int vAt = k * n + start;
-            ForRows(start, n, length, i => p[i] = beta * TensorPrimitives.Dot(a.AsSpan(i * n + start, length), a.AsSpan(vAt, length)));
-            var w = p.AsSpan(start, length);
-            double half = beta / 2 * TensorPrimitives.Dot(w, v);
-            TensorPrimitives.MultiplyAdd(v, -half, w, w);   // p becomes w
-            ForRows(start, n, length, i =>
-                SubtractRankTwo(a.AsSpan(i * n + start, length), a[k * n + i], p[i], a.AsSpan(vAt, length), p.AsSpan(start, length)));
-        }
-        if (n >= 2)
-        {
-            diagonal[n - 2] = a[(n - 2) * n + n - 2];
-            offDiagonal[n - 2] = a[(n - 2) * n + n - 1];
-        }
-        diagonal[n - 1] = a[n * n - 1];
-        return betas;
-    }
-
-    /// <summary>row −= vᵢ w + wᵢ v.</summary>
-    private static void SubtractRankTwo(Span<double> row, double vi, double wi, ReadOnlySpan<double> v, ReadOnlySpan<double> w)
-    {
-        int j = 0;
-        if (SimdVector.IsHardwareAccelerated)
-        {
-            var vScale = new Lanes(vi);
-            var wScale = new Lanes(wi);
-            for (; j <= row.Length - Lanes.Count; j += Lanes.Count)
-            {
-                var r = new Lanes(row[j..]);
-                r = SimdVector.FusedMultiplyAdd(-vScale, new Lanes(w[j..]), r);
-                r = SimdVector.FusedMultiplyAdd(-wScale, new Lanes(v[j..]), r);
-                r.CopyTo(row[j..]);
-            }
-        }
-        for (; j < row.Length; j++) row[j] = Math.FusedMultiplyAdd(-wi, v[j], Math.FusedMultiplyAdd(-vi, w[j], row[j]));
-    }
-
-    /// <summary>
-    /// Qᵀ = H_{n−3} ⋯ H₀ as rows (row i of the result is column i of Q), accumulated backwards (Q ← H_k Q), so that each
-    /// reflector touches only the trailing block it acts on. A column of Q meets the reflectors independently of the other
-    /// columns, so they run a block of columns at a time: that block of every row stays in L2 while all reflectors pass.
-    /// </summary>
-    private static double[] AccumulateReflectors(double[] a, double[] betas, int n)
-    {
-        var q = new double[n * n];
-        for (int i = 0; i < n; i++) q[i * n + i] = 1;
-        ForBlocks(n, (long)n * n * n, (from, width) =>
-        {
-            using var panel = ColumnPanel.Pack(q, n, from, width);
-            for (int k = n - 3; k >= 0; k--)
-            {
-                // Q_J ← Q_J − β v (vᵀ Q_J) over rows J = k + 1.. and this block's columns from k + 1 on (the rest are 0)
-                int start = k + 1, skip = Math.Max(0, start - from);
-                if (betas[k] == 0 || skip >= width) continue;
-                var v = a.AsSpan(k * n + start, n - start);
-                int j = skip;
-                if (SimdVector.IsHardwareAccelerated)
-                    for (; j + ColumnPanel.Strip <= width; j += ColumnPanel.Strip) ReflectStrip(panel.Values, width, j, start, v, betas[k]);
-                for (; j < width; j++) ReflectColumn(panel.Values, width, j, start, v, betas[k]);
-            }
-        });
-        // Q's columns are Qᵀ's rows.
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < i; j++)
-                (q[i * n + j], q[j * n + i]) = (q[j * n + i], q[i * n + j]);
-        return q;
     }
 
     /// <summary>
@@ -267,47 +182,6 @@ internal sealed class SymmetricEigen
         batch.Apply();
     }
 
-    /// <summary>
-    /// x ← x − β v (vᵀ x) for the columns x of one strip of a panel, rows <paramref name="start"/>.. (v's entries): the
-    /// strip's four sums stay in registers across both passes.
-    /// </summary>
-    private static void ReflectStrip(double[] panel, int stride, int column, int start, ReadOnlySpan<double> v, double beta)
-    {
-        ref double origin = ref MemoryMarshal.GetArrayDataReference(panel);
-        nuint lanes = (nuint)Lanes.Count;
-        Lanes r0 = default, r1 = default, r2 = default, r3 = default;
-        for (int i = 0; i < v.Length; i++)
-        {
-            nuint at = (nuint)((start + i) * stride + column);
-            var vi = new Lanes(v[i]);
-            r0 = SimdVector.FusedMultiplyAdd(vi, SimdVector.LoadUnsafe(ref origin, at), r0);
-            r1 = SimdVector.FusedMultiplyAdd(vi, SimdVector.LoadUnsafe(ref origin, at + lanes), r1);
-            r2 = SimdVector.FusedMultiplyAdd(vi, SimdVector.LoadUnsafe(ref origin, at + 2 * lanes), r2);
-            r3 = SimdVector.FusedMultiplyAdd(vi, SimdVector.LoadUnsafe(ref origin, at + 3 * lanes), r3);
-        }
-        for (int i = 0; i < v.Length; i++)
-        {
-            nuint at = (nuint)((start + i) * stride + column);
-            var scale = new Lanes(-beta * v[i]);
-            SimdVector.StoreUnsafe(SimdVector.FusedMultiplyAdd(scale, r0, SimdVector.LoadUnsafe(ref origin, at)), ref origin, at);
-            SimdVector.StoreUnsafe(SimdVector.FusedMultiplyAdd(scale, r1, SimdVector.LoadUnsafe(ref origin, at + lanes)), ref origin, at + lanes);
-            SimdVector.StoreUnsafe(SimdVector.FusedMultiplyAdd(scale, r2, SimdVector.LoadUnsafe(ref origin, at + 2 * lanes)), ref origin, at + 2 * lanes);
-            SimdVector.StoreUnsafe(SimdVector.FusedMultiplyAdd(scale, r3, SimdVector.LoadUnsafe(ref origin, at + 3 * lanes)), ref origin, at + 3 * lanes);
-        }
-    }
-
-    /// <summary>The same for one column, with the same fused operations.</summary>
-    private static void ReflectColumn(double[] panel, int stride, int column, int start, ReadOnlySpan<double> v, double beta)
-    {
-        double r = 0;
-        for (int i = 0; i < v.Length; i++) r = Math.FusedMultiplyAdd(v[i], panel[(start + i) * stride + column], r);
-        for (int i = 0; i < v.Length; i++)
-        {
-            ref double x = ref panel[(start + i) * stride + column];
-            x = Math.FusedMultiplyAdd(-beta * v[i], r, x);
-        }
-    }
-
     /// <summary>Ascending eigenvalues (ties keep their order), rows permuted to match.</summary>
     private static SymmetricEigen Sorted(double[] values, double[] rows, int n)
     {
@@ -334,7 +208,7 @@ internal sealed class SymmetricEigen
     }
 
     /// <summary>Runs <paramref name="body"/> for rows from..to−1, on all cores where the block is large.</summary>
-    private static void ForRows(int from, int to, int length, Action<int> body)
+    internal static void ForRows(int from, int to, int length, Action<int> body)
     {
         if (length < ParallelFrom)
         {
@@ -345,7 +219,7 @@ internal sealed class SymmetricEigen
     }
 
     /// <summary>Runs <paramref name="body"/>(first column, width) over <see cref="ColumnPanel.BlockColumns"/>-column blocks of n.</summary>
-    private static void ForBlocks(int n, long work, Action<int, int> body)
+    internal static void ForBlocks(int n, long work, Action<int, int> body)
     {
         int blocks = (n + ColumnPanel.BlockColumns - 1) / ColumnPanel.BlockColumns;
         void Block(int b) => body(b * ColumnPanel.BlockColumns, Math.Min(ColumnPanel.BlockColumns, n - b * ColumnPanel.BlockColumns));

@@ -355,6 +355,29 @@ public class SpectralTests
     }
 
     [Theory, MemberData(nameof(Backends))]
+    public void HighFrequencyFractionFollowsTheGraphOfTheLastRebuild(string backend)
+    {
+        // The high-frequency eigenvectors stay on the device from one reading to the next: a rebuild must replace them.
+        var device = Support.Backends.Get(backend);
+        var rng = new Random(12);
+        using var scope = new TensorScope();
+        using var filter = new SpectralGradientFilter(device, 12, 5, new SpectralOptions { Neighbors = 3 });
+        var change = HostData.Matrix(rng, 12, 5);
+        var changeOnDevice = HostData.Upload(device, change);
+        for (int graph = 0; graph < 2; graph++)
+        {
+            filter.Rebuild(HostData.Upload(device, HostData.Matrix(rng, 12, 5)));
+            var evd = filter.Laplacian.Evd(Symmetricity.Symmetric);
+            var values = evd.EigenValues.Select(z => z.Real).ToArray();
+            double median = RowGraph.Median(values.Order().ToArray());
+            double high = Enumerable.Range(0, values.Length).Where(k => values[k] > median)
+                .Sum(k => (evd.EigenVectors.Column(k) * change).DotProduct(evd.EigenVectors.Column(k) * change));
+            double expected = high / Math.Pow(change.FrobeniusNorm(), 2);
+            Ops.Close.Check(expected, filter.HighFrequencyEnergyFraction(changeOnDevice), 1, () => $"{backend} graph {graph}", 1e-5, 1e-6);
+        }
+    }
+
+    [Theory, MemberData(nameof(Backends))]
     public void CosineGraphWaitsForTheWarmupAndWeightGraphsRebuildOnSchedule(string backend)
     {
         var device = Support.Backends.Get(backend);

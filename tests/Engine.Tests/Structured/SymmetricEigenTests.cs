@@ -15,7 +15,8 @@ public class SymmetricEigenTests
     /// <summary>The kinds of symmetric matrix drawn: each stresses another part of the reduction or of the QL sweeps.</summary>
     private enum Kind { Dense, RepeatedValues, Diagonal, DisconnectedLaplacian, AlreadyTridiagonal, Zero }
 
-    // Sizes around the single-core threshold (192) and the 512-column blocks the rotations are split into.
+    // Sizes around the single-core threshold (192), across several of the 64-column panels the reflectors and rotations
+    // run over, and past a ragged last panel (530).
     private static readonly Gen<int> Size = Gen.OneOf(Gen.Choose(1, 16), Gen.Choose(1, 16), Gen.Elements(191, 192, 257, 530));
 
     [Fact]
@@ -60,6 +61,20 @@ public class SymmetricEigenTests
         var second = SymmetricEigen.Of(Matrix<double>.Build.DenseOfArray(a.ToArray()));
         Assert.Equal(first.Values, second.Values);
         Assert.Equal(first.VectorRows, second.VectorRows);
+    }
+
+    [Fact]
+    public void APowerOfTwoTimesTheMatrixScalesTheEigenvaluesAndLeavesTheEigenvectorsBitForBit()
+    {
+        // Entries of 2^-537 square to zero and those of 2^512 to infinity: the reduction must not see such scales.
+        var a = Draw(20, Kind.Dense, new Random(11));
+        var unit = SymmetricEigen.Of(a);
+        foreach (int exponent in new[] { -1000, -560, -530, 520, 1000 })
+        {
+            var scaled = SymmetricEigen.Of(a.Map(x => Math.ScaleB(x, exponent)));
+            Assert.Equal(unit.Values.Select(v => Math.ScaleB(v, exponent)), scaled.Values);
+            Assert.Equal(unit.VectorRows, scaled.VectorRows);
+        }
     }
 
     [Fact]

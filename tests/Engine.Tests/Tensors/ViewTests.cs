@@ -101,6 +101,24 @@ public class ViewTests
     }
 
     [Fact]
+    public void WhatAScopeRunsUntrackedOutlivesItAndTheScopeTracksAgainAfterwards()
+    {
+        var device = Support.Backends.Get("cpu");
+        Tensor untracked, after, afterThrow;
+        using (new TensorScope())
+        {
+            untracked = TensorScope.CreateUntracked(() => Tensor.Ones(device, 4));
+            after = Tensor.Ones(device, 4);
+            Assert.Throws<InvalidOperationException>(() => TensorScope.CreateUntracked<Tensor>(() => throw new InvalidOperationException()));
+            afterThrow = Tensor.Ones(device, 4);
+        }
+        Assert.False(untracked.IsDisposed);
+        Assert.True(after.IsDisposed);
+        Assert.True(afterThrow.IsDisposed);
+        untracked.Dispose();
+    }
+
+    [Fact]
     public void BadViewsNameTheProblem()
     {
         using var t = Tensor.Zeros(Support.Backends.Get("cpu"), 4, 6);
