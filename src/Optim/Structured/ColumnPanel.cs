@@ -12,9 +12,6 @@ internal readonly struct ColumnPanel : IDisposable
     /// <summary>Columns per panel: 64 doubles of every row fit in L2 up to n ≈ 2000.</summary>
     public const int BlockColumns = 64;
 
-    /// <summary>Doubles of a panel's row that one pass over its rows holds in registers: four vectors.</summary>
-    public static int Strip => 4 * System.Numerics.Vector<double>.Count;
-
     private readonly double[] _matrix;
     private readonly int _n, _from;
 

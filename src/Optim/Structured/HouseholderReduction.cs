@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Lanes = System.Numerics.Vector<double>;
 using SimdVector = System.Numerics.Vector;
 
@@ -92,9 +93,9 @@ internal static class HouseholderReduction
                 int start = k + 1, skip = Math.Max(0, start - from);
                 if (betas[k] == 0 || skip >= width) continue;
                 var v = a.AsSpan(k * n + start, n - start);
-                int j = skip;
-                if (SimdVector.IsHardwareAccelerated)
-                    for (; j + ColumnPanel.Strip <= width; j += ColumnPanel.Strip) ReflectStrip(panel.Values, width, j, start, v, betas[k]);
+                int j = PanelLanes512.IsSupported ? ReflectStrips<PanelLanes512, Vector512<double>>(panel.Values, width, skip, start, v, betas[k])
+                      : PanelLanes256.IsSupported ? ReflectStrips<PanelLanes256, Vector256<double>>(panel.Values, width, skip, start, v, betas[k])
+                      : skip;
                 for (; j < width; j++) ReflectColumn(panel.Values, width, j, start, v, betas[k]);
             }
         });
@@ -106,32 +107,39 @@ internal static class HouseholderReduction
     }
 
     /// <summary>
-    /// x ← x − β v (vᵀ x) for the columns x of one strip of a panel, rows <paramref name="start"/>.. (v's entries): the
-    /// strip's four sums stay in registers across both passes.
+    /// x ← x − β v (vᵀ x) for the columns x of each strip of four vectors of a panel from <paramref name="column"/> on, rows
+    /// <paramref name="start"/>.. (v's entries): a strip's four sums stay in registers across both passes. Returns the
+    /// first column left over.
     /// </summary>
-    private static void ReflectStrip(double[] panel, int stride, int column, int start, ReadOnlySpan<double> v, double beta)
+    private static int ReflectStrips<TLanes, TVector>(double[] panel, int width, int column, int start, ReadOnlySpan<double> v, double beta)
+        where TLanes : struct, IPanelLanes<TVector>
+        where TVector : struct
     {
         ref double origin = ref MemoryMarshal.GetArrayDataReference(panel);
-        nuint lanes = (nuint)Lanes.Count;
-        Lanes r0 = default, r1 = default, r2 = default, r3 = default;
-        for (int i = 0; i < v.Length; i++)
+        nuint lanes = (nuint)TLanes.Count;
+        for (; column + 4 * TLanes.Count <= width; column += 4 * TLanes.Count)
         {
-            nuint at = (nuint)((start + i) * stride + column);
-            var vi = new Lanes(v[i]);
-            r0 = SimdVector.FusedMultiplyAdd(vi, SimdVector.LoadUnsafe(ref origin, at), r0);
-            r1 = SimdVector.FusedMultiplyAdd(vi, SimdVector.LoadUnsafe(ref origin, at + lanes), r1);
-            r2 = SimdVector.FusedMultiplyAdd(vi, SimdVector.LoadUnsafe(ref origin, at + 2 * lanes), r2);
-            r3 = SimdVector.FusedMultiplyAdd(vi, SimdVector.LoadUnsafe(ref origin, at + 3 * lanes), r3);
+            TVector r0 = default, r1 = default, r2 = default, r3 = default;
+            for (int i = 0; i < v.Length; i++)
+            {
+                nuint at = (nuint)((start + i) * width + column);
+                var vi = TLanes.Broadcast(v[i]);
+                r0 = TLanes.MultiplyAdd(vi, TLanes.Load(ref origin, at), r0);
+                r1 = TLanes.MultiplyAdd(vi, TLanes.Load(ref origin, at + lanes), r1);
+                r2 = TLanes.MultiplyAdd(vi, TLanes.Load(ref origin, at + 2 * lanes), r2);
+                r3 = TLanes.MultiplyAdd(vi, TLanes.Load(ref origin, at + 3 * lanes), r3);
+            }
+            for (int i = 0; i < v.Length; i++)
+            {
+                nuint at = (nuint)((start + i) * width + column);
+                var scale = TLanes.Broadcast(-beta * v[i]);
+                TLanes.Store(TLanes.MultiplyAdd(scale, r0, TLanes.Load(ref origin, at)), ref origin, at);
+                TLanes.Store(TLanes.MultiplyAdd(scale, r1, TLanes.Load(ref origin, at + lanes)), ref origin, at + lanes);
+                TLanes.Store(TLanes.MultiplyAdd(scale, r2, TLanes.Load(ref origin, at + 2 * lanes)), ref origin, at + 2 * lanes);
+                TLanes.Store(TLanes.MultiplyAdd(scale, r3, TLanes.Load(ref origin, at + 3 * lanes)), ref origin, at + 3 * lanes);
+            }
         }
-        for (int i = 0; i < v.Length; i++)
-        {
-            nuint at = (nuint)((start + i) * stride + column);
-            var scale = new Lanes(-beta * v[i]);
-            SimdVector.StoreUnsafe(SimdVector.FusedMultiplyAdd(scale, r0, SimdVector.LoadUnsafe(ref origin, at)), ref origin, at);
-            SimdVector.StoreUnsafe(SimdVector.FusedMultiplyAdd(scale, r1, SimdVector.LoadUnsafe(ref origin, at + lanes)), ref origin, at + lanes);
-            SimdVector.StoreUnsafe(SimdVector.FusedMultiplyAdd(scale, r2, SimdVector.LoadUnsafe(ref origin, at + 2 * lanes)), ref origin, at + 2 * lanes);
-            SimdVector.StoreUnsafe(SimdVector.FusedMultiplyAdd(scale, r3, SimdVector.LoadUnsafe(ref origin, at + 3 * lanes)), ref origin, at + 3 * lanes);
-        }
+        return column;
     }
 
     /// <summary>The same for one column, with the same fused operations.</summary>

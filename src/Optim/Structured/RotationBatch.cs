@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
-using Lanes = System.Numerics.Vector<double>;
-using SimdVector = System.Numerics.Vector;
+using System.Runtime.Intrinsics;
 
 namespace Engine.Optim.Structured;
 
@@ -72,52 +71,61 @@ internal sealed class RotationBatch(double[] rows, int n, int capacity)
     {
         int from = block * ColumnPanel.BlockColumns, width = Math.Min(ColumnPanel.BlockColumns, n - from);
         using var panel = ColumnPanel.Pack(rows, n, from, width);
-        int j = 0;
-        if (SimdVector.IsHardwareAccelerated)
-            for (; j + ColumnPanel.Strip <= width; j += ColumnPanel.Strip) ApplyToStrip(panel.Values, width, j);
+        int j = PanelLanes512.IsSupported ? ApplyToStrips<PanelLanes512, Vector512<double>>(panel.Values, width)
+              : PanelLanes256.IsSupported ? ApplyToStrips<PanelLanes256, Vector256<double>>(panel.Values, width)
+              : 0;
         for (; j < width; j++) ApplyToColumn(panel.Values, width, j);
     }
 
     /// <summary>
-    /// Every sweep over one strip of columns. Rotation i turns rows i and i + 1, and the next, i − 1, turns rows i − 1 and
-    /// i: the new row i stays in registers as that rotation's lower row, so each rotation loads one row and stores one.
+    /// Every sweep over each strip of four vectors of the panel's columns; returns the first column left over. Rotation i
+    /// turns rows i and i + 1, and the next, i − 1, turns rows i − 1 and i: the new row i stays in registers as that
+    /// rotation's lower row, so each rotation loads one row and stores one.
     /// </summary>
-    private void ApplyToStrip(double[] panel, int stride, int column)
+    private int ApplyToStrips<TLanes, TVector>(double[] panel, int width)
+        where TLanes : struct, IPanelLanes<TVector>
+        where TVector : struct
     {
         ref double origin = ref MemoryMarshal.GetArrayDataReference(panel);
-        nuint lanes = (nuint)Lanes.Count, rowStride = (nuint)stride;
-        int next = 0;
-        foreach (var (l, m) in _sweeps)
+        nuint lanes = (nuint)TLanes.Count, rowStride = (nuint)width;
+        int column = 0;
+        for (; column + 4 * TLanes.Count <= width; column += 4 * TLanes.Count)
         {
-            nuint at = (nuint)(m * stride + column);
-            var y0 = SimdVector.LoadUnsafe(ref origin, at);
-            var y1 = SimdVector.LoadUnsafe(ref origin, at + lanes);
-            var y2 = SimdVector.LoadUnsafe(ref origin, at + 2 * lanes);
-            var y3 = SimdVector.LoadUnsafe(ref origin, at + 3 * lanes);
-            for (int i = m - 1; i >= l; i--, next++)
+            int next = 0;
+            foreach (var (l, m) in _sweeps)
             {
-                var c = new Lanes(_cosines[next]);
-                var s = new Lanes(_sines[next]);
-                nuint upper = at - rowStride;
-                var x0 = SimdVector.LoadUnsafe(ref origin, upper);
-                var x1 = SimdVector.LoadUnsafe(ref origin, upper + lanes);
-                var x2 = SimdVector.LoadUnsafe(ref origin, upper + 2 * lanes);
-                var x3 = SimdVector.LoadUnsafe(ref origin, upper + 3 * lanes);
-                SimdVector.StoreUnsafe(SimdVector.FusedMultiplyAdd(s, x0, c * y0), ref origin, at);
-                SimdVector.StoreUnsafe(SimdVector.FusedMultiplyAdd(s, x1, c * y1), ref origin, at + lanes);
-                SimdVector.StoreUnsafe(SimdVector.FusedMultiplyAdd(s, x2, c * y2), ref origin, at + 2 * lanes);
-                SimdVector.StoreUnsafe(SimdVector.FusedMultiplyAdd(s, x3, c * y3), ref origin, at + 3 * lanes);
-                y0 = SimdVector.FusedMultiplyAdd(c, x0, -s * y0);
-                y1 = SimdVector.FusedMultiplyAdd(c, x1, -s * y1);
-                y2 = SimdVector.FusedMultiplyAdd(c, x2, -s * y2);
-                y3 = SimdVector.FusedMultiplyAdd(c, x3, -s * y3);
-                at = upper;
+                nuint at = (nuint)(m * width + column);
+                var y0 = TLanes.Load(ref origin, at);
+                var y1 = TLanes.Load(ref origin, at + lanes);
+                var y2 = TLanes.Load(ref origin, at + 2 * lanes);
+                var y3 = TLanes.Load(ref origin, at + 3 * lanes);
+                for (int i = m - 1; i >= l; i--, next++)
+                {
+                    var c = TLanes.Broadcast(_cosines[next]);
+                    var s = TLanes.Broadcast(_sines[next]);
+                    var minusS = TLanes.Broadcast(-_sines[next]);
+                    nuint upper = at - rowStride;
+                    var x0 = TLanes.Load(ref origin, upper);
+                    var x1 = TLanes.Load(ref origin, upper + lanes);
+                    var x2 = TLanes.Load(ref origin, upper + 2 * lanes);
+                    var x3 = TLanes.Load(ref origin, upper + 3 * lanes);
+                    TLanes.Store(TLanes.MultiplyAdd(s, x0, TLanes.Multiply(c, y0)), ref origin, at);
+                    TLanes.Store(TLanes.MultiplyAdd(s, x1, TLanes.Multiply(c, y1)), ref origin, at + lanes);
+                    TLanes.Store(TLanes.MultiplyAdd(s, x2, TLanes.Multiply(c, y2)), ref origin, at + 2 * lanes);
+                    TLanes.Store(TLanes.MultiplyAdd(s, x3, TLanes.Multiply(c, y3)), ref origin, at + 3 * lanes);
+                    y0 = TLanes.MultiplyAdd(c, x0, TLanes.Multiply(minusS, y0));
+                    y1 = TLanes.MultiplyAdd(c, x1, TLanes.Multiply(minusS, y1));
+                    y2 = TLanes.MultiplyAdd(c, x2, TLanes.Multiply(minusS, y2));
+                    y3 = TLanes.MultiplyAdd(c, x3, TLanes.Multiply(minusS, y3));
+                    at = upper;
+                }
+                TLanes.Store(y0, ref origin, at);
+                TLanes.Store(y1, ref origin, at + lanes);
+                TLanes.Store(y2, ref origin, at + 2 * lanes);
+                TLanes.Store(y3, ref origin, at + 3 * lanes);
             }
-            SimdVector.StoreUnsafe(y0, ref origin, at);
-            SimdVector.StoreUnsafe(y1, ref origin, at + lanes);
-            SimdVector.StoreUnsafe(y2, ref origin, at + 2 * lanes);
-            SimdVector.StoreUnsafe(y3, ref origin, at + 3 * lanes);
         }
+        return column;
     }
 
     /// <summary>The same for one column, in scalars with the same fused operations (so the same bits).</summary>
