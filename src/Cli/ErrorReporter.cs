@@ -5,6 +5,7 @@ using Engine.Models.Checkpoints;
 using Engine.Models.Data;
 using Engine.Models.Text;
 using Engine.Models.Training;
+using Engine.Optim;
 
 namespace Engine.Cli;
 
@@ -46,7 +47,8 @@ public static class ErrorReporter
     private static string Hint(string what) => DebugEnabled ? "" : $" (run with {DebugVariable}=1 for {what})";
 
     private static bool IsKnown(Exception e) => e is UsageException or DataException or CheckpointException or CheckpointMismatchException or TokenizerException
-        or KernelBuildException or OpenClException or CudaException or ArgumentException or IOException or UnauthorizedAccessException;
+        or KernelBuildException or OpenClException or CudaException or OptimizerDivergedException or ArgumentException or IOException
+        or UnauthorizedAccessException;
 
     // ArgumentException appends " (Parameter 'name')", which means nothing to someone typing flags.
     internal static string UserMessage(Exception e) =>

@@ -172,7 +172,16 @@ public sealed class Trainer : IDisposable
             bool read = log || eval || save;
             double learningRate = Optimizer.NextLearningRate ?? double.NaN;
             long start = Stopwatch.GetTimestamp();
-            double loss = TrainStep(readLoss: read);
+            double loss;
+            try
+            {
+                loss = TrainStep(readLoss: read);
+            }
+            catch (OptimizerDivergedException e)
+            {
+                divergence = e.Message;   // the weights the step read were already broken: nothing to save from here on
+                break;
+            }
             double gradNorm = read ? Optimizer.ReadGradNorm() : double.NaN;
             ticksSinceReport += Stopwatch.GetTimestamp() - start;
             stepsSinceReport++;

@@ -105,7 +105,7 @@ public sealed class CgfmProjector : IDisposable
         var grams = products.ToArray();
         int bad = Array.FindIndex(grams, v => !float.IsFinite(v));
         if (bad >= 0)
-            throw new InvalidOperationException(
+            throw new OptimizerDivergedException(
                 $"CGFM basis refresh: the gradient of hidden matrix {bad / (side * side) + 1} of {count} (each [{first.Rows}, {first.Cols}]) " +
                 "holds NaN or ∞; the step that produced it diverged");
         var values = new float[bases.Count];

@@ -162,6 +162,11 @@ public sealed class SpectralGradientFilter : IDisposable
     {
         if (rows.Length != (long)Rows * Cols)
             throw new ArgumentException($"SPEC-GF [{Rows}, {Cols}]: a graph source needs {(long)Rows * Cols} values, got {rows.Length}");
+        int bad = Array.FindIndex(rows, v => !float.IsFinite(v));
+        if (bad >= 0)
+            throw new OptimizerDivergedException(
+                $"SPEC-GF graph rebuild [{Rows}, {Cols}]: the {(Options.Source == GraphSource.Weights ? "weights" : "gradient EMA")} " +
+                $"hold NaN or ∞ (row {bad / Cols}); the step that produced them diverged");
         _graphSource = rows;
         var gram = RowGram.Of(rows, Rows, Cols);
         Matrix<double> adjacency;

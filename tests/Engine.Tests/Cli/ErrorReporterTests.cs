@@ -2,6 +2,7 @@ using Engine.Cli;
 using Engine.Kernels.Devices;
 using Engine.Models.Checkpoints;
 using Engine.Models.Data;
+using Engine.Optim;
 using Xunit;
 
 namespace Engine.Tests.Cli;
@@ -14,6 +15,7 @@ public sealed class ErrorReporterTests
         Assert.Equal(("engine: error: Data file 'x' is empty.", ExitCodes.Error), ErrorReporter.Describe(new DataException("Data file 'x' is empty.")));
         Assert.Equal("engine: error: bad ckpt", ErrorReporter.Describe(new CheckpointException("bad ckpt")).Line);
         Assert.Equal("engine: error: no device 'gpu'", ErrorReporter.Describe(new ArgumentException("no device 'gpu'", "id")).Line);
+        Assert.Equal("engine: error: SPEC-GF graph rebuild: NaN", ErrorReporter.Describe(new OptimizerDivergedException("SPEC-GF graph rebuild: NaN")).Line);
     }
 
     [Fact]

@@ -82,6 +82,19 @@ public sealed class TrainCommandTests
     }
 
     [Fact]
+    public void ARunWhoseGraphRebuildMeetsBrokenWeightsEndsAsADivergedRun()
+    {
+        // The loss is read on log steps only; SPEC-GF's graph rebuild reads the weights back at every step (T_g = 1)
+        // and finds them broken first, which must end the run as a divergence does, not as a crash.
+        using var dir = new TempDirectory();
+        var outDir = Path.Combine(dir.Path, "run");
+        var run = CliRun.Of(TinyRun.Args(outDir, 20, "--optim", "spectral", "--spectral-rebuild", "1", "--lr", "1e6", "--grad-clip", "0"));
+        run.SingleErrorLine("training diverged at step", "SPEC-GF graph rebuild", "hold NaN or ∞", "lower --lr");
+        Assert.Equal(1, run.ExitCode);
+        Assert.Null(new CheckpointStore(outDir).LoadLatest());
+    }
+
+    [Fact]
     public void ACurvesFileThatCannotBeWrittenDoesNotFailTheRun()
     {
         using var dir = new TempDirectory();

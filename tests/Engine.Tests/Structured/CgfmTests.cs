@@ -1,4 +1,5 @@
 using Engine.Kernels.Devices;
+using Engine.Optim;
 using Engine.Optim.Structured;
 using Engine.Tensors;
 using Engine.Tests.Support;
@@ -96,7 +97,7 @@ public class CgfmTests
         var bad = g.Clone();
         bad[2, 7] = double.NaN;
         using var nanProjector = new CgfmProjector(device, 6, 40, 2);
-        var e = Assert.Throws<InvalidOperationException>(() => nanProjector.Refresh(HostData.Upload(device, bad)));
+        var e = Assert.Throws<OptimizerDivergedException>(() => nanProjector.Refresh(HostData.Upload(device, bad)));
         Assert.Contains("[6, 40]", e.Message);
     }
 

@@ -520,6 +520,23 @@ public class SpectralTests
     }
 
     [Fact]
+    public void ARebuildFromDivergedWeightsSaysSoAndKeepsTheLastGraph()
+    {
+        var device = Support.Backends.Get("cpu");
+        var rng = new Random(5);
+        using var scope = new TensorScope();
+        using var filter = new SpectralGradientFilter(device, 8, 3, new SpectralOptions { Neighbors = 3 });
+        var weights = HostData.Matrix(rng, 8, 3);
+        filter.Rebuild(HostData.Upload(device, weights));
+        var laplacian = filter.Laplacian;
+        weights[5, 1] = double.NaN;
+        var e = Assert.Throws<OptimizerDivergedException>(() => filter.Rebuild(HostData.Upload(device, weights)));
+        Assert.Contains("SPEC-GF graph rebuild [8, 3]: the weights hold NaN or ∞ (row 5)", e.Message);
+        Assert.Contains("diverged", e.Message);
+        Assert.Same(laplacian, filter.Laplacian);
+    }
+
+    [Fact]
     public void OptionsRejectBadValuesNamingTheParameter()
     {
         Assert.Contains("Rho", Assert.Throws<ArgumentOutOfRangeException>(() => new SpectralOptions { Rho = 2 }).Message);
