@@ -140,7 +140,7 @@ public sealed class SpectralGradientFilter : IDisposable
         var current = grad;
         if (options.Penalty > 0)
         {
-            var lDelta = Tensor.MatMul(matrices.Laplacian!, delta);
+            var lDelta = matrices.Laplacian!.Multiply(delta);
             current = Tensor.Map(SpectralPrograms.Penalty, "SpectralPenalty", [(float)(2 * options.Penalty)], grad, lDelta, scale);
         }
         if (matrices.Filter is { } filter) current = Tensor.MatMul(filter, current);
@@ -184,7 +184,7 @@ public sealed class SpectralGradientFilter : IDisposable
         _hostLaplacian = laplacian;
         ForgetEigen();
         LambdaMax = GraphLaplacian.LambdaMax(laplacian, Options.Laplacian);
-        if (_matrices.Laplacian is { } deviceLaplacian) HostMatrix.Write(laplacian, deviceLaplacian);
+        _matrices.Laplacian?.Write(laplacian);
         if (_matrices.Filter is not { } deviceFilter) return;   // ρ = 0: nothing to filter with
         if (Exact)
         {
@@ -230,13 +230,13 @@ public sealed class SpectralGradientFilter : IDisposable
         var t1 = Tensor.Zeros(Device, Rows, cols);
         var acc = Tensor.Zeros(Device, Rows, cols);
         DeviceMath.Run(SpectralPrograms.ChebyshevFirst, [(float)(2 / LambdaMax), a0, (float)(rho * _chebyshev[1])],
-                       [t1, acc], [x, Tensor.MatMul(_matrices.Laplacian!, x)]);
+                       [t1, acc], [x, _matrices.Laplacian!.Multiply(x)]);
         Tensor beforePrevious = x, previous = t1;
         for (int k = 2; k < _chebyshev.Length; k++)
         {
             var tk = Tensor.Zeros(Device, Rows, cols);
             DeviceMath.Run(SpectralPrograms.ChebyshevStep, [(float)(4 / LambdaMax), (float)(rho * _chebyshev[k])],
-                           [tk, acc], [Tensor.MatMul(_matrices.Laplacian!, previous), previous, beforePrevious, acc]);
+                           [tk, acc], [_matrices.Laplacian!.Multiply(previous), previous, beforePrevious, acc]);
             (beforePrevious, previous) = (previous, tk);
         }
         return scope.Keep(acc);

@@ -1,0 +1,75 @@
+using System.Numerics.Tensors;
+using Engine.Kernels.Devices;
+using Engine.Kernels.Profiling;
+
+namespace Engine.Kernels.Cpu;
+
+public sealed unsafe partial class CpuDevice
+{
+    /// <summary>
+    /// Columns of X one task covers: every row of X a sparse row reads stays in L2 for the other rows that read it
+    /// (a [100, n] X is 400 kB a block), so X and the output each cross memory once.
+    /// </summary>
+    private const int SparseColumnBlock = 1024;
+
+    public override void SparseMatMul(SparseMatMulSpec spec, BufferSlice starts, BufferSlice columns, BufferSlice values,
+                                      BufferSlice input, BufferSlice output)
+    {
+        spec.Validate();
+        long started = KernelProfiler.StartHost();
+        var start = IntElements(starts, spec.StartElements, nameof(starts));
+        var column = IntElements(columns, spec.EntryElements, nameof(columns));
+        var value = Elements(values, spec.EntryElements, nameof(values));
+        var x = Elements(input, spec.InputElements, nameof(input));
+        var y = Elements(output, spec.OutputElements, nameof(output));
+        long entries = CheckSparseRows(spec, start, column);
+        int blocks = (spec.Cols + SparseColumnBlock - 1) / SparseColumnBlock;
+        long tasks = (long)spec.Batch * blocks;
+        CpuParallel.For(tasks, Math.Max(1, CpuParallel.MinElementsPerWorker / Math.Max(1L, (long)spec.Rows * Math.Min(spec.Cols, SparseColumnBlock))), (first, end) =>
+        {
+            for (long task = first; task < end; task++)
+            {
+                long b = task / blocks;
+                int from = (int)(task % blocks) * SparseColumnBlock, width = Math.Min(SparseColumnBlock, spec.Cols - from);
+                int* rowStart = start + b * (spec.Rows + 1);
+                long entry0 = b * spec.Capacity;
+                float* xb = x + b * spec.Inner * spec.Cols + from, yb = y + b * spec.Rows * spec.Cols + from;
+                for (int r = 0; r < spec.Rows; r++)
+                {
+                    var target = new Span<float>(yb + (long)r * spec.Cols, width);
+                    target.Clear();
+                    for (long p = entry0 + rowStart[r]; p < entry0 + rowStart[r + 1]; p++)
+                        TensorPrimitives.FusedMultiplyAdd(new ReadOnlySpan<float>(xb + (long)column[p] * spec.Cols, width), value[p], target, target);
+                }
+            }
+        });
+        if (started != 0)
+            KernelProfiler.RecordHost(started, "sparse_matmul", Id,
+                Traffic(spec.StartElements + 2 * entries + spec.InputElements + spec.OutputElements, 2.0 * entries * spec.Cols));
+    }
+
+    /// <summary>Checks every matrix's row starts and columns before anything is written; returns the entries in use.</summary>
+    private static long CheckSparseRows(SparseMatMulSpec spec, int* start, int* column)
+    {
+        long entries = 0;
+        for (long b = 0; b < spec.Batch; b++)
+        {
+            int* rowStart = start + b * (spec.Rows + 1);
+            if (rowStart[0] != 0)
+                throw new ArgumentException($"SparseMatMul: matrix {b}'s first row starts at {rowStart[0]}, not 0", "starts");
+            for (int r = 0; r < spec.Rows; r++)
+                if (rowStart[r + 1] < rowStart[r] || rowStart[r + 1] > spec.Capacity)
+                    throw new ArgumentException(
+                        $"SparseMatMul: matrix {b}, row {r} ends at {rowStart[r + 1]}: row starts must rise within the room for {spec.Capacity} entries", "starts");
+            int count = rowStart[spec.Rows];
+            for (int p = 0; p < count; p++)
+            {
+                int c = column[b * spec.Capacity + p];
+                if ((uint)c >= (uint)spec.Inner)
+                    throw new ArgumentException($"SparseMatMul: matrix {b}, entry {p} has column {c}, outside [0, {spec.Inner})", "columns");
+            }
+            entries += count;
+        }
+        return entries;
+    }
+}
