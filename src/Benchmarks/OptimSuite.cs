@@ -24,8 +24,9 @@ namespace Engine.Benchmarks;
 /// <item>muon where n ≥ 2m (Newton–Schulz in its Gram form, two stretches): R 4, momentum 16, normalize 8,
 ///   2 × (G = X·Xᵀ 4, Q·X 8), scaled copy 8, U 12 → 72; the direct form (100 × [100, 100] at 1M parameters): 48 + 24 per step.</item>
 /// </list>
-/// Phase-S FLOPs: spectral 4m²n per matrix (the penalty's L·W and F·X); muon 8m²n + 5·8m³ in the Gram form (n ≥ 2m),
-/// else 5(4m²n + 2m³), m the smaller side.
+/// Phase-S FLOPs: spectral 2m²n + 2(2k + 1)mn per matrix (F·X, and the penalty's L·W over the sparse Laplacian's room
+/// of m(2k + 1) entries, k the graph's neighbours); muon 8m²n + 5·8m³ in the Gram form (n ≥ 2m), else 5(4m²n + 2m³), m
+/// the smaller side.
 /// <para>The timed steps fall between the host refreshes (CGFM's basis every T_p = 100 steps, SPEC-GF's graph every T_g = 200):
 /// "CHAIN_refresh_step" times a step that refreshes, and "CHAIN_amortized_every_T" the overhead with it spread over T steps
 /// (for CGFM also with the randomized basis: "cgfm_randomized_refresh_step", "cgfm_randomized_amortized_every_100").</para>
@@ -85,7 +86,7 @@ public static class OptimSuite
         new("sgg_conflict_bf16", s => new Optimizer(s, Optimizers.Sgg(3e-4, BFloat16Source, weightDecay: 0.1, clip: 1.0)), 40, null,
             SourceConflicts: true),
         new($"spectral_cheb{ChebyshevOrder}", s => new Optimizer(s, Optimizers.Spectral(3e-4, Chebyshev(), weightDecay: 0.1, clip: 1.0)),
-            68, (m, n) => 4.0 * m * (double)m * n,
+            68, (m, n) => 2.0 * m * (double)m * n + 2.0 * (2 * Math.Min(Chebyshev().Neighbors, m - 1) + 1) * m * (double)n,
             Refreshing:
             [
                 ("", s => new Optimizer(s, Optimizers.Spectral(3e-4, Chebyshev() with { RebuildPeriod = 1 }, weightDecay: 0.1, clip: 1.0)),
