@@ -12,6 +12,9 @@ public sealed unsafe partial class CpuDevice
     /// </summary>
     private const int SparseColumnBlock = 1024;
 
+    /// <summary>Rows of a matrix one task covers.</summary>
+    private const int SparseRowChunk = 256;
+
     public override void SparseMatMul(SparseMatMulSpec spec, BufferSlice starts, BufferSlice columns, BufferSlice values,
                                       BufferSlice input, BufferSlice output)
     {
@@ -23,18 +26,22 @@ public sealed unsafe partial class CpuDevice
         var x = Elements(input, spec.InputElements, nameof(input));
         var y = Elements(output, spec.OutputElements, nameof(output));
         long entries = CheckSparseRows(spec, start, column);
-        int blocks = (spec.Cols + SparseColumnBlock - 1) / SparseColumnBlock;
-        long tasks = (long)spec.Batch * blocks;
-        CpuParallel.For(tasks, Math.Max(1, CpuParallel.MinElementsPerWorker / Math.Max(1L, (long)spec.Rows * Math.Min(spec.Cols, SparseColumnBlock))), (first, end) =>
+        // Tasks are (matrix, column block, row chunk), each writing its own part of the output: a single tall matrix with
+        // few columns still spreads over the cores.
+        int blocks = (spec.Cols + SparseColumnBlock - 1) / SparseColumnBlock, chunks = (spec.Rows + SparseRowChunk - 1) / SparseRowChunk;
+        long tasks = (long)spec.Batch * blocks * chunks;
+        long perTask = (long)Math.Min(spec.Rows, SparseRowChunk) * Math.Min(spec.Cols, SparseColumnBlock);
+        CpuParallel.For(tasks, Math.Max(1, CpuParallel.MinElementsPerWorker / Math.Max(1, perTask)), (first, end) =>
         {
             for (long task = first; task < end; task++)
             {
-                long b = task / blocks;
-                int from = (int)(task % blocks) * SparseColumnBlock, width = Math.Min(SparseColumnBlock, spec.Cols - from);
+                long b = task / (blocks * chunks);
+                int block = (int)(task / chunks % blocks), chunk = (int)(task % chunks);
+                int from = block * SparseColumnBlock, width = Math.Min(SparseColumnBlock, spec.Cols - from);
                 int* rowStart = start + b * (spec.Rows + 1);
                 long entry0 = b * spec.Capacity;
                 float* xb = x + b * spec.Inner * spec.Cols + from, yb = y + b * spec.Rows * spec.Cols + from;
-                for (int r = 0; r < spec.Rows; r++)
+                for (int r = chunk * SparseRowChunk; r < Math.Min(spec.Rows, (chunk + 1) * SparseRowChunk); r++)
                 {
                     var target = new Span<float>(yb + (long)r * spec.Cols, width);
                     target.Clear();

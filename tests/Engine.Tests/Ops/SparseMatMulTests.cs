@@ -10,7 +10,7 @@ public class SparseMatMulTests
 {
     private static readonly Gen<(int Batch, int Rows, int Inner, int Cols, int Seed)> Cases =
         from batch in Gen.OneOf(Gen.Choose(0, 3), Gen.Constant(7))
-        from rows in Gen.OneOf(Gen.Choose(1, 12), Gen.Elements(65, 130))
+        from rows in Gen.OneOf(Gen.Choose(1, 12), Gen.Elements(65, 130, 257, 520))
         from inner in Gen.OneOf(Gen.Choose(1, 12), Gen.Elements(64, 129))
         from cols in Gen.OneOf(Gen.Choose(0, 20), Gen.Elements(63, 1023, 1025, 2100))
         from seed in Gen.Choose(0, int.MaxValue)
@@ -23,7 +23,8 @@ public class SparseMatMulTests
         Prop.ForAll(Cases.ToArbitrary(), c =>
         {
             var rng = new Random(c.Seed);
-            // Rows of 0 to 6 entries (empty rows, repeated columns), each matrix with room to spare after its last entry.
+            // Rows of 0 to 6 entries (empty rows, repeated columns), each matrix with room to spare after its last entry;
+            // 257 and 520 rows cross the cpu's 256-row tasks.
             int capacity = c.Rows * 6 + 3;
             var starts = new int[c.Batch * (c.Rows + 1)];
             var columns = new int[c.Batch * capacity];
