@@ -95,7 +95,7 @@ public abstract class ComputeDevice : IDisposable
     /// output_b = S_b X_b for each pair of <paramref name="spec"/>: row r of the output is Σ values[p] · X_b[columns[p], :]
     /// over the row's entries, p from starts[r] to starts[r + 1], summed in that order (the same result on every run).
     /// Entries must lie within the room and columns within [0, Inner): the cpu backend checks them and throws; a GPU
-    /// backend, which cannot without waiting for the device, skips what lies outside.
+    /// backend, which cannot without waiting for the device, skips what lies outside. The output must not overlap an input.
     /// </summary>
     public abstract void SparseMatMul(SparseMatMulSpec spec, BufferSlice starts, BufferSlice columns, BufferSlice values,
                                       BufferSlice input, BufferSlice output);

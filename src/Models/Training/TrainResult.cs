@@ -7,8 +7,9 @@ namespace Engine.Models.Training;
 /// <param name="Cancelled">True when the cancellation token stopped the run before MaxIters.</param>
 /// <param name="Checkpoint">Name of the last checkpoint written, or null when none was.</param>
 /// <param name="Divergence">
-/// What stopped being finite — "train loss NaN", "gradient norm Infinity", "val loss NaN" or the weights — when the run
-/// diverged at <paramref name="Step"/>, else null. No checkpoint was written from that step on.
+/// What stopped being finite — "train loss NaN", "gradient norm Infinity", "val loss NaN", the weights, or what an
+/// optimizer's refresh read (<see cref="Optim.OptimizerDivergedException"/>'s message) — when the run diverged at
+/// <paramref name="Step"/>, else null. No checkpoint was written from that step on.
 /// </param>
 public sealed record TrainResult(long Step, double TrainLoss, double ValLoss, bool Cancelled, string? Checkpoint, string? Divergence = null)
 {

@@ -146,7 +146,8 @@ public sealed class Trainer : IDisposable
     /// checked between steps, and a cancelled run writes a checkpoint of its last complete step (a save is never
     /// interrupted, and the previous checkpoint stays valid until the new one is complete). A run diverges when the
     /// train loss or gradient norm (read on log, eval and checkpoint steps), the val loss, or, before any save, the
-    /// weights stop being finite: it is reported at that step and stops without writing a checkpoint
+    /// weights stop being finite, or when an optimizer's host work reads NaN or ∞ (<see cref="OptimizerDivergedException"/>,
+    /// reported at the last complete step): it is reported at that step and stops without writing a checkpoint
     /// (<see cref="TrainResult.Divergence"/>).
     /// </summary>
     public TrainResult Run(IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -155,6 +156,7 @@ public sealed class Trainer : IDisposable
         long firstStep = Step;
         double trainLoss = double.NaN, valLoss = double.NaN;
         string? checkpoint = null, divergence = null;
+        long? divergedAt = null;
         long stepsSinceReport = 0, ticksSinceReport = 0;
         bool cancelled = false;
         while (Step < Config.MaxIters)
@@ -179,7 +181,10 @@ public sealed class Trainer : IDisposable
             }
             catch (OptimizerDivergedException e)
             {
-                divergence = e.Message;   // the weights the step read were already broken: nothing to save from here on
+                // The weights the step read were already broken: nothing to save from here on. The step did not finish,
+                // so the optimizer's count is one short of the step that found it.
+                divergence = e.Message;
+                divergedAt = step;
                 break;
             }
             double gradNorm = read ? Optimizer.ReadGradNorm() : double.NaN;
@@ -208,7 +213,7 @@ public sealed class Trainer : IDisposable
             if (divergence is not null) break;
         }
         if (cancelled && Step > firstStep && Step > _savedStep) divergence = SaveUnlessDamaged(trainLoss, valLoss, ref checkpoint);
-        return new TrainResult(Step, trainLoss, valLoss, cancelled, checkpoint, divergence);
+        return new TrainResult(divergedAt ?? Step, trainLoss, valLoss, cancelled, checkpoint, divergence);
     }
 
     private static string? NotFinite(string what, double value) =>

@@ -13,9 +13,10 @@ namespace Engine.Optim.Structured;
 /// <item>rebuild (every T_g steps): kNN graph and Laplacian on the host, then the filter matrix
 ///   F = (1−ρ) I + ρ h(L), either exactly (host eigendecomposition, F = (1−ρ) I + ρ U h(Λ) Uᵀ) or as the Chebyshev
 ///   polynomial of order K (coefficients in closed form or by quadrature; the recurrence run on the device over the m×m
-///   identity, K GEMMs of m³, ρ folded into the coefficients);</item>
-/// <item>S: per step, the GEMM L ΔW for the regularizer, then one GEMM F G'. Applying the polynomial as a matrix costs
-///   2m²n per step instead of the recurrence's 2Km²n and K passes over m×n buffers; the polynomial is the same;</item>
+///   identity, K products of the sparse L with it, (2k + 1)m² multiply-adds each, ρ folded into the coefficients);</item>
+/// <item>S: per step, the sparse product L ΔW for the regularizer, then one GEMM F G'. Applying the polynomial as a matrix costs
+///   2m²n per step instead of the recurrence's K products with L, 2K(2k + 1)mn, and K passes over m×n buffers; the
+///   polynomial is the same;</item>
 /// <item>U: G + 2λ L ΔW is a fused pass; the filtered gradient is written over the gradient, for the optimizer's U pass.</item>
 /// </list>
 /// No R phase: nothing global is reduced. Before the first graph (step 0 for weights, the warm-up for gradient
@@ -165,8 +166,8 @@ public sealed class SpectralGradientFilter : IDisposable
         int bad = Array.FindIndex(rows, v => !float.IsFinite(v));
         if (bad >= 0)
             throw new OptimizerDivergedException(
-                $"SPEC-GF graph rebuild [{Rows}, {Cols}]: the {(Options.Source == GraphSource.Weights ? "weights" : "gradient EMA")} " +
-                $"hold NaN or ∞ (row {bad / Cols}); the step that produced them diverged");
+                $"SPEC-GF graph rebuild [{Rows}, {Cols}]: the {(Options.Source == GraphSource.Weights ? "weights hold" : "gradient EMA holds")} " +
+                $"NaN or ∞ (row {bad / Cols}); the step that produced them diverged");
         _graphSource = rows;
         var gram = RowGram.Of(rows, Rows, Cols);
         Matrix<double> adjacency;

@@ -37,13 +37,15 @@ public class SparseMatMulTests
                     starts[b * (c.Rows + 1) + r + 1] = from + count;
                 }
             var x = DeviceData.Floats(c.Seed + 2, (long)c.Batch * c.Inner * c.Cols);
+            // Every operand at an offset of its buffer, as the views of a batch (SparseLaplacian.At) pass them.
             const int outputOffset = 2;
-            using var ds = device.Upload(starts);
-            using var dc = device.Upload(columns);
-            using var dv = device.Upload(values);
-            using var dx = device.Upload(x);
+            using var ds = device.Upload(After(1, -1, starts));
+            using var dc = device.Upload(After(3, -1, columns));
+            using var dv = device.Upload(After(1, float.NaN, values));
+            using var dx = device.Upload(After(2, float.NaN, x));
             using var dy = device.Upload(Enumerable.Repeat(7f, outputOffset + c.Batch * c.Rows * c.Cols + 1).ToArray());
-            device.SparseMatMul(new SparseMatMulSpec(c.Batch, c.Rows, c.Inner, c.Cols, capacity), ds, dc, dv, dx, new BufferSlice(dy, outputOffset));
+            device.SparseMatMul(new SparseMatMulSpec(c.Batch, c.Rows, c.Inner, c.Cols, capacity), new BufferSlice(ds, 1), new BufferSlice(dc, 3),
+                                new BufferSlice(dv, 1), new BufferSlice(dx, 2), new BufferSlice(dy, outputOffset));
             var y = device.ReadFloats(dy);
             for (int b = 0; b < c.Batch; b++)
                 for (int r = 0; r < c.Rows; r++)
@@ -65,6 +67,9 @@ public class SparseMatMulTests
             return true;
         }).Check(TestSeeds.Quick(40));
     }
+
+    /// <summary><paramref name="data"/> behind <paramref name="count"/> values that must never be read.</summary>
+    private static T[] After<T>(int count, T fill, T[] data) => [.. Enumerable.Repeat(fill, count), .. data];
 
     [Fact]
     public void TheCpuRefusesEntriesOutsideTheRoomOrTheRowsOfX()
