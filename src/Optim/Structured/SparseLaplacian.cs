@@ -76,6 +76,8 @@ internal sealed class SparseLaplacian : IDisposable
         bool single = x.Rank == 2;
         if (!(single ? Count == 1 && x.Size(0) == Rows : x.Rank == 3 && x.Size(0) == Count && x.Size(1) == Rows))
             throw new ArgumentException($"SparseLaplacian.Multiply: {Count} Laplacians of [{Rows}, {Rows}] cannot multiply {x}");
+        if (x.DType != DType.Float32 || !ReferenceEquals(x.Device, _values.Device))
+            throw new ArgumentException($"SparseLaplacian.Multiply: needs fp32 on device '{_values.Device.Id}', got {x.DType} on '{x.Device.Id}'");
         int cols = x.Size(x.Rank - 1);
         using var dense = x.Contiguous();
         var output = Tensor.AllocateForOutput(x.Device, x.Shape);
