@@ -72,7 +72,7 @@ public sealed class Optimizer : IDisposable
             (_reduce, var results) = StepPrograms.Reduce(groups.Select(g => g.Chain).ToArray(), _reducesGradNorm);
             int count = _reduce?.Program.ReductionCount ?? 0;
             _reduced = Tensor.Zeros(Device, Math.Max(1, count));
-            _results = Enumerable.Range(0, count).Select(k => Structured.DeviceMath.Element(_reduced, k)).ToArray();
+            _results = Enumerable.Range(0, count).Select(k => Structured.DeviceMath.Item(_reduced, k)).ToArray();
             if (_reducesGradNorm) _gradNormSquared = _results[0];
             _linkReducesGradNorm = _reducesGradNorm && count == 1 && _groups.Length == 1
                                    && _groups[0].Chain.Structured is { ReducesGradNormItself: true };

@@ -60,7 +60,7 @@ public sealed class StepStatistics : IDisposable
         if (!options.UpdateAlignment) return;
         _cosines = Tensor.Zeros(device, options.Capacity);
         _alignment = Tensor.Zeros(device, 3);
-        _alignmentResults = Enumerable.Range(0, 3).Select(k => DeviceMath.Element(_alignment, k)).ToArray();
+        _alignmentResults = Enumerable.Range(0, 3).Select(k => DeviceMath.Item(_alignment, k)).ToArray();
         _applied = [Tensor.Zeros(device, AppliedUpdateStorage, checked((int)storeCount)), Tensor.Zeros(device, AppliedUpdateStorage, checked((int)storeCount))];
     }
 

@@ -46,10 +46,7 @@ internal sealed class CgfmLink : StructuredLink
                 ? Tensor.Zeros(device, run.Count, run.Rows, rank)
                 : Tensor.Zeros(device, run.Count, rank, run.Cols);
             for (int i = 0; i < run.Count; i++)
-            {
-                using var slice = _bases[j].Slice(0, i, 1);
-                _projectors[run.First + i] = new CgfmProjector(slice.Reshape(basisRows, basisCols), run.Rows, run.Cols, rank, options.Basis);
-            }
+                _projectors[run.First + i] = new CgfmProjector(DeviceMath.Item(_bases[j], i), run.Rows, run.Cols, rank, options.Basis);
         }
         _passThrough = Gaps(_matrices, binding.Store.Count).ToArray();
         if (_runs.Count > 0) _norms = Tensor.Zeros(device, _runs.Count, 2);

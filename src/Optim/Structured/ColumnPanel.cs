@@ -12,6 +12,9 @@ internal readonly struct ColumnPanel : IDisposable
     /// <summary>Columns per panel: 64 doubles of every row fit in L2 up to n ≈ 2000.</summary>
     public const int BlockColumns = 64;
 
+    /// <summary>Multiply-adds below which the panels of a matrix are worked on one core.</summary>
+    private const long ParallelWork = 1L << 18;
+
     private readonly double[] _matrix;
     private readonly int _n, _from;
 
@@ -29,7 +32,27 @@ internal readonly struct ColumnPanel : IDisposable
 
     public int Width { get; }
 
-    public static ColumnPanel Pack(double[] matrix, int n, int from, int width)
+    /// <summary>The matrix column this panel's first column is.</summary>
+    public int From => _from;
+
+    /// <summary>
+    /// Runs <paramref name="body"/> on every panel of the n×n <paramref name="matrix"/> in turn, each packed before and
+    /// written back after, on all cores when the <paramref name="work"/> (multiply-adds) is large. The panels are the same
+    /// either way, and each is worked by one core, so the bits do not depend on the cores.
+    /// </summary>
+    public static void ForEach(double[] matrix, int n, long work, Action<ColumnPanel> body)
+    {
+        int panels = (n + BlockColumns - 1) / BlockColumns;
+        void Work(int p)
+        {
+            using var panel = Pack(matrix, n, p * BlockColumns, Math.Min(BlockColumns, n - p * BlockColumns));
+            body(panel);
+        }
+        if (panels == 1 || work < ParallelWork) for (int p = 0; p < panels; p++) Work(p);
+        else Parallel.For(0, panels, Work);
+    }
+
+    private static ColumnPanel Pack(double[] matrix, int n, int from, int width)
     {
         var values = ArrayPool<double>.Shared.Rent(n * width);
         for (int i = 0; i < n; i++) matrix.AsSpan(i * n + from, width).CopyTo(values.AsSpan(i * width, width));

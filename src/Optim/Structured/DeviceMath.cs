@@ -70,11 +70,14 @@ internal static class DeviceMath
         else Run(ElementwiseOps.Convert(source.DType, target.DType), [], [target], [source]);
     }
 
-    /// <summary>Element <paramref name="k"/> of a vector as a rank-0 view (a device scalar other programs can read).</summary>
-    public static Tensor Element(Tensor vector, int k)
+    /// <summary>
+    /// Item <paramref name="index"/> along a batch's leading axis, as a view of the remaining axes: one matrix of a batch of
+    /// matrices, or an element of a vector as a rank-0 view (a device scalar other programs can read).
+    /// </summary>
+    public static Tensor Item(Tensor batch, int index)
     {
-        using var slice = vector.Slice(0, k, 1);
-        return slice.Reshape();
+        using var slice = batch.Slice(0, index, 1);
+        return slice.Reshape(batch.Shape[1..].ToArray());
     }
 
     /// <summary>Writes host values into a dense tensor (row-major); a BFloat16 one stores them rounded.</summary>

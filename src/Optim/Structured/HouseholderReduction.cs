@@ -84,9 +84,9 @@ internal static class HouseholderReduction
     {
         var q = new double[n * n];
         for (int i = 0; i < n; i++) q[i * n + i] = 1;
-        SymmetricEigen.ForBlocks(n, (long)n * n * n, (from, width) =>
+        ColumnPanel.ForEach(q, n, (long)n * n * n, panel =>
         {
-            using var panel = ColumnPanel.Pack(q, n, from, width);
+            int from = panel.From, width = panel.Width;
             for (int k = n - 3; k >= 0; k--)
             {
                 // Q_J ← Q_J − β v (vᵀ Q_J) over rows J = k + 1.. and this block's columns from k + 1 on (the rest are 0)

@@ -60,17 +60,14 @@ internal sealed class RotationBatch(double[] rows, int n, int capacity)
     public void Apply()
     {
         if (_sweeps.Count == 0) return;
-        int blocks = (n + ColumnPanel.BlockColumns - 1) / ColumnPanel.BlockColumns;
-        if (blocks == 1 || (long)_count * n < SymmetricEigen.ParallelWork) for (int b = 0; b < blocks; b++) ApplyToBlock(b);
-        else Parallel.For(0, blocks, ApplyToBlock);
+        ColumnPanel.ForEach(rows, n, (long)_count * n, ApplyToPanel);
         _sweeps.Clear();
         _count = _sweepStart = 0;
     }
 
-    private void ApplyToBlock(int block)
+    private void ApplyToPanel(ColumnPanel panel)
     {
-        int from = block * ColumnPanel.BlockColumns, width = Math.Min(ColumnPanel.BlockColumns, n - from);
-        using var panel = ColumnPanel.Pack(rows, n, from, width);
+        int width = panel.Width;
         int j = PanelLanes512.IsSupported ? ApplyToStrips<PanelLanes512, Vector512<double>>(panel.Values, width)
               : PanelLanes256.IsSupported ? ApplyToStrips<PanelLanes256, Vector256<double>>(panel.Values, width)
               : 0;

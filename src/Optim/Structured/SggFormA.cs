@@ -274,13 +274,13 @@ public sealed class SggFormA(SggFormAOptions? options = null) : IDisposable
             V = Tensor.Zeros(device, _count);
             Result = Tensor.Zeros(device, _count);
             Gram = Tensor.Zeros(device, 6);
-            GramEntries = Enumerable.Range(0, 6).Select(k => DeviceMath.Element(Gram, k)).ToArray();
+            GramEntries = Enumerable.Range(0, 6).Select(k => DeviceMath.Item(Gram, k)).ToArray();
             _coefficients = Tensor.Zeros(device, 6);
-            _coefficientViews = Enumerable.Range(0, 6).Select(k => DeviceMath.Element(_coefficients, k)).ToArray();
+            _coefficientViews = Enumerable.Range(0, 6).Select(k => DeviceMath.Item(_coefficients, k)).ToArray();
             _state = Tensor.Zeros(device, 4);
-            State = Enumerable.Range(0, 4).Select(k => DeviceMath.Element(_state, k)).ToArray();
+            State = Enumerable.Range(0, 4).Select(k => DeviceMath.Item(_state, k)).ToArray();
             _squaredNorm = Tensor.Zeros(device, 1);
-            SquaredNormValue = DeviceMath.Element(_squaredNorm, 0);
+            SquaredNormValue = DeviceMath.Item(_squaredNorm, 0);
             Zero = Tensor.Zeros(device);
             Write(NormEmaIndex, normEma);
             Write(MagnitudeStepsIndex, magnitudeSteps);

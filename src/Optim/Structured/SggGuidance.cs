@@ -75,8 +75,8 @@ public sealed class SggGuidance : IDisposable
 
         using var scope = new TensorScope();
         DeviceMath.Run(SggPrograms.Gram(sourceGradient.DType), [], [], [gradient, sourceGradient, direction], _gram);
-        var entries = Enumerable.Range(0, SggPrograms.GramEntries.Length).Select(k => Element(_gram, k)).ToArray();
-        var scalars = Enumerable.Range(0, SggPrograms.CoefficientOutputs).Select(k => Element(_scalars, k)).ToArray();
+        var entries = Enumerable.Range(0, SggPrograms.GramEntries.Length).Select(k => DeviceMath.Item(_gram, k)).ToArray();
+        var scalars = Enumerable.Range(0, SggPrograms.CoefficientOutputs).Select(k => DeviceMath.Item(_scalars, k)).ToArray();
         DeviceMath.Run(SggPrograms.Coefficients, SggPrograms.CoefficientScalars(Options, StepCount), scalars, [.. entries, scalars[5], scalars[6], _one]);
         DeviceMath.Run(SggPrograms.Combine(sourceGradient.DType), [], [output], [gradient, sourceGradient, direction, scalars[0], scalars[1], scalars[2]]);
     }
@@ -87,12 +87,6 @@ public sealed class SggGuidance : IDisposable
         var v = _scalars.ToArray();
         return new SggMetrics(v[0], v[1], v[2], v[3], Options.ClipFactor is null ? double.PositiveInfinity : v[4],
                               StepCount == 0 ? 0 : v[6] / StepCount);
-    }
-
-    private static Tensor Element(Tensor vector, int k)
-    {
-        using var slice = vector.Slice(0, k, 1);
-        return slice.Reshape();
     }
 
     public void Dispose()

@@ -27,7 +27,7 @@ internal sealed class SggLink : StructuredLink, ISourceGradientLink, IReferenceD
         _source = Tensor.Zeros(binding.Device, options.SourcePrecision, checked((int)binding.Store.Count));
         _gram = Tensor.Zeros(binding.Device, SggPrograms.GramEntries.Length);
         _scalars = Tensor.Zeros(binding.Device, SggPrograms.CoefficientOutputs);
-        _scalarViews = Enumerable.Range(0, SggPrograms.CoefficientOutputs).Select(k => Element(_scalars, k)).ToArray();
+        _scalarViews = Enumerable.Range(0, SggPrograms.CoefficientOutputs).Select(k => DeviceMath.Item(_scalars, k)).ToArray();
         _one = Tensor.Ones(binding.Device);
     }
 
@@ -39,7 +39,7 @@ internal sealed class SggLink : StructuredLink, ISourceGradientLink, IReferenceD
         if (entries is null)
         {
             DeviceMath.Run(SggPrograms.Gram(_source.DType), [], [], [input.Flat, _source, _direction], _gram);
-            entries = Enumerable.Range(0, SggPrograms.GramEntries.Length).Select(k => Element(_gram, k)).ToArray();
+            entries = Enumerable.Range(0, SggPrograms.GramEntries.Length).Select(k => DeviceMath.Item(_gram, k)).ToArray();
         }
         DeviceMath.Run(SggPrograms.Coefficients, SggPrograms.CoefficientScalars(_options, _steps), _scalarViews,
                        [.. entries, _scalarViews[5], _scalarViews[6], input.Scale ?? _one]);
@@ -88,12 +88,6 @@ internal sealed class SggLink : StructuredLink, ISourceGradientLink, IReferenceD
         DeviceMath.Write(_source, Extra(extras, SggTransform.SourceGradientName, _source.Count));
         if (_captured is not null) DeviceMath.Write(_captured, Extra(extras, SggTransform.ReferenceDirectionName, _captured.Count));
         _steps = step;
-    }
-
-    private static Tensor Element(Tensor vector, int k)
-    {
-        using var slice = vector.Slice(0, k, 1);
-        return slice.Reshape();
     }
 
     public override void Dispose()

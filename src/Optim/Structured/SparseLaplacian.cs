@@ -37,7 +37,7 @@ internal sealed class SparseLaplacian : IDisposable
 
     /// <summary>Views of matrix <paramref name="index"/> of the batch (they share its storage; dispose them as usual).</summary>
     public SparseLaplacian At(int index) =>
-        new(Item(_starts, index), Item(_columns, index), Item(_values, index), 1, Rows, Capacity);
+        new(DeviceMath.Item(_starts, index), DeviceMath.Item(_columns, index), DeviceMath.Item(_values, index), 1, Rows, Capacity);
 
     /// <summary>Writes <paramref name="laplacian"/>'s nonzero entries, row by row in column order, into a single matrix's room.</summary>
     public void Write(Matrix<double> laplacian)
@@ -48,7 +48,8 @@ internal sealed class SparseLaplacian : IDisposable
         var entries = ColumnMajor.Of(laplacian);
         // Counted, then placed, both in storage order (column by column): row r's entries come out in column order.
         var starts = new int[Rows + 1];
-        foreach (int r in NonZeroRows(entries)) starts[r + 1]++;
+        for (int i = 0; i < entries.Length; i++)
+            if (entries[i] != 0) starts[i % Rows + 1]++;
         for (int r = 0; r < Rows; r++) starts[r + 1] += starts[r];
         if (starts[Rows] > Capacity)
             throw new InvalidOperationException(
@@ -91,18 +92,5 @@ internal sealed class SparseLaplacian : IDisposable
         _starts.Dispose();
         _columns.Dispose();
         _values.Dispose();
-    }
-
-    /// <summary>The row of each nonzero entry, in storage order.</summary>
-    private IEnumerable<int> NonZeroRows(double[] entries)
-    {
-        for (int i = 0; i < entries.Length; i++)
-            if (entries[i] != 0) yield return i % Rows;
-    }
-
-    private static Tensor Item(Tensor batch, int index)
-    {
-        using var slice = batch.Slice(0, index, 1);
-        return slice.Reshape(batch.Size(1));
     }
 }

@@ -98,11 +98,7 @@ internal sealed class SpectralLink : StructuredLink
         return _references is null ? weights : weights - Reference(run, index);
     }
 
-    private Tensor Reference(int run, int index)
-    {
-        using var slice = _references![run].Slice(0, index, 1);
-        return slice.Reshape(_runs[run].Rows, _runs[run].Cols);
-    }
+    private Tensor Reference(int run, int index) => DeviceMath.Item(_references![run], index);
 
     /// <summary>spectral.high_freq_fraction: Σ high-frequency energy / Σ ||ΔW||² over the matrices that have a graph.</summary>
     public override void ReadMetrics(IDictionary<string, double> metrics)

@@ -22,19 +22,13 @@ internal sealed record SpectralMatrices(SparseLaplacian? Laplacian, Tensor? Filt
     }
 
     /// <summary>Views of matrix <paramref name="index"/> of a batch (they share its storage; dispose them as usual).</summary>
-    public SpectralMatrices At(int index) => new(Laplacian?.At(index), Item(Filter, index), Item(GradientEma, index));
+    public SpectralMatrices At(int index) => new(Laplacian?.At(index),
+        Filter is null ? null : DeviceMath.Item(Filter, index), GradientEma is null ? null : DeviceMath.Item(GradientEma, index));
 
     public void Dispose()
     {
         Laplacian?.Dispose();
         Filter?.Dispose();
         GradientEma?.Dispose();
-    }
-
-    private static Tensor? Item(Tensor? batch, int index)
-    {
-        if (batch is null) return null;
-        using var slice = batch.Slice(0, index, 1);
-        return slice.Reshape(batch.Size(1), batch.Size(2));
     }
 }

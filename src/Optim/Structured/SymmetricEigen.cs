@@ -21,9 +21,6 @@ internal sealed class SymmetricEigen
     /// <summary>Below this size one core does all the work: a parallel loop's fixed cost would outweigh it.</summary>
     private const int ParallelFrom = 192;
 
-    /// <summary>Multiply-adds below which a loop over blocks runs on one core.</summary>
-    internal const long ParallelWork = 1L << 18;
-
     /// <summary>QL iterations allowed per eigenvalue: tql2 needs about two on average (at most 6 seen; EISPACK allows 30).</summary>
     private const int MaxIterations = 64;
 
@@ -216,14 +213,5 @@ internal sealed class SymmetricEigen
             return;
         }
         Parallel.For(from, to, body);
-    }
-
-    /// <summary>Runs <paramref name="body"/>(first column, width) over <see cref="ColumnPanel.BlockColumns"/>-column blocks of n.</summary>
-    internal static void ForBlocks(int n, long work, Action<int, int> body)
-    {
-        int blocks = (n + ColumnPanel.BlockColumns - 1) / ColumnPanel.BlockColumns;
-        void Block(int b) => body(b * ColumnPanel.BlockColumns, Math.Min(ColumnPanel.BlockColumns, n - b * ColumnPanel.BlockColumns));
-        if (blocks == 1 || work < ParallelWork) for (int b = 0; b < blocks; b++) Block(b);
-        else Parallel.For(0, blocks, Block);
     }
 }
