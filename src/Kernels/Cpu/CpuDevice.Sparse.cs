@@ -1,4 +1,4 @@
-using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using Engine.Kernels.Devices;
 using Engine.Kernels.Profiling;
 
@@ -43,16 +43,70 @@ public sealed unsafe partial class CpuDevice
                 float* xb = x + b * spec.Inner * spec.Cols + from, yb = y + b * spec.Rows * spec.Cols + from;
                 for (int r = chunk * SparseRowChunk; r < Math.Min(spec.Rows, (chunk + 1) * SparseRowChunk); r++)
                 {
-                    var target = new Span<float>(yb + (long)r * spec.Cols, width);
-                    target.Clear();
-                    for (long p = entry0 + rowStart[r]; p < entry0 + rowStart[r + 1]; p++)
-                        TensorPrimitives.FusedMultiplyAdd(new ReadOnlySpan<float>(xb + (long)column[p] * spec.Cols, width), value[p], target, target);
+                    var row = new SparseRow(column + entry0 + rowStart[r], value + entry0 + rowStart[r], rowStart[r + 1] - rowStart[r], xb, spec.Cols);
+                    float* target = yb + (long)r * spec.Cols;
+                    int j = Vector512.IsHardwareAccelerated ? SparseRowStrips<StripVector512, Vector512<float>>(row, target, width)
+                          : Vector256.IsHardwareAccelerated ? SparseRowStrips<StripVector256, Vector256<float>>(row, target, width)
+                          : 0;
+                    for (; j < width; j++)
+                    {
+                        float sum = 0;
+                        for (int p = 0; p < row.Count; p++) sum = MathF.FusedMultiplyAdd(row.Values[p], row.X[(long)row.Columns[p] * row.Stride + j], sum);
+                        target[j] = sum;
+                    }
                 }
             }
         });
         if (started != 0)
             KernelProfiler.RecordHost(started, "sparse_matmul", Id,
                 Traffic(spec.StartElements + 2 * entries + spec.InputElements + spec.OutputElements, 2.0 * entries * spec.Cols));
+    }
+
+    /// <summary>One sparse row's entries, and the rows of X (<paramref name="X"/> at the block's first column) they name.</summary>
+    private readonly struct SparseRow(int* columns, float* values, int count, float* x, int stride)
+    {
+        public readonly int* Columns = columns;
+        public readonly float* Values = values;
+        public readonly int Count = count;
+        public readonly float* X = x;
+        public readonly int Stride = stride;
+    }
+
+    /// <summary>
+    /// The row's output over strips of four vectors, then of one: each strip's sums stay in registers across all of the
+    /// row's entries, so the output is written once and only X's rows are read, where an axpy per entry would read and
+    /// write the whole output row again for each. Returns the first column left to scalars.
+    /// </summary>
+    private static int SparseRowStrips<TOps, TVector>(SparseRow row, float* target, int width)
+        where TOps : struct, IStripVector<TVector>
+        where TVector : struct
+    {
+        int lanes = TOps.Lanes, j = 0;
+        for (; j + 4 * lanes <= width; j += 4 * lanes)
+        {
+            TVector a0 = TOps.Broadcast(0), a1 = a0, a2 = a0, a3 = a0;
+            for (int p = 0; p < row.Count; p++)
+            {
+                var v = TOps.Broadcast(row.Values[p]);
+                float* x = row.X + (long)row.Columns[p] * row.Stride + j;
+                a0 = TOps.MultiplyAdd(v, TOps.Load(x), a0);
+                a1 = TOps.MultiplyAdd(v, TOps.Load(x + lanes), a1);
+                a2 = TOps.MultiplyAdd(v, TOps.Load(x + 2 * lanes), a2);
+                a3 = TOps.MultiplyAdd(v, TOps.Load(x + 3 * lanes), a3);
+            }
+            TOps.Store(a0, target + j);
+            TOps.Store(a1, target + j + lanes);
+            TOps.Store(a2, target + j + 2 * lanes);
+            TOps.Store(a3, target + j + 3 * lanes);
+        }
+        for (; j + lanes <= width; j += lanes)
+        {
+            var a = TOps.Broadcast(0);
+            for (int p = 0; p < row.Count; p++)
+                a = TOps.MultiplyAdd(TOps.Broadcast(row.Values[p]), TOps.Load(row.X + (long)row.Columns[p] * row.Stride + j), a);
+            TOps.Store(a, target + j);
+        }
+        return j;
     }
 
     /// <summary>Checks every matrix's row starts and columns before anything is written; returns the entries in use.</summary>
